@@ -1,0 +1,64 @@
+/**
+ * One ledger record = one attempt on one board. Written by the station (src/station), read by reports.
+ * The zod schema is the single definition; the TypeScript type is inferred from it.
+ */
+import { z } from 'zod';
+import { FAILURE_CODES } from '../station/failure-codes.ts';
+
+export const LEDGER_SCHEMA_VERSION = 1;
+
+export const RegionRecordSchema = z.strictObject({
+  offset: z.number().int().nonnegative(),
+  label: z.string(),
+  size: z.number().int().nonnegative(),
+  md5Expected: z.string().regex(/^[0-9a-f]{32}$/),
+  /** MD5 the chip computed over the region; absent if the region was never verified. */
+  md5Chip: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional(),
+  seconds: z.number().nonnegative(),
+  retries: z.number().int().nonnegative(),
+  /** True when the region was skipped because the chip already held it (on-chip MD5 matched). */
+  skipped: z.boolean().optional(),
+});
+
+export const LedgerRecordSchema = z.strictObject({
+  v: z.literal(LEDGER_SCHEMA_VERSION),
+  /** Unique id of this attempt (station + time + slot). */
+  id: z.string(),
+  start: z.string(), // ISO 8601
+  end: z.string(),
+  station: z.string(),
+  slot: z.string(), // slot name
+  portPath: z.string(),
+  port: z.string(), // tty or socket URL
+  usbSerial: z.string().optional(),
+  vidPid: z.string().optional(), // "10c4:ea60"
+  operator: z.string(),
+  lot: z.string(),
+  /** Board serial number = base MAC, upper-case colon form; absent if the board never identified. */
+  mac: z.string().optional(),
+  chip: z.string().optional(),
+  revision: z.number().int().optional(),
+  flashId: z.number().int().optional(),
+  flashSize: z.number().int().optional(),
+  secureBoot: z.boolean().optional(),
+  flashEncryption: z.boolean().optional(),
+  profile: z.string(),
+  recipe: z.string(), // recipe fingerprint (sha256 hex)
+  demoFirmware: z.boolean().optional(),
+  regions: z.array(RegionRecordSchema),
+  baud: z.number().int().optional(),
+  /** Phase name → milliseconds (connect, identify, check, stub, write, verify, reset, bootCheck). */
+  phases: z.record(z.string(), z.number().nonnegative()),
+  durationMs: z.number().nonnegative(),
+  result: z.enum(['pass', 'fail']),
+  code: z.enum(FAILURE_CODES).optional(),
+  message: z.string().optional(),
+  /** 1 for the first attempt on this MAC (as known to this ledger), 2 for the first retest, ... */
+  attempt: z.number().int().positive(),
+});
+
+export type LedgerRecord = z.infer<typeof LedgerRecordSchema>;
+export type RegionRecord = z.infer<typeof RegionRecordSchema>;

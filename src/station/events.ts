@@ -1,0 +1,127 @@
+/**
+ * Station events: the only thing that crosses from the station to the UI, the ledger and any other consumer.
+ * The pipeline publishes them; consumers subscribe (StationEventBus). Nothing flows backwards.
+ */
+import type { FailureCode } from './failure-codes.ts';
+import type { ChipName } from '../esp/chips/chip.ts';
+
+/** Pipeline states of one board in one slot, in order. */
+export const SLOT_STATES = [
+  'empty',
+  'detected',
+  'connecting',
+  'identifying',
+  'checking',
+  'flashing',
+  'verifying',
+  'resetting',
+  'boot-check',
+  'pass',
+  'fail',
+] as const;
+export type SlotState = (typeof SLOT_STATES)[number];
+
+/** What identifies a physical slot: its USB port path, whatever tty the OS picked. */
+export interface SlotInfo {
+  /** Physical USB port path, e.g. `1-1.4.2`; for simulated boards `sim-3`. Stable key. */
+  portPath: string;
+  /** Operator-facing name from config.yaml slots (falls back to the port path). */
+  name: string;
+  /** Current tty, e.g. /dev/ttyUSB3, or socket://... */
+  tty: string;
+  vid: string; // 4 lowercase hex
+  pid: string;
+  usbSerial?: string;
+}
+
+/** What the station learned about a board once identified. */
+export interface BoardInfo {
+  chip: ChipName;
+  chipDisplay: string;
+  revision: number; // major*100+minor
+  mac: string; // AA:BB:CC:DD:EE:FF, the board's serial number
+  flashId?: number;
+  flashSizeBytes?: number;
+  secureBoot: boolean;
+  flashEncryption: boolean;
+  crystalMhz?: number;
+}
+
+export interface ProgressInfo {
+  /** Region being written/verified: offset and label (e.g. 'bootloader', 'app'). */
+  regionIndex: number;
+  regionCount: number;
+  regionOffset: number;
+  regionLabel: string;
+  /** Bytes of uncompressed image done / total, for this region and for the whole image set. */
+  regionDone: number;
+  regionTotal: number;
+  overallDone: number;
+  overallTotal: number;
+  /** Uncompressed bytes per second over the recent window. */
+  bytesPerSecond: number;
+  etaSeconds?: number;
+}
+
+interface EventBase {
+  /** ms since epoch */
+  time: number;
+  slot: string; // portPath
+}
+
+export type StationEvent =
+  | {
+      type: 'station';
+      time: number;
+      state: 'running' | 'paused' | 'stopping' | 'stopped';
+      detection?: 'hotplug' | 'polling' | 'simulated';
+      message?: string;
+    }
+  | (EventBase & { type: 'slot-attached'; slotInfo: SlotInfo })
+  | (EventBase & { type: 'slot-detached'; wasBusy: boolean })
+  | (EventBase & {
+      type: 'state';
+      state: SlotState;
+      attempt: number;
+      board?: BoardInfo;
+      /** Baud in use, when known. */
+      baud?: number;
+      message?: string;
+    })
+  | (EventBase & { type: 'progress'; progress: ProgressInfo })
+  | (EventBase & {
+      type: 'result';
+      result: 'pass' | 'fail';
+      code?: FailureCode;
+      message?: string;
+      board?: BoardInfo;
+      durationMs: number;
+      attempt: number;
+      /** True once the ledger record for this attempt is on disk (the UI shows PASS only after that). */
+      recorded: boolean;
+    })
+  | (EventBase & { type: 'log'; level: 'info' | 'warn' | 'error'; message: string })
+  | (EventBase & { type: 'awaiting-removal' });
+
+export type StationEventListener = (event: StationEvent) => void;
+
+/** A minimal typed event bus. Synchronous delivery, listener errors are isolated. */
+export class StationEventBus {
+  private readonly listeners = new Set<StationEventListener>();
+
+  subscribe(listener: StationEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  publish(event: StationEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (err) {
+        // A broken consumer must never stop the station or other consumers.
+        process.emitWarning(`station event listener failed: ${(err as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,11 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+
+test('unknown command exits 2 with usage, no stack trace', () => {
+  const r = spawnSync(process.execPath, ['bin/esp-station.mjs', 'frobnicate'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /unknown command 'frobnicate'/);
+  assert.match(r.stderr, /usage: esp-station <command>/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
