@@ -1,0 +1,35 @@
+import type { ChipFacts } from './chip.ts';
+
+/** ESP8266 (§8.2, §9.1, §10.1, §11). The ROM knows only opcodes 0x02-0x0A and has no revision eFuse. */
+export const esp8266: ChipFacts = {
+  name: 'esp8266',
+  displayName: 'ESP8266',
+  magicValues: [0xfff0c101],
+  imageChipId: undefined,
+  detectByChipId: false,
+  bootloaderOffset: 0x0,
+  romStatusBytes: 2,
+  romFlashBeginHasEncryptedWord: false,
+  romSecurityInfoBytes: 0,
+  romHasEsp32Commands: false,
+  macRegisters: [0x3ff00050, 0x3ff00054, 0x3ff0005c],
+  macLayout: 'esp8266',
+  readRevision: () => Promise.resolve(0),
+  revisionRegisters: () => new Map(),
+  spi: { base: 0x60000200, usr: 0x1c, usr1: 0x20, usr2: 0x24, w0: 0x40 },
+  flashFreq: { '80m': 0xf, '40m': 0x0, '26m': 0x1, '20m': 0x2 },
+  flashSize: {
+    '512KB': 0x0,
+    '256KB': 0x1,
+    '1MB': 0x2,
+    '2MB': 0x3,
+    '4MB': 0x4,
+    '2MB-c1': 0x5,
+    '4MB-c1': 0x6,
+    '8MB': 0x8,
+    '16MB': 0x9,
+  },
+  stubName: 'esp8266',
+  crystalMhz: 26,
+  romBanner: [' ets Jan  8 2013,rst cause:2, boot mode:(1,7)', ''],
+};
