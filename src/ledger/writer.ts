@@ -1,0 +1,264 @@
+/**
+ * The durable ledger writer. One record = one line = one write() on a file opened append-only, then fsync,
+ * before append() resolves: the station shows PASS only after this promise settles (durability before display).
+ * Files are never truncated or rewritten; rotation starts a new file and keeps the old ones.
+ */
+import { mkdir, open, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { dayFileName, lastSizeSequence, sizeFileName } from './files.ts';
+import { LedgerReader } from './reader.ts';
+import type { LedgerProblem } from './reader.ts';
+import { LedgerRecordSchema } from './record.ts';
+import type { LedgerRecord } from './record.ts';
+
+export interface LedgerRotateOptions {
+  /** 'day': one file per UTC day of the record's end time; 'size': a new file when maxBytes would be exceeded. */
+  by: 'day' | 'size' | 'none';
+  /** For 'size' (default 64 MiB). A record larger than this still goes whole into a file of its own. */
+  maxBytes?: number;
+}
+
+export interface LedgerWriterOptions {
+  /** A directory of rotated files `<station>-YYYY-MM-DD.jsonl` / `<station>-NNNNNN.jsonl`. */
+  dir?: string;
+  /** Or exactly one file (no rotation). */
+  file?: string;
+  /** Only with `dir`; default by day. */
+  rotate?: LedgerRotateOptions;
+  /** This station's name; goes into rotated file names so stations can share a directory. */
+  station: string;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_ROTATE_MAX_BYTES = 64 * 1024 * 1024;
+
+type Target = { kind: 'file'; path: string } | { kind: 'day'; dir: string } | { kind: 'size'; dir: string };
+
+export class LedgerWriter {
+  /** Torn or corrupt lines found while scanning the existing ledger on open (never fatal). */
+  readonly scanProblems: LedgerProblem[];
+  /** Number of torn or corrupt lines found on open (scanProblems keeps only the first ones). */
+  readonly scanProblemCount: number;
+  private readonly target: Target;
+  private readonly station: string;
+  private readonly maxBytes: number;
+  private readonly attempts: Map<string, number>;
+  private handle: FileHandle | undefined;
+  private handlePath: string | undefined;
+  private handleSize = 0;
+  private sizeSeq = 0;
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    target: Target,
+    station: string,
+    maxBytes: number,
+    attempts: Map<string, number>,
+    scan: LedgerReader | undefined,
+  ) {
+    this.target = target;
+    this.station = station;
+    this.maxBytes = maxBytes;
+    this.attempts = attempts;
+    this.scanProblems = scan?.problems ?? [];
+    this.scanProblemCount = scan?.problemCount ?? 0;
+  }
+
+  static async open(options: LedgerWriterOptions): Promise<LedgerWriter> {
+    const { dir, file, rotate, station, signal } = options;
+    if ((dir === undefined) === (file === undefined)) {
+      throw new TypeError('LedgerWriter.open: give exactly one of `dir` or `file`');
+    }
+    if (file !== undefined && rotate !== undefined && rotate.by !== 'none') {
+      throw new TypeError(
+        'LedgerWriter.open: rotation needs a ledger directory (`dir`), not a single `file`',
+      );
+    }
+    const by = rotate?.by ?? 'day';
+    const maxBytes = rotate?.maxBytes ?? DEFAULT_ROTATE_MAX_BYTES;
+    if (by === 'size' && !(Number.isInteger(maxBytes) && maxBytes > 0)) {
+      throw new TypeError(`LedgerWriter.open: rotate.maxBytes must be a positive integer, got ${maxBytes}`);
+    }
+    const root = dir ?? dirname(file as string);
+    await mkdir(root, { recursive: true });
+    signal?.throwIfAborted();
+
+    const target: Target =
+      file !== undefined
+        ? { kind: 'file', path: file }
+        : by === 'size'
+          ? { kind: 'size', dir: root }
+          : by === 'none'
+            ? { kind: 'file', path: join(root, `${station}.jsonl`) }
+            : { kind: 'day', dir: root };
+
+    // Attempt numbers survive restarts: learn every MAC's highest attempt from what is already on disk.
+    const attempts = new Map<string, number>();
+    let scan: LedgerReader | undefined;
+    const scanPath = target.kind === 'file' ? target.path : target.dir;
+    if (await exists(scanPath)) {
+      scan = new LedgerReader(scanPath, { signal, maxProblemsKept: 100 });
+      for await (const record of scan) {
+        if (record.mac === undefined) continue;
+        const key = record.mac.toUpperCase();
+        attempts.set(key, Math.max(attempts.get(key) ?? 0, record.attempt));
+      }
+    }
+    const writer = new LedgerWriter(target, station, maxBytes, attempts, scan);
+    if (target.kind === 'size') writer.sizeSeq = Math.max(1, await lastSizeSequence(target.dir, station));
+    return writer;
+  }
+
+  /** The attempt number the next record for this board should carry: 1 for a board this ledger never saw. */
+  attemptNumberFor(mac: string): number {
+    return (this.attempts.get(mac.toUpperCase()) ?? 0) + 1;
+  }
+
+  /** The file the last record went to (undefined before the first append). */
+  get currentFile(): string | undefined {
+    return this.handlePath;
+  }
+
+  /**
+   * Validate, write as one line with one write(), fsync; resolves only once the record is on disk.
+   * Appends are queued, so concurrent workers never interleave. An abort only applies while still queued:
+   * a write that started always completes.
+   */
+  append(record: LedgerRecord, signal?: AbortSignal): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('ledger writer is closed'));
+    const parsed = LedgerRecordSchema.safeParse(record);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return Promise.reject(
+        new TypeError(`ledger record rejected: ${issue.path.join('.') || '(record)'}: ${issue.message}`),
+      );
+    }
+    // JSON.stringify never emits a raw newline, so the record is exactly one line.
+    const bytes = Buffer.from(`${JSON.stringify(parsed.data)}\n`, 'utf8');
+    const done = this.tail.then(() => {
+      signal?.throwIfAborted();
+      return this.writeLine(parsed.data, bytes);
+    });
+    // The queue continues after a failed append; the failure belongs to that caller alone.
+    this.tail = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Waits for queued appends, then closes the file. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.tail;
+    await this.closeHandle();
+  }
+
+  private async writeLine(record: LedgerRecord, bytes: Buffer): Promise<void> {
+    const path = await this.pathFor(record, bytes.length);
+    const handle = await this.handleFor(path);
+    try {
+      let written = 0;
+      // One write() in practice; the loop only guards against a short write (e.g. nearly full disk).
+      while (written < bytes.length) {
+        const { bytesWritten } = await handle.write(bytes, written, bytes.length - written);
+        written += bytesWritten;
+      }
+      await handle.sync();
+      this.handleSize += bytes.length;
+    } catch (err) {
+      // The file may now end in a partial line: reopen next time so the torn-tail check runs again.
+      await this.closeHandle().catch(() => undefined);
+      throw err;
+    }
+    if (record.mac !== undefined) {
+      const key = record.mac.toUpperCase();
+      this.attempts.set(key, Math.max(this.attempts.get(key) ?? 0, record.attempt));
+    }
+  }
+
+  private async pathFor(record: LedgerRecord, length: number): Promise<string> {
+    switch (this.target.kind) {
+      case 'file':
+        return this.target.path;
+      case 'day': {
+        const end = new Date(record.end);
+        return join(
+          this.target.dir,
+          dayFileName(this.station, Number.isNaN(end.getTime()) ? new Date() : end),
+        );
+      }
+      case 'size': {
+        let path = join(this.target.dir, sizeFileName(this.station, this.sizeSeq));
+        if (this.handlePath !== path) await this.handleFor(path);
+        if (this.handleSize > 0 && this.handleSize + length > this.maxBytes) {
+          this.sizeSeq++;
+          path = join(this.target.dir, sizeFileName(this.station, this.sizeSeq));
+        }
+        return path;
+      }
+    }
+  }
+
+  private async handleFor(path: string): Promise<FileHandle> {
+    if (this.handle && this.handlePath === path) return this.handle;
+    await this.closeHandle();
+    const existed = await exists(path);
+    const handle = await open(path, 'a');
+    try {
+      let size = (await handle.stat()).size;
+      if (size > 0 && !(await endsWithNewline(path, size))) {
+        // A crash tore the last record: start on a fresh line so the next record is never glued to it.
+        await handle.write('\n');
+        await handle.sync();
+        size++;
+      }
+      if (!existed) await syncDirectory(dirname(path));
+      this.handle = handle;
+      this.handlePath = path;
+      this.handleSize = size;
+      return handle;
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  private async closeHandle(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    this.handlePath = undefined;
+    this.handleSize = 0;
+    await h?.close();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+async function endsWithNewline(path: string, size: number): Promise<boolean> {
+  const h = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(1);
+    await h.read(buf, 0, 1, size - 1);
+    return buf[0] === 0x0a;
+  } finally {
+    await h.close();
+  }
+}
+
+/** A new file's directory entry must be durable too, or a power cut could lose the whole file. */
+async function syncDirectory(dir: string): Promise<void> {
+  const h = await open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
