@@ -153,6 +153,6 @@ async function* readLines(
     }
   }
   rest += decoder.end();
-  if (oversized) yield [undefined, ++line, false];
-  else if (rest.length > 0) yield [rest, ++line, false];
+  if (oversized) yield [undefined, line + 1, false];
+  else if (rest.length > 0) yield [rest, line + 1, false];
 }
