@@ -1,0 +1,121 @@
+/**
+ * Turning whatever went wrong into exactly one FailureCode and a sentence an operator can act on.
+ */
+import type { FailureCode } from './failure-codes.ts';
+
+/** A failure the pipeline decided on itself (guards, boot check): code and message are already final. */
+export class StationFailure extends Error {
+  constructor(
+    readonly code: FailureCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StationFailure';
+  }
+}
+
+/** Why the station aborted a board's pipeline: the board left, it took too long, or the station is stopping. */
+export type AbortWhy = 'unplugged' | 'board-timeout' | 'station-stop';
+
+export class StationAbort extends Error {
+  constructor(
+    readonly why: AbortWhy,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StationAbort';
+  }
+}
+
+/** What the operator reads for each code when the underlying error gives nothing better. */
+export const OPERATOR_ADVICE: Readonly<Record<FailureCode, string>> = {
+  'no-sync':
+    'The board did not answer the bootloader. Check the cable and power; if it has no auto-reset, hold BOOT while plugging it in.',
+  'wrong-boot-mode':
+    'The board started its application instead of download mode. Check the BOOT/EN auto-reset circuit, or hold BOOT while plugging it in.',
+  'wrong-chip': 'This board has a different chip than the profile flashes. Set it aside for another product.',
+  'flash-too-small':
+    'The flash on this board is smaller than the image set needs. Use a module with more flash.',
+  'security-enabled':
+    'Secure boot or flash encryption is enabled on this board and the profile does not allow it. Set it aside for engineering.',
+  'write-error':
+    'Writing the flash failed even after retries at lower speeds. Re-seat the board and retest; if it fails again the module is faulty.',
+  'verify-mismatch':
+    'The flash content did not match the image after writing (MD5 differs). Retest once; a repeat means bad flash.',
+  timeout:
+    'The board stopped answering. Re-plug it and retest; a repeat points at the cable, hub or board power.',
+  disconnected:
+    'The board was unplugged or its USB link dropped before it was done. Plug it in again to retest.',
+  'boot-check-failed':
+    'After the reset the firmware did not report ready in time. Retest once; a repeat means the board or image is wrong.',
+  internal:
+    'esp-station hit an internal error. Retest the board and report the message to the station engineer.',
+};
+
+/** Map the flasher's EspError kinds (src/esp/errors.ts) to the fixed list. */
+const KIND_TO_CODE: Readonly<Record<string, FailureCode>> = {
+  'no-sync': 'no-sync',
+  'wrong-boot-mode': 'wrong-boot-mode',
+  timeout: 'timeout',
+  disconnected: 'disconnected',
+  'rom-error': 'write-error',
+  'stub-error': 'write-error',
+  checksum: 'write-error',
+  'write-error': 'write-error',
+  'verify-mismatch': 'verify-mismatch',
+};
+
+/** Error kinds worth retrying a region (and then the board at a lower baud) for. */
+const RETRYABLE_KINDS = new Set([
+  'rom-error',
+  'stub-error',
+  'checksum',
+  'write-error',
+  'verify-mismatch',
+  'timeout',
+]);
+
+export function errorKind(err: unknown): string | undefined {
+  if (
+    err &&
+    typeof err === 'object' &&
+    'kind' in err &&
+    typeof (err as { kind: unknown }).kind === 'string'
+  ) {
+    return (err as { kind: string }).kind;
+  }
+  return undefined;
+}
+
+export function isRetryableWriteError(err: unknown): boolean {
+  const kind = errorKind(err);
+  return kind !== undefined && RETRYABLE_KINDS.has(kind);
+}
+
+export interface Classified {
+  code: FailureCode;
+  message: string;
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** One code and one sentence for any error; `abortReason` wins because it says why the signal fired. */
+export function classifyFailure(err: unknown, abortReason?: unknown): Classified {
+  if (abortReason instanceof StationAbort) {
+    if (abortReason.why === 'unplugged')
+      return { code: 'disconnected', message: OPERATOR_ADVICE.disconnected };
+    if (abortReason.why === 'board-timeout') return { code: 'timeout', message: abortReason.message };
+    return { code: 'internal', message: 'The station was stopped before this board was done. Retest it.' };
+  }
+  if (err instanceof StationFailure) return { code: err.code, message: err.message };
+  const kind = errorKind(err);
+  const code = kind ? KIND_TO_CODE[kind] : undefined;
+  if (code) {
+    // The flasher's own sentence says what it saw (e.g. the boot mode it found); the advice says what to do.
+    const detail = errMessage(err).trim();
+    return { code, message: detail ? `${OPERATOR_ADVICE[code]} (${detail})` : OPERATOR_ADVICE[code] };
+  }
+  return { code: 'internal', message: `${OPERATOR_ADVICE.internal} (${errMessage(err)})` };
+}

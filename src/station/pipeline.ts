@@ -1,0 +1,372 @@
+/**
+ * One board in one slot, from detected to PASS/FAIL: connect → identify → check → flash (per region) → verify →
+ * reset → boot check. Publishes a StationEvent for every state change and returns what the ledger records.
+ * It never throws: every way out is an AttemptOutcome with one FailureCode.
+ */
+import type { ChipName } from '../esp/chips/chip.ts';
+import type { RegionRecord } from '../ledger/record.ts';
+import type { BoardIdentity, BoardLink, BoardSession, ImageRegion, RegionOutcome } from './board-link.ts';
+import type { BoardInfo, ProgressInfo, SlotInfo, SlotState, StationEvent } from './events.ts';
+import type { FailureCode } from './failure-codes.ts';
+import { classifyFailure, isRetryableWriteError, StationFailure } from './failure.ts';
+import { chipDisplayName, formatBytes } from './board-format.ts';
+
+export interface PipelinePolicy {
+  /** The chip the profile flashes; any other is refused before the first write. */
+  chip: ChipName;
+  allowSecureBoot: boolean;
+  allowFlashEncryption: boolean;
+  /** Extra lower bound on detected flash size, on top of what the image set needs. */
+  minFlashBytes?: number;
+  /** Fastest first, e.g. [921600, 460800, 115200]. */
+  baudLadder: readonly number[];
+  regionRetries: number;
+  boardRetriesPerBaud: number;
+  /** Connect attempts in total (each with the next reset strategy); default: one per strategy, at least 2. */
+  connectAttempts?: number;
+  stub: boolean;
+  skipUnchanged: boolean;
+  bootCheck?: { pattern: string; timeoutMs: number };
+}
+
+/** What the pipeline needs of src/firmware's PreparedFirmware. */
+export interface PipelineFirmware {
+  chip: ChipName;
+  requiredFlashBytes: number;
+  regionsFor(flashSizeBytes: number): readonly ImageRegion[];
+  readonly regions: readonly ImageRegion[];
+}
+
+export type PipelineEvent =
+  | { type: 'state'; state: SlotState; board?: BoardInfo; baud?: number; message?: string }
+  | { type: 'progress'; progress: ProgressInfo }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export interface PipelineInput {
+  slot: SlotInfo;
+  link: BoardLink;
+  policy: PipelinePolicy;
+  firmware: PipelineFirmware;
+  signal: AbortSignal;
+  /** Publishes to the bus; the station adds slot, time and attempt. */
+  publish(event: PipelineEvent): void;
+  /** Attempt number for this MAC (1 = first time this ledger sees the board). */
+  attemptNumberFor(mac: string): number | Promise<number>;
+  /** Minimum ms between progress events per board (the UI samples at ≤ 10 Hz anyway). */
+  progressIntervalMs?: number;
+  now?: () => number;
+}
+
+export interface AttemptOutcome {
+  start: number;
+  end: number;
+  result: 'pass' | 'fail';
+  code?: FailureCode;
+  message?: string;
+  board?: BoardIdentity;
+  boardInfo?: BoardInfo;
+  regions: RegionRecord[];
+  baud?: number;
+  phases: Record<string, number>;
+  attempt: number;
+}
+
+export function toBoardInfo(b: BoardIdentity): BoardInfo {
+  return {
+    chip: b.chip,
+    chipDisplay: chipDisplayName(b.chip),
+    revision: b.revision,
+    mac: b.mac,
+    ...(b.flashId !== undefined && { flashId: b.flashId }),
+    ...(b.flashSizeBytes !== undefined && { flashSizeBytes: b.flashSizeBytes }),
+    secureBoot: b.secureBoot,
+    flashEncryption: b.flashEncryption,
+    ...(b.crystalMhz !== undefined && { crystalMhz: b.crystalMhz }),
+  };
+}
+
+function toRegionRecord(r: RegionOutcome): RegionRecord {
+  return {
+    offset: r.offset,
+    label: r.label,
+    size: r.size,
+    md5Expected: r.md5Expected,
+    ...(r.md5Chip !== undefined && { md5Chip: r.md5Chip }),
+    seconds: Math.max(0, r.seconds),
+    retries: r.retries,
+    ...(r.skipped !== undefined && { skipped: r.skipped }),
+  };
+}
+
+/** Runs one attempt. Resolves (never rejects) with the outcome to record. */
+export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome> {
+  const now = input.now ?? Date.now;
+  const { policy, signal, slot, link } = input;
+  const start = now();
+  const phases: Record<string, number> = {};
+  const regionRecords = new Map<number, RegionRecord>();
+  let board: BoardIdentity | undefined;
+  let boardInfo: BoardInfo | undefined;
+  let baud: number | undefined;
+  let attempt = 1;
+  let session: BoardSession | undefined;
+
+  const state = (s: SlotState, message?: string): void =>
+    input.publish({
+      type: 'state',
+      state: s,
+      ...(boardInfo && { board: boardInfo }),
+      ...(baud !== undefined && { baud }),
+      ...(message !== undefined && { message }),
+    });
+  const log = (level: 'info' | 'warn' | 'error', message: string): void =>
+    input.publish({ type: 'log', level, message });
+  const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+    const t0 = now();
+    try {
+      return await fn();
+    } finally {
+      phases[phase] = (phases[phase] ?? 0) + (now() - t0);
+    }
+  };
+
+  const connect = async (): Promise<BoardSession> => {
+    const total = policy.connectAttempts ?? Math.max(2, link.connectStrategies(slot));
+    let last: unknown;
+    for (let i = 0; i < total; i++) {
+      signal.throwIfAborted();
+      try {
+        return await link.connect(slot, { attempt: i, signal, onLog: (line) => log('info', line) });
+      } catch (err) {
+        last = err;
+        if (signal.aborted) throw err;
+        const kind = (err as { kind?: string }).kind;
+        // Only a board that did not sync is worth another reset strategy; a vanished port is not.
+        if (kind === 'disconnected' || kind === 'aborted') throw err;
+        if (i + 1 < total)
+          log('warn', `connect attempt ${i + 1} failed (${(err as Error).message}); trying another reset`);
+      }
+    }
+    throw last;
+  };
+
+  try {
+    state('connecting');
+    session = await timed('connect', connect);
+
+    state('identifying');
+    board = await timed('identify', () => session!.identify(signal));
+    boardInfo = toBoardInfo(board);
+    attempt = await input.attemptNumberFor(board.mac);
+    state('identifying', `${boardInfo.chipDisplay} rev ${board.revision} ${board.mac}`);
+
+    state('checking');
+    const regions = await timed('check', async () => checkBoard(board!, input.firmware, policy, log));
+
+    const ladder = policy.baudLadder.length > 0 ? policy.baudLadder : [115200];
+    const totalBytes = regions.reduce((n, r) => n + r.data.length, 0);
+    let done = false;
+    let lastErr: unknown;
+    ladder: for (let step = 0; step < ladder.length; step++) {
+      for (let boardTry = 0; boardTry <= policy.boardRetriesPerBaud; boardTry++) {
+        if (step > 0 || boardTry > 0) {
+          state('connecting', `retrying the board at ${ladder[step]} baud`);
+          session = await timed('connect', connect);
+        }
+        baud = await timed('stub', () =>
+          session!.prepareWrites({ stub: policy.stub, baud: ladder[step], signal }),
+        );
+        try {
+          await writeAll(session!, regions, totalBytes);
+          done = true;
+          break ladder;
+        } catch (err) {
+          if (signal.aborted || !isRetryableWriteError(err)) throw err;
+          lastErr = err;
+          log('warn', `writing at ${baud} baud failed: ${(err as Error).message}`);
+          await session!.close().catch(() => undefined);
+          session = undefined;
+        }
+      }
+    }
+    if (!done) throw lastErr;
+
+    // Read every region's MD5 back once all are written: a later region must not have clobbered an earlier one.
+    state('verifying');
+    await timed('verify', async () => {
+      for (const r of regions) {
+        const md5 = await session!.flashMd5(r.offset, r.data.length, signal);
+        const rec = regionRecords.get(r.offset);
+        if (rec) rec.md5Chip = md5;
+        if (md5 !== r.md5) {
+          throw new StationFailure(
+            'verify-mismatch',
+            `Region ${r.label} at 0x${r.offset.toString(16)} reads back MD5 ${md5}, expected ${r.md5}. Retest once; a repeat means bad flash.`,
+          );
+        }
+      }
+    });
+
+    state('resetting');
+    await timed('reset', () => session!.hardReset(signal));
+    if (policy.bootCheck) {
+      const { pattern, timeoutMs } = policy.bootCheck;
+      state('boot-check', `waiting for '${pattern}'`);
+      const seen = await timed('bootCheck', () => session!.watchBoot({ pattern, timeoutMs, signal }));
+      if (!seen.matched) {
+        const tail = seen.output.trim().split('\n').slice(-2).join(' | ').slice(0, 160);
+        throw new StationFailure(
+          'boot-check-failed',
+          `After the reset the firmware did not print '${pattern}' within ${(timeoutMs / 1000).toFixed(1)} s` +
+            `${tail ? ` (last output: ${tail})` : ' (no output)'}. Retest once; a repeat means the board or image is wrong.`,
+        );
+      }
+    }
+    return finish('pass');
+  } catch (err) {
+    const c = classifyFailure(err, signal.aborted ? signal.reason : undefined);
+    return finish('fail', c.code, c.message);
+  } finally {
+    await session?.close().catch(() => undefined);
+  }
+
+  function finish(result: 'pass' | 'fail', code?: FailureCode, message?: string): AttemptOutcome {
+    return {
+      start,
+      end: now(),
+      result,
+      ...(code !== undefined && { code }),
+      ...(message !== undefined && { message }),
+      ...(board && { board }),
+      ...(boardInfo && { boardInfo }),
+      regions: [...regionRecords.values()].sort((a, b) => a.offset - b.offset),
+      ...(baud !== undefined && { baud }),
+      phases,
+      attempt,
+    };
+  }
+
+  async function writeAll(
+    s: BoardSession,
+    regions: readonly ImageRegion[],
+    totalBytes: number,
+  ): Promise<void> {
+    const minGap = input.progressIntervalMs ?? 100;
+    let before = 0;
+    for (let i = 0; i < regions.length; i++) {
+      const r = regions[i];
+      const prior = regionRecords.get(r.offset);
+      // Regions verified at a faster baud stay written; a board retry only redoes what failed.
+      if (prior?.md5Chip === r.md5) {
+        before += r.data.length;
+        continue;
+      }
+      state('flashing', `${r.label} @0x${r.offset.toString(16)}`);
+      let retries = 0;
+      const t0 = now();
+      while (true) {
+        let lastSent = 0;
+        let rateT = now();
+        let rateBytes = 0;
+        let bytesPerSecond = 0;
+        try {
+          const out = await timed('write', () =>
+            s.writeRegion(r, {
+              signal,
+              skipUnchanged: policy.skipUnchanged,
+              onProgress: (p) => {
+                const t = now();
+                if (t - rateT >= 250) {
+                  bytesPerSecond = ((p.done - rateBytes) * 1000) / (t - rateT);
+                  rateT = t;
+                  rateBytes = p.done;
+                }
+                if (t - lastSent < minGap && p.done < p.total) return;
+                lastSent = t;
+                const overallDone = before + p.done;
+                input.publish({
+                  type: 'progress',
+                  progress: {
+                    regionIndex: i,
+                    regionCount: regions.length,
+                    regionOffset: r.offset,
+                    regionLabel: r.label,
+                    regionDone: p.done,
+                    regionTotal: p.total,
+                    overallDone,
+                    overallTotal: totalBytes,
+                    bytesPerSecond: Math.max(0, Math.round(bytesPerSecond)),
+                    ...(bytesPerSecond > 0 && {
+                      etaSeconds: Math.round((totalBytes - overallDone) / bytesPerSecond),
+                    }),
+                  },
+                });
+              },
+            }),
+          );
+          regionRecords.set(
+            r.offset,
+            toRegionRecord({ ...out, retries: retries + out.retries, seconds: (now() - t0) / 1000 }),
+          );
+          break;
+        } catch (err) {
+          if (signal.aborted || !isRetryableWriteError(err) || retries >= policy.regionRetries) {
+            regionRecords.set(
+              r.offset,
+              toRegionRecord({
+                offset: r.offset,
+                label: r.label,
+                size: r.data.length,
+                md5Expected: r.md5,
+                seconds: (now() - t0) / 1000,
+                retries,
+              }),
+            );
+            throw err;
+          }
+          retries++;
+          log(
+            'warn',
+            `region ${r.label} failed (${(err as Error).message}); retry ${retries}/${policy.regionRetries}`,
+          );
+        }
+      }
+      before += r.data.length;
+    }
+  }
+}
+
+/** Guards before the first write; returns the regions to write for this board's flash size. */
+export function checkBoard(
+  board: BoardIdentity,
+  firmware: PipelineFirmware,
+  policy: PipelinePolicy,
+  log: (level: 'info' | 'warn' | 'error', message: string) => void,
+): readonly ImageRegion[] {
+  if (board.chip !== policy.chip) {
+    throw new StationFailure(
+      'wrong-chip',
+      `This board is an ${chipDisplayName(board.chip)}; the profile flashes ${chipDisplayName(policy.chip)}. Set it aside for another product.`,
+    );
+  }
+  const need = Math.max(firmware.requiredFlashBytes, policy.minFlashBytes ?? 0);
+  if (board.flashSizeBytes === undefined) {
+    log('warn', 'flash size unknown (flash id not recognised); cannot check it fits');
+  } else if (board.flashSizeBytes < need) {
+    throw new StationFailure(
+      'flash-too-small',
+      `This board has ${formatBytes(board.flashSizeBytes)} of flash; the image set needs ${formatBytes(need)}. Use a module with more flash.`,
+    );
+  }
+  const refused = [
+    board.secureBoot && !policy.allowSecureBoot ? 'secure boot' : undefined,
+    board.flashEncryption && !policy.allowFlashEncryption ? 'flash encryption' : undefined,
+  ].filter((x): x is string => x !== undefined);
+  if (refused.length > 0) {
+    throw new StationFailure(
+      'security-enabled',
+      `${refused.join(' and ')} ${refused.length > 1 ? 'are' : 'is'} enabled on this board and the profile does not allow it. Set it aside for engineering; do not retry.`,
+    );
+  }
+  return board.flashSizeBytes !== undefined ? firmware.regionsFor(board.flashSizeBytes) : firmware.regions;
+}

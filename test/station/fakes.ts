@@ -1,0 +1,203 @@
+/**
+ * Small scripted stand-ins for the flasher link, the device source and the ledger, so the pipeline's and the
+ * station's own logic (states, guards, retries, pool, ledger-before-display) is tested on its own. The
+ * end-to-end test (test/e2e) runs the real pieces.
+ */
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type {
+  BoardIdentity,
+  BoardLink,
+  BoardSession,
+  ImageRegion,
+  RegionOutcome,
+} from '../../src/station/board-link.ts';
+import type { BridgeDevice, DeviceListener, DeviceSource } from '../../src/station/detect/bridge-device.ts';
+import type { SlotInfo } from '../../src/station/events.ts';
+import type { LedgerRecord } from '../../src/ledger/record.ts';
+import type { LedgerSink } from '../../src/station/ledger-sink.ts';
+import type { StationFirmware } from '../../src/station/station.ts';
+
+export class KindError extends Error {
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface FakeBoardScript {
+  identity?: Partial<BoardIdentity>;
+  /** Connect attempts (0-based) that fail with this kind. */
+  connectFails?: Record<number, string>;
+  /** Writes fail with 'write-error' for these bauds (every time), or a number of times in total. */
+  failWritesAtBaud?: number[];
+  failWritesTimes?: number;
+  /** Each write waits this long per region (abortable) so tests can unplug mid-write. */
+  writeDelayMs?: number;
+  /** Never finish a write (ignores nothing: it waits for the abort). */
+  hangOnWrite?: boolean;
+  bootOutput?: string;
+  /** Flash MD5 read back differs from the image for this offset. */
+  corruptOffset?: number;
+}
+
+export function md5(data: Uint8Array): string {
+  return createHash('md5').update(data).digest('hex');
+}
+
+export function makeFirmware(sizes: number[] = [0x1000, 0x3000]): StationFirmware {
+  let offset = 0x1000;
+  const regions: ImageRegion[] = sizes.map((n, i) => {
+    const data = new Uint8Array(n).map((_, j) => (j * 7 + i) & 0xff);
+    const r = { offset, label: `r${i}`, data, md5: md5(data) };
+    offset += Math.ceil(n / 0x1000) * 0x1000 + 0x1000;
+    return r;
+  });
+  return {
+    chip: 'esp32',
+    requiredFlashBytes: offset,
+    regions,
+    regionsFor: () => regions,
+    fingerprint: 'f'.repeat(64),
+    demo: true,
+    profileName: 'test-profile',
+  };
+}
+
+export class FakeLink implements BoardLink {
+  readonly scripts = new Map<string, FakeBoardScript>();
+  readonly writes: { portPath: string; offset: number; baud: number }[] = [];
+  readonly connects: { portPath: string; attempt: number }[] = [];
+  /** What each board's flash holds, by portPath and offset. */
+  readonly flash = new Map<string, Map<number, string>>();
+  private failCount = new Map<string, number>();
+
+  script(portPath: string, s: FakeBoardScript): void {
+    this.scripts.set(portPath, s);
+  }
+
+  connectStrategies(): number {
+    return 2;
+  }
+
+  async connect(slot: SlotInfo, opts: { attempt: number; signal: AbortSignal }): Promise<BoardSession> {
+    opts.signal.throwIfAborted();
+    this.connects.push({ portPath: slot.portPath, attempt: opts.attempt });
+    const s = this.scripts.get(slot.portPath) ?? {};
+    const fail = s.connectFails?.[opts.attempt];
+    if (fail) throw new KindError(fail, `connect failed (${fail})`);
+    await sleep(1);
+    const link = this;
+    let baud = 115200;
+    const flash = this.flash.get(slot.portPath) ?? new Map<number, string>();
+    this.flash.set(slot.portPath, flash);
+    return {
+      get baud() {
+        return baud;
+      },
+      async identify(): Promise<BoardIdentity> {
+        return {
+          chip: 'esp32',
+          revision: 300,
+          mac: `24:0A:C4:00:00:${slot.portPath.replace(/\D/g, '').padStart(2, '0').slice(-2)}`,
+          flashId: 0x1640ef,
+          flashSizeBytes: 4 * 1024 * 1024,
+          secureBoot: false,
+          flashEncryption: false,
+          ...s.identity,
+        };
+      },
+      async prepareWrites(o): Promise<number> {
+        baud = o.baud;
+        return baud;
+      },
+      async writeRegion(region, o): Promise<RegionOutcome> {
+        link.writes.push({ portPath: slot.portPath, offset: region.offset, baud });
+        const t0 = Date.now();
+        if (s.hangOnWrite) {
+          await new Promise((_, reject) =>
+            o.signal.addEventListener('abort', () => reject(new KindError('aborted', 'aborted')), {
+              once: true,
+            }),
+          );
+        }
+        const steps = 4;
+        for (let i = 1; i <= steps; i++) {
+          if (s.writeDelayMs) {
+            await sleep(s.writeDelayMs / steps, undefined, { signal: o.signal }).catch(() => {
+              throw new KindError('aborted', 'aborted');
+            });
+          }
+          o.onProgress({ done: (region.data.length * i) / steps, total: region.data.length });
+        }
+        if (s.failWritesAtBaud?.includes(baud))
+          throw new KindError('write-error', `flash write failed at ${baud}`);
+        const n = link.failCount.get(slot.portPath) ?? 0;
+        if (n < (s.failWritesTimes ?? 0)) {
+          link.failCount.set(slot.portPath, n + 1);
+          throw new KindError('verify-mismatch', 'md5 mismatch');
+        }
+        const chipMd5 = s.corruptOffset === region.offset ? '0'.repeat(32) : region.md5;
+        flash.set(region.offset, chipMd5);
+        return {
+          offset: region.offset,
+          label: region.label,
+          size: region.data.length,
+          md5Expected: region.md5,
+          md5Chip: region.md5,
+          seconds: (Date.now() - t0) / 1000,
+          retries: 0,
+        };
+      },
+      async flashMd5(offset): Promise<string> {
+        return flash.get(offset) ?? 'f'.repeat(32);
+      },
+      async hardReset(): Promise<void> {},
+      async watchBoot(o) {
+        const out = s.bootOutput ?? 'boot: ESP-AT\nready\n';
+        return { matched: out.includes(o.pattern), output: out };
+      },
+      async close(): Promise<void> {},
+    };
+  }
+}
+
+export class ManualSource implements DeviceSource {
+  readonly mode = 'simulated' as const;
+  listener: DeviceListener | undefined;
+  present: BridgeDevice[] = [];
+  async start(listener: DeviceListener, opts: { offerPresent: boolean }): Promise<void> {
+    this.listener = listener;
+    if (opts.offerPresent) for (const d of this.present) listener.attach(d);
+  }
+  async stop(): Promise<void> {
+    this.listener = undefined;
+  }
+  plug(portPath: string, tty = `/dev/tty-${portPath}`): void {
+    this.listener?.attach({ portPath, tty, vid: '10c4', pid: 'ea60' });
+  }
+  unplug(portPath: string): void {
+    this.listener?.detach(portPath);
+  }
+}
+
+export class MemoryLedger implements LedgerSink {
+  readonly records: LedgerRecord[] = [];
+  failNext = false;
+  /** Called inside append, before it resolves: lets a test check nothing was shown yet. */
+  onAppend?: (r: LedgerRecord) => void;
+  async append(r: LedgerRecord): Promise<void> {
+    await sleep(2);
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('disk full');
+    }
+    this.onAppend?.(r);
+    this.records.push(r);
+  }
+  attemptNumberFor(mac: string): number {
+    return this.records.filter((r) => r.mac === mac).length + 1;
+  }
+}

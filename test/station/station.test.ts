@@ -1,0 +1,339 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LedgerRecordSchema } from '../../src/ledger/record.ts';
+import type { StationEvent } from '../../src/station/events.ts';
+import type { PipelinePolicy } from '../../src/station/pipeline.ts';
+import { Station } from '../../src/station/station.ts';
+import type { StationOptions } from '../../src/station/station.ts';
+import { FakeLink, makeFirmware, ManualSource, MemoryLedger } from './fakes.ts';
+
+const POLICY: PipelinePolicy = {
+  chip: 'esp32',
+  allowSecureBoot: false,
+  allowFlashEncryption: false,
+  baudLadder: [921600, 460800, 115200],
+  regionRetries: 2,
+  boardRetriesPerBaud: 0,
+  stub: true,
+  skipUnchanged: false,
+  bootCheck: { pattern: 'ready', timeoutMs: 1000 },
+};
+
+function setup(over: Partial<StationOptions> = {}, policy: Partial<PipelinePolicy> = {}) {
+  const link = new FakeLink();
+  const source = new ManualSource();
+  const ledger = new MemoryLedger();
+  const station = new Station({
+    stationName: 'st1',
+    operator: 'op',
+    lot: 'L1',
+    firmware: makeFirmware(),
+    policy: { ...POLICY, ...policy },
+    source,
+    link,
+    ledger,
+    concurrency: 4,
+    progressIntervalMs: 0,
+    ...over,
+  });
+  const events: StationEvent[] = [];
+  station.bus.subscribe((e) => events.push(e));
+  const done: string[] = [];
+  station.onAttemptDone((d) => done.push(d.slot));
+  const waitDone = async (n: number): Promise<void> => {
+    for (let i = 0; i < 2000 && done.length < n; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(done.length >= n, `expected ${n} finished attempts, got ${done.length}`);
+  };
+  return { link, source, ledger, station, events, done, waitDone };
+}
+
+function statesOf(events: StationEvent[], slot: string): string[] {
+  return events
+    .filter((e) => e.type === 'state' && e.slot === slot)
+    .map((e) => (e as { state: string }).state);
+}
+
+function dedupe(a: string[]): string[] {
+  return a.filter((s, i) => s !== a[i - 1]);
+}
+
+test('a board runs through every state, is recorded before the result, and waits for removal', async (t) => {
+  const { source, ledger, station, events, waitDone } = setup();
+  t.after(() => station.stop());
+  let eventsAtAppend = -1;
+  ledger.onAppend = () => (eventsAtAppend = events.length);
+  await station.start();
+  source.plug('1-1.2');
+  await waitDone(1);
+  assert.deepEqual(dedupe(statesOf(events, '1-1.2')), [
+    'detected',
+    'connecting',
+    'identifying',
+    'checking',
+    'flashing',
+    'verifying',
+    'resetting',
+    'boot-check',
+    'pass',
+  ]);
+  const resultIdx = events.findIndex((e) => e.type === 'result');
+  assert.ok(
+    eventsAtAppend >= 0 && eventsAtAppend <= resultIdx,
+    'ledger append happened before the result event',
+  );
+  const result = events[resultIdx];
+  assert.equal(result.type === 'result' && result.recorded, true);
+  assert.equal(result.type === 'result' && result.result, 'pass');
+  assert.equal(events.at(-1)?.type, 'awaiting-removal');
+  assert.equal(ledger.records.length, 1);
+  const rec = LedgerRecordSchema.parse(ledger.records[0]);
+  assert.equal(rec.result, 'pass');
+  assert.equal(rec.baud, 921600);
+  assert.equal(rec.regions.length, 2);
+  assert.ok(rec.regions.every((r) => r.md5Chip === r.md5Expected));
+  assert.equal(rec.attempt, 1);
+  assert.equal(rec.slot, '1-1.2');
+  assert.equal(rec.operator, 'op');
+  assert.equal(rec.demoFirmware, true);
+  for (const p of ['connect', 'identify', 'check', 'stub', 'write', 'verify', 'reset', 'bootCheck']) {
+    assert.ok(p in rec.phases, `phase ${p} timed`);
+  }
+  assert.ok(events.some((e) => e.type === 'progress' && e.progress.overallDone === e.progress.overallTotal));
+  const snap = station.snapshot();
+  assert.equal(snap.slots[0].awaitingRemoval, true);
+  assert.equal(snap.passed, 1);
+});
+
+test('a board left plugged is never flashed twice; after removal and re-plug it is a retest (attempt 2)', async (t) => {
+  const { source, ledger, station, link, waitDone } = setup();
+  t.after(() => station.stop());
+  await station.start();
+  source.plug('1-1.2', '/dev/ttyUSB0');
+  await waitDone(1);
+  source.plug('1-1.2', '/dev/ttyUSB0'); // a source repeating itself
+  source.plug('1-1.2', '/dev/ttyUSB4'); // re-enumerated under another tty, never removed
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(ledger.records.length, 1);
+  assert.equal(link.connects.length, 1);
+  assert.equal(station.snapshot().slots[0].tty, '/dev/ttyUSB4');
+  source.unplug('1-1.2');
+  source.plug('1-1.2', '/dev/ttyUSB1');
+  await waitDone(2);
+  assert.equal(ledger.records.length, 2);
+  assert.equal(ledger.records[1].attempt, 2);
+  assert.equal(ledger.records[1].port, '/dev/ttyUSB1');
+});
+
+test('unplug mid-write fails that board as disconnected and leaves the neighbour alone', async (t) => {
+  const { source, ledger, station, link, events, waitDone } = setup();
+  t.after(() => station.stop());
+  link.script('1-1.1', { writeDelayMs: 400 });
+  link.script('1-1.2', { writeDelayMs: 40 });
+  await station.start();
+  source.plug('1-1.1');
+  source.plug('1-1.2');
+  while (!events.some((e) => e.type === 'progress' && e.slot === '1-1.1'))
+    await new Promise((r) => setTimeout(r, 5));
+  source.unplug('1-1.1');
+  await waitDone(2);
+  const bySlot = Object.fromEntries(ledger.records.map((r) => [r.portPath, r]));
+  assert.equal(bySlot['1-1.1'].result, 'fail');
+  assert.equal(bySlot['1-1.1'].code, 'disconnected');
+  assert.equal(bySlot['1-1.2'].result, 'pass');
+  const detached = events.find((e) => e.type === 'slot-detached');
+  assert.equal(detached?.type === 'slot-detached' && detached.wasBusy, true);
+  assert.equal(station.snapshot().slots.find((s) => s.portPath === '1-1.1')?.state, 'empty');
+});
+
+test('guards refuse wrong chip, small flash and enabled security before the first write', async (t) => {
+  const { source, ledger, station, link, waitDone } = setup();
+  t.after(() => station.stop());
+  link.script('1-1.1', { identity: { chip: 'esp32s3' } });
+  link.script('1-1.2', { identity: { flashSizeBytes: 8 * 1024 } });
+  link.script('1-1.3', { identity: { secureBoot: true } });
+  link.script('1-1.4', { identity: { flashEncryption: true } });
+  await station.start();
+  for (const p of ['1-1.1', '1-1.2', '1-1.3', '1-1.4']) source.plug(p);
+  await waitDone(4);
+  const codes = Object.fromEntries(ledger.records.map((r) => [r.portPath, r.code]));
+  assert.deepEqual(codes, {
+    '1-1.1': 'wrong-chip',
+    '1-1.2': 'flash-too-small',
+    '1-1.3': 'security-enabled',
+    '1-1.4': 'security-enabled',
+  });
+  assert.equal(link.writes.length, 0);
+  assert.match(ledger.records.find((r) => r.portPath === '1-1.1')!.message!, /ESP32-S3.*ESP32/);
+  for (const r of ledger.records) assert.equal(r.regions.length, 0);
+});
+
+test('security is allowed when the profile says so', async (t) => {
+  const { source, ledger, station, link, waitDone } = setup({}, { allowSecureBoot: true });
+  t.after(() => station.stop());
+  link.script('1-1.3', { identity: { secureBoot: true } });
+  await station.start();
+  source.plug('1-1.3');
+  await waitDone(1);
+  assert.equal(ledger.records[0].result, 'pass');
+  assert.equal(ledger.records[0].secureBoot, true);
+});
+
+test('a region that fails verification is retried and the retries are recorded', async (t) => {
+  const { source, ledger, station, link, waitDone } = setup();
+  t.after(() => station.stop());
+  link.script('1-1.1', { failWritesTimes: 2 });
+  await station.start();
+  source.plug('1-1.1');
+  await waitDone(1);
+  const rec = ledger.records[0];
+  assert.equal(rec.result, 'pass');
+  assert.equal(rec.regions[0].retries, 2);
+  assert.equal(rec.regions[1].retries, 0);
+  assert.equal(rec.baud, 921600);
+});
+
+test('a board that keeps failing at 921600 is retried at the next lower baud', async (t) => {
+  const { source, ledger, station, link, waitDone } = setup();
+  t.after(() => station.stop());
+  link.script('1-1.1', { failWritesAtBaud: [921600] });
+  await station.start();
+  source.plug('1-1.1');
+  await waitDone(1);
+  const rec = ledger.records[0];
+  assert.equal(rec.result, 'pass');
+  assert.equal(rec.baud, 460800);
+  // 1 try + 2 region retries at 921600, then both regions at 460800.
+  assert.deepEqual(
+    link.writes.map((w) => w.baud),
+    [921600, 921600, 921600, 460800, 460800],
+  );
+  assert.equal(link.connects.length, 2);
+});
+
+test('a board failing at every baud is FAIL/write-error with one code and an operator sentence', async (t) => {
+  const { source, ledger, station, link, waitDone } = setup({}, { regionRetries: 0 });
+  t.after(() => station.stop());
+  link.script('1-1.1', { failWritesAtBaud: [921600, 460800, 115200] });
+  await station.start();
+  source.plug('1-1.1');
+  await waitDone(1);
+  const rec = ledger.records[0];
+  assert.equal(rec.result, 'fail');
+  assert.equal(rec.code, 'write-error');
+  assert.match(rec.message!, /Re-seat the board/);
+  assert.equal(link.writes.length, 3);
+});
+
+test('connect retries with another reset strategy, and no-sync after all of them', async (t) => {
+  const { source, ledger, station, link, waitDone } = setup();
+  t.after(() => station.stop());
+  link.script('1-1.1', { connectFails: { 0: 'no-sync' } });
+  link.script('1-1.2', { connectFails: { 0: 'no-sync', 1: 'no-sync' } });
+  link.script('1-1.3', { connectFails: { 0: 'wrong-boot-mode', 1: 'wrong-boot-mode' } });
+  await station.start();
+  source.plug('1-1.1');
+  source.plug('1-1.2');
+  source.plug('1-1.3');
+  await waitDone(3);
+  const by = Object.fromEntries(ledger.records.map((r) => [r.portPath, r]));
+  assert.equal(by['1-1.1'].result, 'pass');
+  assert.deepEqual(
+    link.connects.filter((c) => c.portPath === '1-1.1').map((c) => c.attempt),
+    [0, 1],
+  );
+  assert.equal(by['1-1.2'].code, 'no-sync');
+  assert.equal(by['1-1.2'].mac, undefined);
+  assert.equal(by['1-1.3'].code, 'wrong-boot-mode');
+  assert.match(by['1-1.3'].message!, /BOOT/);
+});
+
+test('final verification catches a region the chip does not hold, and a failed boot check is its own code', async (t) => {
+  const { source, ledger, station, link, waitDone } = setup();
+  t.after(() => station.stop());
+  link.script('1-1.1', { corruptOffset: 0x1000 });
+  link.script('1-1.2', { bootOutput: 'rst:0x10 (RTCWDT_RTC_RESET)\ninvalid header: 0xffffffff\n' });
+  await station.start();
+  source.plug('1-1.1');
+  source.plug('1-1.2');
+  await waitDone(2);
+  const by = Object.fromEntries(ledger.records.map((r) => [r.portPath, r]));
+  assert.equal(by['1-1.1'].code, 'verify-mismatch');
+  assert.equal(by['1-1.1'].regions[0].md5Chip, '0'.repeat(32));
+  assert.equal(by['1-1.2'].code, 'boot-check-failed');
+  assert.match(by['1-1.2'].message!, /invalid header/);
+});
+
+test('a hung board times out in its own slot while others pass', async (t) => {
+  const { source, ledger, station, link, waitDone } = setup({ boardTimeoutMs: 150 });
+  t.after(() => station.stop());
+  link.script('1-1.1', { hangOnWrite: true });
+  await station.start();
+  source.plug('1-1.1');
+  source.plug('1-1.2');
+  await waitDone(2);
+  const by = Object.fromEntries(ledger.records.map((r) => [r.portPath, r]));
+  assert.equal(by['1-1.1'].code, 'timeout');
+  assert.equal(by['1-1.2'].result, 'pass');
+});
+
+test('a ledger that cannot be written turns the attempt into FAIL/internal, recorded:false, never PASS', async (t) => {
+  const { source, ledger, station, events, waitDone } = setup();
+  t.after(() => station.stop());
+  ledger.failNext = true;
+  await station.start();
+  source.plug('1-1.1');
+  await waitDone(1);
+  const res = events.find((e) => e.type === 'result');
+  assert.ok(res && res.type === 'result');
+  assert.equal(res.recorded, false);
+  assert.equal(res.result, 'fail');
+  assert.equal(res.code, 'internal');
+  assert.ok(!events.some((e) => e.type === 'state' && e.state === 'pass'));
+});
+
+test('pause stops new starts, in-flight boards finish; resume continues; concurrency is respected', async (t) => {
+  const { source, ledger, station, link, waitDone, done } = setup({ concurrency: 1 });
+  t.after(() => station.stop());
+  link.script('1-1.1', { writeDelayMs: 60 });
+  await station.start();
+  source.plug('1-1.1');
+  source.plug('1-1.2');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(station.inFlight, 1, 'one board at a time with concurrency 1');
+  station.pause();
+  await waitDone(1);
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(done.length, 1, 'no new start while paused');
+  assert.equal(station.snapshot().state, 'paused');
+  station.resume();
+  await waitDone(2);
+  assert.equal(ledger.records.length, 2);
+});
+
+test('stop drops boards that never started and waits for boards in flight', async (t) => {
+  const { source, ledger, station, link, events } = setup({ concurrency: 1 });
+  t.after(() => station.stop());
+  link.script('1-1.1', { writeDelayMs: 60 });
+  await station.start();
+  source.plug('1-1.1');
+  source.plug('1-1.2');
+  await new Promise((r) => setTimeout(r, 10));
+  await station.stop();
+  assert.equal(ledger.records.length, 1);
+  assert.equal(ledger.records[0].portPath, '1-1.1');
+  assert.equal(ledger.records[0].result, 'pass');
+  assert.equal(events.at(-1)?.type, 'station');
+  assert.equal(station.state, 'stopped');
+});
+
+test('configured slot names label the slot and the record', async (t) => {
+  const { source, ledger, station, waitDone } = setup({ slots: [{ name: 'A1', usbPath: '1-1.4.2' }] });
+  t.after(() => station.stop());
+  await station.start();
+  assert.equal(station.snapshot().slots[0].name, 'A1');
+  source.plug('1-1.4.2');
+  source.plug('1-1.4.3');
+  await waitDone(2);
+  const names = ledger.records.map((r) => `${r.portPath}=${r.slot}`).sort();
+  assert.deepEqual(names, ['1-1.4.2=A1', '1-1.4.3=1-1.4.3']);
+});
