@@ -89,7 +89,8 @@ export class FakeLink implements BoardLink {
     const fail = s.connectFails?.[opts.attempt];
     if (fail) throw new KindError(fail, `connect failed (${fail})`);
     await sleep(1);
-    const link = this;
+    const writes = this.writes;
+    const failCount = this.failCount;
     let baud = 115200;
     const flash = this.flash.get(slot.portPath) ?? new Map<number, string>();
     this.flash.set(slot.portPath, flash);
@@ -114,7 +115,7 @@ export class FakeLink implements BoardLink {
         return baud;
       },
       async writeRegion(region, o): Promise<RegionOutcome> {
-        link.writes.push({ portPath: slot.portPath, offset: region.offset, baud });
+        writes.push({ portPath: slot.portPath, offset: region.offset, baud });
         const t0 = Date.now();
         if (s.hangOnWrite) {
           await new Promise((_, reject) =>
@@ -134,9 +135,9 @@ export class FakeLink implements BoardLink {
         }
         if (s.failWritesAtBaud?.includes(baud))
           throw new KindError('write-error', `flash write failed at ${baud}`);
-        const n = link.failCount.get(slot.portPath) ?? 0;
+        const n = failCount.get(slot.portPath) ?? 0;
         if (n < (s.failWritesTimes ?? 0)) {
-          link.failCount.set(slot.portPath, n + 1);
+          failCount.set(slot.portPath, n + 1);
           throw new KindError('verify-mismatch', 'md5 mismatch');
         }
         const chipMd5 = s.corruptOffset === region.offset ? '0'.repeat(32) : region.md5;
