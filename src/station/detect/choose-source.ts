@@ -1,0 +1,45 @@
+/**
+ * Picks the detection mode: hotplug when the machine can deliver it (sysfs USB tree and a running udevd,
+ * whose netlink broadcast the `usb` package listens to), otherwise polling the tty list.
+ */
+import { existsSync } from 'node:fs';
+import type { DeviceSource } from './bridge-device.ts';
+import { HotplugDeviceSource, hotplugAvailable } from './hotplug-source.ts';
+import { PollingDeviceSource } from './polling-source.ts';
+import type { VidPidFilter } from './vid-pid-filter.ts';
+
+export interface ChooseSourceOptions {
+  mode: 'auto' | 'hotplug' | 'polling';
+  filter: VidPidFilter;
+  sysRoot?: string;
+  /** Where udevd keeps its control socket; its presence means udev events will be broadcast. */
+  udevRunDir?: string;
+}
+
+export interface ChosenSource {
+  source: DeviceSource;
+  /** Why this mode, for the 'station' event and the log. */
+  reason: string;
+}
+
+export function chooseDeviceSource(opts: ChooseSourceOptions): ChosenSource {
+  const sysRoot = opts.sysRoot ?? '/sys';
+  const hotplug = (): DeviceSource => new HotplugDeviceSource({ filter: opts.filter, sysRoot });
+  const polling = (): DeviceSource => new PollingDeviceSource({ filter: opts.filter, sysRoot });
+  if (opts.mode === 'hotplug') return { source: hotplug(), reason: 'hotplug (configured)' };
+  if (opts.mode === 'polling')
+    return { source: polling(), reason: 'polling /sys/class/tty every 500 ms (configured)' };
+  if (!hotplugAvailable(sysRoot)) {
+    return {
+      source: polling(),
+      reason: `polling /sys/class/tty every 500 ms: ${sysRoot}/bus/usb/devices is missing`,
+    };
+  }
+  if (!existsSync(opts.udevRunDir ?? '/run/udev')) {
+    return {
+      source: polling(),
+      reason: 'polling /sys/class/tty every 500 ms: udevd is not running (no /run/udev)',
+    };
+  }
+  return { source: hotplug(), reason: 'hotplug via udev (usb package)' };
+}
