@@ -1,0 +1,204 @@
+import React, { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { Box, useApp, useInput, useStdin, useStdout } from 'ink';
+import type { Key } from 'ink';
+import type { StationControls } from '../controls.ts';
+import { chooseLayout, demoBannerHeight } from '../layout.ts';
+import type { StoreSampler } from '../sampler.ts';
+import type { StationUiStore } from '../store.ts';
+import { MAX_ENTRY_LENGTH } from '../ui-mode.ts';
+import type { UiMode } from '../ui-mode.ts';
+import { EventLog } from './EventLog.tsx';
+import { Footer } from './Footer.tsx';
+import { DemoBanner, Header } from './Header.tsx';
+import { HelpOverlay } from './HelpOverlay.tsx';
+import { SlotGrid } from './SlotGrid.tsx';
+import { YieldPanel } from './YieldPanel.tsx';
+import { YieldSummary } from './YieldSummary.tsx';
+
+export interface TerminalSize {
+  columns: number;
+  rows: number;
+}
+
+export interface StationAppProps {
+  store: StationUiStore;
+  sampler: StoreSampler;
+  controls: StationControls;
+  /** Fixed size (tests); otherwise the stdout's size, following resizes. */
+  size?: TerminalSize;
+}
+
+function useTerminalSize(fixed: TerminalSize | undefined): TerminalSize {
+  const { stdout } = useStdout();
+  const read = (): TerminalSize => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  const [size, setSize] = useState<TerminalSize>(fixed ?? read);
+  useEffect(() => {
+    if (fixed) return;
+    const onResize = (): void => setSize(read());
+    stdout.on('resize', onResize);
+    return () => {
+      stdout.off('resize', onResize);
+    };
+  }, [stdout, fixed]);
+  return fixed ?? size;
+}
+
+/** Printable characters of a key chunk; a barcode scanner delivers a whole code (and its Enter) in one chunk. */
+function printable(input: string): string {
+  let out = '';
+  for (const ch of input) if (ch >= ' ' && ch !== '\x7f') out += ch;
+  return out;
+}
+
+export function StationApp({
+  store,
+  sampler,
+  controls,
+  size: fixedSize,
+}: StationAppProps): React.JSX.Element {
+  const snap = useSyncExternalStore(sampler.subscribe, sampler.getSnapshot);
+  const size = useTerminalSize(fixedSize);
+  const { exit } = useApp();
+  const { isRawModeSupported } = useStdin();
+  const [mode, setModeState] = useState<UiMode>({ kind: 'normal' });
+  // Key chunks can arrive faster than React re-renders (scanners): handlers read and write this ref, not state.
+  const modeRef = useRef<UiMode>(mode);
+  const setMode = useCallback((m: UiMode) => {
+    modeRef.current = m;
+    setModeState(m);
+  }, []);
+
+  const stopStation = useCallback(() => {
+    setMode({ kind: 'stopping' });
+    store.setRunState('stopping');
+    sampler.flush();
+    controls.stop().then(
+      () => exit(),
+      (err: unknown) => exit(err instanceof Error ? err : new Error(String(err))),
+    );
+  }, [controls, exit, sampler, setMode, store]);
+
+  const requestQuit = useCallback(() => {
+    if (controls.inFlight > 0) setMode({ kind: 'confirm-quit' });
+    else stopStation();
+  }, [controls, setMode, stopStation]);
+
+  const commitEntry = useCallback(
+    (field: 'operator' | 'lot', raw: string) => {
+      const value = raw.trim();
+      if (value === '') {
+        setMode({ kind: 'entry', field, value: '', hint: 'empty: type or scan a value, Esc cancels' });
+        return;
+      }
+      if (field === 'operator') {
+        controls.setOperator(value);
+        store.setOperator(value);
+      } else {
+        controls.setLot(value);
+        store.setLot(value);
+      }
+      setMode({ kind: 'normal' });
+      sampler.flush();
+    },
+    [controls, sampler, setMode, store],
+  );
+
+  const onEntryKey = useCallback(
+    (m: Extract<UiMode, { kind: 'entry' }>, input: string, key: Key) => {
+      if (key.escape || (key.ctrl && input === 'c')) return setMode({ kind: 'normal' });
+      if (key.return) return commitEntry(m.field, m.value);
+      if (key.backspace || key.delete) return setMode({ ...m, value: m.value.slice(0, -1), hint: undefined });
+      const end = input.search(/[\r\n]/);
+      const typed = printable(end === -1 ? input : input.slice(0, end));
+      const value = (m.value + typed).slice(0, MAX_ENTRY_LENGTH);
+      if (end !== -1) return commitEntry(m.field, value);
+      setMode({
+        ...m,
+        value,
+        hint: value.length >= MAX_ENTRY_LENGTH ? `at most ${MAX_ENTRY_LENGTH} characters` : undefined,
+      });
+    },
+    [commitEntry, setMode],
+  );
+
+  const onKey = useCallback(
+    (input: string, key: Key) => {
+      const m = modeRef.current;
+      if (m.kind === 'stopping') return;
+      if (m.kind === 'entry') return onEntryKey(m, input, key);
+      if (m.kind === 'confirm-quit') {
+        if (input === 'y' || input === 'Y') stopStation();
+        else if (input === 'n' || input === 'N' || key.escape) setMode({ kind: 'normal' });
+        return;
+      }
+      if (key.escape) return setMode({ kind: 'normal' });
+      if (key.ctrl && input === 'c') return requestQuit();
+      switch (input) {
+        case 'p': {
+          if (store.currentRunState === 'paused') {
+            controls.resume();
+            store.setRunState('running');
+          } else if (store.currentRunState === 'running') {
+            controls.pause();
+            store.setRunState('paused');
+          }
+          sampler.flush();
+          return;
+        }
+        case 'q':
+          return requestQuit();
+        case 'o':
+          return setMode({ kind: 'entry', field: 'operator', value: '' });
+        case 'l':
+          return setMode({ kind: 'entry', field: 'lot', value: '' });
+        case 'r':
+          return setMode(m.kind === 'yield' ? { kind: 'normal' } : { kind: 'yield' });
+        case '?':
+          return setMode(m.kind === 'help' ? { kind: 'normal' } : { kind: 'help' });
+      }
+    },
+    [controls, onEntryKey, requestQuit, sampler, setMode, stopStation, store],
+  );
+
+  // Ink's isRawModeSupported is `undefined` (not false) on a non-TTY stdin, and only `false` disables input.
+  useInput(onKey, { isActive: isRawModeSupported === true });
+
+  const layout = chooseLayout(size.columns, size.rows, snap.slots.length, snap.header.demoFirmware);
+  const width = layout.width;
+  const inFlight = controls.inFlight;
+  // Overlays may take a little more room than a small grid, never enough to reach the terminal's last row.
+  const overlayHeight = Math.max(
+    layout.gridHeight,
+    Math.min(18, size.rows - (layout.liveHeight - layout.gridHeight) - 1),
+  );
+  return (
+    <>
+      <EventLog batch={snap.logBatch} />
+      <Box flexDirection="column" width={width}>
+        {snap.header.demoFirmware ? (
+          <DemoBanner width={width} height={demoBannerHeight(size.columns, size.rows)} />
+        ) : null}
+        <Header header={snap.header} runState={snap.runState} now={snap.now} width={width} />
+        <YieldPanel
+          figures={snap.yieldFigures}
+          lot={snap.header.lot}
+          width={width}
+          height={layout.yieldHeight}
+        />
+        {mode.kind === 'help' ? (
+          <HelpOverlay width={width} height={overlayHeight} />
+        ) : mode.kind === 'yield' ? (
+          <YieldSummary
+            figures={snap.yieldFigures}
+            lot={snap.header.lot}
+            width={width}
+            height={overlayHeight}
+          />
+        ) : (
+          <SlotGrid slots={snap.slots} layout={layout} />
+        )}
+        <Footer mode={mode} inFlight={inFlight} paused={snap.runState === 'paused'} width={width} />
+      </Box>
+    </>
+  );
+}

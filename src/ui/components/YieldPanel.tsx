@@ -1,0 +1,64 @@
+import React from 'react';
+import { Box, Text } from 'ink';
+import { formatDuration, formatPercent } from '../display-text.ts';
+import type { YieldFigures } from '../yield-figures.ts';
+
+/** Lot and today's figures on one line; per-slot failure counts on the next, a suspect slot in red. */
+export function YieldPanel({
+  figures,
+  lot,
+  width,
+  height,
+}: {
+  figures: YieldFigures;
+  lot: string;
+  width: number;
+  height: number;
+}): React.JSX.Element {
+  const failing = figures.perSlot.filter((s) => s.failed > 0).sort((a, b) => b.failed - a.failed);
+  return (
+    <Box
+      flexDirection="column"
+      width={width}
+      height={height}
+      borderStyle={height >= 3 ? 'single' : undefined}
+      borderTop={height >= 3}
+      borderBottom={false}
+      borderLeft={false}
+      borderRight={false}
+      borderColor="gray"
+    >
+      <Text wrap="truncate-end">
+        <Text bold>LOT {lot || '—'} </Text>
+        <Text color="green" bold>
+          ✔ {figures.lot.passed} passed{' '}
+        </Text>
+        <Text color={figures.lot.failed > 0 ? 'red' : undefined} bold>
+          ✘ {figures.lot.failed} failed{' '}
+        </Text>
+        <Text> FPY </Text>
+        <Text bold>{formatPercent(figures.firstPassYield)}</Text>
+        <Text> </Text>
+        <Text bold>{figures.boardsPerHour === undefined ? '—' : Math.round(figures.boardsPerHour)}</Text>
+        <Text> boards/h cycle </Text>
+        <Text bold>{figures.meanCycleMs === undefined ? '—' : formatDuration(figures.meanCycleMs)}</Text>
+        <Text dimColor>
+          {'  '}│ TODAY ✔ {figures.today.passed} ✘ {figures.today.failed}
+        </Text>
+      </Text>
+      <Text wrap="truncate-end">
+        <Text dimColor>fails by slot: </Text>
+        {failing.length === 0 ? <Text dimColor>none</Text> : null}
+        {failing.map((s) =>
+          s.suspect ? (
+            <Text key={s.slot} bold color="white" backgroundColor="red">
+              {` ${s.name} ${s.failed}/${s.failed + s.passed} CHECK SLOT `}
+            </Text>
+          ) : (
+            <Text key={s.slot}>{` ${s.name} ${s.failed} `}</Text>
+          ),
+        )}
+      </Text>
+    </Box>
+  );
+}

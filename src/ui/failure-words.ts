@@ -1,0 +1,35 @@
+/**
+ * Failure codes in words for the operator's screen. `short` fits a slot tile (≤ 24 chars); `advice` says what
+ * to do. Kept in the UI because wording and length are a display concern; the codes themselves live in
+ * src/station/failure-codes.ts.
+ */
+import type { FailureCode } from '../station/failure-codes.ts';
+
+export const FAILURE_WORDS: Readonly<Record<FailureCode, { short: string; advice: string }>> = {
+  'no-sync': { short: 'no reply from chip', advice: 'board not in download mode or bad cable; re-seat it' },
+  'wrong-boot-mode': {
+    short: 'wrong boot mode',
+    advice: 'strapping pins hold the chip out of download mode',
+  },
+  'wrong-chip': { short: 'wrong chip type', advice: 'this board is not the chip the profile expects' },
+  'flash-too-small': {
+    short: 'flash too small',
+    advice: 'the flash chip is smaller than the image set needs',
+  },
+  'security-enabled': {
+    short: 'security enabled',
+    advice: 'secure boot or flash encryption is on; set aside',
+  },
+  'write-error': { short: 'write failed', advice: 'the chip rejected a flash write; retest, then set aside' },
+  'verify-mismatch': {
+    short: 'verify mismatch',
+    advice: 'flash content differs from the image (MD5); retest',
+  },
+  timeout: { short: 'timed out', advice: 'the board stopped answering; check the cable and retest' },
+  disconnected: { short: 'board unplugged', advice: 'the board was removed or lost USB while busy; retest' },
+  'boot-check-failed': {
+    short: 'AT boot check failed',
+    advice: 'firmware did not answer AT after reset; retest',
+  },
+  internal: { short: 'station error', advice: 'an internal station error; tell the line engineer' },
+};

@@ -1,0 +1,71 @@
+/**
+ * The operator's terminal UI. renderStationUi subscribes to the station's events and draws them; keys call the
+ * small StationControls interface. It never touches the protocol layer or the ledger file.
+ */
+import React from 'react';
+import { render } from 'ink';
+import type { StationEventBus } from '../station/events.ts';
+import type { SlotConfig, StationControls, StationHeader } from './controls.ts';
+import { createSampler } from './sampler.ts';
+import { StationUiStore } from './store.ts';
+import { StationApp } from './components/StationApp.tsx';
+
+export type { SlotConfig, StationControls, StationHeader } from './controls.ts';
+
+export interface StationUiOptions {
+  bus: StationEventBus;
+  controls: StationControls;
+  header: StationHeader;
+  /** Configured slots, so empty slots show from the start in this order. */
+  slots?: SlotConfig[];
+  stdout?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+  /** Frames per second at most (default 10). */
+  maxFps?: number;
+  /**
+   * Ink's line-diffing renderer. Off by default: in Ink 6.8 every <Static> (event log) write leaves a copy of the
+   * live region's first line in the scrollback when it is on (seen in tmux; cf. ink #973/#974).
+   */
+  incrementalRendering?: boolean;
+}
+
+export interface StationUiHandle {
+  /** Resolves when the UI has exited (after `q` and a clean controls.stop()); rejects if stop() failed. */
+  waitUntilExit(): Promise<void>;
+  unmount(): void;
+}
+
+export function renderStationUi(opts: StationUiOptions): StationUiHandle {
+  const store = new StationUiStore({ header: opts.header, slots: opts.slots });
+  const unsubscribe = opts.bus.subscribe((e) => store.handle(e));
+  const fps = opts.maxFps ?? 10;
+  const sampler = createSampler(store, fps);
+  const instance = render(React.createElement(StationApp, { store, sampler, controls: opts.controls }), {
+    stdout: opts.stdout ?? process.stdout,
+    stdin: opts.stdin ?? process.stdin,
+    // q (and Ctrl+C, handled like q) stop the station cleanly first; Ink must not exit on its own.
+    exitOnCtrlC: false,
+    maxFps: fps,
+    incrementalRendering: opts.incrementalRendering ?? false,
+  });
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    unsubscribe();
+    sampler.close();
+  };
+  return {
+    async waitUntilExit() {
+      try {
+        await instance.waitUntilExit();
+      } finally {
+        close();
+      }
+    },
+    unmount() {
+      close();
+      instance.unmount();
+    },
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * What a slot says, as styled segments: the tile (5 lines) and the compact row (1 line). Pure functions of the
+ * slot's snapshot, so tests and the renderer agree and unchanged slots need no re-render.
+ */
+import type { SlotState } from '../station/events.ts';
+import { formatDuration, formatEta, formatKBps, progressBar } from './display-text.ts';
+import { FAILURE_WORDS } from './failure-words.ts';
+import { fitSegments } from './segments.ts';
+import type { Segment } from './segments.ts';
+import type { SlotResult, SlotView } from './store.ts';
+
+export const STATE_LABELS: Readonly<Record<SlotState, string>> = {
+  empty: 'EMPTY',
+  detected: 'DETECTED',
+  connecting: 'CONNECTING',
+  identifying: 'IDENTIFYING',
+  checking: 'CHECKING',
+  flashing: 'FLASHING',
+  verifying: 'VERIFYING',
+  resetting: 'RESETTING',
+  'boot-check': 'BOOT CHECK',
+  pass: 'PASS',
+  fail: 'FAIL',
+};
+
+export type Tone = 'idle' | 'busy' | 'pass' | 'fail' | 'saving';
+
+export function slotTone(slot: SlotView): Tone {
+  if (slot.state === 'pass' || slot.state === 'fail') {
+    if (slot.result && !slot.result.recorded) return 'saving';
+    return slot.state;
+  }
+  if (slot.state === 'empty') return 'idle';
+  return 'busy';
+}
+
+export const TONE_COLORS: Readonly<Record<Tone, string>> = {
+  idle: 'gray',
+  busy: 'cyan',
+  pass: 'green',
+  fail: 'red',
+  saving: 'yellow',
+};
+
+export function failureWords(r: SlotResult): string {
+  return r.code ? FAILURE_WORDS[r.code].short : (r.message ?? 'failed');
+}
+
+function stateBadge(slot: SlotView): Segment {
+  const tone = slotTone(slot);
+  // The result is not on screen as PASS/FAIL until the ledger holds it (durability before display).
+  const label = tone === 'saving' ? 'SAVING' : STATE_LABELS[slot.state];
+  if (tone === 'idle') return { text: label, dimColor: true };
+  return {
+    text: ` ${label} `,
+    color: tone === 'busy' ? 'black' : tone === 'saving' ? 'black' : 'white',
+    backgroundColor: TONE_COLORS[tone],
+    bold: true,
+  };
+}
+
+function chipAndMac(slot: SlotView): string {
+  if (!slot.board) return slot.attached ? 'identifying…' : '';
+  return `${slot.board.chipDisplay} ${slot.board.mac}`;
+}
+
+function progressFraction(slot: SlotView): number {
+  const p = slot.progress;
+  if (!p || p.overallTotal <= 0) return 0;
+  return p.overallDone / p.overallTotal;
+}
+
+/** Bytes are moving: a bar, speed and ETA mean something only while writing or verifying. */
+function hasProgress(slot: SlotView): boolean {
+  return slot.progress !== undefined && (slot.state === 'flashing' || slot.state === 'verifying');
+}
+
+function percentText(fraction: number): string {
+  return `${Math.floor(fraction * 100)}%`.padStart(4);
+}
+
+function removeBoard(tone: Tone): Segment {
+  return { text: '▶ REMOVE BOARD ◀', color: 'black', backgroundColor: TONE_COLORS[tone], bold: true };
+}
+
+function regionText(slot: SlotView): string {
+  const p = slot.progress;
+  if (!p) return slot.message ?? '';
+  return `${p.regionLabel} ${p.regionIndex + 1}/${p.regionCount}`;
+}
+
+function lastResultText(r: SlotResult | undefined): Segment {
+  if (!r) return { text: 'insert a board', dimColor: true };
+  return { text: `last: ${r.result === 'pass' ? 'PASS' : `FAIL, ${failureWords(r)}`}`, dimColor: true };
+}
+
+/** The 5 content lines of a tile, each fitted to `width` cells. */
+export function tileLines(slot: SlotView, width: number): Segment[][] {
+  const tone = slotTone(slot);
+  const lines: Segment[][] = [];
+  const head: Segment[] = [{ text: slot.name, bold: true }];
+  if (slot.tty) head.push({ text: ` ${slot.tty.replace(/^\/dev\//, '')}`, dimColor: true });
+  if (slot.attempt > 1) head.push({ text: ` try ${slot.attempt}`, color: 'yellow' });
+  lines.push(head);
+
+  const badge = stateBadge(slot);
+  if (tone === 'pass' && slot.result) {
+    lines.push([badge, { text: ` ${formatDuration(slot.result.durationMs)}`, color: 'green' }]);
+  } else if (tone === 'fail' && slot.result) {
+    lines.push([badge, { text: ` ${failureWords(slot.result)}`, color: 'red', bold: true }]);
+  } else {
+    lines.push([badge]);
+  }
+
+  lines.push([{ text: chipAndMac(slot) }]);
+
+  const barWidth = Math.max(4, width - 5);
+  if (tone === 'busy' && hasProgress(slot)) {
+    const f = progressFraction(slot);
+    const p = slot.progress!;
+    lines.push([{ text: progressBar(f, barWidth), color: 'cyan' }, { text: ` ${percentText(f)}`.slice(-5) }]);
+    lines.push([
+      { text: `ETA ${formatEta(p.etaSeconds)} ` },
+      { text: `${formatKBps(p.bytesPerSecond)} `, dimColor: true },
+      { text: regionText(slot) },
+    ]);
+  } else if (tone === 'busy') {
+    lines.push([{ text: slot.message ?? '', dimColor: true }]);
+    lines.push([]);
+  } else if (tone === 'pass' || (tone === 'saving' && slot.result?.result === 'pass')) {
+    lines.push([{ text: progressBar(1, barWidth), color: 'green' }, { text: ' 100%' }]);
+    lines.push(tone === 'pass' ? [removeBoard('pass')] : [{ text: 'saving result…', color: 'yellow' }]);
+  } else if (tone === 'fail' || tone === 'saving') {
+    const r = slot.result;
+    const why = r?.message ?? (r?.code ? FAILURE_WORDS[r.code].advice : '');
+    lines.push([{ text: why, color: 'red' }]);
+    lines.push(tone === 'fail' ? [removeBoard('fail')] : [{ text: 'saving result…', color: 'yellow' }]);
+  } else {
+    lines.push([lastResultText(slot.lastResult)]);
+    lines.push([]);
+  }
+  return lines.map((l) => fitSegments(l, width));
+}
+
+/** One line per slot, for many slots or small terminals. */
+export function rowLine(slot: SlotView, width: number, nameWidth: number): Segment[] {
+  const tone = slotTone(slot);
+  const wide = width >= 90;
+  const segs: Segment[] = [{ text: `${slot.name.padEnd(nameWidth)} `, bold: true }];
+  if (wide) segs.push({ text: `${(slot.tty ?? '').replace(/^\/dev\//, '').padEnd(12)} `, dimColor: true });
+  const badge = stateBadge(slot);
+  const badgeWidth = 13;
+  segs.push(badge, { text: ' '.repeat(Math.max(1, badgeWidth - badge.text.length)) });
+  if (tone === 'busy' && hasProgress(slot)) {
+    const f = progressFraction(slot);
+    const p = slot.progress!;
+    const barWidth = wide ? 20 : Math.max(6, Math.min(12, width - nameWidth - badgeWidth - 12));
+    segs.push({ text: progressBar(f, barWidth), color: 'cyan' }, { text: `${percentText(f)} ` });
+    segs.push(
+      { text: `${formatEta(p.etaSeconds)} ` },
+      { text: `${formatKBps(p.bytesPerSecond)} `, dimColor: true },
+    );
+    if (wide)
+      segs.push({ text: `${regionText(slot).padEnd(20)} ` }, { text: chipAndMac(slot), dimColor: true });
+  } else if (tone === 'busy') {
+    if (wide)
+      segs.push({ text: `${(slot.message ?? '').padEnd(47)} ` }, { text: chipAndMac(slot), dimColor: true });
+    else segs.push({ text: slot.message ?? '', dimColor: true });
+  } else if (tone === 'pass' || tone === 'fail') {
+    segs.push(removeBoard(tone), { text: ' ' });
+    if (tone === 'fail' && slot.result)
+      segs.push({ text: `${failureWords(slot.result)} `, color: 'red', bold: true });
+    if (wide) segs.push({ text: chipAndMac(slot), dimColor: true });
+    if (tone === 'pass' && slot.result)
+      segs.push({ text: ` ${formatDuration(slot.result.durationMs)}`, color: 'green' });
+  } else if (tone === 'saving') {
+    segs.push({ text: 'saving result…', color: 'yellow' });
+  } else {
+    segs.push(lastResultText(slot.lastResult));
+  }
+  return fitSegments(segs, width);
+}

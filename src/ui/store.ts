@@ -1,0 +1,314 @@
+/**
+ * The UI's one store, fed by station events. It is mutable and cheap to update (32 boards × 50 progress events/s
+ * must cost next to nothing); React only ever sees immutable snapshots taken at ≤ 10 Hz (see sampler.ts).
+ */
+import type { BoardInfo, ProgressInfo, SlotState, StationEvent } from '../station/events.ts';
+import type { FailureCode } from '../station/failure-codes.ts';
+import type { SlotConfig, StationHeader } from './controls.ts';
+import { FAILURE_WORDS } from './failure-words.ts';
+import { computeYield } from './yield-figures.ts';
+import type { ResultEntry, YieldFigures } from './yield-figures.ts';
+
+export type RunState = 'running' | 'paused' | 'stopping' | 'stopped';
+
+export interface SlotResult {
+  result: 'pass' | 'fail';
+  code?: FailureCode;
+  message?: string;
+  durationMs: number;
+  recorded: boolean;
+}
+
+export interface SlotView {
+  portPath: string;
+  name: string;
+  tty?: string;
+  attached: boolean;
+  state: SlotState;
+  attempt: number;
+  board?: BoardInfo;
+  baud?: number;
+  message?: string;
+  progress?: ProgressInfo;
+  result?: SlotResult;
+  /** Outcome of the board that was in this slot before it was removed (shown dimmed on an empty slot). */
+  lastResult?: SlotResult;
+  awaitingRemoval: boolean;
+  /** When the slot entered its current state (ms since epoch). */
+  since: number;
+}
+
+export type LogLevel = 'info' | 'warn' | 'error' | 'pass' | 'fail';
+
+export interface LogLine {
+  id: number;
+  time: number;
+  level: LogLevel;
+  slotName?: string;
+  text: string;
+}
+
+export interface UiSnapshot {
+  now: number;
+  header: Readonly<StationHeader>;
+  runState: RunState;
+  detection?: string;
+  slots: readonly SlotView[];
+  yieldFigures: YieldFigures;
+  /** Log lines that arrived since the previous snapshot; `key` changes with every new batch. */
+  logBatch: { key: number; lines: readonly LogLine[] };
+}
+
+interface SlotRecord extends SlotView {
+  /** Index in `results` of the result counted for the board now in the slot (a later update replaces it). */
+  countedResult?: number;
+  /** Bumped on every change; snapshots reuse the previous frozen copy when unchanged. */
+  rev: number;
+  snapRev: number;
+  snap?: SlotView;
+}
+
+export interface StoreOptions {
+  header: StationHeader;
+  slots?: readonly SlotConfig[];
+  now?: () => number;
+}
+
+const BUSY_STATES: ReadonlySet<SlotState> = new Set([
+  'connecting',
+  'identifying',
+  'checking',
+  'flashing',
+  'verifying',
+  'resetting',
+  'boot-check',
+]);
+
+export function isBusy(state: SlotState): boolean {
+  return BUSY_STATES.has(state);
+}
+
+export class StationUiStore {
+  /** Bumped on every change; the sampler compares it to decide whether to take a snapshot. */
+  version = 0;
+  private readonly now: () => number;
+  private readonly header: StationHeader;
+  private runState: RunState = 'running';
+  private detection?: string;
+  private readonly slots = new Map<string, SlotRecord>();
+  private readonly results: ResultEntry[] = [];
+  private resultsVersion = 0;
+  private lotStart: number;
+  private pendingLog: LogLine[] = [];
+  private logSeq = 0;
+  private lastBatch: { key: number; lines: readonly LogLine[] } = { key: 0, lines: [] };
+  private yieldCache?: { resultsVersion: number; lot: string; minute: number; figures: YieldFigures };
+
+  constructor(opts: StoreOptions) {
+    this.now = opts.now ?? Date.now;
+    this.header = { ...opts.header };
+    this.lotStart = this.now();
+    for (const s of opts.slots ?? []) this.slotFor(s.portPath, s.name);
+  }
+
+  handle(e: StationEvent): void {
+    this.version++;
+    if (e.type === 'station') {
+      this.runState = e.state;
+      if (e.detection) this.detection = e.detection;
+      this.log('info', undefined, `station ${e.state}${e.message ? `: ${e.message}` : ''}`, e.time);
+      return;
+    }
+    const slot = this.slotFor(e.slot);
+    slot.rev++;
+    switch (e.type) {
+      case 'slot-attached':
+        slot.attached = true;
+        slot.tty = e.slotInfo.tty;
+        if (slot.name === slot.portPath && e.slotInfo.name) slot.name = e.slotInfo.name;
+        this.newCycle(slot, 'detected', e.time);
+        break;
+      case 'slot-detached':
+        slot.attached = false;
+        slot.lastResult = slot.result ?? slot.lastResult;
+        this.newCycle(slot, 'empty', e.time);
+        if (e.wasBusy) this.log('warn', slot.name, 'board removed while busy', e.time);
+        break;
+      case 'state':
+        if (e.state === 'pass' || e.state === 'fail') {
+          if (slot.state !== e.state) slot.since = e.time;
+          slot.state = e.state;
+        } else if (e.state !== slot.state || slot.result) {
+          this.newCycle(slot, e.state, e.time);
+        }
+        slot.attempt = e.attempt;
+        if (e.board) slot.board = e.board;
+        if (e.baud !== undefined) slot.baud = e.baud;
+        slot.message = e.message;
+        break;
+      case 'progress':
+        slot.progress = e.progress;
+        break;
+      case 'result':
+        this.onResult(slot, e);
+        break;
+      case 'log':
+        this.log(e.level, slot.name, e.message, e.time);
+        break;
+      case 'awaiting-removal':
+        slot.awaitingRemoval = true;
+        break;
+    }
+  }
+
+  setOperator(s: string): void {
+    this.version++;
+    this.header.operator = s;
+    this.log('info', undefined, `operator set to ${s}`, this.now());
+  }
+
+  setLot(s: string): void {
+    this.version++;
+    if (s !== this.header.lot) this.lotStart = this.now();
+    this.header.lot = s;
+    this.log('info', undefined, `lot set to ${s}`, this.now());
+  }
+
+  /** Optimistic run state after a key press; the station's own 'station' event confirms or corrects it. */
+  setRunState(s: RunState): void {
+    this.version++;
+    this.runState = s;
+  }
+
+  get currentRunState(): RunState {
+    return this.runState;
+  }
+
+  /** Boards the UI sees as busy (the controls' own count is authoritative for the quit question). */
+  get busyCount(): number {
+    let n = 0;
+    for (const s of this.slots.values()) if (isBusy(s.state)) n++;
+    return n;
+  }
+
+  snapshot(): UiSnapshot {
+    const now = this.now();
+    if (this.pendingLog.length > 0) {
+      this.lastBatch = { key: this.pendingLog[0].id, lines: this.pendingLog };
+      this.pendingLog = [];
+    }
+    const slots: SlotView[] = [];
+    for (const rec of this.slots.values()) {
+      if (!rec.snap || rec.snapRev !== rec.rev) {
+        const { countedResult: _c, rev: _r, snapRev: _s, snap: _p, ...view } = rec;
+        rec.snap = Object.freeze(view);
+        rec.snapRev = rec.rev;
+      }
+      slots.push(rec.snap);
+    }
+    return {
+      now,
+      header: { ...this.header },
+      runState: this.runState,
+      detection: this.detection,
+      slots,
+      yieldFigures: this.figures(now),
+      logBatch: this.lastBatch,
+    };
+  }
+
+  private figures(now: number): YieldFigures {
+    const minute = Math.floor(now / 60_000);
+    const c = this.yieldCache;
+    if (c && c.resultsVersion === this.resultsVersion && c.lot === this.header.lot && c.minute === minute) {
+      return c.figures;
+    }
+    const figures = computeYield(this.results, {
+      lot: this.header.lot,
+      now,
+      lotStart: this.lotStart,
+      slots: [...this.slots.values()].map((s) => ({ portPath: s.portPath, name: s.name })),
+    });
+    this.yieldCache = { resultsVersion: this.resultsVersion, lot: this.header.lot, minute, figures };
+    return figures;
+  }
+
+  private onResult(slot: SlotRecord, e: Extract<StationEvent, { type: 'result' }>): void {
+    const first = slot.countedResult === undefined;
+    slot.result = {
+      result: e.result,
+      code: e.code,
+      message: e.message,
+      durationMs: e.durationMs,
+      recorded: e.recorded,
+    };
+    slot.state = e.result;
+    slot.since = e.time;
+    slot.attempt = e.attempt;
+    if (e.board) slot.board = e.board;
+    const entry: ResultEntry = {
+      time: e.time,
+      slot: slot.portPath,
+      result: e.result,
+      attempt: e.attempt,
+      durationMs: e.durationMs,
+      lot: this.header.lot,
+      code: e.code,
+    };
+    // A second result for the same board (e.g. recorded:false then recorded:true) updates, never double-counts.
+    if (first) {
+      slot.countedResult = this.results.push(entry) - 1;
+    } else {
+      entry.lot = this.results[slot.countedResult!].lot;
+      this.results[slot.countedResult!] = entry;
+    }
+    this.resultsVersion++;
+    if (!first) return;
+    const mac = slot.board?.mac ? ` ${slot.board.mac}` : '';
+    if (e.result === 'pass') {
+      this.log('pass', slot.name, `PASS${mac} in ${(e.durationMs / 1000).toFixed(1)} s`, e.time);
+    } else {
+      const words = e.code ? FAILURE_WORDS[e.code].short : 'failed';
+      this.log('fail', slot.name, `FAIL${mac}: ${words}${e.message ? ` — ${e.message}` : ''}`, e.time);
+    }
+  }
+
+  private newCycle(slot: SlotRecord, state: SlotState, time: number): void {
+    slot.state = state;
+    slot.since = time;
+    slot.progress = undefined;
+    slot.message = undefined;
+    slot.awaitingRemoval = false;
+    if (slot.result) slot.lastResult = slot.result;
+    slot.result = undefined;
+    slot.countedResult = undefined;
+    if (state === 'empty' || state === 'detected') {
+      slot.board = undefined;
+      slot.baud = undefined;
+      slot.attempt = 0;
+    }
+  }
+
+  private slotFor(portPath: string, name?: string): SlotRecord {
+    let s = this.slots.get(portPath);
+    if (!s) {
+      s = {
+        portPath,
+        name: name ?? portPath,
+        attached: false,
+        state: 'empty',
+        attempt: 0,
+        awaitingRemoval: false,
+        since: this.now(),
+        rev: 0,
+        snapRev: -1,
+      };
+      this.slots.set(portPath, s);
+    }
+    return s;
+  }
+
+  private log(level: LogLevel, slotName: string | undefined, text: string, time: number): void {
+    this.pendingLog.push({ id: ++this.logSeq, time, level, slotName, text });
+  }
+}
