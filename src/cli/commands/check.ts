@@ -1,0 +1,111 @@
+/**
+ * `esp-station check`: validate config, profile and image set without touching a board; print the flash map,
+ * then OK (exit 0) or every problem (exit 2).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadProfile } from '../../config/profile.ts';
+import { formatProblems, InputError } from '../../config/problems.ts';
+import { loadStationConfig } from '../../config/station-config.ts';
+import { chipByName, CHIP_NAMES } from '../../esp/chips/index.ts';
+import { formatFlashMap, formatSummary } from '../../firmware/flash-map.ts';
+import { imageSetFromPath } from '../../firmware/image-set-source.ts';
+import {
+  effectiveFlashSettings,
+  inspectImageSet,
+  inspectProfileFirmware,
+} from '../../firmware/profile-firmware.ts';
+import type { FirmwareInspection } from '../../firmware/profile-firmware.ts';
+
+const USAGE = `usage: esp-station check [--config FILE] [--profile FILE | --firmware <flasher_args.json|download.config|folder> [--chip CHIP]]
+
+Checks config.yaml, the station profile and its image set before any board is touched, and prints the flash map.
+  --config FILE     station config (default: config.yaml when present); its profile is checked
+  --profile FILE    check this station profile instead of the config's
+  --firmware PATH   check an image set directly: a release folder, flasher_args.json or download.config
+  --chip CHIP       chip for --firmware when the image set does not name one (${CHIP_NAMES.join(', ')})
+Exit 0 when everything is fine, 2 when there is a problem.`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values: { config?: string; profile?: string; firmware?: string; chip?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        profile: { type: 'string' },
+        firmware: { type: 'string' },
+        chip: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new InputError({ file: '<command line>', message: `${(err as Error).message}\n${USAGE}` });
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.profile && values.firmware)
+    throw new InputError({ file: '<command line>', message: 'give --profile or --firmware, not both' });
+  if (values.chip && !values.firmware)
+    throw new InputError({
+      file: '<command line>',
+      key: '--chip',
+      message: '--chip only applies with --firmware (a profile names its chip)',
+    });
+
+  let inspection: FirmwareInspection;
+  let profileInfo: { name: string; file: string; demo: boolean } | undefined;
+  if (values.firmware) {
+    const configFile = values.config;
+    if (configFile) await loadStationConfig(configFile);
+    const set = await imageSetFromPath(values.firmware);
+    const chipName = values.chip ?? set.chip;
+    const chip = chipName ? chipByName(chipName) : undefined;
+    if (!chip) {
+      throw new InputError({
+        file: '<command line>',
+        key: '--chip',
+        message: chipName
+          ? `unknown chip '${chipName}'; use one of ${CHIP_NAMES.join(', ')}`
+          : `the image set does not name its chip; add --chip (${CHIP_NAMES.join(', ')})`,
+      });
+    }
+    inspection = await inspectImageSet(set, chip, effectiveFlashSettings({ flash: {} }, set), {
+      profileName: path.basename(values.firmware),
+    });
+  } else {
+    let profilePath = values.profile;
+    const configFile = values.config ?? (existsSync('config.yaml') ? 'config.yaml' : undefined);
+    if (configFile) {
+      const config = await loadStationConfig(configFile);
+      console.log(
+        `config:    ${config.file} (station ${config.station}, ${config.slots.length} slots, concurrency ${config.concurrency})`,
+      );
+      profilePath ??= config.profilePath;
+    }
+    if (!profilePath)
+      throw new InputError({
+        file: '<command line>',
+        message: 'no config.yaml here; give --config, --profile or --firmware',
+      });
+    const profile = await loadProfile(profilePath);
+    profileInfo = { name: profile.name, file: profile.file, demo: profile.demo };
+    inspection = await inspectProfileFirmware(profile);
+  }
+
+  console.log(formatSummary(inspection, profileInfo));
+  console.log('');
+  console.log(formatFlashMap(inspection));
+  console.log('');
+  if (inspection.problems.length > 0) {
+    console.log(formatProblems(inspection.problems));
+    return 2;
+  }
+  console.log('OK');
+  return 0;
+}

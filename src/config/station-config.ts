@@ -1,0 +1,108 @@
+import path from 'node:path';
+import { InputError } from './problems.ts';
+import type { Problem } from './problems.ts';
+import { DEFAULT_PORT_FILTERS } from './usb-bridges.ts';
+import type { PortFilter } from './usb-bridges.ts';
+import { StationConfigFileSchema } from './station-config-schema.ts';
+import { parseYamlWithSchema, readYamlFile } from './yaml-document.ts';
+
+export interface SlotConfig {
+  name: string;
+  usbPath: string;
+}
+
+/** config.yaml after validation, with paths made absolute and defaults filled in. */
+export interface StationConfig {
+  /** Absolute path of the config file. */
+  file: string;
+  station: string;
+  /** Absolute path of the active station profile. */
+  profilePath: string;
+  portFilters: readonly PortFilter[];
+  slots: readonly SlotConfig[];
+  /** Parallel boards; defaults to one per slot (at least 1). */
+  concurrency: number;
+  /** Baud rates to try, fastest first. */
+  baudLadder: readonly number[];
+  ledger: { dir: string; rotate: 'day' | 'size'; maxSizeBytes: number };
+  operator: string;
+  lot: string;
+  offerPresentAtStart: boolean;
+  detection: 'auto' | 'hotplug' | 'polling';
+}
+
+export const DEFAULT_LEDGER_MAX_BYTES = 64 * 1024 * 1024;
+/** With no slots configured every bridge is its own slot; this caps the work done in parallel then. */
+export const DEFAULT_CONCURRENCY_WITHOUT_SLOTS = 8;
+
+export async function loadStationConfig(file: string): Promise<StationConfig> {
+  const text = await readYamlFile(file);
+  return parseStationConfig(file, text);
+}
+
+export function parseStationConfig(file: string, text: string): StationConfig {
+  const { value, locate } = parseYamlWithSchema(file, text, StationConfigFileSchema);
+  const problems: Problem[] = [];
+  const seenNames = new Map<string, number>();
+  const seenPaths = new Map<string, number>();
+  value.slots.forEach((slot, i) => {
+    const n = seenNames.get(slot.name);
+    if (n !== undefined) {
+      problems.push({
+        file,
+        ...locate(['slots', i, 'name']),
+        key: `slots.${i}.name`,
+        message: `slot name '${slot.name}' is already used by slots.${n}; slot names must be unique`,
+      });
+    } else seenNames.set(slot.name, i);
+    const p = seenPaths.get(slot.usbPath);
+    if (p !== undefined) {
+      problems.push({
+        file,
+        ...locate(['slots', i, 'usbPath']),
+        key: `slots.${i}.usbPath`,
+        message: `USB port path '${slot.usbPath}' is already slot ${value.slots[p].name} (slots.${p}); one physical port is one slot`,
+      });
+    } else seenPaths.set(slot.usbPath, i);
+  });
+  const baudSeen = new Set<number>();
+  value.baudLadder.forEach((b, i) => {
+    if (baudSeen.has(b))
+      problems.push({
+        file,
+        ...locate(['baudLadder', i]),
+        key: `baudLadder.${i}`,
+        message: `baud ${b} appears twice; list each rate once, fastest first`,
+      });
+    baudSeen.add(b);
+  });
+  if (value.ledger.maxSize !== undefined && value.ledger.rotate !== 'size') {
+    problems.push({
+      file,
+      ...locate(['ledger', 'maxSize']),
+      key: 'ledger.maxSize',
+      message: "maxSize only applies with 'rotate: size'",
+    });
+  }
+  if (problems.length) throw new InputError(problems);
+
+  const dir = path.dirname(path.resolve(file));
+  return Object.freeze({
+    file: path.resolve(file),
+    station: value.station,
+    profilePath: path.resolve(dir, value.profile),
+    portFilters: Object.freeze(value.portFilters ?? [...DEFAULT_PORT_FILTERS]),
+    slots: Object.freeze(value.slots),
+    concurrency: value.concurrency ?? (value.slots.length || DEFAULT_CONCURRENCY_WITHOUT_SLOTS),
+    baudLadder: Object.freeze(value.baudLadder),
+    ledger: {
+      dir: path.resolve(dir, value.ledger.dir),
+      rotate: value.ledger.rotate,
+      maxSizeBytes: value.ledger.maxSize ?? DEFAULT_LEDGER_MAX_BYTES,
+    },
+    operator: value.operator,
+    lot: value.lot,
+    offerPresentAtStart: value.offerPresentAtStart,
+    detection: value.detection,
+  });
+}

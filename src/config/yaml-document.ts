@@ -1,0 +1,139 @@
+import { readFile } from 'node:fs/promises';
+import { isMap, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
+import type { Document, Node } from 'yaml';
+import type { z } from 'zod';
+import { InputError } from './problems.ts';
+import type { Problem } from './problems.ts';
+
+/**
+ * Reads a YAML file and validates it against a zod schema, turning every YAML and schema issue into a
+ * Problem with file:line:column (node-platform.md §5). All problems are reported at once.
+ */
+export async function readYamlFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : String(err);
+    throw new InputError({ file, message: `${why}; give the path of a YAML file` });
+  }
+}
+
+export interface ParsedYaml<T> {
+  value: T;
+  /** Position of a key path in the file, for problems found after validation (e.g. duplicate slot names). */
+  locate(path: readonly PropertyKey[]): { line?: number; column?: number };
+}
+
+export function parseYamlWithSchema<S extends z.ZodType>(
+  file: string,
+  text: string,
+  schema: S,
+): ParsedYaml<z.output<S>> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const problems: Problem[] = [];
+  for (const e of doc.errors) {
+    const pos = e.linePos?.[0];
+    problems.push({
+      file,
+      line: pos?.line,
+      column: pos?.col,
+      message: `YAML syntax: ${e.message.split('\n')[0]}`,
+    });
+  }
+  if (problems.length > 0) throw new InputError(problems);
+
+  const locate = (path: readonly PropertyKey[]) => locateIn(doc, lineCounter, path);
+  const raw: unknown = doc.toJS() ?? {};
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const path = issue.path as PropertyKey[];
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) {
+          const where = locateKey(doc, lineCounter, [...path, key]);
+          problems.push({
+            file,
+            ...where,
+            key: [...path, key].join('.'),
+            message: `unknown key '${key}'${allowedKeysHint(schema, path)}`,
+          });
+        }
+        continue;
+      }
+      problems.push({
+        file,
+        ...locate(path),
+        key: path.length ? path.join('.') : undefined,
+        message: describeIssue(issue),
+      });
+    }
+    throw new InputError(problems);
+  }
+  return { value: result.data, locate };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) {
+    return `missing; expected ${issue.expected}`;
+  }
+  return issue.message;
+}
+
+/** Lists the allowed keys at a path when the schema there is a plain object (helps with typos). */
+function allowedKeysHint(schema: z.ZodType, path: readonly PropertyKey[]): string {
+  let s: unknown = schema;
+  for (const p of path) {
+    s = unwrap(s);
+    const shape = (s as { shape?: Record<string, unknown> }).shape;
+    const element = (s as { element?: unknown }).element;
+    if (typeof p === 'number' && element) s = element;
+    else if (shape && typeof p === 'string' && p in shape) s = shape[p];
+    else return '';
+  }
+  const shape = (unwrap(s) as { shape?: Record<string, unknown> }).shape;
+  return shape ? `; allowed keys: ${Object.keys(shape).join(', ')}` : '';
+}
+
+function unwrap(s: unknown): unknown {
+  // Optional/default/pipe wrappers keep the inner schema in def.innerType or def.in.
+  for (let i = 0; i < 8; i++) {
+    const def = (s as { def?: { innerType?: unknown; in?: unknown; type?: string } }).def;
+    if (!def) return s;
+    if (def.innerType) s = def.innerType;
+    else if (def.type === 'pipe' && def.in) s = def.in;
+    else return s;
+  }
+  return s;
+}
+
+function pos(lc: LineCounter, offset: number) {
+  const p = lc.linePos(offset);
+  return { line: p.line, column: p.col };
+}
+
+/** The node at a path, or the nearest existing ancestor (for missing keys). */
+function locateIn(doc: Document, lc: LineCounter, path: readonly PropertyKey[]) {
+  for (let n = path.length; n >= 0; n--) {
+    const node = doc.getIn(path.slice(0, n) as unknown[], true) as Node | undefined;
+    if (node && node.range) return pos(lc, node.range[0]);
+    if (n === 0 && doc.contents?.range) return pos(lc, doc.contents.range[0]);
+  }
+  return { line: 1, column: 1 };
+}
+
+/** Position of the key itself (for unknown keys), not of its value. */
+function locateKey(doc: Document, lc: LineCounter, path: readonly PropertyKey[]) {
+  const parent = path.length > 1 ? doc.getIn(path.slice(0, -1) as unknown[], true) : doc.contents;
+  const key = path[path.length - 1];
+  if (isMap(parent)) {
+    for (const item of parent.items) {
+      if (isPair(item) && isScalar(item.key) && String(item.key.value) === String(key) && item.key.range) {
+        return pos(lc, item.key.range[0]);
+      }
+    }
+  }
+  return locateIn(doc, lc, path.slice(0, -1));
+}

@@ -1,0 +1,165 @@
+/**
+ * Prepared firmware: everything that depends only on the recipe, computed once and shared read-only by every
+ * worker (design.md "Prepare once, flash many"). Each region is loaded, padded to 4 bytes with 0xFF,
+ * header-patched (bootloader only), zlib-compressed at level 9 once, and hashed once.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
+import { chipByName } from '../esp/chips/index.ts';
+import type { ChipName } from '../esp/chips/index.ts';
+import type { FlashSettings } from './flash-settings.ts';
+import { flashSizeName } from './flash-settings.ts';
+import { findPartitionTables, partitionFor } from './flash-layout.ts';
+import type { LoadedRegion } from './flash-layout.ts';
+import type { ImageSet } from './image-set.ts';
+import { partitionTableEnd } from './partition-table.ts';
+import { isBootloaderOffset, patchImageHeader } from './patch-header.ts';
+
+export interface PreparedRegion {
+  offset: number;
+  label: string;
+  file: string;
+  /** Bytes to write: padded to 4 with 0xFF and header-patched. */
+  data: Uint8Array;
+  /** zlib (level 9) of `data`, for FLASH_DEFL_*. */
+  compressed: Uint8Array;
+  md5: string;
+  sha256: string;
+  partition?: { label: string; type: number; subtype: number; size: number };
+  /** Header fields of `data` when it is the bootloader (what the board will boot with). */
+  header?: { mode: string; freq: string; size: string; patched: boolean; shaUpdated: boolean; note?: string };
+}
+
+export interface PreparedFirmware {
+  chip: ChipName;
+  /** SHA-256 over chip, settings, offsets and file hashes: proves which firmware a board got. */
+  fingerprint: string;
+  settings: Readonly<FlashSettings>;
+  regions: readonly PreparedRegion[];
+  /** Regions for a board with this much flash; differs from `regions` only when size is 'detect'. */
+  regionsFor(flashSizeBytes: number): readonly PreparedRegion[];
+  /** Flash the set needs: the furthest region end or partition end. */
+  requiredFlashBytes: number;
+  demo: boolean;
+  profileName: string;
+}
+
+export interface PrepareOptions {
+  /** Chip to prepare for; defaults to the chip the image set names. */
+  chip?: ChipName;
+  profileName?: string;
+  demo?: boolean;
+  /** The compressor (zlib level 9); replaceable so tests can count the work. */
+  deflate?: (data: Uint8Array) => Uint8Array;
+  /** File reader; replaceable for tests. */
+  readFile?: (file: string) => Uint8Array;
+}
+
+const FINGERPRINT_VERSION = 1;
+
+export function zlibLevel9(data: Uint8Array): Uint8Array {
+  return deflateSync(data, { level: 9 });
+}
+
+export function padTo4(data: Uint8Array): Uint8Array {
+  if (data.length % 4 === 0) return data;
+  const out = new Uint8Array(data.length + (4 - (data.length % 4))).fill(0xff);
+  out.set(data);
+  return out;
+}
+
+export function prepareFirmware(
+  imageSet: ImageSet,
+  settings: FlashSettings,
+  opts: PrepareOptions = {},
+): PreparedFirmware {
+  const chipName = opts.chip ?? imageSet.chip;
+  const chip = chipName ? chipByName(chipName) : undefined;
+  if (!chip) throw new Error('prepareFirmware: no chip (give options.chip or an image set that names one)');
+  const deflate = opts.deflate ?? zlibLevel9;
+  const read = opts.readFile ?? ((f: string) => new Uint8Array(readFileSync(f)));
+
+  const loaded: LoadedRegion[] = imageSet.regions.map((r) => ({
+    offset: r.offset,
+    label: r.label,
+    file: r.file,
+    data: read(r.file),
+  }));
+  const { tables } = findPartitionTables(loaded);
+  const fileHashes = loaded.map((r) => ({
+    offset: r.offset,
+    sha256: createHash('sha256').update(r.data).digest('hex'),
+  }));
+  // With 'detect' the base regions keep the header's size; regionsFor() patches in the board's size.
+  const baseSettings: FlashSettings = settings.size === 'detect' ? { ...settings, size: 'keep' } : settings;
+
+  const prepareRegion = (r: LoadedRegion, s: FlashSettings): PreparedRegion => {
+    let data = padTo4(r.data);
+    let header: PreparedRegion['header'];
+    if (isBootloaderOffset(chip, r.offset)) {
+      const p = patchImageHeader(data, chip, s);
+      data = p.data;
+      if (p.header) header = { ...p.header, patched: p.patched, shaUpdated: p.shaUpdated, note: p.skipped };
+    }
+    const part = partitionFor(tables, r.offset);
+    return Object.freeze({
+      offset: r.offset,
+      label: r.label,
+      file: r.file,
+      data,
+      compressed: deflate(data),
+      md5: createHash('md5').update(data).digest('hex'),
+      sha256: createHash('sha256').update(data).digest('hex'),
+      partition: part
+        ? Object.freeze({ label: part.label, type: part.type, subtype: part.subtype, size: part.size })
+        : undefined,
+      header: header ? Object.freeze(header) : undefined,
+    });
+  };
+
+  const regions = Object.freeze(loaded.map((r) => prepareRegion(r, baseSettings)));
+  const requiredFlashBytes = Math.max(
+    ...regions.map((r) => r.offset + r.data.length),
+    ...tables.map((t) => partitionTableEnd(t.table)),
+  );
+
+  const bySize = new Map<number, readonly PreparedRegion[]>();
+  const regionsFor = (flashSizeBytes: number): readonly PreparedRegion[] => {
+    if (settings.size !== 'detect') return regions;
+    const name = flashSizeName(flashSizeBytes);
+    if (!(name in chip.flashSize)) return regions;
+    const cached = bySize.get(flashSizeBytes);
+    if (cached) return cached;
+    // Only the bootloader differs; every other region is the same shared object.
+    const list = Object.freeze(
+      regions.map((r, i) =>
+        isBootloaderOffset(chip, r.offset) ? prepareRegion(loaded[i], { ...settings, size: name }) : r,
+      ),
+    );
+    bySize.set(flashSizeBytes, list);
+    return list;
+  };
+
+  const fingerprint = createHash('sha256')
+    .update(
+      JSON.stringify({
+        v: FINGERPRINT_VERSION,
+        chip: chip.name,
+        settings: { mode: settings.mode, freq: settings.freq, size: settings.size },
+        files: fileHashes,
+      }),
+    )
+    .digest('hex');
+
+  return Object.freeze({
+    chip: chip.name,
+    fingerprint,
+    settings: Object.freeze({ ...settings }),
+    regions,
+    regionsFor,
+    requiredFlashBytes,
+    demo: opts.demo ?? false,
+    profileName: opts.profileName ?? imageSet.sourceFile,
+  });
+}
