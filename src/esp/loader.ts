@@ -1,0 +1,817 @@
+/**
+ * The ESP serial bootloader client: reset + SYNC, chip detection, identity, stub upload, baud change and
+ * every command a flasher needs (§2), against the ROM or Espressif's stub. One instance per board link.
+ * Modelled on esptool's loader.py and espflash's connection/flasher split; the block-level write flow is in
+ * write-regions.ts.
+ */
+import type { Transport } from '../serial/transport.ts';
+import type { ChipFacts, ChipName } from './chips/chip.ts';
+import { chipByImageChipId, chipByMagic } from './chips/index.ts';
+import {
+  Op,
+  beginPayload,
+  changeBaudPayload,
+  checksum,
+  dataBlockPayload,
+  encodeRequest,
+  eraseRegionPayload,
+  flashEndPayload,
+  md5Payload,
+  memEndPayload,
+  opName,
+  readFlashPayload,
+  readFlashSlowPayload,
+  readRegPayload,
+  spiAttachPayload,
+  spiSetParamsPayload,
+  syncPayload,
+  writeRegPayload,
+  type RegWrite,
+} from './commands.ts';
+import { EspError, isEspError } from './errors.ts';
+import { decodeResponse, isUnsupportedReply, statusError, type Response } from './response.ts';
+import { SlipDecoder, slipEncode } from './slip.ts';
+import {
+  defaultResetStrategies,
+  hardResetStrategy,
+  isUsbJtagSerial,
+  runReset,
+  type ResetStrategy,
+} from './reset.ts';
+import { abortedError, sleep } from './sleep.ts';
+import { CONNECT_ATTEMPTS, SYNC_TRIES_PER_RESET, TIMEOUTS, timeoutPerMb } from './timeouts.ts';
+import { loadStub } from './stub.ts';
+import { assembleMac } from './mac.ts';
+import { flashSizeFromId } from './flash-size.ts';
+import { esp32RomBaudToSend } from './baud-drift.ts';
+
+export const CHIP_DETECT_MAGIC_REG = 0x40001000;
+export const ROM_FLASH_WRITE_SIZE = 0x400;
+export const STUB_FLASH_WRITE_SIZE = 0x4000;
+export const RAM_BLOCK_SIZE = 0x1800;
+const OHAI = Buffer.from('OHAI', 'latin1');
+/** Frames kept while nobody reads (boot noise, repeated replies); older ones are dropped. */
+const MAX_QUEUED_FRAMES = 256;
+const BOOT_LOG_LINES = 40;
+
+export interface ConnectOptions {
+  signal?: AbortSignal;
+  /** Reset sequences to cycle through; default per §7 (none for socket://, USB-JTAG for 303a:1001). */
+  strategies?: readonly ResetStrategy[];
+  /** Reset cycles (default 7, as esptool). */
+  attempts?: number;
+  /** Every text line the board prints outside SLIP frames (boot log), and loader progress notes. */
+  onLog?: (line: string) => void;
+  /** Shrinks reset waits; only for simulated chips with `fast` timing. Default 1. */
+  resetTimeScale?: number;
+  /** Skip detection and trust this chip (esptool --chip); detection still runs and must agree. */
+  expectChip?: ChipName;
+}
+
+export interface SecurityInfo {
+  flags: number;
+  flashCryptCnt: number;
+  keyPurposes: number[];
+  chipId?: number;
+  apiVersion?: number;
+}
+
+export interface ChipIdentity {
+  chip: ChipName;
+  displayName: string;
+  /** major*100 + minor */
+  revision: number;
+  mac: string;
+  /** RDID: manufacturer | memory type << 8 | capacity << 16 */
+  flashId: number;
+  flashSizeBytes: number | undefined;
+  secureBoot: boolean;
+  flashEncryption: boolean;
+  secureDownloadMode: boolean;
+  crystalMhz?: number;
+}
+
+interface CommandOptions {
+  /** Data checksum for *_DATA commands. */
+  check?: number;
+  timeoutMs?: number;
+  /** Payload bytes expected before the status bytes (READ_REG: 0, MD5: 16/32, security info: 20). */
+  payloadLen?: number;
+  /** The caller decodes the status itself (replies whose payload length varies). */
+  skipStatus?: boolean;
+  signal?: AbortSignal;
+}
+
+type FrameWaiter = {
+  resolve: (frame: Buffer) => void;
+  reject: (e: Error) => void;
+};
+
+export class EspLoader {
+  readonly transport: Transport;
+  private chipFacts!: ChipFacts;
+  private stub = false;
+  private attached = false;
+  private secureDownload = false;
+  private securityInfo: SecurityInfo | undefined;
+  private readonly decoder: SlipDecoder;
+  private readonly frames: Buffer[] = [];
+  private waiter: FrameWaiter | undefined;
+  private dead: EspError | undefined;
+  private readonly unsubscribe: () => void;
+  private readonly onLog?: (line: string) => void;
+  private readonly bootLog: string[] = [];
+  private bytesSeen = 0;
+
+  private constructor(transport: Transport, onLog?: (line: string) => void) {
+    this.transport = transport;
+    this.onLog = onLog;
+    this.decoder = new SlipDecoder({
+      onFrame: (frame) => this.deliver(frame),
+      onText: (line) => {
+        this.bootLog.push(line);
+        if (this.bootLog.length > BOOT_LOG_LINES) this.bootLog.shift();
+        this.onLog?.(line);
+      },
+    });
+    this.unsubscribe = transport.onData((chunk) => {
+      this.bytesSeen += chunk.length;
+      this.decoder.push(chunk);
+    });
+    void transport.closed.then((err) => {
+      this.dead = new EspError(
+        'disconnected',
+        err ? `board disconnected: ${err.message}` : `${transport.path} was closed`,
+        { cause: err },
+      );
+      const w = this.waiter;
+      this.waiter = undefined;
+      w?.reject(this.dead);
+    });
+  }
+
+  /**
+   * Resets the board into download mode and SYNCs, cycling reset strategies (§7), then detects the chip
+   * (§8.1). Failure says why: 'wrong-boot-mode' when the boot log shows a non-download boot, 'no-sync'
+   * when nothing usable came back.
+   */
+  static async connect(transport: Transport, opts: ConnectOptions = {}): Promise<EspLoader> {
+    const loader = new EspLoader(transport, opts.onLog);
+    try {
+      await loader.connectAndSync(opts);
+      await loader.detectChip(opts.signal);
+      if (opts.expectChip && loader.chipFacts.name !== opts.expectChip) {
+        throw new EspError(
+          'protocol',
+          `expected ${opts.expectChip} but the board is ${loader.chipFacts.displayName}`,
+        );
+      }
+      return loader;
+    } catch (e) {
+      loader.dispose();
+      throw e;
+    }
+  }
+
+  get chip(): ChipFacts {
+    return this.chipFacts;
+  }
+
+  get isStub(): boolean {
+    return this.stub;
+  }
+
+  get isSecureDownloadMode(): boolean {
+    return this.secureDownload;
+  }
+
+  /** Flash data block size for FLASH_DATA / FLASH_DEFL_DATA (§5). */
+  get flashWriteSize(): number {
+    return this.stub ? STUB_FLASH_WRITE_SIZE : ROM_FLASH_WRITE_SIZE;
+  }
+
+  /** Lines printed outside SLIP frames since connecting (most recent last). */
+  get recentText(): readonly string[] {
+    return [...this.bootLog];
+  }
+
+  /** Stops listening to the transport (the caller owns and closes it). */
+  dispose(): void {
+    this.unsubscribe();
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.reject(new EspError('aborted', 'loader disposed'));
+  }
+
+  // ---- frame plumbing ---------------------------------------------------------------------------
+
+  private deliver(frame: Buffer): void {
+    const w = this.waiter;
+    if (w) {
+      this.waiter = undefined;
+      w.resolve(frame);
+      return;
+    }
+    this.frames.push(frame);
+    if (this.frames.length > MAX_QUEUED_FRAMES) this.frames.shift();
+  }
+
+  /** Drops frames and partial input received so far (esptool `flush_input`). */
+  flushInput(): void {
+    this.frames.length = 0;
+    this.decoder.reset();
+    this.transport.flushInput();
+  }
+
+  private readFrame(timeoutMs: number, signal?: AbortSignal, what = 'reply'): Promise<Buffer> {
+    const queued = this.frames.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.dead) return Promise.reject(this.dead);
+    if (signal?.aborted) return Promise.reject(abortedError(signal));
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.waiter = undefined;
+      };
+      const onAbort = () => {
+        done();
+        reject(abortedError(signal!));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new EspError('timeout', `no ${what} within ${Math.round(timeoutMs)} ms`));
+      }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiter = {
+        resolve: (f) => {
+          done();
+          resolve(f);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+      };
+    });
+  }
+
+  private async writeRaw(data: Uint8Array, signal?: AbortSignal): Promise<void> {
+    if (this.dead) throw this.dead;
+    try {
+      await this.transport.write(data, signal);
+    } catch (e) {
+      if (signal?.aborted) throw abortedError(signal);
+      if (this.dead) throw this.dead;
+      throw new EspError('disconnected', `write failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Sends one command and waits for its reply, matching as esptool does (§1.3). */
+  async command(op: number, payload: Uint8Array, opts: CommandOptions = {}): Promise<Response> {
+    const timeoutMs = opts.timeoutMs ?? TIMEOUTS.default;
+    this.frames.length = 0;
+    await this.writeRaw(slipEncode(encodeRequest(op, payload, opts.check ?? 0)), opts.signal);
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; i < 100; i++) {
+      let frame: Buffer;
+      try {
+        frame = await this.readFrame(Math.max(1, deadline - Date.now()), opts.signal);
+      } catch (e) {
+        if (isEspError(e, 'timeout')) {
+          throw new EspError('timeout', `${opName(op)}: no reply within ${Math.round(timeoutMs)} ms`, {
+            op,
+          });
+        }
+        throw e;
+      }
+      const resp = decodeResponse(frame);
+      if (!resp) continue;
+      if (resp.op === op) {
+        const err = opts.skipStatus ? undefined : statusError(resp, opts.payloadLen ?? 0);
+        if (err) throw err;
+        return resp;
+      }
+      if (isUnsupportedReply(resp, op)) {
+        // The ROM repeats this reply several times; let the repeats arrive and drop them.
+        await sleep(200, opts.signal);
+        this.flushInput();
+        throw new EspError('unsupported', `${opName(op)} is not supported by this loader`, { op });
+      }
+    }
+    throw new EspError('protocol', `${opName(op)}: no matching reply among 100 frames`, { op });
+  }
+
+  // ---- connect ------------------------------------------------------------------------------------
+
+  private async connectAndSync(opts: ConnectOptions): Promise<void> {
+    const strategies = opts.strategies?.length ? opts.strategies : defaultResetStrategies(this.transport);
+    const attempts = opts.attempts ?? CONNECT_ATTEMPTS;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const strategy = strategies[attempt % strategies.length];
+      this.flushInput();
+      await runReset(this.transport, strategy, opts.signal, opts.resetTimeScale ?? 1);
+      for (let tryNo = 0; tryNo < SYNC_TRIES_PER_RESET; tryNo++) {
+        try {
+          await this.sync(opts.signal);
+          this.onLog?.(`[esp] synced after reset ${strategy.name}`);
+          return;
+        } catch (e) {
+          if (!isEspError(e, 'timeout') && !isEspError(e, 'protocol')) throw e;
+          lastError = e;
+          this.flushInputKeepLog();
+          await sleep(50, opts.signal);
+        }
+      }
+    }
+    throw this.connectFailure(lastError);
+  }
+
+  /** Between SYNC tries: drop frames but keep the text already seen for the diagnosis. */
+  private flushInputKeepLog(): void {
+    this.frames.length = 0;
+  }
+
+  private connectFailure(cause: unknown): EspError {
+    const log = [...this.bootLog];
+    const bootLine = log.find((l) => /boot:0x[0-9a-f]+/i.test(l));
+    const waiting = log.some((l) => /waiting for download/i.test(l));
+    if (bootLine && waiting) {
+      return new EspError(
+        'no-sync',
+        'the board is in download mode but does not answer SYNC: the serial TX path (board RX) seems to be down',
+        { bootLog: log, cause },
+      );
+    }
+    if (bootLine) {
+      const mode = /boot:(0x[0-9a-f]+)(\s*\([^)]*\)+)?/i.exec(bootLine);
+      return new EspError(
+        'wrong-boot-mode',
+        `${mode ? mode[0].trim() : bootLine} — the board did not enter download mode; check BOOT/EN wiring (or hold BOOT while resetting)`,
+        { bootLog: log, cause },
+      );
+    }
+    if (this.bytesSeen > 0) {
+      return new EspError(
+        'no-sync',
+        `no reply to SYNC; the board sent ${this.bytesSeen} unreadable bytes (wrong baud rate, or an application is running)`,
+        { bootLog: log, cause },
+      );
+    }
+    return new EspError(
+      'no-sync',
+      'no reply to SYNC and no data at all from the board: check the cable, the port, power and the BOOT/EN auto-reset circuit',
+      { bootLog: log, cause },
+    );
+  }
+
+  /** One SYNC (§2.2). The first reply's value tells ROM (non-zero) from an already-running stub (0). */
+  async sync(signal?: AbortSignal): Promise<void> {
+    const resp = await this.command(Op.SYNC, syncPayload(), { timeoutMs: TIMEOUTS.sync, signal });
+    this.stub = resp.value === 0;
+  }
+
+  private async detectChip(signal?: AbortSignal): Promise<void> {
+    let chip: ChipFacts | undefined;
+    try {
+      this.securityInfo = await this.getSecurityInfo(signal);
+      this.secureDownload = (this.securityInfo.flags & (1 << 2)) !== 0;
+      const byId =
+        this.securityInfo.chipId === undefined ? undefined : chipByImageChipId(this.securityInfo.chipId);
+      if (byId?.detectByChipId) chip = byId;
+    } catch (e) {
+      // ESP8266 and ESP32 ROMs do not know the command; anything but a dead link means "use the magic".
+      if (isEspError(e, 'disconnected') || isEspError(e, 'aborted')) throw e;
+      this.securityInfo = undefined;
+    }
+    if (!chip) {
+      const magic = await this.readReg(CHIP_DETECT_MAGIC_REG, signal);
+      chip = chipByMagic(magic);
+      if (!chip) {
+        throw new EspError(
+          'unsupported',
+          `unknown chip (magic 0x${magic.toString(16).padStart(8, '0')} at 0x40001000)`,
+        );
+      }
+    }
+    this.chipFacts = chip;
+    this.onLog?.(`[esp] detected ${chip.displayName}${this.stub ? ' (stub already running)' : ''}`);
+  }
+
+  // ---- register and info commands -------------------------------------------------------------
+
+  async readReg(addr: number, signal?: AbortSignal): Promise<number> {
+    const resp = await this.command(Op.READ_REG, readRegPayload(addr), { signal });
+    return resp.value >>> 0;
+  }
+
+  async writeReg(
+    addr: number,
+    value: number,
+    mask = 0xffffffff,
+    delayUs = 0,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    await this.command(Op.WRITE_REG, writeRegPayload([{ addr, value, mask, delayUs }]), { signal });
+  }
+
+  async writeRegs(entries: readonly RegWrite[], signal?: AbortSignal): Promise<void> {
+    await this.command(Op.WRITE_REG, writeRegPayload(entries), { signal });
+  }
+
+  /** GET_SECURITY_INFO (§8.3): 20 bytes, or 12 on ESP32-S2 (no chip id). */
+  async getSecurityInfo(signal?: AbortSignal): Promise<SecurityInfo> {
+    // A chip that knows the command answers at once; do not wait the full default timeout on one that doesn't.
+    const resp = await this.command(Op.GET_SECURITY_INFO, new Uint8Array(0), {
+      skipStatus: true,
+      timeoutMs: 1000,
+      signal,
+    });
+    const d = resp.data;
+    // esptool tries a 20-byte payload, then 12 (ESP32-S2); an error reply carries only status bytes.
+    const len = d.length >= 22 ? 20 : d.length >= 14 ? 12 : 0;
+    const err = statusError(resp, len);
+    if (err) throw err;
+    if (len === 0) {
+      throw new EspError('protocol', `GET_SECURITY_INFO reply too short (${d.length} bytes)`);
+    }
+    return {
+      flags: d.readUInt32LE(0),
+      flashCryptCnt: d[4],
+      keyPurposes: [...d.subarray(5, 12)],
+      chipId: len === 20 ? d.readUInt32LE(12) : undefined,
+      apiVersion: len === 20 ? d.readUInt32LE(16) : undefined,
+    };
+  }
+
+  /** Chip, revision, MAC, flash id and size, security state (§8-§10). Attaches the SPI flash if needed. */
+  async identify(signal?: AbortSignal): Promise<ChipIdentity> {
+    const chip = this.chipFacts;
+    if (this.secureDownload) {
+      throw new EspError(
+        'unsupported',
+        'the chip is in Secure Download Mode: registers (MAC, revision, flash id) cannot be read',
+      );
+    }
+    const read = (addr: number) => this.readReg(addr, signal);
+    const revision = await chip.readRevision(read);
+    const words: number[] = [];
+    for (const addr of chip.macRegisters) words.push(await read(addr));
+    const mac = assembleMac(chip.macLayout, words);
+    let secureBoot = false;
+    let flashEncryption = false;
+    if (this.securityInfo) {
+      secureBoot = (this.securityInfo.flags & 1) !== 0;
+      flashEncryption = popcount(this.securityInfo.flashCryptCnt) % 2 === 1;
+    } else {
+      if (chip.flashCryptCnt) {
+        const f = chip.flashCryptCnt;
+        flashEncryption = popcount(((await read(f.addr)) >>> f.shift) & f.mask) % 2 === 1;
+      }
+      if (chip.secureBootEn) {
+        const f = chip.secureBootEn;
+        secureBoot = (((await read(f.addr)) >>> f.shift) & f.mask) !== 0;
+      }
+    }
+    const flashId = await this.flashId(signal);
+    return {
+      chip: chip.name,
+      displayName: chip.displayName,
+      revision,
+      mac,
+      flashId,
+      flashSizeBytes: flashSizeFromId(flashId),
+      secureBoot,
+      flashEncryption,
+      secureDownloadMode: this.secureDownload,
+    };
+  }
+
+  /** RDID (0x9F) through the SPI peripheral's user-command registers (§10.1). */
+  async flashId(signal?: AbortSignal): Promise<number> {
+    await this.attachFlash(signal);
+    return (await this.runSpiflashCommand(0x9f, 24, signal)) & 0xffffff;
+  }
+
+  /** esptool `run_spiflash_command` for a read-only command (no address, no data out). */
+  async runSpiflashCommand(cmd: number, readBits: number, signal?: AbortSignal): Promise<number> {
+    if (readBits < 1 || readBits > 32) throw new RangeError('readBits must be 1..32');
+    const spi = this.chipFacts.spi;
+    const reg = (off: number) => spi.base + off;
+    const read = (addr: number) => this.readReg(addr, signal);
+    const write = (addr: number, value: number) => this.writeReg(addr, value, 0xffffffff, 0, signal);
+    const SPI_USR_COMMAND = 1 << 31;
+    const SPI_USR_MISO = 1 << 28;
+    const SPI_CMD_USR = 1 << 18;
+    const oldUsr = await read(reg(spi.usr));
+    const oldUsr2 = await read(reg(spi.usr2));
+    try {
+      if (spi.misoDlen !== undefined) {
+        await write(reg(spi.misoDlen), readBits - 1);
+      } else {
+        // ESP8266: bit lengths live in USR1 (MISO at bit 8, MOSI at bit 17).
+        await write(reg(spi.usr1), (readBits - 1) << 8);
+      }
+      await write(reg(spi.usr), (SPI_USR_COMMAND | SPI_USR_MISO) >>> 0);
+      await write(reg(spi.usr2), ((7 << 28) | cmd) >>> 0);
+      await write(reg(spi.w0), 0);
+      await write(reg(0), SPI_CMD_USR);
+      let done = false;
+      for (let i = 0; i < 10 && !done; i++) {
+        done = ((await read(reg(0))) & SPI_CMD_USR) === 0;
+      }
+      if (!done) throw new EspError('protocol', 'SPI command did not complete in time');
+      return await read(reg(spi.w0));
+    } finally {
+      if (!this.dead && !signal?.aborted) {
+        await write(reg(spi.usr), oldUsr);
+        await write(reg(spi.usr2), oldUsr2);
+      }
+    }
+  }
+
+  /** ROM needs SPI_ATTACH before flash commands; ESP8266 ROM attaches in FLASH_BEGIN(0,0) (§2.2). */
+  async attachFlash(signal?: AbortSignal): Promise<void> {
+    if (this.attached || this.stub) return;
+    if (!this.chipFacts.romHasEsp32Commands) {
+      await this.flashBegin(0, 0, ROM_FLASH_WRITE_SIZE, 0, signal);
+    } else {
+      await this.command(Op.SPI_ATTACH, spiAttachPayload(0, true), { signal });
+    }
+    this.attached = true;
+  }
+
+  async spiSetParams(totalSize: number, signal?: AbortSignal): Promise<void> {
+    if (!this.stub && !this.chipFacts.romHasEsp32Commands) return; // ESP8266 ROM: unsupported, skipped
+    await this.command(Op.SPI_SET_PARAMS, spiSetParamsPayload(totalSize), { signal });
+  }
+
+  // ---- RAM and stub ------------------------------------------------------------------------------
+
+  async memBegin(size: number, blocks: number, blockSize: number, addr: number, signal?: AbortSignal) {
+    await this.command(Op.MEM_BEGIN, beginPayload(size, blocks, blockSize, addr), { signal });
+  }
+
+  async memData(data: Uint8Array, seq: number, signal?: AbortSignal): Promise<void> {
+    await this.command(Op.MEM_DATA, dataBlockPayload(data, seq), { check: checksum(data), signal });
+  }
+
+  /** Uploads and starts Espressif's flasher stub (§6.1); waits for its OHAI greeting. */
+  async runStub(signal?: AbortSignal): Promise<void> {
+    if (this.stub) return;
+    if (this.secureDownload) {
+      throw new EspError('unsupported', 'no stub in Secure Download Mode');
+    }
+    const image = await loadStub(this.chipFacts);
+    for (const seg of [image.text, image.data]) {
+      if (!seg) continue;
+      const blocks = Math.ceil(seg.data.length / RAM_BLOCK_SIZE);
+      await this.memBegin(seg.data.length, blocks, RAM_BLOCK_SIZE, seg.addr, signal);
+      for (let seq = 0; seq < blocks; seq++) {
+        const block = seg.data.subarray(seq * RAM_BLOCK_SIZE, (seq + 1) * RAM_BLOCK_SIZE);
+        await this.memData(block, seq, signal);
+      }
+    }
+    // MEM_END's reply may be lost when the stub takes over the UART, so read frames ourselves:
+    // a MEM_END error fails, anything else but OHAI is skipped.
+    this.frames.length = 0;
+    await this.writeRaw(slipEncode(encodeRequest(Op.MEM_END, memEndPayload(image.entry))), signal);
+    const deadline = Date.now() + TIMEOUTS.memEndRom + TIMEOUTS.ohai;
+    for (;;) {
+      let frame: Buffer;
+      try {
+        frame = await this.readFrame(Math.max(1, deadline - Date.now()), signal, 'OHAI from the stub');
+      } catch (e) {
+        if (isEspError(e, 'timeout')) {
+          throw new EspError('timeout', 'the flasher stub did not start (no OHAI)', { cause: e });
+        }
+        throw e;
+      }
+      if (frame.equals(OHAI)) break;
+      const resp = decodeResponse(frame);
+      if (resp?.op === Op.MEM_END) {
+        const err = statusError(resp, 0);
+        if (err) throw err;
+      }
+    }
+    this.stub = true;
+    this.onLog?.('[esp] stub running');
+  }
+
+  /**
+   * CHANGE_BAUDRATE (§2.2); returns the baud now in use. Not possible on the ESP8266 ROM, and skipped on
+   * links without a host-side baud (socket://) — changing only the chip's side would cut the link.
+   */
+  async changeBaud(baud: number, signal?: AbortSignal): Promise<number> {
+    const current = this.transport.baudRate;
+    if (baud === current) return current;
+    if (!this.transport.supportsControlLines) {
+      this.onLog?.(`[esp] ${this.transport.path}: keeping the link's baud rate (raw TCP)`);
+      return current;
+    }
+    if (!this.stub && !this.chipFacts.romHasEsp32Commands) {
+      this.onLog?.('[esp] ESP8266 ROM cannot change baud rate; staying at ' + current);
+      return current;
+    }
+    let sent = baud;
+    if (!this.stub && this.chipFacts.name === 'esp32') {
+      sent = await esp32RomBaudToSend(baud, (a) => this.readReg(a, signal));
+    }
+    await this.command(Op.CHANGE_BAUDRATE, changeBaudPayload(sent, this.stub ? current : 0), {
+      signal,
+    });
+    await this.transport.setBaudRate(baud);
+    await sleep(50, signal);
+    this.flushInput();
+    this.onLog?.(`[esp] baud rate ${baud}${sent !== baud ? ` (sent ${sent} to the ROM)` : ''}`);
+    return baud;
+  }
+
+  // ---- flash commands ---------------------------------------------------------------------------
+
+  /** Whether BEGIN commands carry the 5th `encrypted` word: stubs and S2+ ROMs (§2.1). */
+  private get beginHasEncryptedWord(): boolean {
+    return this.stub || this.chipFacts.romFlashBeginHasEncryptedWord;
+  }
+
+  /** FLASH_BEGIN. The ROM erases here, so the timeout scales with the size (§4). */
+  async flashBegin(
+    eraseSize: number,
+    numBlocks: number,
+    blockSize: number,
+    offset: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const timeoutMs = this.stub ? TIMEOUTS.default : timeoutPerMb(TIMEOUTS.eraseRegionPerMb, eraseSize);
+    const enc = this.beginHasEncryptedWord ? false : undefined;
+    await this.command(Op.FLASH_BEGIN, beginPayload(eraseSize, numBlocks, blockSize, offset, enc), {
+      timeoutMs,
+      signal,
+    });
+  }
+
+  async flashData(data: Uint8Array, seq: number, timeoutMs: number, signal?: AbortSignal) {
+    await this.command(Op.FLASH_DATA, dataBlockPayload(data, seq), {
+      check: checksum(data),
+      timeoutMs,
+      signal,
+    });
+  }
+
+  async flashEnd(reboot: boolean, timeoutMs: number = TIMEOUTS.default, signal?: AbortSignal) {
+    await this.command(Op.FLASH_END, flashEndPayload(reboot), { timeoutMs, signal });
+  }
+
+  /** FLASH_DEFL_BEGIN; `size` = exact uncompressed bytes (stub) or rounded to the block size (ROM) (§5.2). */
+  async flashDeflBegin(
+    size: number,
+    numBlocks: number,
+    blockSize: number,
+    offset: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    this.requireEsp32Commands('compressed writes');
+    const timeoutMs = this.stub ? TIMEOUTS.default : timeoutPerMb(TIMEOUTS.eraseRegionPerMb, size);
+    const enc = this.beginHasEncryptedWord ? false : undefined;
+    await this.command(Op.FLASH_DEFL_BEGIN, beginPayload(size, numBlocks, blockSize, offset, enc), {
+      timeoutMs,
+      signal,
+    });
+  }
+
+  async flashDeflData(data: Uint8Array, seq: number, timeoutMs: number, signal?: AbortSignal) {
+    await this.command(Op.FLASH_DEFL_DATA, dataBlockPayload(data, seq), {
+      check: checksum(data),
+      timeoutMs,
+      signal,
+    });
+  }
+
+  async flashDeflEnd(reboot: boolean, timeoutMs: number = TIMEOUTS.default, signal?: AbortSignal) {
+    await this.command(Op.FLASH_DEFL_END, flashEndPayload(reboot), { timeoutMs, signal });
+  }
+
+  /** SPI_FLASH_MD5 → lowercase hex. ROM answers 32 ASCII hex chars, the stub 16 raw bytes (§2.1). */
+  async flashMd5(addr: number, size: number, signal?: AbortSignal): Promise<string> {
+    this.requireEsp32Commands('MD5 verification');
+    const payloadLen = this.stub ? 16 : 32;
+    const resp = await this.command(Op.SPI_FLASH_MD5, md5Payload(addr, size), {
+      timeoutMs: timeoutPerMb(TIMEOUTS.md5PerMb, size),
+      payloadLen,
+      signal,
+    });
+    if (resp.data.length < payloadLen) {
+      throw new EspError('protocol', `SPI_FLASH_MD5 reply too short (${resp.data.length} bytes)`);
+    }
+    const body = resp.data.subarray(0, payloadLen);
+    return this.stub ? body.toString('hex') : body.toString('latin1').toLowerCase();
+  }
+
+  /** ERASE_FLASH (stub only). */
+  async eraseFlash(signal?: AbortSignal): Promise<void> {
+    this.requireStub('chip erase');
+    await this.command(Op.ERASE_FLASH, new Uint8Array(0), { timeoutMs: TIMEOUTS.chipErase, signal });
+  }
+
+  /** ERASE_REGION (stub only); offset and size must be multiples of 4096. */
+  async eraseRegion(offset: number, size: number, signal?: AbortSignal): Promise<void> {
+    this.requireStub('region erase');
+    if (offset % 0x1000 || size % 0x1000) {
+      throw new RangeError('erase offset and size must be multiples of 4096');
+    }
+    await this.command(Op.ERASE_REGION, eraseRegionPayload(offset, size), {
+      timeoutMs: timeoutPerMb(TIMEOUTS.eraseRegionPerMb, size),
+      signal,
+    });
+  }
+
+  /** Reads flash: READ_FLASH streaming with acks on the stub (§2.3), READ_FLASH_SLOW on the ROM (§2.4). */
+  async readFlash(
+    offset: number,
+    length: number,
+    opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<Buffer> {
+    return this.stub ? this.readFlashStub(offset, length, opts) : this.readFlashSlow(offset, length, opts);
+  }
+
+  private async readFlashStub(
+    offset: number,
+    length: number,
+    opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  ): Promise<Buffer> {
+    const packet = 0x1000;
+    await this.command(Op.READ_FLASH, readFlashPayload(offset, length, packet, 64), {
+      signal: opts.signal,
+    });
+    const out = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const frame = await this.readFrame(TIMEOUTS.readFlashFrame, opts.signal, 'READ_FLASH data');
+      if (frame.length < Math.min(packet, length - got)) {
+        throw new EspError('protocol', `READ_FLASH: short data frame (${frame.length} bytes)`);
+      }
+      frame.copy(out, got, 0, Math.min(frame.length, length - got));
+      got += Math.min(frame.length, length - got);
+      const ack = Buffer.alloc(4);
+      ack.writeUInt32LE(got, 0);
+      await this.writeRaw(slipEncode(ack), opts.signal);
+      opts.onProgress?.(got, length);
+    }
+    const digest = await this.readFrame(TIMEOUTS.readFlashFrame, opts.signal, 'READ_FLASH MD5');
+    const { createHash } = await import('node:crypto');
+    if (digest.length !== 16 || !digest.equals(createHash('md5').update(out).digest())) {
+      throw new EspError('verify-mismatch', 'READ_FLASH: data does not match the MD5 the stub sent');
+    }
+    return out;
+  }
+
+  private async readFlashSlow(
+    offset: number,
+    length: number,
+    opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  ): Promise<Buffer> {
+    this.requireEsp32Commands('reading flash');
+    const out = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const n = Math.min(64, length - got);
+      const resp = await this.command(Op.READ_FLASH_SLOW, readFlashSlowPayload(offset + got, n), {
+        payloadLen: 64,
+        signal: opts.signal,
+      });
+      if (resp.data.length < 64) throw new EspError('protocol', 'READ_FLASH_SLOW reply too short');
+      resp.data.copy(out, got, 0, n);
+      got += n;
+      opts.onProgress?.(got, length);
+    }
+    return out;
+  }
+
+  /** Pulses EN with the boot strap released so the board runs its firmware (§7 HardReset). */
+  async hardReset(signal?: AbortSignal, timeScale = 1): Promise<void> {
+    if (!this.transport.supportsControlLines) {
+      this.onLog?.('[esp] no control lines on this link; board not reset');
+      return;
+    }
+    await runReset(this.transport, hardResetStrategy(isUsbJtagSerial(this.transport)), signal, timeScale);
+    this.stub = false;
+    this.attached = false;
+  }
+
+  private requireStub(what: string): void {
+    if (!this.stub) throw new EspError('unsupported', `${what} needs the flasher stub`);
+  }
+
+  private requireEsp32Commands(what: string): void {
+    if (!this.stub && !this.chipFacts.romHasEsp32Commands) {
+      throw new EspError('unsupported', `the ${this.chipFacts.displayName} ROM does not support ${what}`);
+    }
+  }
+}
+
+function popcount(n: number): number {
+  let c = 0;
+  for (let v = n >>> 0; v; v >>>= 1) c += v & 1;
+  return c;
+}
