@@ -1,0 +1,210 @@
+import type {
+  BindingInterface,
+  BindingPortInterface,
+  OpenOptions,
+  PortInfo,
+  PortStatus,
+  SetOptions,
+  UpdateOptions,
+} from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import type { HostLink, SimBoard } from './board.ts';
+
+function canceled(message: string): Error {
+  return Object.assign(new Error(message), { canceled: true });
+}
+
+interface Plugged {
+  board: SimBoard;
+  info: PortInfo;
+  port: SimPortBinding | undefined;
+  onLinkLost: () => void;
+}
+
+/**
+ * A serialport binding whose ports are simulated boards: `new SerialPortStream({ binding, path, baudRate })`
+ * talks to the board at `path` exactly as it would to a real /dev/ttyUSBx (node-platform.md §1.2–§1.3).
+ */
+export class SimBinding implements BindingInterface<SimPortBinding, OpenOptions, PortInfo> {
+  private readonly ports = new Map<string, Plugged>();
+
+  /** Plug a board in at `path` (e.g. /dev/ttyUSB3): it powers up and boots. */
+  plug(path: string, board: SimBoard, portInfo: Partial<PortInfo> = {}): void {
+    if (this.ports.has(path)) throw new Error(`${path} is already plugged`);
+    const entry: Plugged = {
+      board,
+      info: {
+        path,
+        manufacturer: undefined,
+        serialNumber: undefined,
+        pnpId: undefined,
+        locationId: undefined,
+        productId: undefined,
+        vendorId: undefined,
+        ...portInfo,
+      },
+      port: undefined,
+      // The disconnect fault: the device vanishes exactly like an unplug.
+      onLinkLost: () => this.unplug(path),
+    };
+    board.on('link-lost', entry.onLinkLost);
+    this.ports.set(path, entry);
+    board.powerOn();
+  }
+
+  /** Pull the board out: an open port sees a disconnect, the board loses power. */
+  unplug(path: string): SimBoard | undefined {
+    const entry = this.ports.get(path);
+    if (!entry) return undefined;
+    this.ports.delete(path);
+    entry.board.off('link-lost', entry.onLinkLost);
+    entry.port?.lose(new Error('EIO: device disconnected'));
+    entry.board.powerOff();
+    return entry.board;
+  }
+
+  boardAt(path: string): SimBoard | undefined {
+    return this.ports.get(path)?.board;
+  }
+
+  async list(): Promise<PortInfo[]> {
+    return [...this.ports.values()].map((p) => ({ ...p.info }));
+  }
+
+  async open(options: OpenOptions): Promise<SimPortBinding> {
+    const entry = this.ports.get(options.path);
+    if (!entry) throw new Error(`Error: No such file or directory, cannot open ${options.path}`);
+    if (entry.port?.isOpen && (options.lock ?? true)) {
+      throw new Error('Error Resource temporarily unavailable Cannot lock port');
+    }
+    const port = new SimPortBinding(entry.board, {
+      dataBits: 8,
+      lock: true,
+      stopBits: 1,
+      parity: 'none',
+      rtscts: false,
+      xon: false,
+      xoff: false,
+      xany: false,
+      hupcl: true,
+      ...options,
+    } as Required<OpenOptions>);
+    port.onClosed = () => {
+      if (entry.port === port) entry.port = undefined;
+    };
+    entry.port = port;
+    return port;
+  }
+}
+
+/** One open simulated port. */
+export class SimPortBinding implements BindingPortInterface {
+  isOpen = true;
+  onClosed: (() => void) | undefined;
+  private readonly link: HostLink;
+  private rx: Buffer[] = [];
+  private reader: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  private lost: Error | undefined;
+  private lastWrite: Promise<void> = Promise.resolve();
+  private baudRate: number;
+
+  constructor(
+    board: SimBoard,
+    readonly openOptions: Required<OpenOptions>,
+  ) {
+    this.baudRate = openOptions.baudRate;
+    this.link = board.attachHost(
+      {
+        onData: (bytes) => {
+          this.rx.push(bytes);
+          this.wake();
+        },
+        onLost: (err) => this.lose(err),
+      },
+      { baud: openOptions.baudRate },
+    );
+    // Linux raises DTR and RTS on open; on the two-transistor circuit "both asserted" does not reset.
+    this.link.setLines({ dtr: true, rts: true });
+  }
+
+  /** The device went away: reads and writes fail as a disconnect, `isOpen` stays true until close(). */
+  lose(err: Error): void {
+    if (this.lost) return;
+    this.lost = err;
+    const r = this.reader;
+    this.reader = undefined;
+    r?.reject(err);
+  }
+
+  private wake(): void {
+    const r = this.reader;
+    this.reader = undefined;
+    r?.resolve();
+  }
+
+  async read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
+    while (this.rx.length === 0) {
+      if (!this.isOpen) throw canceled('Read canceled');
+      if (this.lost) throw this.lost;
+      await new Promise<void>((resolve, reject) => {
+        this.reader = { resolve, reject };
+      });
+    }
+    let n = 0;
+    while (n < length && this.rx.length > 0) {
+      const head = this.rx[0];
+      const take = Math.min(head.length, length - n);
+      head.copy(buffer, offset + n, 0, take);
+      n += take;
+      if (take === head.length) this.rx.shift();
+      else this.rx[0] = head.subarray(take);
+    }
+    return { buffer, bytesRead: n };
+  }
+
+  async write(buffer: Buffer): Promise<void> {
+    if (!this.isOpen) throw canceled('Write canceled');
+    if (this.lost) throw this.lost;
+    this.lastWrite = this.link.write(Buffer.from(buffer));
+    await this.lastWrite;
+  }
+
+  async update(options: UpdateOptions): Promise<void> {
+    if (!Number.isInteger(options.baudRate) || options.baudRate <= 0) throw new Error('Invalid baud rate');
+    this.baudRate = options.baudRate;
+    this.link.setBaud(options.baudRate);
+  }
+
+  async set(options: SetOptions): Promise<void> {
+    if (this.lost) throw this.lost;
+    // SerialPortStream always passes every flag; the real binding applies them in one TIOCMSET.
+    this.link.setLines({ dtr: !!options.dtr, rts: !!options.rts });
+  }
+
+  async get(): Promise<PortStatus> {
+    return { cts: false, dsr: false, dcd: false };
+  }
+
+  async getBaudRate(): Promise<{ baudRate: number }> {
+    return { baudRate: this.baudRate };
+  }
+
+  async flush(): Promise<void> {
+    this.rx = [];
+  }
+
+  async drain(): Promise<void> {
+    await this.lastWrite;
+  }
+
+  async close(): Promise<void> {
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    // hupcl: Linux drops DTR and RTS when the last user closes the tty.
+    if (this.openOptions.hupcl && !this.lost) this.link.setLines({ dtr: false, rts: false });
+    this.link.close();
+    const r = this.reader;
+    this.reader = undefined;
+    r?.reject(canceled('Port closed'));
+    this.onClosed?.();
+  }
+}

@@ -1,0 +1,459 @@
+import { EventEmitter } from 'node:events';
+import type { ChipFacts, ChipName } from '../esp/chips/chip.ts';
+import { chipByName } from '../esp/chips/index.ts';
+import { flashBootLog, type FlashBootResult } from './boot-log.ts';
+import { simChipExtras, type SimChipExtras } from './chip-extras.ts';
+import { findFault, parseFault, type FaultSpec } from './faults.ts';
+import { FlashController } from './flash-controller.ts';
+import { FrameQueue } from './frame-queue.ts';
+import type { Loader, LoaderContext } from './loader-context.ts';
+import { formatMac, parseMac } from './mac.ts';
+import { NorFlash } from './nor-flash.ts';
+import { RegisterFile } from './registers.ts';
+import { SeededRandom } from './rng.ts';
+import { RomLoader } from './rom-loader.ts';
+import { SlipDecoder, slipEncode } from './slip.ts';
+import { defaultJedecId, type SpiFlashIdentity } from './spi-flash-commands.ts';
+import { StubLoader } from './stub-loader.ts';
+import { timingModel, wireMs, type TimingModel, type TimingName } from './timing.ts';
+import { WireQueue } from './wire-queue.ts';
+
+export interface SimBoardOptions {
+  /** Chip variant (default esp32). */
+  chip?: ChipName | ChipFacts;
+  /** Base MAC 'AA:BB:CC:DD:EE:FF' (default: Espressif OUI + a per-board number). */
+  mac?: string | Uint8Array;
+  /** Chip revision major*100+minor (default 300 on ESP32, 0 on ESP8266, 100 otherwise... see defaultRevision). */
+  revision?: number;
+  /** Crystal in MHz (default: the chip's). */
+  crystalMhz?: number;
+  /** JEDEC id as RDID returns it in W0 (manufacturer | type << 8 | capacity << 16); default from flashSize. */
+  flashId?: number;
+  /** Flash size in bytes or '4MB' (default 4 MB). */
+  flashSize?: number | string;
+  secureBoot?: boolean;
+  flashEncryption?: boolean;
+  timing?: TimingName;
+  timingOverrides?: Partial<TimingModel>;
+  /** Faults, as specs or `NAME[:ARG]` strings. */
+  faults?: ReadonlyArray<FaultSpec | string>;
+  /** Seed of the fault RNG (default 1): same seed, same faults. */
+  seed?: number;
+  /**
+   * How DTR/RTS reach EN/IO0. 'auto-reset' is the DevKit two-transistor circuit; 'usb-jtag' is the
+   * USB-Serial/JTAG peripheral, which latches a download request and applies it at the next reset.
+   */
+  resetCircuit?: 'auto-reset' | 'usb-jtag';
+}
+
+export type BoardMode = 'off' | 'reset' | 'download' | 'stub' | 'app';
+
+export interface BoardEvents {
+  mode: [mode: BoardMode];
+  boot: [result: FlashBootResult];
+  'link-lost': [];
+}
+
+/** The host end of the board's UART (a serial port or a TCP connection). */
+export interface HostHandlers {
+  onData(bytes: Buffer): void;
+  /** The link dropped (USB gone): pending reads must fail as a disconnect. */
+  onLost(err: Error): void;
+}
+
+export interface HostLink {
+  /** Host → chip; resolves once the bytes are on the wire (after their wire time). */
+  write(data: Uint8Array): Promise<void>;
+  /** Host UART rate; undefined = always matches the chip (TCP: no baud on the wire). */
+  setBaud(baud: number | undefined): void;
+  setLines(lines: { dtr: boolean; rts: boolean }): void;
+  close(): void;
+}
+
+let boardCounter = 0;
+
+export function parseFlashSize(size: number | string): number {
+  if (typeof size === 'number') return size;
+  const m = /^(\d+)\s*(KB|MB)$/i.exec(size.trim());
+  if (!m) throw new Error(`'${size}' is not a flash size; use e.g. 4MB or 16MB`);
+  return Number(m[1]) * (m[2].toUpperCase() === 'KB' ? 1024 : 1024 * 1024);
+}
+
+function defaultRevision(chip: ChipFacts): number {
+  if (chip.name === 'esp32') return 300;
+  if (chip.name === 'esp8266') return 0;
+  return 2;
+}
+
+/** Bytes differ too much in rate to be read: more than ~3 % apart the UART sees framing garbage. */
+function ratesMismatch(a: number, b: number): boolean {
+  return Math.abs(a / b - 1) > 0.03;
+}
+
+/**
+ * A simulated ESP board: chip (ROM loader, stub), SPI NOR flash, the auto-reset circuit on DTR/RTS, its UART
+ * with wire timing and faults. It is a device: it knows the protocol from the spec, not from our flasher.
+ */
+export class SimBoard extends EventEmitter<BoardEvents> {
+  readonly chip: ChipFacts;
+  readonly extras: SimChipExtras;
+  readonly flash: NorFlash;
+  readonly macBytes: Uint8Array;
+  readonly timing: TimingModel;
+  readonly faults: readonly FaultSpec[];
+  readonly crystalMhz: number;
+  readonly revision: number;
+  readonly resetCircuit: 'auto-reset' | 'usb-jtag';
+  readonly security: { secureBoot: boolean; flashEncryption: boolean };
+  readonly spiFlash: SpiFlashIdentity;
+  /** Bytes delivered over the wire in each direction (after faults). */
+  readonly stats = { toChip: 0, toHost: 0 };
+  lastBoot: FlashBootResult | undefined;
+
+  private readonly regs: RegisterFile;
+  private readonly flashCtl: FlashController;
+  private readonly rng: SeededRandom;
+  private readonly rx = new WireQueue(() => this.timing.realistic);
+  private readonly tx = new WireQueue(() => this.timing.realistic);
+  private readonly frames = new FrameQueue();
+  private readonly decoder = new SlipDecoder((f) => this.frames.push(f));
+  private host: { handlers: HostHandlers; baud: number | undefined } | undefined;
+  private _mode: BoardMode = 'off';
+  private lines = { dtr: false, rts: false };
+  private enLow = false;
+  private downloadLatch = false;
+  private strapTimer: NodeJS.Timeout | undefined;
+  private bootTimers = new Set<NodeJS.Timeout>();
+  private generation = new AbortController();
+  private loader: Loader | undefined;
+  /** undefined = autobaud (ROM before CHANGE_BAUDRATE): the chip follows whatever rate the host uses. */
+  private chipBaudFixed: number | undefined = 115200;
+  private disconnectArmed: number | undefined;
+  private brownoutArmed: number | undefined;
+
+  constructor(options: SimBoardOptions = {}) {
+    super();
+    const chip = typeof options.chip === 'object' ? options.chip : chipByName(options.chip ?? 'esp32');
+    if (!chip) throw new Error(`unknown chip '${String(options.chip)}'`);
+    this.chip = chip;
+    this.extras = simChipExtras(chip.name);
+    this.faults = (options.faults ?? []).map((f) => (typeof f === 'string' ? parseFault(f) : f));
+    const slow = findFault(this.faults, 'slow-flash');
+    this.timing = timingModel(options.timing ?? 'fast', {
+      ...options.timingOverrides,
+      ...(slow ? { flashSlowdown: slow.factor * (options.timingOverrides?.flashSlowdown ?? 1) } : {}),
+    });
+    this.rng = new SeededRandom(options.seed ?? 1);
+    const n = ++boardCounter;
+    this.macBytes =
+      options.mac === undefined
+        ? Uint8Array.from([0x24, 0x0a, 0xc4, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff])
+        : typeof options.mac === 'string'
+          ? parseMac(options.mac)
+          : Uint8Array.from(options.mac);
+    this.crystalMhz = options.crystalMhz ?? chip.crystalMhz;
+    this.revision = options.revision ?? defaultRevision(chip);
+    this.resetCircuit = options.resetCircuit ?? 'auto-reset';
+    this.security = {
+      secureBoot: !!options.secureBoot || !!findFault(this.faults, 'secure-boot'),
+      flashEncryption: !!options.flashEncryption || !!findFault(this.faults, 'flash-encryption'),
+    };
+    const flashSize = parseFlashSize(options.flashSize ?? 4 * 1024 * 1024);
+    this.flash = new NorFlash(flashSize);
+    this.flashCtl = new FlashController(this.flash, this.timing, this.faults);
+    this.spiFlash = { jedecId: options.flashId ?? defaultJedecId(flashSize), status: [0x00, 0x02, 0x60] };
+    this.regs = new RegisterFile({
+      chip,
+      extras: this.scaledExtras(),
+      mac: this.macBytes,
+      revision: this.revision,
+      magic: chip.magicValues[0],
+      secureBoot: this.security.secureBoot,
+      flashEncryption: this.security.flashEncryption,
+      spiFlash: this.spiFlash,
+      uartClock: () => ({ baud: this.chipBaud, crystalMhz: this.crystalMhz }),
+    });
+    this.disconnectArmed = findFault(this.faults, 'disconnect')?.bytes;
+    this.brownoutArmed = findFault(this.faults, 'brownout')?.bytes;
+  }
+
+  get mac(): string {
+    return formatMac(this.macBytes);
+  }
+
+  get mode(): BoardMode {
+    return this._mode;
+  }
+
+  /** The chip's current UART rate (following the host while the ROM autobauds). */
+  get chipBaud(): number {
+    return this.chipBaudFixed ?? this.host?.baud ?? 115200;
+  }
+
+  /** ESP32: scale the RTC calibration to the actual crystal, keeping the ROM's small clock error. */
+  private scaledExtras(): SimChipExtras {
+    const cal = this.extras.romClockCal;
+    if (!cal || this.crystalMhz === 40) return this.extras;
+    const caliValue = Math.round((cal.caliValue * this.crystalMhz) / 40);
+    return {
+      ...this.extras,
+      romClockCal: { ...cal, caliValue },
+      constantRegs: this.extras.constantRegs.map(([a, v]) => [a, a === cal.rtcCaliReg ? caliValue << 7 : v] as const),
+    };
+  }
+
+  // ---- power and reset -------------------------------------------------------------------------------
+
+  /** Power the board (USB plugged). `download: true` holds IO0 low during power-up (TCP: no reset lines). */
+  powerOn(opts: { download?: boolean } = {}): void {
+    if (this._mode !== 'off') return;
+    this.enLow = false;
+    this.boot(!!opts.download, 'poweron');
+  }
+
+  /** Power removed: everything stops, flash keeps its contents. */
+  powerOff(): void {
+    this.stopChip();
+    this.setMode('off');
+  }
+
+  /** DTR/RTS as the host's serial port drives them (true = asserted = pin pulled low through the circuit). */
+  setLines(lines: { dtr: boolean; rts: boolean }): void {
+    this.lines = { ...lines };
+    if (this._mode === 'off') return;
+    const enLow = lines.rts && !lines.dtr;
+    const io0Low = lines.dtr && !lines.rts;
+    if (this.resetCircuit === 'usb-jtag' && io0Low) this.downloadLatch = true;
+    if (enLow && !this.enLow) {
+      this.enLow = true;
+      this.stopChip();
+      this.setMode('reset');
+    } else if (!enLow && this.enLow) {
+      this.enLow = false;
+      // The straps are sampled a moment after EN rises (RC delay), not at the edge.
+      this.strapTimer = setTimeout(() => {
+        this.strapTimer = undefined;
+        if (this.enLow || this._mode === 'off') return;
+        const download = this.io0Low() || this.downloadLatch;
+        this.downloadLatch = false;
+        this.boot(download, 'en');
+      }, this.timing.strapSampleMs);
+    }
+  }
+
+  private io0Low(): boolean {
+    return this.lines.dtr && !this.lines.rts;
+  }
+
+  private stopChip(): void {
+    if (this.strapTimer) clearTimeout(this.strapTimer);
+    this.strapTimer = undefined;
+    for (const t of this.bootTimers) clearTimeout(t);
+    this.bootTimers.clear();
+    this.generation.abort(new Error('chip reset'));
+    this.generation = new AbortController();
+    this.loader?.dispose();
+    this.loader = undefined;
+    this.frames.clear();
+    this.decoder.clear();
+  }
+
+  private setMode(mode: BoardMode): void {
+    if (this._mode === mode) return;
+    this._mode = mode;
+    this.emit('mode', mode);
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.bootTimers.delete(t);
+      fn();
+    }, ms);
+    this.bootTimers.add(t);
+  }
+
+  private boot(download: boolean, cause: 'poweron' | 'en' | 'sw' | 'brownout'): void {
+    this.stopChip();
+    this.chipBaudFixed = this.extras.bootLogBaud;
+    if (download && !findFault(this.faults, 'no-sync')) {
+      this.setMode('download');
+      const banner = this.chip.romBanner.map((l) =>
+        cause === 'sw' ? l.replace(/rst:0x[0-9a-f]+ \([^)]*\)/, 'rst:0xc (SW_CPU_RESET)') : l,
+      );
+      this.transmit(Buffer.from(`${banner.join('\r\n')}\r\n`, 'latin1'));
+      // After the banner the ROM autobauds on the host's SYNC.
+      this.chipBaudFixed = undefined;
+      this.loader = new RomLoader(this.context());
+      void this.runLoader(this.generation.signal);
+      return;
+    }
+    this.setMode('app');
+    const resetLine =
+      cause === 'brownout'
+        ? this.extras.flashBootLine.replace(/rst:0x[0-9a-f]+ \([^)]*\)/, 'rst:0xf (BROWNOUT_RST)')
+        : cause === 'sw'
+          ? this.extras.flashBootLine.replace(/rst:0x[0-9a-f]+ \([^)]*\)/, 'rst:0xc (SW_CPU_RESET)')
+          : undefined;
+    const result = flashBootLog(this.flash, this.chip, this.extras, { resetLine, ...this.security });
+    this.lastBoot = result;
+    this.transmit(Buffer.from(`${result.bootLines.join('\r\n')}\r\n`, 'latin1'));
+    this.chipBaudFixed = 115200;
+    const printApp = () => {
+      if (result.appLines.length > 0) this.transmit(Buffer.from(`${result.appLines.join('\r\n')}\r\n`, 'latin1'));
+      this.emit('boot', result);
+    };
+    if (this.timing.appStartMs > 0) this.later(this.timing.appStartMs, printApp);
+    else printApp();
+  }
+
+  private context(): LoaderContext {
+    const signal = this.generation.signal;
+    return {
+      chip: this.chip,
+      extras: this.extras,
+      regs: this.regs,
+      flash: this.flashCtl,
+      timing: this.timing,
+      security: this.security,
+      signal,
+      frames: this.frames,
+      crystalMhz: this.crystalMhz,
+      sendFrame: (payload) => {
+        if (!signal.aborted) this.transmit(slipEncode(payload));
+      },
+      chipBaud: () => this.chipBaud,
+      setChipBaud: (baud) => {
+        this.chipBaudFixed = baud;
+      },
+      startStub: () => {
+        this.loader?.dispose();
+        const ctx = this.context();
+        this.loader = new StubLoader(ctx);
+        this.setMode('stub');
+        // esp-flasher-stub greets with an unsolicited OHAI frame (§6.1).
+        ctx.sendFrame(Buffer.from('OHAI', 'latin1'));
+      },
+      softReset: (kind) => {
+        setImmediate(() => {
+          if (!signal.aborted) this.boot(kind === 'download', 'sw');
+        });
+      },
+    };
+  }
+
+  private async runLoader(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      let frame: Buffer;
+      try {
+        frame = await this.frames.next(signal);
+      } catch {
+        return;
+      }
+      try {
+        await this.loader?.handle(frame);
+      } catch (err) {
+        if (signal.aborted) return;
+        // A loader bug must not kill the process: the chip goes quiet, as a crashed chip would.
+        process.emitWarning(`simulated ${this.chip.name} loader error: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  // ---- the UART ---------------------------------------------------------------------------------------
+
+  /** Connect the host end of the UART (one host at a time; a new one replaces the old). */
+  attachHost(handlers: HostHandlers, opts: { baud?: number } = {}): HostLink {
+    this.rx.clear();
+    this.tx.clear();
+    const host = { handlers, baud: opts.baud };
+    this.host = host;
+    const live = () => this.host === host;
+    return {
+      write: (data) =>
+        new Promise<void>((resolve, reject) => {
+          if (!live()) return reject(new Error('EIO: device disconnected'));
+          const baud = host.baud ?? this.chipBaud;
+          const bytes = Buffer.from(data);
+          this.rx.push(wireMs(this.timing, bytes.length, baud), () => {
+            if (live()) this.deliverToChip(bytes, baud);
+            resolve();
+          });
+        }),
+      setBaud: (baud) => {
+        host.baud = baud;
+      },
+      setLines: (lines) => {
+        if (live()) this.setLines(lines);
+      },
+      close: () => {
+        if (live()) this.host = undefined;
+      },
+    };
+  }
+
+  /** Chip → host, at the chip's current rate (or `baud` for the fixed-rate boot log). */
+  private transmit(bytes: Buffer): void {
+    const baud = this.chipBaud;
+    this.tx.push(wireMs(this.timing, bytes.length, baud), () => this.deliverToHost(bytes, baud));
+  }
+
+  private wireFaults(bytes: Buffer): Buffer {
+    const drop = findFault(this.faults, 'drop-bytes')?.rate ?? 0;
+    const flip = findFault(this.faults, 'bit-flip')?.rate ?? 0;
+    if (drop === 0 && flip === 0) return bytes;
+    const out: number[] = [];
+    for (const b of bytes) {
+      if (drop > 0 && this.rng.next() < drop) continue;
+      out.push(flip > 0 && this.rng.next() < flip ? b ^ (1 << this.rng.int(8)) : b);
+    }
+    return Buffer.from(out);
+  }
+
+  private garble(bytes: Buffer): Buffer {
+    return Buffer.from(bytes.map(() => this.rng.int(256)));
+  }
+
+  private deliverToChip(sent: Buffer, hostBaud: number): void {
+    if (this._mode === 'off') return;
+    let bytes = this.wireFaults(sent);
+    if (this.chipBaudFixed !== undefined && ratesMismatch(hostBaud, this.chipBaudFixed)) bytes = this.garble(bytes);
+    this.stats.toChip += bytes.length;
+    if (this.countForDisconnect(bytes.length)) return;
+    if (this.brownoutArmed !== undefined && this.stats.toChip >= this.brownoutArmed) {
+      this.brownoutArmed = undefined;
+      this.boot(this.io0Low(), 'brownout');
+      return;
+    }
+    if (this._mode === 'download' || this._mode === 'stub') this.decoder.push(bytes);
+  }
+
+  private deliverToHost(sent: Buffer, chipBaud: number): void {
+    const host = this.host;
+    if (!host || this._mode === 'off') return;
+    let bytes = this.wireFaults(sent);
+    if (host.baud !== undefined && ratesMismatch(host.baud, chipBaud)) bytes = this.garble(bytes);
+    this.stats.toHost += bytes.length;
+    if (this.countForDisconnect(bytes.length)) return;
+    if (bytes.length > 0) host.handlers.onData(bytes);
+  }
+
+  /** True when the disconnect fault just fired. */
+  private countForDisconnect(n: number): boolean {
+    if (this.disconnectArmed === undefined || n === 0) return false;
+    if (this.stats.toChip + this.stats.toHost < this.disconnectArmed) return false;
+    this.disconnectArmed = undefined;
+    this.loseLink();
+    return true;
+  }
+
+  /** The USB link drops: the host sees a disconnect, the board loses power. */
+  loseLink(): void {
+    const host = this.host;
+    this.host = undefined;
+    this.rx.clear();
+    this.tx.clear();
+    this.powerOff();
+    host?.handlers.onLost(new Error('EIO: device disconnected'));
+    this.emit('link-lost');
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Fault injection: each fault is a name with an optional argument, written `NAME[:ARG]`, usable from tests,
+ * `esp-station sim --fault` and the demo. Wrong chip variants are not a fault: use the `chip` option.
+ */
+export type FaultSpec =
+  /** The board never enters download mode (IO0 strap stuck high): it boots the app, SYNC goes unanswered. */
+  | { name: 'no-sync' }
+  /** Each byte on the wire (either direction) is lost with probability `rate`. */
+  | { name: 'drop-bytes'; rate: number }
+  /** Each byte on the wire (either direction) has one bit flipped with probability `rate`. */
+  | { name: 'bit-flip'; rate: number }
+  /** Programming the sector at `offset` (default: the first sector programmed) fails, and the chip says so. */
+  | { name: 'write-error'; offset?: number }
+  /** Programming the sector at `offset` (default: the first sector programmed) stores wrong data silently. */
+  | { name: 'silent-corruption'; offset?: number }
+  /** The link (USB) drops after `bytes` bytes crossed it in either direction. */
+  | { name: 'disconnect'; bytes: number }
+  /** Erase and program take `factor` times longer. */
+  | { name: 'slow-flash'; factor: number }
+  /** The chip resets (brown-out) once, after it received `bytes` bytes. */
+  | { name: 'brownout'; bytes: number }
+  /** Secure boot is enabled in eFuse. */
+  | { name: 'secure-boot' }
+  /** Flash encryption is enabled in eFuse (FLASH_CRYPT_CNT odd). */
+  | { name: 'flash-encryption' };
+
+export type FaultName = FaultSpec['name'];
+
+interface FaultDoc {
+  arg?: 'rate' | 'bytes' | 'factor' | 'offset';
+  required?: boolean;
+  text: string;
+}
+
+export const FAULT_DOCS: Readonly<Record<FaultName, FaultDoc>> = {
+  'no-sync': { text: 'wrong boot mode: the reset never enters download mode, SYNC is not answered' },
+  'drop-bytes': { arg: 'rate', required: true, text: 'drop each wire byte with probability RATE (0..1)' },
+  'bit-flip': { arg: 'rate', required: true, text: 'flip one bit of each wire byte with probability RATE' },
+  'write-error': { arg: 'offset', text: 'a sector (default: first programmed) reports a program failure' },
+  'silent-corruption': { arg: 'offset', text: 'a sector programs wrong data without error; only MD5 sees it' },
+  disconnect: { arg: 'bytes', required: true, text: 'the link drops after BYTES bytes' },
+  'slow-flash': { arg: 'factor', required: true, text: 'erase/program take FACTOR times longer' },
+  brownout: { arg: 'bytes', required: true, text: 'the chip resets once after receiving BYTES bytes' },
+  'secure-boot': { text: 'secure boot enabled in eFuse' },
+  'flash-encryption': { text: 'flash encryption enabled in eFuse' },
+};
+
+export const FAULT_NAMES = Object.keys(FAULT_DOCS) as FaultName[];
+
+/** Parse `NAME[:ARG]`; throws an Error whose message says what is wrong and what is allowed. */
+export function parseFault(text: string): FaultSpec {
+  const colon = text.indexOf(':');
+  const name = (colon < 0 ? text : text.slice(0, colon)).trim();
+  const arg = colon < 0 ? undefined : text.slice(colon + 1).trim();
+  if (!Object.hasOwn(FAULT_DOCS, name)) {
+    throw new Error(`unknown fault '${name}'; known faults: ${FAULT_NAMES.join(', ')}`);
+  }
+  const doc = FAULT_DOCS[name as FaultName];
+  if (!doc.arg && arg !== undefined) throw new Error(`fault '${name}' takes no argument`);
+  if (doc.required && (arg === undefined || arg === '')) {
+    throw new Error(`fault '${name}' needs an argument: ${name}:${doc.arg?.toUpperCase()}`);
+  }
+  const n = arg === undefined || arg === '' ? undefined : Number(arg);
+  if (arg !== undefined && arg !== '' && (n === undefined || !Number.isFinite(n))) {
+    throw new Error(`fault '${name}': '${arg}' is not a number`);
+  }
+  switch (doc.arg) {
+    case 'rate':
+      if (n === undefined || n < 0 || n > 1) throw new Error(`fault '${name}': RATE must be between 0 and 1`);
+      return { name: name as 'drop-bytes' | 'bit-flip', rate: n };
+    case 'bytes':
+      if (n === undefined || !Number.isInteger(n) || n < 0) {
+        throw new Error(`fault '${name}': BYTES must be a whole number >= 0`);
+      }
+      return { name: name as 'disconnect' | 'brownout', bytes: n };
+    case 'factor':
+      if (n === undefined || n < 1) throw new Error(`fault '${name}': FACTOR must be >= 1`);
+      return { name: 'slow-flash', factor: n };
+    case 'offset':
+      if (n !== undefined && (!Number.isInteger(n) || n < 0)) {
+        throw new Error(`fault '${name}': OFFSET must be a flash address such as 0x10000`);
+      }
+      return n === undefined
+        ? { name: name as 'write-error' | 'silent-corruption' }
+        : { name: name as 'write-error' | 'silent-corruption', offset: n };
+    default:
+      return { name } as FaultSpec;
+  }
+}
+
+export function formatFault(f: FaultSpec): string {
+  if ('rate' in f) return `${f.name}:${f.rate}`;
+  if ('bytes' in f) return `${f.name}:${f.bytes}`;
+  if ('factor' in f) return `${f.name}:${f.factor}`;
+  if ('offset' in f && f.offset !== undefined) return `${f.name}:0x${f.offset.toString(16)}`;
+  return f.name;
+}
+
+/** Find the first fault of a kind. */
+export function findFault<N extends FaultName>(
+  faults: readonly FaultSpec[],
+  name: N,
+): Extract<FaultSpec, { name: N }> | undefined {
+  return faults.find((f) => f.name === name) as Extract<FaultSpec, { name: N }> | undefined;
+}

@@ -1,0 +1,105 @@
+import type { FaultSpec } from './faults.ts';
+import { findFault } from './faults.ts';
+import { sleep } from './frame-queue.ts';
+import type { NorFlash } from './nor-flash.ts';
+import type { TimingModel } from './timing.ts';
+
+const SECTOR = 0x1000;
+const BLOCK = 0x10000;
+
+/**
+ * The chip's SPI flash driver: erase and program with datasheet timing and the flash faults
+ * (write-error, silent-corruption, slow-flash). Both the ROM and the stub write through it.
+ */
+export class FlashController {
+  private badSector: number | undefined;
+  private corruptSector: number | undefined;
+  private readonly writeError: boolean;
+  private readonly corruption: boolean;
+
+  constructor(
+    readonly flash: NorFlash,
+    private readonly timing: TimingModel,
+    faults: readonly FaultSpec[],
+  ) {
+    const we = findFault(faults, 'write-error');
+    const sc = findFault(faults, 'silent-corruption');
+    this.writeError = !!we;
+    this.corruption = !!sc;
+    if (we?.offset !== undefined) this.badSector = sectorOf(we.offset);
+    if (sc?.offset !== undefined) this.corruptSector = sectorOf(sc.offset);
+  }
+
+  private get slowdown(): number {
+    return this.timing.flashSlowdown;
+  }
+
+  /** Erase every sector touching [offset, offset+length): 64 KB blocks where whole blocks fit. */
+  async erase(offset: number, length: number, signal: AbortSignal): Promise<void> {
+    if (length <= 0) return;
+    let addr = sectorOf(offset);
+    const end = Math.min(this.flash.size, Math.ceil((offset + length) / SECTOR) * SECTOR);
+    let ms = 0;
+    while (addr < end) {
+      if (addr % BLOCK === 0 && addr + BLOCK <= end) {
+        this.flash.eraseBlock(addr);
+        ms += this.timing.blockEraseMs;
+        addr += BLOCK;
+      } else {
+        this.flash.eraseSector(addr);
+        ms += this.timing.sectorEraseMs;
+        addr += SECTOR;
+      }
+    }
+    await sleep(ms * this.slowdown, signal);
+  }
+
+  async eraseChip(signal: AbortSignal): Promise<void> {
+    this.flash.eraseChip();
+    await sleep((this.flash.size / BLOCK) * this.timing.blockEraseMs * this.slowdown, signal);
+  }
+
+  /** Program `data` at `offset`; false when the flash reported a program failure (write-error fault). */
+  async program(offset: number, data: Uint8Array, signal: AbortSignal): Promise<boolean> {
+    if (data.length === 0) return true;
+    if (this.writeError && this.badSector === undefined) this.badSector = sectorOf(offset);
+    if (this.corruption && this.corruptSector === undefined) this.corruptSector = sectorOf(offset);
+    let ok = true;
+    let bytes: Buffer = Buffer.from(data);
+    if (this.corruptSector !== undefined) bytes = corrupt(bytes, offset, this.corruptSector);
+    if (this.badSector !== undefined && overlaps(offset, bytes.length, this.badSector)) {
+      // The bad sector does not take the data; everything around it does.
+      ok = false;
+      const start = Math.max(0, this.badSector - offset);
+      const stop = Math.min(bytes.length, this.badSector + SECTOR - offset);
+      if (start > 0) this.flash.program(offset, bytes.subarray(0, start));
+      if (stop < bytes.length) this.flash.program(offset + stop, bytes.subarray(stop));
+    } else {
+      this.flash.program(offset, bytes);
+    }
+    await sleep(Math.ceil(bytes.length / 256) * this.timing.pageProgramMs * this.slowdown, signal);
+    return ok;
+  }
+}
+
+function sectorOf(addr: number): number {
+  return Math.floor(addr / SECTOR) * SECTOR;
+}
+
+function overlaps(offset: number, length: number, sector: number): boolean {
+  return offset < sector + SECTOR && offset + length > sector;
+}
+
+/** Clear one set bit in the first byte that lands in the corrupt sector (NOR can only clear bits). */
+function corrupt(bytes: Buffer, offset: number, sector: number): Buffer {
+  if (!overlaps(offset, bytes.length, sector)) return bytes;
+  const start = Math.max(0, sector - offset);
+  const stop = Math.min(bytes.length, sector + SECTOR - offset);
+  for (let i = start; i < stop; i++) {
+    if (bytes[i] !== 0) {
+      bytes[i] &= bytes[i] - 1;
+      return bytes;
+    }
+  }
+  return bytes;
+}

@@ -1,0 +1,49 @@
+import type { ChipFacts } from '../esp/chips/chip.ts';
+import type { SimChipExtras } from './chip-extras.ts';
+import type { FlashController } from './flash-controller.ts';
+import type { FrameQueue } from './frame-queue.ts';
+import type { RegisterFile } from './registers.ts';
+import type { TimingModel } from './timing.ts';
+
+/** What the ROM loader and the stub see of the chip they run on. One context per boot; reset aborts `signal`. */
+export interface LoaderContext {
+  chip: ChipFacts;
+  extras: SimChipExtras;
+  regs: RegisterFile;
+  flash: FlashController;
+  timing: TimingModel;
+  security: { secureBoot: boolean; flashEncryption: boolean };
+  /** Aborted when the chip resets: every pending delay and frame wait rejects. */
+  signal: AbortSignal;
+  frames: FrameQueue;
+  /** SLIP-encode and transmit at the current chip baud. */
+  sendFrame(payload: Uint8Array): void;
+  chipBaud(): number;
+  /** Switch the chip's UART; output already queued still goes out at the old rate. */
+  setChipBaud(baud: number): void;
+  crystalMhz: number;
+  /** MEM_END jumped into an uploaded stub: switch to stub semantics (sends OHAI). */
+  startStub(): void;
+  /** The chip resets itself: `download` keeps the latched boot mode, `flash` runs user code. */
+  softReset(kind: 'download' | 'flash'): void;
+}
+
+/** A loader handles one received SLIP frame at a time. */
+export interface Loader {
+  readonly kind: 'rom' | 'stub';
+  handle(frame: Buffer): Promise<void>;
+  /** Release resources (inflaters) when the chip resets. */
+  dispose(): void;
+}
+
+/** GET_SECURITY_INFO payload (§8.3): flags, flash_crypt_cnt, 7 key purposes, chip_id, api_version. */
+export function securityInfo(ctx: LoaderContext, bytes: 12 | 20): Buffer {
+  const out = Buffer.alloc(bytes);
+  out.writeUInt32LE(ctx.security.secureBoot ? 1 : 0, 0);
+  out[4] = ctx.security.flashEncryption ? 1 : 0;
+  if (bytes === 20) {
+    out.writeUInt32LE(ctx.chip.imageChipId ?? 0, 12);
+    out.writeUInt32LE(3, 16);
+  }
+  return out;
+}

@@ -1,0 +1,253 @@
+import { sleep } from './frame-queue.ts';
+import { BlockInflater } from './inflater.ts';
+import { securityInfo, type Loader, type LoaderContext } from './loader-context.ts';
+import { buildResponse, dataChecksum, OP, parseRequest, ROM_ERR, SYNC_PAYLOAD, words } from './protocol.ts';
+
+interface MemSegment {
+  addr: number;
+  size: number;
+  blockSize: number;
+  blocks: number;
+  received: Set<number>;
+}
+
+interface FlashWrite {
+  compressed: boolean;
+  offset: number;
+  blockSize: number;
+  numBlocks: number;
+  inflater?: BlockInflater;
+  /** Uncompressed bytes written so far (compressed writes are sequential). */
+  written: number;
+}
+
+/** Opcodes the ESP8266 ROM knows (§2: only 0x02-0x0A). */
+const ESP8266_OPS = new Set([0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a]);
+/** ESP32-family ROM opcodes; GET_SECURITY_INFO only where the chip has it. */
+const ESP32_OPS = new Set([0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13]);
+
+/**
+ * The ROM serial bootloader (§2, §14): 4 status bytes (2 on ESP8266), erase inside FLASH_BEGIN, write before
+ * the reply, MD5 as 32 hex characters, "invalid message" ×8 for anything it does not know.
+ */
+export class RomLoader implements Loader {
+  readonly kind = 'rom';
+  /** The value field of most ROM replies is whatever the last command left there (§1.3). */
+  private lastValue = 0;
+  private attached: boolean;
+  private mem: MemSegment[] = [];
+  private write: FlashWrite | undefined;
+
+  constructor(private readonly ctx: LoaderContext) {
+    // ESP8266 ROM FLASH_BEGIN attaches the flash itself; ESP32-family ROMs need SPI_ATTACH first (§2.2).
+    this.attached = !ctx.chip.romHasEsp32Commands;
+  }
+
+  dispose(): void {
+    this.write?.inflater?.close();
+  }
+
+  private status(err: number): number[] {
+    const ok = err === 0;
+    return this.ctx.chip.romStatusBytes === 2 ? [ok ? 0 : 1, err] : [ok ? 0 : 1, err, 0, 0];
+  }
+
+  private reply(op: number, err = 0, data: Uint8Array = Buffer.alloc(0), value = this.lastValue): void {
+    this.ctx.sendFrame(buildResponse(op, value, Buffer.concat([data, Buffer.from(this.status(err))])));
+  }
+
+  /** What the ROM sends for an opcode it does not know: "invalid message", 8 times, with another opcode. */
+  private unsupported(): void {
+    for (let i = 0; i < 8; i++) {
+      this.ctx.sendFrame(buildResponse(0x00, this.lastValue, Buffer.from(this.status(ROM_ERR.INVALID_MESSAGE))));
+    }
+  }
+
+  private supports(op: number): boolean {
+    const { chip } = this.ctx;
+    if (!chip.romHasEsp32Commands) return ESP8266_OPS.has(op);
+    if (op === OP.GET_SECURITY_INFO) return chip.romSecurityInfoBytes > 0;
+    return ESP32_OPS.has(op);
+  }
+
+  async handle(frame: Buffer): Promise<void> {
+    const req = parseRequest(frame);
+    if (!req) return;
+    const { op, data } = req;
+    if (!this.supports(op)) return this.unsupported();
+    const { ctx } = this;
+    switch (op) {
+      case OP.SYNC:
+        if (!data.equals(SYNC_PAYLOAD)) return;
+        this.lastValue = 0x20120707;
+        for (let i = 0; i < 8; i++) this.reply(op);
+        return;
+      case OP.READ_REG: {
+        if (data.length !== 4) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        this.lastValue = ctx.regs.read(data.readUInt32LE(0));
+        return this.reply(op);
+      }
+      case OP.WRITE_REG: {
+        if (data.length === 0 || data.length % 16 !== 0) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        for (let i = 0; i < data.length; i += 16) {
+          const [addr, value, mask, delayUs] = words(data.subarray(i), 4);
+          if (delayUs > 0 && ctx.timing.realistic) await sleep(delayUs / 1000, ctx.signal);
+          ctx.regs.write(addr, value, mask);
+        }
+        return this.reply(op);
+      }
+      case OP.MEM_BEGIN: {
+        if (data.length !== 16) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        const [size, blocks, blockSize, addr] = words(data, 4);
+        if (size > 0x80000 || blockSize === 0 || blocks * blockSize < size) return this.reply(op, ROM_ERR.BAD_RAM_SIZE);
+        if (addr < 0x3f000000 || addr >= 0x60000000) return this.reply(op, ROM_ERR.BAD_RAM_ADDR);
+        this.mem.push({ addr, size, blockSize, blocks, received: new Set() });
+        return this.reply(op);
+      }
+      case OP.MEM_DATA: {
+        const seg = this.mem.at(-1);
+        if (!seg || data.length < 16) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        const [len, seq] = words(data, 2);
+        const payload = data.subarray(16);
+        if (len !== payload.length || len > seg.blockSize) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        if (dataChecksum(payload) !== (req.checksum & 0xff)) return this.reply(op, ROM_ERR.CHECKSUM);
+        if (seq >= seg.blocks) return this.reply(op, ROM_ERR.BAD_RAM_SIZE);
+        seg.received.add(seq);
+        return this.reply(op);
+      }
+      case OP.MEM_END: {
+        if (data.length !== 8) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        const [noEntry, entry] = words(data, 2);
+        this.reply(op);
+        if (noEntry !== 0) return;
+        const landed = this.mem.some(
+          (s) => s.received.size === s.blocks && entry >= s.addr && entry < s.addr + s.size,
+        );
+        if (landed) ctx.startStub();
+        // A jump outside the uploaded code crashes the CPU; the watchdog brings the chip back up.
+        else ctx.softReset('flash');
+        return;
+      }
+      case OP.SPI_ATTACH:
+        // The ROM takes 8 bytes: hspi_arg and the is_legacy byte + 3 padding bytes (§2.1).
+        if (data.length !== 8) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        this.attached = true;
+        return this.reply(op);
+      case OP.SPI_SET_PARAMS:
+        if (data.length !== 24) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        return this.reply(op);
+      case OP.CHANGE_BAUDRATE: {
+        if (data.length !== 8) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        const [baud] = words(data, 1);
+        if (baud < 300 || baud > 5_000_000) return this.reply(op, ROM_ERR.INVALID_PARAM);
+        this.reply(op);
+        ctx.setChipBaud(this.actualBaud(baud));
+        return;
+      }
+      case OP.READ_FLASH_SLOW: {
+        if (data.length !== 8) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        const [offset, length] = words(data, 2);
+        if (length > 64) return this.reply(op, ROM_ERR.FLASH_READ_LENGTH);
+        if (!this.attached || offset + 64 > ctx.flash.flash.size) return this.reply(op, ROM_ERR.FLASH_READ);
+        return this.reply(op, 0, ctx.flash.flash.read(offset, 64));
+      }
+      case OP.FLASH_BEGIN:
+      case OP.FLASH_DEFL_BEGIN:
+        return this.flashBegin(op, data);
+      case OP.FLASH_DATA:
+      case OP.FLASH_DEFL_DATA:
+        return this.flashData(op, data, req.checksum);
+      case OP.FLASH_END:
+      case OP.FLASH_DEFL_END: {
+        if (data.length !== 4) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        this.write?.inflater?.close();
+        this.write = undefined;
+        this.reply(op);
+        // Leaving the loader: 0 reboots (the latched boot mode is download again), 1 runs the app in flash.
+        ctx.softReset(data.readUInt32LE(0) === 0 ? 'download' : 'flash');
+        return;
+      }
+      case OP.SPI_FLASH_MD5: {
+        if (data.length !== 16) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        const [addr, size] = words(data, 2);
+        if (!this.attached || addr + size > ctx.flash.flash.size) return this.reply(op, ROM_ERR.FLASH_READ);
+        await sleep((size / 0x100000) * ctx.timing.md5MsPerMiB, ctx.signal);
+        const hex = ctx.flash.flash.md5(addr, size).toString('hex');
+        return this.reply(op, 0, Buffer.from(hex, 'latin1'));
+      }
+      case OP.GET_SECURITY_INFO:
+        return this.reply(op, 0, securityInfo(ctx, ctx.chip.romSecurityInfoBytes === 12 ? 12 : 20));
+      default:
+        return this.unsupported();
+    }
+  }
+
+  /**
+   * ESP32 ROM: the UART divider comes from the ROM's calibrated idea of the crystal, which is slightly off;
+   * esptool pre-scales the requested baud to compensate (§2.2). Other ROMs run exactly at the requested rate.
+   */
+  private actualBaud(requested: number): number {
+    const cal = this.ctx.extras.romClockCal;
+    if (!cal) return requested;
+    const romHz = (cal.caliValue * 15625 * cal.ck8mFreq) / 40;
+    return Math.round((requested * this.ctx.crystalMhz * 1e6) / romHz);
+  }
+
+  private async flashBegin(op: number, data: Buffer): Promise<void> {
+    const { ctx } = this;
+    const want = ctx.chip.romFlashBeginHasEncryptedWord ? 20 : 16;
+    // ESP32 and ESP8266 ROMs take 16 bytes, S2 and later 20 (the `encrypted` word) (§2.1).
+    if (data.length !== want) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+    if (!this.attached) return this.reply(op, ROM_ERR.FAILED);
+    if (!ctx.chip.romHasEsp32Commands) this.attached = true;
+    const [eraseSize, numBlocks, blockSize, offset] = words(data, 4);
+    if (offset + eraseSize > ctx.flash.flash.size || blockSize === 0 || blockSize > 0x10000) {
+      return this.reply(op, ROM_ERR.INVALID_PARAM);
+    }
+    this.write?.inflater?.close();
+    // The ROM erases the whole region inside FLASH_BEGIN, before it answers.
+    await ctx.flash.erase(offset, eraseSize, ctx.signal);
+    const compressed = op === OP.FLASH_DEFL_BEGIN;
+    this.write = {
+      compressed,
+      offset,
+      blockSize,
+      numBlocks,
+      written: 0,
+      inflater: compressed ? new BlockInflater() : undefined,
+    };
+    this.reply(op);
+  }
+
+  private async flashData(op: number, data: Buffer, checksum: number): Promise<void> {
+    const { ctx } = this;
+    const w = this.write;
+    if (data.length < 16) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+    const [len, seq] = words(data, 2);
+    const payload = data.subarray(16);
+    if (len !== payload.length) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+    if (!w || w.compressed !== (op === OP.FLASH_DEFL_DATA)) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+    if (dataChecksum(payload) !== (checksum & 0xff)) return this.reply(op, ROM_ERR.CHECKSUM);
+    if (seq >= w.numBlocks) return this.reply(op, ROM_ERR.INVALID_PARAM);
+    let ok = true;
+    if (!w.compressed) {
+      const addr = w.offset + seq * w.blockSize;
+      const n = Math.min(payload.length, ctx.flash.flash.size - addr);
+      ok = await ctx.flash.program(addr, payload.subarray(0, Math.max(0, n)), ctx.signal);
+    } else {
+      let out: Buffer;
+      try {
+        out = await w.inflater!.push(payload);
+      } catch {
+        return this.reply(op, ROM_ERR.DEFLATE);
+      }
+      await sleep((out.length / 0x100000) * ctx.timing.inflateMsPerMiB, ctx.signal);
+      const addr = w.offset + w.written;
+      const n = Math.max(0, Math.min(out.length, ctx.flash.flash.size - addr));
+      ok = await ctx.flash.program(addr, out.subarray(0, n), ctx.signal);
+      w.written += out.length;
+    }
+    // The ROM reads the block back and compares (§3.1 0x08).
+    this.reply(op, ok ? 0 : ROM_ERR.FLASH_WRITE);
+  }
+}
