@@ -1,0 +1,191 @@
+/**
+ * `esp-station report`: yield figures from the ledger as text, CSV, JSON or one self-contained HTML file.
+ * Exit 0 with a report (unreadable ledger lines are reported, never fatal), 2 for bad input.
+ */
+import { createWriteStream, existsSync } from 'node:fs';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import type { Writable } from 'node:stream';
+import { InputError } from '../../config/problems.ts';
+import type { Problem } from '../../config/problems.ts';
+import { formatLedgerProblem } from '../../ledger/reader.ts';
+import { buildReport } from '../../report/build-report.ts';
+import { CSV_TABLES, formatCsv } from '../../report/format-csv.ts';
+import type { CsvTable } from '../../report/format-csv.ts';
+import { formatHtml } from '../../report/format-html.ts';
+import { formatText } from '../../report/format-text.ts';
+import { defaultLedgerLocation } from '../../report/ledger-location.ts';
+import { parseTimeArgument } from '../../report/time-argument.ts';
+import type { ReportFilter } from '../../report/yield-report.ts';
+
+const FORMATS = ['text', 'csv', 'json', 'html'] as const;
+type Format = (typeof FORMATS)[number];
+
+const USAGE = `usage: esp-station report [--ledger FILE|DIR] [--since T] [--until T] [--lot L] [--station S]
+                          [--profile P] [--format text|csv|json|html] [--table T] [--out FILE]
+
+Yield figures from the ledger: totals, first-pass and final yield, failure Pareto, per-slot yield with
+outliers flagged, hourly series, split by firmware recipe; CSV board list for MES import.
+  --ledger FILE|DIR  a ledger file or a directory of rotated files (default: ledger.dir of --config or
+                     ./config.yaml, else var/ledger)
+  --config FILE      station config to take the ledger location from
+  --since T, --until T
+                     attempts that ended in [since, until): 2026-11-23, 2026-11-23T14:00 (UTC unless an
+                     offset is given, e.g. +01:00), or back from now: 90m, 12h, 7d
+  --lot L, --station S, --profile P
+                     only these (repeat the option or separate with commas)
+  --format F         text (default), csv, json or html
+  --table T          for csv: ${CSV_TABLES.join(', ')} (default boards: one row per board)
+  --out FILE         write to FILE instead of standard output`;
+
+export async function run(argv: string[]): Promise<number> {
+  const cmd = '<command line>';
+  let values: Record<string, string | string[] | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        ledger: { type: 'string' },
+        config: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        lot: { type: 'string', multiple: true },
+        station: { type: 'string', multiple: true },
+        profile: { type: 'string', multiple: true },
+        format: { type: 'string' },
+        table: { type: 'string' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new InputError({ file: cmd, message: `${(err as Error).message}\n${USAGE}` });
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+
+  const problems: Problem[] = [];
+  const now = new Date();
+  const format = (values.format as string | undefined) ?? 'text';
+  if (!(FORMATS as readonly string[]).includes(format)) {
+    problems.push({
+      file: cmd,
+      key: '--format',
+      message: `unknown format '${format}'; use one of ${FORMATS.join(', ')}`,
+    });
+  }
+  const table = values.table as string | undefined;
+  if (table !== undefined && format !== 'csv') {
+    problems.push({ file: cmd, key: '--table', message: '--table only applies with --format csv' });
+  } else if (table !== undefined && !(CSV_TABLES as readonly string[]).includes(table)) {
+    problems.push({
+      file: cmd,
+      key: '--table',
+      message: `unknown table '${table}'; use one of ${CSV_TABLES.join(', ')}`,
+    });
+  }
+  const filter: ReportFilter = {};
+  for (const key of ['since', 'until'] as const) {
+    const text = values[key] as string | undefined;
+    if (text === undefined) continue;
+    const iso = parseTimeArgument(text, now);
+    if (iso === undefined) {
+      problems.push({
+        file: cmd,
+        key: `--${key}`,
+        message: `'${text}' is not a time; use 2026-11-23, 2026-11-23T14:00, 2026-11-23T14:00+01:00, or 90m / 12h / 7d back from now`,
+      });
+    } else filter[key] = iso;
+  }
+  if (filter.since && filter.until && filter.since >= filter.until) {
+    problems.push({
+      file: cmd,
+      key: '--until',
+      message: `--until (${filter.until}) must be after --since (${filter.since})`,
+    });
+  }
+  const list = (v: unknown) => {
+    const items = ((v as string[] | undefined) ?? [])
+      .flatMap((s) => s.split(','))
+      .map((s) => s.trim())
+      .filter(Boolean);
+    return items.length > 0 ? items : undefined;
+  };
+  const lots = list(values.lot);
+  const stations = list(values.station);
+  const profiles = list(values.profile);
+  if (lots) filter.lots = lots;
+  if (stations) filter.stations = stations;
+  if (profiles) filter.profiles = profiles;
+  if (problems.length > 0) throw new InputError(problems);
+
+  let ledger = values.ledger as string | undefined;
+  if (ledger === undefined) {
+    const found = await defaultLedgerLocation(values.config as string | undefined);
+    ledger = found.path;
+    if (!existsSync(ledger)) {
+      throw new InputError({
+        file: cmd,
+        key: '--ledger',
+        message: `no ledger at ${ledger} (${found.from === 'default' ? 'the default location' : `ledger.dir of ${found.from}`}); give --ledger FILE|DIR`,
+      });
+    }
+  } else if (!existsSync(ledger)) {
+    throw new InputError({ file: cmd, key: '--ledger', message: `no such file or directory: ${ledger}` });
+  }
+
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const { report, aggregator } = await buildReport({ ledger, filter, now, signal: ac.signal });
+    if (report.ledger.problemCount > 0) {
+      const first = report.ledger.problems[0];
+      console.error(
+        `esp-station report: warning: ${report.ledger.problemCount} unreadable ledger line(s) skipped` +
+          (first ? `, first at ${formatLedgerProblem(first)}` : ''),
+      );
+    }
+    if (report.demo.attempts > 0) {
+      console.error(`esp-station report: warning: ${report.demo.attempts} attempt(s) flashed DEMO FIRMWARE`);
+    }
+    const out = values.out as string | undefined;
+    const sink: Writable = out ? createWriteStream(out) : process.stdout;
+    const chunks: Iterable<string> =
+      (format as Format) === 'csv'
+        ? formatCsv((table as CsvTable | undefined) ?? 'boards', report, aggregator)
+        : [
+            format === 'json'
+              ? `${JSON.stringify(report, null, 2)}\n`
+              : format === 'html'
+                ? formatHtml(report)
+                : formatText(report),
+          ];
+    await writeAll(sink, chunks);
+    if (out) {
+      sink.end();
+      await once(sink, 'finish');
+      console.error(`esp-station report: wrote ${out}`);
+    }
+    return 0;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+/** Writes in batches and honours back-pressure, so a million-row CSV never piles up in memory. */
+async function writeAll(sink: Writable, chunks: Iterable<string>): Promise<void> {
+  let batch = '';
+  for (const c of chunks) {
+    batch += c;
+    if (batch.length >= 1 << 16) {
+      if (!sink.write(batch)) await once(sink, 'drain');
+      batch = '';
+    }
+  }
+  if (batch.length > 0 && !sink.write(batch)) await once(sink, 'drain');
+}

@@ -1,0 +1,243 @@
+/**
+ * The report as one self-contained HTML file: inline CSS and SVG, no script, no network (a Content-Security-Policy
+ * forbids both, so even a value that slipped past escaping could not run or fetch anything).
+ */
+import { formatLedgerProblem } from '../ledger/reader.ts';
+import { describeFilter } from './format-text.ts';
+import { decimal, hourLabel, instant, percent, seconds, shortRecipe } from './figures.ts';
+import { esc } from './html-escape.ts';
+import { OUTLIER_RULE } from './slot-outliers.ts';
+import { paretoSvg, slotHeatMapSvg, yieldColour, yieldOverTimeSvg } from './svg-charts.ts';
+import type { GroupRow, YieldReport } from './yield-report.ts';
+
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+const STYLE = `
+body{font:14px/1.45 system-ui,sans-serif;color:#212121;margin:24px auto;max-width:1000px;padding:0 16px}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #e0e0e0;padding-bottom:4px}
+.meta{color:#616161;margin:2px 0}
+.demo{background:#b71c1c;color:#fff;font-weight:bold;padding:10px 14px;border-radius:6px;margin:12px 0}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0}
+.card{border:1px solid #e0e0e0;border-radius:8px;padding:8px 12px;min-width:130px}
+.card .v{font-size:22px;font-weight:600}.card .k{color:#616161;font-size:12px}
+table{border-collapse:collapse;margin:6px 0}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.low td{background:#ffebee}.flag{color:#b71c1c;font-weight:bold}
+.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;vertical-align:middle}
+.note{color:#616161;font-size:12px}svg.chart{max-width:100%;height:auto;display:block;margin:6px 0}
+code{font-size:12px}details summary{cursor:pointer;color:#1565c0}
+`;
+
+function table(head: Array<[string, boolean?]>, rows: string[][], rowClass?: (i: number) => string): string {
+  const th = head.map(([t, n]) => `<th${n ? ' class="n"' : ''}>${esc(t)}</th>`).join('');
+  const body = rows
+    .map((r, i) => {
+      const cls = rowClass?.(i);
+      return `<tr${cls ? ` class="${cls}"` : ''}>${r.map((c, k) => `<td${head[k]?.[1] ? ' class="n"' : ''}>${c}</td>`).join('')}</tr>`;
+    })
+    .join('');
+  return `<table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function card(id: string, label: string, value: string, detail = ''): string {
+  return `<div class="card" id="${id}"><div class="v">${esc(value)}</div><div class="k">${esc(label)}${detail ? ` · ${esc(detail)}` : ''}</div></div>`;
+}
+
+function groupTable(title: string, rows: GroupRow[]): string {
+  return table(
+    [[title], ['attempts', true], ['passed', true], ['failed', true], ['yield', true]],
+    rows.map((g) => [esc(g.key), `${g.attempts}`, `${g.passed}`, `${g.failed}`, esc(percent(g.yield))]),
+  );
+}
+
+export function formatHtml(r: YieldReport): string {
+  const t = r.totals;
+  const s: string[] = [];
+  s.push('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">');
+  s.push(`<meta http-equiv="Content-Security-Policy" content="${CSP}">`);
+  s.push('<meta name="viewport" content="width=device-width, initial-scale=1">');
+  s.push(`<title>esp-station yield report</title><style>${STYLE}</style></head><body>`);
+  s.push('<h1>esp-station yield report</h1>');
+  s.push(
+    `<p class="meta">Ledger <code>${esc(r.ledger.path)}</code>: ${r.ledger.files.length} file(s), ${r.ledger.records} records, ` +
+      `<span id="unreadable">${r.ledger.problemCount}</span> unreadable line(s). Filter: ${esc(describeFilter(r.filter))}.</p>`,
+  );
+  s.push(
+    `<p class="meta">${r.window ? `Window ${esc(instant(r.window.first))} to ${esc(instant(r.window.last))} (${esc(decimal(r.window.hours, 2))} h, UTC)` : 'No matching attempts'}. Generated ${esc(instant(r.generatedAt))}.</p>`,
+  );
+  if (r.demo.attempts > 0) {
+    s.push(
+      `<div class="demo" id="demo-warning">DEMO FIRMWARE: ${r.demo.attempts} attempt(s) flashed demo firmware (recipe ${r.demo.recipes.map((x) => esc(shortRecipe(x))).join(', ')}). These boards must not ship.</div>`,
+    );
+  }
+
+  s.push('<h2>Totals</h2><div class="cards">');
+  s.push(
+    card('fpy', 'first-pass yield', percent(t.firstPassYield), `${t.boardsFirstPass} of ${t.boards} boards`),
+  );
+  s.push(
+    card('final-yield', 'final yield', percent(t.finalYield), `${t.boardsPassed} of ${t.boards} boards`),
+  );
+  s.push(
+    card(
+      'boards',
+      'boards (unique MAC)',
+      `${t.boards}`,
+      `${t.boardsPassed} passed, ${t.boardsFailed} failed`,
+    ),
+  );
+  s.push(
+    card('attempts', 'attempts', `${t.attempts}`, `${t.attemptsPassed} passed, ${t.attemptsFailed} failed`),
+  );
+  s.push(card('retests', 'retests', `${t.retests}`, `on ${t.boardsRetested} boards`));
+  s.push(card('bph', 'boards per hour', decimal(t.boardsPerHour)));
+  s.push(
+    card(
+      'cycle',
+      'cycle time p50 / p90 / max',
+      t.cycleTimeMs
+        ? `${seconds(t.cycleTimeMs.p50)} / ${seconds(t.cycleTimeMs.p90)} / ${seconds(t.cycleTimeMs.max)}`
+        : '—',
+    ),
+  );
+  s.push('</div>');
+  s.push(
+    `<p class="note">Attempts without a MAC (<span id="no-mac">${t.attemptsWithoutMac}</span>) never identified a board: they count as attempts and failures, not as boards. First-pass yield counts a board as first-pass when its earliest attempt passed.</p>`,
+  );
+
+  s.push('<h2>Yield over time</h2>', yieldOverTimeSvg(r.hourly));
+  s.push('<h2>Failure Pareto</h2><h3>By code</h3>', paretoSvg(r.failures.byCode, 'chart-pareto-code'));
+  s.push(
+    table(
+      [['code'], ['count', true], ['share', true], ['cumulative', true]],
+      r.failures.byCode.map((p) => [
+        esc(p.key),
+        `${p.count}`,
+        esc(percent(p.share)),
+        esc(percent(p.cumulative)),
+      ]),
+    ),
+  );
+  s.push('<h3>By message</h3>', paretoSvg(r.failures.byMessage, 'chart-pareto-message'));
+  s.push(
+    table(
+      [['message'], ['count', true], ['share', true], ['cumulative', true]],
+      r.failures.byMessage.map((p) => [
+        esc(p.key),
+        `${p.count}`,
+        esc(percent(p.share)),
+        esc(percent(p.cumulative)),
+      ]),
+    ),
+  );
+  if (r.failures.untrackedMessages > 0) {
+    s.push(
+      `<p class="note">${r.failures.untrackedMessages} failures had further distinct messages that were not tracked.</p>`,
+    );
+  }
+
+  s.push('<h2>Slots</h2>', slotHeatMapSvg(r.slots));
+  s.push(
+    table(
+      [
+        ['station'],
+        ['slot'],
+        ['attempts', true],
+        ['passed', true],
+        ['failed', true],
+        ['yield', true],
+        ['top failure'],
+        ['flag'],
+      ],
+      r.slots.map((x) => [
+        esc(x.station),
+        esc(x.slot),
+        `${x.attempts}`,
+        `${x.passed}`,
+        `${x.failed}`,
+        `<span class="swatch" style="background:${yieldColour(x.verdict === 'too-few' ? null : x.yield)}"></span>${esc(percent(x.yield))}`,
+        esc(x.topFailure ?? ''),
+        x.verdict === 'low'
+          ? `<span class="flag">LOW</span> z=${esc(decimal(x.z))} vs ${esc(percent(x.restYield))} elsewhere`
+          : x.verdict === 'too-few'
+            ? 'too few to judge'
+            : '',
+      ]),
+      (i) => (r.slots[i].verdict === 'low' ? 'low' : ''),
+    ),
+  );
+  s.push(
+    `<p class="note">A slot is flagged LOW when it has at least ${OUTLIER_RULE.minAttempts} attempts, a one-sided two-proportion z-test against all other slots pooled gives z ≤ ${OUTLIER_RULE.zLimit}, and its yield is at least ${OUTLIER_RULE.minGap * 100} points below theirs.</p>`,
+  );
+
+  s.push('<h2>Recipes (firmware fingerprints)</h2>');
+  s.push(
+    table(
+      [
+        ['recipe'],
+        ['profiles'],
+        ['attempts', true],
+        ['yield', true],
+        ['boards', true],
+        ['first-pass yield', true],
+        ['first seen'],
+        ['last seen'],
+        [''],
+      ],
+      r.recipes.map((x) => [
+        `<code title="${esc(x.key)}">${esc(shortRecipe(x.key))}</code>`,
+        esc(x.profiles.join(', ')),
+        `${x.attempts}`,
+        esc(percent(x.yield)),
+        `${x.boards}`,
+        esc(percent(x.firstPassYield)),
+        esc(instant(x.first)),
+        esc(instant(x.last)),
+        x.demoFirmware ? '<span class="flag">DEMO FIRMWARE</span>' : '',
+      ]),
+    ),
+  );
+  s.push('<h2>Lots</h2>', groupTable('lot', r.lots), '<h2>Stations</h2>', groupTable('station', r.stations));
+
+  s.push('<h2>Hourly</h2><details><summary>attempts and yield per UTC hour</summary>');
+  s.push(
+    table(
+      [['hour'], ['attempts', true], ['passed', true], ['failed', true], ['yield', true]],
+      r.hourly.map((h) => [
+        esc(hourLabel(h.hour)),
+        `${h.attempts}`,
+        `${h.passed}`,
+        `${h.failed}`,
+        esc(percent(h.yield)),
+      ]),
+    ),
+  );
+  s.push('</details>');
+
+  if (r.failedBoards.length > 0) {
+    s.push(
+      `<h2>Boards whose latest attempt failed (${t.boardsFailed}${t.boardsFailed > r.failedBoards.length ? `, latest ${r.failedBoards.length} shown` : ''})</h2>`,
+    );
+    s.push(
+      table(
+        [['MAC'], ['attempts', true], ['last attempt'], ['lot'], ['station'], ['slot'], ['code']],
+        r.failedBoards.map((b) => [
+          esc(b.mac),
+          `${b.attempts}`,
+          esc(instant(b.last)),
+          esc(b.lot),
+          esc(b.station),
+          esc(b.slot),
+          esc(b.code),
+        ]),
+      ),
+    );
+  }
+  if (r.ledger.problemCount > 0) {
+    s.push(`<h2>Unreadable ledger lines (${r.ledger.problemCount})</h2><ul>`);
+    for (const p of r.ledger.problems) s.push(`<li><code>${esc(formatLedgerProblem(p))}</code></li>`);
+    s.push('</ul>');
+  }
+  s.push('</body></html>\n');
+  return s.join('\n');
+}

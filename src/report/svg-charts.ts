@@ -1,0 +1,138 @@
+/**
+ * Inline SVG charts for the HTML report: plain shapes and text, no script, no external references.
+ * Every label passes through esc(); numbers are formatted here.
+ */
+import { clip, esc } from './html-escape.ts';
+import { hourLabel, percent } from './figures.ts';
+import type { HourRow, ParetoRow, SlotRow } from './yield-report.ts';
+
+const FONT = 'font-family="system-ui, sans-serif" font-size="12"';
+
+/** Yield colour: red at 70 % or less, through amber, to green at 100 %. */
+export function yieldColour(y: number | null): string {
+  if (y === null) return '#bdbdbd';
+  const hue = Math.round(Math.min(1, Math.max(0, (y - 0.7) / 0.3)) * 120);
+  return `hsl(${hue}, 62%, 44%)`;
+}
+
+/** Attempts per hour as bars (left scale) and yield per hour as a line (right scale, 0–100 %). */
+export function yieldOverTimeSvg(hours: HourRow[]): string {
+  const w = 960;
+  const h = 260;
+  const m = { l: 48, r: 52, t: 16, b: 40 };
+  const pw = w - m.l - m.r;
+  const ph = h - m.t - m.b;
+  const maxAttempts = Math.max(1, ...hours.map((x) => x.attempts));
+  const n = Math.max(1, hours.length);
+  const step = pw / n;
+  const bw = Math.max(0.5, step * 0.7);
+  const parts: string[] = [];
+  parts.push(
+    `<svg class="chart" id="chart-yield" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="Attempts and yield per hour" ${FONT}>`,
+  );
+  parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="#fafafa" stroke="#ddd"/>`);
+  for (const f of [0, 0.5, 1]) {
+    const y = m.t + ph * (1 - f);
+    parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${y}" y2="${y}" stroke="#e0e0e0"/>`);
+    parts.push(
+      `<text x="${m.l - 6}" y="${y + 4}" text-anchor="end" fill="#616161">${Math.round(maxAttempts * f)}</text>`,
+    );
+    parts.push(`<text x="${m.l + pw + 6}" y="${y + 4}" fill="#2e7d32">${f * 100} %</text>`);
+  }
+  const points: string[] = [];
+  hours.forEach((x, i) => {
+    const cx = m.l + step * i + step / 2;
+    const bh = (x.attempts / maxAttempts) * ph;
+    parts.push(
+      `<rect class="bar-attempts" x="${(cx - bw / 2).toFixed(1)}" y="${(m.t + ph - bh).toFixed(1)}" width="${bw.toFixed(1)}" height="${bh.toFixed(1)}" fill="#90a4ae"><title>${esc(hourLabel(x.hour))}: ${x.attempts} attempts, ${x.passed} passed, yield ${esc(percent(x.yield))}</title></rect>`,
+    );
+    if (x.yield !== null) points.push(`${cx.toFixed(1)},${(m.t + ph * (1 - x.yield)).toFixed(1)}`);
+  });
+  if (points.length > 1)
+    parts.push(
+      `<polyline class="line-yield" points="${points.join(' ')}" fill="none" stroke="#2e7d32" stroke-width="2"/>`,
+    );
+  for (const p of points.length <= 48 ? points : []) {
+    const [x, y] = p.split(',');
+    parts.push(`<circle cx="${x}" cy="${y}" r="3" fill="#2e7d32"/>`);
+  }
+  const labelled =
+    hours.length <= 1 ? hours.map((_, i) => i) : [0, Math.floor((hours.length - 1) / 2), hours.length - 1];
+  for (const i of [...new Set(labelled)]) {
+    const cx = m.l + step * i + step / 2;
+    parts.push(
+      `<text x="${cx.toFixed(1)}" y="${h - m.b + 16}" text-anchor="middle" fill="#424242">${esc(hourLabel(hours[i].hour))}</text>`,
+    );
+  }
+  parts.push(
+    `<text x="${m.l}" y="${h - 6}" fill="#616161">bars: attempts per hour (UTC) · line: yield per hour</text>`,
+  );
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/** Failure Pareto: one horizontal bar per key, longest first, with count, share and cumulative share. */
+export function paretoSvg(rows: ParetoRow[], id: string, maxRows = 12): string {
+  const shown = rows.slice(0, maxRows);
+  const w = 960;
+  const rowH = 24;
+  const labelW = 300;
+  const h = 16 + Math.max(1, shown.length) * rowH;
+  const max = Math.max(1, ...shown.map((r) => r.count));
+  const barMax = w - labelW - 220;
+  const parts = [
+    `<svg class="chart" id="${esc(id)}" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="Failure Pareto" ${FONT}>`,
+  ];
+  if (shown.length === 0) parts.push(`<text x="8" y="24" fill="#616161">no failures</text>`);
+  shown.forEach((r, i) => {
+    const y = 8 + i * rowH;
+    const bw = Math.max(1, (r.count / max) * barMax);
+    parts.push(
+      `<text x="${labelW - 8}" y="${y + 16}" text-anchor="end" fill="#212121"><title>${esc(r.key)}</title>${esc(clip(r.key, 44))}</text>`,
+    );
+    parts.push(
+      `<rect class="bar-pareto" x="${labelW}" y="${y + 3}" width="${bw.toFixed(1)}" height="${rowH - 6}" fill="#e57373"/>`,
+    );
+    parts.push(
+      `<text x="${(labelW + bw + 6).toFixed(1)}" y="${y + 16}" fill="#212121">${r.count} (${esc(percent(r.share))}, cumulative ${esc(percent(r.cumulative))})</text>`,
+    );
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}
+
+/** One cell per slot, a row per station, coloured by attempt yield; flagged slots get a thick red frame. */
+export function slotHeatMapSvg(slots: SlotRow[]): string {
+  const stations = [...new Set(slots.map((s) => s.station))];
+  const cols = Math.max(1, ...stations.map((st) => slots.filter((s) => s.station === st).length));
+  const cw = 104;
+  const ch = 64;
+  const labelW = 150;
+  const w = labelW + cols * (cw + 6) + 8;
+  const h = 8 + stations.length * (ch + 8);
+  const parts = [
+    `<svg class="chart" id="chart-slots" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="Slot yield heat map" ${FONT}>`,
+  ];
+  stations.forEach((st, row) => {
+    const y = 8 + row * (ch + 8);
+    parts.push(
+      `<text x="${labelW - 10}" y="${y + ch / 2 + 4}" text-anchor="end" fill="#212121"><title>${esc(st)}</title>${esc(clip(st, 20))}</text>`,
+    );
+    slots
+      .filter((s) => s.station === st)
+      .forEach((s, col) => {
+        const x = labelW + col * (cw + 6);
+        const low = s.verdict === 'low';
+        const fill = s.verdict === 'too-few' ? '#cfd8dc' : yieldColour(s.yield);
+        parts.push(
+          `<g class="slot-cell${low ? ' slot-low' : ''}"><title>${esc(st)} / ${esc(s.slot)}: ${s.passed} of ${s.attempts} passed (${esc(percent(s.yield))})${low ? ' — flagged LOW' : ''}</title>` +
+            `<rect x="${x}" y="${y}" width="${cw}" height="${ch}" rx="6" fill="${fill}" stroke="${low ? '#b71c1c' : '#ffffff'}" stroke-width="${low ? 4 : 1}"/>` +
+            `<text x="${x + cw / 2}" y="${y + 18}" text-anchor="middle" fill="#fff" font-weight="bold">${esc(clip(s.slot, 12))}</text>` +
+            `<text x="${x + cw / 2}" y="${y + 36}" text-anchor="middle" fill="#fff">${esc(percent(s.yield))}</text>` +
+            `<text x="${x + cw / 2}" y="${y + 53}" text-anchor="middle" fill="#fff" font-size="11">${low ? 'LOW · ' : ''}n=${s.attempts}</text></g>`,
+        );
+      });
+  });
+  parts.push('</svg>');
+  return parts.join('');
+}

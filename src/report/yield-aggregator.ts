@@ -1,0 +1,410 @@
+/**
+ * Streaming aggregation of ledger records into a YieldReport. Memory is bounded by the number of distinct
+ * boards (a few dozen bytes each, in typed arrays) plus small per-slot/hour/recipe/code tables; records
+ * themselves are never kept. Results do not depend on record order: a board's first attempt is the one
+ * that started earliest, its final result the one that ended last.
+ */
+import type { LedgerRecord } from '../ledger/record.ts';
+import { CycleTimeHistogram } from './cycle-time-histogram.ts';
+import { judgeSlots } from './slot-outliers.ts';
+import type {
+  BoardRow,
+  GroupRow,
+  HourRow,
+  ParetoRow,
+  RecipeRow,
+  SlotRow,
+  Totals,
+  YieldReport,
+} from './yield-report.ts';
+
+/** Distinct failure messages tracked for the Pareto; beyond this, further new messages are only counted. */
+export const MAX_TRACKED_MESSAGES = 1000;
+/** Hourly rows are filled with empty hours only up to this span (about a year); beyond, only busy hours. */
+const MAX_FILLED_HOURS = 24 * 366;
+const HOUR_MS = 3_600_000;
+
+interface Counts {
+  attempts: number;
+  passed: number;
+}
+
+interface RecipeState extends Counts {
+  profiles: Set<string>;
+  demo: boolean;
+  first: number;
+  last: number;
+}
+
+interface SlotState extends Counts {
+  station: string;
+  slot: string;
+  codes: Map<string, number>;
+}
+
+class Interner {
+  private readonly ids = new Map<string, number>();
+  readonly values: string[] = [];
+  id(value: string): number {
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = this.values.length;
+      this.ids.set(value, id);
+      this.values.push(value);
+    }
+    return id;
+  }
+}
+
+const FIRST_PASS = 1;
+const FINAL_PASS = 2;
+const DEMO = 4;
+
+/** Per-board state as parallel typed arrays, indexed by the order boards were first seen. */
+class BoardTable {
+  readonly index = new Map<string, number>();
+  size = 0;
+  firstStart = new Float64Array(1024);
+  lastEnd = new Float64Array(1024);
+  attempts = new Uint32Array(1024);
+  flags = new Uint8Array(1024);
+  firstRecipe = new Uint32Array(1024);
+  lastRecipe = new Uint32Array(1024);
+  lastLot = new Uint32Array(1024);
+  lastSlot = new Uint32Array(1024);
+  lastCode = new Uint32Array(1024);
+
+  slotOf(mac: string): number {
+    let i = this.index.get(mac);
+    if (i === undefined) {
+      i = this.size++;
+      if (i === this.attempts.length) this.grow();
+      this.index.set(mac, i);
+      this.firstStart[i] = Infinity;
+      this.lastEnd[i] = -Infinity;
+    }
+    return i;
+  }
+
+  private grow(): void {
+    const n = this.attempts.length * 2;
+    const g = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.firstStart = g(this.firstStart, (k) => new Float64Array(k));
+    this.lastEnd = g(this.lastEnd, (k) => new Float64Array(k));
+    this.attempts = g(this.attempts, (k) => new Uint32Array(k));
+    this.flags = g(this.flags, (k) => new Uint8Array(k));
+    this.firstRecipe = g(this.firstRecipe, (k) => new Uint32Array(k));
+    this.lastRecipe = g(this.lastRecipe, (k) => new Uint32Array(k));
+    this.lastLot = g(this.lastLot, (k) => new Uint32Array(k));
+    this.lastSlot = g(this.lastSlot, (k) => new Uint32Array(k));
+    this.lastCode = g(this.lastCode, (k) => new Uint32Array(k));
+  }
+}
+
+export class YieldAggregator {
+  private attempts = 0;
+  private passed = 0;
+  private withoutMac = 0;
+  private demoAttempts = 0;
+  private firstStart = Infinity;
+  private lastEnd = -Infinity;
+  private readonly cycle = new CycleTimeHistogram();
+  private readonly boards = new BoardTable();
+  private readonly recipeIds = new Interner();
+  private readonly lotIds = new Interner();
+  private readonly slotIds = new Interner();
+  private readonly codeIds = new Interner();
+  private readonly codes = new Map<string, number>();
+  private readonly messages = new Map<string, number>();
+  private untrackedMessages = 0;
+  private readonly slots = new Map<string, SlotState>();
+  private readonly hours = new Map<number, Counts>();
+  private readonly recipes = new Map<string, RecipeState>();
+  private readonly lots = new Map<string, Counts>();
+  private readonly stations = new Map<string, Counts>();
+
+  constructor() {
+    this.codeIds.id('');
+  }
+
+  add(r: LedgerRecord): void {
+    const start = Date.parse(r.start);
+    const end = Date.parse(r.end);
+    const pass = r.result === 'pass';
+    this.attempts++;
+    if (pass) this.passed++;
+    if (r.demoFirmware) this.demoAttempts++;
+    if (start < this.firstStart) this.firstStart = start;
+    if (end > this.lastEnd) this.lastEnd = end;
+    this.cycle.add(r.durationMs);
+
+    const slotKey = `${r.station}\u0000${r.slot}`;
+    let slot = this.slots.get(slotKey);
+    if (!slot)
+      this.slots.set(
+        slotKey,
+        (slot = { station: r.station, slot: r.slot, attempts: 0, passed: 0, codes: new Map() }),
+      );
+    count(slot, pass);
+    const hour = Math.floor(end / HOUR_MS) * HOUR_MS;
+    if (Number.isFinite(hour)) count(getCounts(this.hours, hour), pass);
+    count(getCounts(this.lots, r.lot), pass);
+    count(getCounts(this.stations, r.station), pass);
+    let recipe = this.recipes.get(r.recipe);
+    if (!recipe) {
+      recipe = { attempts: 0, passed: 0, profiles: new Set(), demo: false, first: Infinity, last: -Infinity };
+      this.recipes.set(r.recipe, recipe);
+    }
+    count(recipe, pass);
+    recipe.profiles.add(r.profile);
+    if (r.demoFirmware) recipe.demo = true;
+    if (start < recipe.first) recipe.first = start;
+    if (end > recipe.last) recipe.last = end;
+
+    if (!pass) {
+      const code = r.code ?? '(no code)';
+      this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
+      slot.codes.set(code, (slot.codes.get(code) ?? 0) + 1);
+      const message = r.message ?? '(no message)';
+      const known = this.messages.get(message);
+      if (known !== undefined) this.messages.set(message, known + 1);
+      else if (this.messages.size < MAX_TRACKED_MESSAGES) this.messages.set(message, 1);
+      else this.untrackedMessages++;
+    }
+
+    if (r.mac === undefined) {
+      this.withoutMac++;
+      return;
+    }
+    const b = this.boards;
+    const i = b.slotOf(r.mac.toUpperCase());
+    b.attempts[i]++;
+    const recipeId = this.recipeIds.id(r.recipe);
+    if (start < b.firstStart[i]) {
+      b.firstStart[i] = start;
+      b.firstRecipe[i] = recipeId;
+      b.flags[i] = pass ? b.flags[i] | FIRST_PASS : b.flags[i] & ~FIRST_PASS;
+    }
+    if (end >= b.lastEnd[i]) {
+      b.lastEnd[i] = end;
+      b.lastRecipe[i] = recipeId;
+      b.lastLot[i] = this.lotIds.id(r.lot);
+      b.lastSlot[i] = this.slotIds.id(slotKey);
+      b.lastCode[i] = this.codeIds.id(pass ? '' : (r.code ?? '(no code)'));
+      let f = pass ? b.flags[i] | FINAL_PASS : b.flags[i] & ~FINAL_PASS;
+      f = r.demoFirmware ? f | DEMO : f & ~DEMO;
+      b.flags[i] = f;
+    }
+  }
+
+  /** One row per board, in first-seen order (for the board-list CSV). */
+  *boardRows(): Generator<BoardRow> {
+    for (const [mac, i] of this.boards.index) yield this.boardRow(mac, i);
+  }
+
+  report(meta: Pick<YieldReport, 'generatedAt' | 'ledger' | 'filter'>, failedBoardsLimit = 100): YieldReport {
+    const b = this.boards;
+    let boardsPassed = 0;
+    let boardsFirstPass = 0;
+    let retests = 0;
+    let boardsRetested = 0;
+    const recipeBoards = new Map<number, { boards: number; firstPass: number }>();
+    // Most recent final failures, kept to failedBoardsLimit without sorting every board.
+    const failed: Array<[number, string, number]> = [];
+    for (const [mac, i] of b.index) {
+      const f = b.flags[i];
+      if (f & FINAL_PASS) boardsPassed++;
+      else failed.push([b.lastEnd[i], mac, i]);
+      if (f & FIRST_PASS) boardsFirstPass++;
+      if (b.attempts[i] > 1) {
+        retests += b.attempts[i] - 1;
+        boardsRetested++;
+      }
+      const rb = recipeBoards.get(b.firstRecipe[i]) ?? { boards: 0, firstPass: 0 };
+      rb.boards++;
+      if (f & FIRST_PASS) rb.firstPass++;
+      recipeBoards.set(b.firstRecipe[i], rb);
+    }
+    failed.sort((x, y) => y[0] - x[0] || (x[1] < y[1] ? -1 : 1));
+
+    const boards = b.size;
+    const hasWindow = this.attempts > 0 && Number.isFinite(this.firstStart) && Number.isFinite(this.lastEnd);
+    const hours = hasWindow ? Math.max(0, this.lastEnd - this.firstStart) / HOUR_MS : 0;
+    const totals: Totals = {
+      attempts: this.attempts,
+      attemptsPassed: this.passed,
+      attemptsFailed: this.attempts - this.passed,
+      attemptsWithoutMac: this.withoutMac,
+      boards,
+      boardsPassed,
+      boardsFailed: boards - boardsPassed,
+      boardsFirstPass,
+      firstPassYield: ratio(boardsFirstPass, boards),
+      finalYield: ratio(boardsPassed, boards),
+      retests,
+      boardsRetested,
+      boardsPerHour: hours > 0 ? boards / hours : null,
+      cycleTimeMs:
+        this.cycle.count > 0
+          ? {
+              p50: this.cycle.percentile(50) as number,
+              p90: this.cycle.percentile(90) as number,
+              max: this.cycle.max as number,
+            }
+          : null,
+    };
+
+    const slotStates = [...this.slots.values()].sort(
+      (x, y) => compareText(x.station, y.station) || compareText(x.slot, y.slot),
+    );
+    const verdicts = judgeSlots(slotStates);
+    const slots: SlotRow[] = slotStates.map((s, k) => ({
+      station: s.station,
+      slot: s.slot,
+      attempts: s.attempts,
+      passed: s.passed,
+      failed: s.attempts - s.passed,
+      yield: s.passed / s.attempts,
+      verdict: verdicts[k].verdict,
+      z: verdicts[k].z,
+      restYield: verdicts[k].restYield,
+      topFailure: topKey(s.codes),
+    }));
+
+    const recipes: RecipeRow[] = [...this.recipes.entries()]
+      .sort((x, y) => x[1].first - y[1].first)
+      .map(([key, r]) => {
+        const rb = recipeBoards.get(this.recipeIds.id(key)) ?? { boards: 0, firstPass: 0 };
+        return {
+          ...group(key, r),
+          profiles: [...r.profiles].sort(),
+          demoFirmware: r.demo,
+          boards: rb.boards,
+          boardsFirstPass: rb.firstPass,
+          firstPassYield: ratio(rb.firstPass, rb.boards),
+          first: new Date(r.first).toISOString(),
+          last: new Date(r.last).toISOString(),
+        };
+      });
+
+    return {
+      schema: 'esp-station.yield-report/1',
+      ...meta,
+      window: hasWindow
+        ? {
+            first: new Date(this.firstStart).toISOString(),
+            last: new Date(this.lastEnd).toISOString(),
+            hours,
+          }
+        : null,
+      totals,
+      demo: { attempts: this.demoAttempts, recipes: recipes.filter((r) => r.demoFirmware).map((r) => r.key) },
+      failures: {
+        byCode: pareto(this.codes, this.attempts - this.passed),
+        byMessage: pareto(this.messages, this.attempts - this.passed),
+        untrackedMessages: this.untrackedMessages,
+      },
+      slots,
+      hourly: this.hourRows(),
+      recipes,
+      lots: groups(this.lots),
+      stations: groups(this.stations),
+      failedBoards: failed.slice(0, failedBoardsLimit).map(([, mac, i]) => this.boardRow(mac, i)),
+      failedBoardsLimit,
+    };
+  }
+
+  private boardRow(mac: string, i: number): BoardRow {
+    const b = this.boards;
+    const [station, slot] = this.slotIds.values[b.lastSlot[i]].split('\u0000');
+    return {
+      mac,
+      result: b.flags[i] & FINAL_PASS ? 'pass' : 'fail',
+      attempts: b.attempts[i],
+      first: new Date(b.firstStart[i]).toISOString(),
+      last: new Date(b.lastEnd[i]).toISOString(),
+      recipe: this.recipeIds.values[b.lastRecipe[i]],
+      lot: this.lotIds.values[b.lastLot[i]],
+      station,
+      slot,
+      code: this.codeIds.values[b.lastCode[i]],
+      demoFirmware: (b.flags[i] & DEMO) !== 0,
+    };
+  }
+
+  private hourRows(): HourRow[] {
+    if (this.hours.size === 0) return [];
+    const keys = [...this.hours.keys()].sort((a, b) => a - b);
+    const first = keys[0];
+    const last = keys[keys.length - 1];
+    const span = (last - first) / HOUR_MS + 1;
+    const hours =
+      span <= MAX_FILLED_HOURS ? Array.from({ length: span }, (_, k) => first + k * HOUR_MS) : keys;
+    return hours.map((h) => {
+      const c = this.hours.get(h) ?? { attempts: 0, passed: 0 };
+      return {
+        hour: new Date(h).toISOString(),
+        attempts: c.attempts,
+        passed: c.passed,
+        failed: c.attempts - c.passed,
+        yield: ratio(c.passed, c.attempts),
+      };
+    });
+  }
+}
+
+function count(c: Counts, pass: boolean): void {
+  c.attempts++;
+  if (pass) c.passed++;
+}
+
+function getCounts<K>(map: Map<K, Counts>, key: K): Counts {
+  let c = map.get(key);
+  if (!c) map.set(key, (c = { attempts: 0, passed: 0 }));
+  return c;
+}
+
+function ratio(n: number, d: number): number | null {
+  return d > 0 ? n / d : null;
+}
+
+function group(key: string, c: Counts): GroupRow {
+  return {
+    key,
+    attempts: c.attempts,
+    passed: c.passed,
+    failed: c.attempts - c.passed,
+    yield: ratio(c.passed, c.attempts),
+  };
+}
+
+function groups(map: Map<string, Counts>): GroupRow[] {
+  return [...map.entries()].sort((x, y) => compareText(x[0], y[0])).map(([k, c]) => group(k, c));
+}
+
+/** Most frequent first; ties in key order so output is stable. */
+function pareto(map: Map<string, number>, total: number): ParetoRow[] {
+  let running = 0;
+  return [...map.entries()]
+    .sort((x, y) => y[1] - x[1] || compareText(x[0], y[0]))
+    .map(([key, n]) => {
+      running += n;
+      return { key, count: n, share: n / total, cumulative: running / total };
+    });
+}
+
+function topKey(map: Map<string, number>): string | null {
+  let best: string | null = null;
+  let bestN = 0;
+  for (const [k, n] of map)
+    if (n > bestN || (n === bestN && best !== null && k < best)) [best, bestN] = [k, n];
+  return best;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,142 @@
+/**
+ * The yield report: every figure the text, CSV, JSON and HTML outputs show, computed once from the ledger.
+ * This is also the `--format json` shape (REPORT_SCHEMA names its version).
+ */
+import type { LedgerProblem } from '../ledger/reader.ts';
+
+export const REPORT_SCHEMA = 'esp-station.yield-report/1';
+
+export interface ReportFilter {
+  /** Attempts whose end time is at or after this instant (ISO). */
+  since?: string;
+  /** Attempts whose end time is before this instant (ISO). */
+  until?: string;
+  lots?: string[];
+  stations?: string[];
+  profiles?: string[];
+}
+
+export interface Totals {
+  attempts: number;
+  attemptsPassed: number;
+  attemptsFailed: number;
+  /** Attempts where the board never identified: counted as attempts and failures, not as boards. */
+  attemptsWithoutMac: number;
+  /** Unique boards by MAC. */
+  boards: number;
+  /** Boards whose latest attempt passed. */
+  boardsPassed: number;
+  /** Boards whose latest attempt failed. */
+  boardsFailed: number;
+  /** Boards whose first attempt (earliest start) passed. */
+  boardsFirstPass: number;
+  /** boardsFirstPass / boards. */
+  firstPassYield: number | null;
+  /** boardsPassed / boards. */
+  finalYield: number | null;
+  /** Attempts beyond each board's first. */
+  retests: number;
+  /** Boards with more than one attempt. */
+  boardsRetested: number;
+  /** Unique boards per hour of the window (first start to last end). */
+  boardsPerHour: number | null;
+  /** Attempt duration (plug-to-result per attempt), nearest-rank percentiles to 3 significant digits. */
+  cycleTimeMs: { p50: number; p90: number; max: number } | null;
+}
+
+export interface ParetoRow {
+  key: string;
+  count: number;
+  /** count / all failed attempts. */
+  share: number;
+  /** Running share including this row. */
+  cumulative: number;
+}
+
+export interface SlotRow {
+  station: string;
+  slot: string;
+  attempts: number;
+  passed: number;
+  failed: number;
+  yield: number;
+  verdict: 'low' | 'ok' | 'too-few';
+  z: number | null;
+  restYield: number | null;
+  topFailure: string | null;
+}
+
+export interface HourRow {
+  /** Start of the UTC hour, ISO. */
+  hour: string;
+  attempts: number;
+  passed: number;
+  failed: number;
+  yield: number | null;
+}
+
+export interface GroupRow {
+  key: string;
+  attempts: number;
+  passed: number;
+  failed: number;
+  yield: number | null;
+}
+
+export interface RecipeRow extends GroupRow {
+  profiles: string[];
+  demoFirmware: boolean;
+  /** Boards whose first attempt used this recipe, and how many of them passed first time. */
+  boards: number;
+  boardsFirstPass: number;
+  firstPassYield: number | null;
+  first: string;
+  last: string;
+}
+
+export interface BoardRow {
+  mac: string;
+  result: 'pass' | 'fail';
+  attempts: number;
+  first: string;
+  last: string;
+  recipe: string;
+  lot: string;
+  station: string;
+  slot: string;
+  /** Failure code of the latest attempt ('' when it passed). */
+  code: string;
+  demoFirmware: boolean;
+}
+
+export interface YieldReport {
+  schema: typeof REPORT_SCHEMA;
+  generatedAt: string;
+  ledger: {
+    path: string;
+    files: string[];
+    /** Valid records read, before filtering. */
+    records: number;
+    /** Torn, corrupt or invalid lines: counted, listed (up to a limit), never fatal. */
+    problemCount: number;
+    problems: LedgerProblem[];
+  };
+  filter: ReportFilter;
+  window: { first: string; last: string; hours: number } | null;
+  totals: Totals;
+  demo: { attempts: number; recipes: string[] };
+  failures: {
+    byCode: ParetoRow[];
+    byMessage: ParetoRow[];
+    /** Failed attempts whose message was not tracked because too many distinct messages appeared. */
+    untrackedMessages: number;
+  };
+  slots: SlotRow[];
+  hourly: HourRow[];
+  recipes: RecipeRow[];
+  lots: GroupRow[];
+  stations: GroupRow[];
+  /** Boards whose latest attempt failed, most recent first (up to failedBoardsLimit). */
+  failedBoards: BoardRow[];
+  failedBoardsLimit: number;
+}
