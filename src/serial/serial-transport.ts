@@ -127,7 +127,8 @@ export async function openSerialTransport(path: string, opts: OpenTransportOptio
     });
   }).catch((err: unknown) => {
     if (port.isOpen) port.close();
-    throw err;
+    if (opts.signal?.aborted) throw err;
+    throw new DisconnectedError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
   });
   return new SerialTransport(path, port, baudRate, opts.usbVidPid);
 }

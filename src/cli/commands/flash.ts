@@ -1,0 +1,333 @@
+/**
+ * `esp-station flash`: flash one board headless. The image set comes from a station profile, an image-set
+ * path (flasher_args.json / download.config / release folder) or OFFSET=PATH pairs; it is checked and
+ * prepared before the board is touched. Exit 0 PASS, 1 board or link failed, 2 bad input.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadProfile } from '../../config/profile.ts';
+import { InputError, type Problem } from '../../config/problems.ts';
+import { CHIP_NAMES, chipByName, type ChipFacts } from '../../esp/chips/index.ts';
+import { isEspError } from '../../esp/errors.ts';
+import { formatFlashSize } from '../../esp/flash-size.ts';
+import { formatKeyValues, identityLines } from '../../esp/identity-text.ts';
+import { openLoader } from '../../esp/link-options.ts';
+import type { EspLoader } from '../../esp/loader.ts';
+import { writeRegion, type RegionProgress, type RegionResult } from '../../esp/write-regions.ts';
+import { imageSetFromPath } from '../../firmware/image-set-source.ts';
+import { labelFromFile, type ImageSet } from '../../firmware/image-set.ts';
+import type { PreparedFirmware } from '../../firmware/prepared.ts';
+import {
+  effectiveFlashSettings,
+  inspectImageSet,
+  loadProfileFirmware,
+} from '../../firmware/profile-firmware.ts';
+import { DisconnectedError } from '../../serial/transport.ts';
+
+const USAGE = `usage: esp-station flash --port <tty | socket://host:port>
+         (--profile stations/x.yaml | --firmware <flasher_args.json | download.config | folder> | OFFSET=PATH ...)
+         [--chip CHIP] [--baud N] [--no-stub] [--no-compress] [--skip-unchanged] [--after hard-reset|no-reset]
+
+Writes an image set to one board in download mode and verifies every region by the MD5 the chip computes.
+  --port PORT        serial device (/dev/ttyUSB0) or raw TCP (socket://host:port; no reset lines, fixed baud)
+  --profile FILE     a station profile (its image set, flash settings and chip)
+  --firmware PATH    an ESP-IDF / ESP-AT build: flasher_args.json, download.config or a release folder
+  OFFSET=PATH        explicit images, e.g. 0x1000=bootloader.bin 0x10000=app.bin
+  --chip CHIP        expected chip (${CHIP_NAMES.join(', ')}); detected from the board when omitted
+  --baud N           baud rate for writing (default 460800; the connect always runs at 115200)
+  --no-stub          talk to the ROM loader only (slower; 1 KiB blocks)
+  --no-compress      send uncompressed data
+  --skip-unchanged   skip regions whose flash MD5 already matches
+  --after MODE       hard-reset (default) or no-reset after writing
+Exit 0 PASS, 1 board or link failed, 2 bad input.`;
+
+interface FlashArgs {
+  port: string;
+  profile?: string;
+  firmware?: string;
+  pairs: { offset: number; file: string }[];
+  chip?: ChipFacts;
+  baud: number;
+  stub: boolean;
+  compress: boolean;
+  skipUnchanged: boolean;
+  hardReset: boolean;
+}
+
+const CLI = '<command line>';
+
+function bad(message: string, key?: string): InputError {
+  return new InputError({ file: CLI, key, message });
+}
+
+function parseFlashArgs(argv: string[]): FlashArgs | 'help' {
+  let parsed: ReturnType<
+    typeof parseArgs<{
+      options: {
+        port: { type: 'string'; short: 'p' };
+        profile: { type: 'string' };
+        firmware: { type: 'string' };
+        chip: { type: 'string' };
+        baud: { type: 'string'; short: 'b' };
+        'no-stub': { type: 'boolean' };
+        'no-compress': { type: 'boolean' };
+        'skip-unchanged': { type: 'boolean' };
+        after: { type: 'string' };
+        help: { type: 'boolean'; short: 'h' };
+      };
+      allowPositionals: true;
+      strict: true;
+    }>
+  >;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string', short: 'p' },
+        profile: { type: 'string' },
+        firmware: { type: 'string' },
+        chip: { type: 'string' },
+        baud: { type: 'string', short: 'b' },
+        'no-stub': { type: 'boolean' },
+        'no-compress': { type: 'boolean' },
+        'skip-unchanged': { type: 'boolean' },
+        after: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw bad(`${(err as Error).message}\n${USAGE}`);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  const problems: Problem[] = [];
+  const push = (message: string, key?: string) => problems.push({ file: CLI, key, message });
+  if (!v.port) push('--port is required', '--port');
+  const pairs: { offset: number; file: string }[] = [];
+  for (const p of parsed.positionals) {
+    const m = /^(0x[0-9a-f]+|\d+)=(.+)$/i.exec(p);
+    if (!m) {
+      push(`'${p}' is not OFFSET=PATH (e.g. 0x10000=app.bin)`);
+      continue;
+    }
+    pairs.push({ offset: Number(m[1]), file: m[2] });
+  }
+  const sources = [v.profile, v.firmware, pairs.length ? 'pairs' : undefined].filter(Boolean);
+  if (sources.length === 0) push('give --profile, --firmware or OFFSET=PATH pairs');
+  if (sources.length > 1) push('give only one of --profile, --firmware, OFFSET=PATH pairs');
+  let chip: ChipFacts | undefined;
+  if (v.chip !== undefined) {
+    chip = chipByName(v.chip);
+    if (!chip) push(`unknown chip '${v.chip}'; use one of ${CHIP_NAMES.join(', ')}`, '--chip');
+  }
+  let baud = 460800;
+  if (v.baud !== undefined) {
+    baud = Number(v.baud);
+    if (!Number.isInteger(baud) || baud < 9600 || baud > 5_000_000) {
+      push(`--baud ${v.baud} is not a baud rate between 9600 and 5000000`, '--baud');
+    }
+  }
+  const after = v.after ?? 'hard-reset';
+  if (after !== 'hard-reset' && after !== 'no-reset')
+    push(`--after must be hard-reset or no-reset, not '${after}'`, '--after');
+  if (problems.length) throw new InputError(problems);
+  return {
+    port: v.port!,
+    profile: v.profile,
+    firmware: v.firmware,
+    pairs,
+    chip,
+    baud,
+    stub: !v['no-stub'],
+    compress: !v['no-compress'],
+    skipUnchanged: v['skip-unchanged'] ?? false,
+    hardReset: after === 'hard-reset',
+  };
+}
+
+function pairsImageSet(pairs: { offset: number; file: string }[]): ImageSet {
+  return {
+    kind: 'files',
+    sourceFile: CLI,
+    settings: {},
+    regions: pairs
+      .map((p) => ({
+        offset: p.offset,
+        file: path.resolve(p.file),
+        label: labelFromFile(p.file),
+        encrypted: false,
+        declaredAt: { file: CLI, key: `0x${p.offset.toString(16)}=${p.file}` },
+      }))
+      .sort((a, b) => a.offset - b.offset),
+  };
+}
+
+/** Firmware that does not depend on the board: everything but a --firmware / pairs set without a chip. */
+async function prepareFor(
+  args: FlashArgs,
+  chip: ChipFacts | undefined,
+  set?: ImageSet,
+): Promise<PreparedFirmware | undefined> {
+  if (args.profile) {
+    const profile = await loadProfile(args.profile);
+    if (args.chip && chipByName(profile.chip)?.name !== args.chip.name) {
+      throw bad(`--chip ${args.chip.name} contradicts the profile's chip ${profile.chip}`, '--chip');
+    }
+    return loadProfileFirmware(profile);
+  }
+  if (!set) return undefined;
+  const useChip = chip ?? (set.chip ? chipByName(set.chip) : undefined);
+  if (!useChip) return undefined;
+  const r = await inspectImageSet(set, useChip, effectiveFlashSettings({ flash: {} }, set), {
+    profileName: args.firmware ? path.basename(args.firmware) : 'command line',
+  });
+  if (!r.prepared) throw new InputError(r.problems);
+  return r.prepared;
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function progressPrinter(): { update(p: RegionProgress): void; done(r: RegionResult): void } {
+  const tty = process.stdout.isTTY;
+  let last = 0;
+  return {
+    update(p) {
+      if (!tty) return;
+      const now = Date.now();
+      if (now - last < 100 && p.done < p.total) return;
+      last = now;
+      const pct = p.total ? Math.floor((100 * p.done) / p.total) : 100;
+      process.stdout.write(
+        `\rWriting ${p.label} @0x${p.offset.toString(16)} ... ${String(pct).padStart(3)}% (${kib(p.bytesPerSecond)}/s)   `,
+      );
+    },
+    done(r) {
+      const what = r.skipped
+        ? 'unchanged, skipped'
+        : `${r.size} bytes in ${r.seconds.toFixed(2)} s, MD5 verified`;
+      process.stdout.write(
+        `${tty ? '\r' : ''}Wrote ${r.label} @0x${r.offset.toString(16)}: ${what}${' '.repeat(10)}\n`,
+      );
+    },
+  };
+}
+
+function summaryTable(results: readonly RegionResult[]): string {
+  const head = ['region', 'offset', 'bytes', 'MD5 (verified on chip)', 'seconds', 'retries'];
+  const rows = results.map((r) => [
+    r.label,
+    `0x${r.offset.toString(16).padStart(5, '0')}`,
+    String(r.size),
+    `${r.md5Chip}${r.skipped ? ' (unchanged)' : ''}`,
+    r.seconds.toFixed(2),
+    String(r.retries),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  return [head, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+async function flashBoard(
+  loader: EspLoader,
+  args: FlashArgs,
+  prepared: PreparedFirmware,
+  signal: AbortSignal,
+): Promise<RegionResult[]> {
+  const id = await loader.identify(signal);
+  console.log(formatKeyValues([['Port', args.port], ...identityLines(id)]));
+  if (id.chip !== prepared.chip) {
+    throw new BoardMismatch(`the firmware is for ${prepared.chip} but the board is ${id.displayName}`);
+  }
+  const flashBytes = id.flashSizeBytes;
+  if (flashBytes !== undefined && prepared.requiredFlashBytes > flashBytes) {
+    throw new BoardMismatch(
+      `the firmware needs ${formatFlashSize(prepared.requiredFlashBytes)} of flash but the board has ${formatFlashSize(flashBytes)}`,
+    );
+  }
+  const regions = flashBytes !== undefined ? prepared.regionsFor(flashBytes) : prepared.regions;
+  if (args.stub) await loader.runStub(signal);
+  const baud = await loader.changeBaud(args.baud, signal);
+  await loader.attachFlash(signal);
+  if (flashBytes !== undefined) await loader.spiSetParams(flashBytes, signal);
+  console.log(`Loader: ${loader.isStub ? 'stub' : 'ROM'} at ${baud} baud`);
+  const printer = progressPrinter();
+  const results: RegionResult[] = [];
+  for (const region of regions) {
+    const r = await writeRegion(loader, region, {
+      signal,
+      compress: args.compress,
+      skipUnchanged: args.skipUnchanged,
+      onProgress: (p) => printer.update(p),
+    });
+    printer.done(r);
+    results.push(r);
+  }
+  if (args.hardReset) await loader.hardReset(signal);
+  return results;
+}
+
+class BoardMismatch extends Error {}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseFlashArgs(argv);
+  if (args === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const set = args.firmware
+    ? await imageSetFromPath(args.firmware)
+    : args.pairs.length
+      ? pairsImageSet(args.pairs)
+      : undefined;
+  if (args.chip && set?.chip && chipByName(set.chip)?.name !== args.chip.name) {
+    throw bad(`--chip ${args.chip.name} contradicts the image set's chip ${set.chip}`, '--chip');
+  }
+  // Bad input is found before a board is touched, whenever the chip is known up front.
+  let prepared = await prepareFor(args, args.chip, set);
+
+  const abort = new AbortController();
+  const onSigint = () => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  const started = performance.now();
+  try {
+    const { transport, loader } = await openLoader(args.port, {
+      signal: abort.signal,
+      expectChip: prepared?.chip ?? args.chip?.name,
+    });
+    try {
+      // --firmware / pairs without a named chip: prepare for the chip on the board.
+      prepared ??= await prepareFor(args, loader.chip, set);
+      if (!prepared) throw bad('cannot tell which chip the firmware is for; add --chip');
+      const results = await flashBoard(loader, args, prepared, abort.signal);
+      console.log('');
+      console.log(summaryTable(results));
+      const total = results.reduce((n, r) => n + (r.skipped ? 0 : r.size), 0);
+      console.log(
+        `\nPASS: ${results.length} region(s), ${total} bytes written and verified in ${((performance.now() - started) / 1000).toFixed(2)} s`,
+      );
+      return 0;
+    } finally {
+      loader.dispose();
+      await transport.close();
+    }
+  } catch (e) {
+    if (isEspError(e) || e instanceof DisconnectedError || e instanceof BoardMismatch) {
+      if (process.stdout.isTTY) process.stdout.write('\n');
+      console.error(`FAIL: ${(e as Error).message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * `esp-station info --port <tty|socket://host:port>`: chip, revision, MAC, flash id and size, security state.
+ * Exit 0 when the board answered, 1 when it did not, 2 for bad arguments.
+ */
+import { parseArgs } from 'node:util';
+import { InputError } from '../../config/problems.ts';
+import { CHIP_NAMES, chipByName } from '../../esp/chips/index.ts';
+import { isEspError } from '../../esp/errors.ts';
+import { formatKeyValues, identityLines } from '../../esp/identity-text.ts';
+import { openLoader } from '../../esp/link-options.ts';
+import { DisconnectedError } from '../../serial/transport.ts';
+
+const USAGE = `usage: esp-station info --port <tty | socket://host:port> [--chip CHIP] [--json]
+
+Connects to one board in download mode and prints what it is.
+  --port PORT   serial device (/dev/ttyUSB0) or raw TCP (socket://host:port, no reset lines)
+  --chip CHIP   fail unless the board is this chip (${CHIP_NAMES.join(', ')})
+  --json        print the identity as JSON
+Exit 0 ok, 1 board or link failed, 2 bad input.`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values: { port?: string; chip?: string; json?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string', short: 'p' },
+        chip: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new InputError({ file: '<command line>', message: `${(err as Error).message}\n${USAGE}` });
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!values.port)
+    throw new InputError({ file: '<command line>', key: '--port', message: `--port is required\n${USAGE}` });
+  const chip = values.chip === undefined ? undefined : chipByName(values.chip);
+  if (values.chip !== undefined && !chip) {
+    throw new InputError({
+      file: '<command line>',
+      key: '--chip',
+      message: `unknown chip '${values.chip}'; use one of ${CHIP_NAMES.join(', ')}`,
+    });
+  }
+
+  const abort = new AbortController();
+  const onSigint = () => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  try {
+    const { transport, loader } = await openLoader(values.port, {
+      signal: abort.signal,
+      expectChip: chip?.name,
+    });
+    try {
+      const id = await loader.identify(abort.signal);
+      if (values.json) console.log(JSON.stringify({ port: values.port, ...id }, null, 2));
+      else console.log(formatKeyValues([['Port', values.port], ...identityLines(id)]));
+      return 0;
+    } finally {
+      loader.dispose();
+      await transport.close();
+    }
+  } catch (e) {
+    if (isEspError(e) || e instanceof DisconnectedError) {
+      console.error(`FAIL: ${(e as Error).message}`);
+      return 1;
+    }
+    if (
+      (e as NodeJS.ErrnoException).code === 'ENOENT' ||
+      (e as NodeJS.ErrnoException).code === 'ECONNREFUSED'
+    ) {
+      console.error(`FAIL: cannot open ${values.port}: ${(e as Error).message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,36 @@
+/** Human-readable lines for a chip identity (info / flash summaries). */
+import type { ChipIdentity } from './loader.ts';
+import { formatFlashSize } from './flash-size.ts';
+
+/** esptool style: v3.1 for revision 301. */
+export function formatRevision(rev: number): string {
+  return `v${Math.floor(rev / 100)}.${rev % 100}`;
+}
+
+export function formatFlashId(flashId: number): string {
+  const manufacturer = flashId & 0xff;
+  const device = (((flashId >>> 8) & 0xff) << 8) | ((flashId >>> 16) & 0xff);
+  return `manufacturer 0x${manufacturer.toString(16).padStart(2, '0')}, device 0x${device.toString(16).padStart(4, '0')}`;
+}
+
+export function identityLines(id: ChipIdentity): [string, string][] {
+  return [
+    ['Chip', `${id.displayName} (revision ${formatRevision(id.revision)})`],
+    ['MAC', id.mac],
+    ['Flash ID', formatFlashId(id.flashId)],
+    [
+      'Flash size',
+      id.flashSizeBytes === undefined
+        ? 'unknown (no size for this flash id)'
+        : formatFlashSize(id.flashSizeBytes),
+    ],
+    ['Secure boot', id.secureBoot ? 'ENABLED' : 'disabled'],
+    ['Flash encryption', id.flashEncryption ? 'ENABLED' : 'disabled'],
+    ...(id.secureDownloadMode ? ([['Secure download', 'ENABLED']] as [string, string][]) : []),
+  ];
+}
+
+export function formatKeyValues(rows: readonly [string, string][]): string {
+  const width = Math.max(...rows.map(([k]) => k.length)) + 1;
+  return rows.map(([k, v]) => `${`${k}:`.padEnd(width + 1)}${v}`).join('\n');
+}

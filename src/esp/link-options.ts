@@ -1,0 +1,25 @@
+/**
+ * Opening a board link and connecting the loader, shared by the one-board commands (flash, info)
+ * and anyone else who needs "port string → synced loader".
+ */
+import { openTransport, type Transport } from '../serial/transport.ts';
+import { EspLoader, type ConnectOptions } from './loader.ts';
+
+export interface OpenLoaderOptions extends ConnectOptions {
+  baudRate?: number;
+}
+
+/** Opens `port` (tty path or socket://host:port) and connects; closes the port again on failure. */
+export async function openLoader(
+  port: string,
+  opts: OpenLoaderOptions = {},
+): Promise<{ transport: Transport; loader: EspLoader }> {
+  const transport = await openTransport(port, { baudRate: opts.baudRate, signal: opts.signal });
+  try {
+    const loader = await EspLoader.connect(transport, opts);
+    return { transport, loader };
+  } catch (e) {
+    await transport.close().catch(() => {});
+    throw e;
+  }
+}
