@@ -28,6 +28,9 @@ const ledgerSchema = z.strictObject({
   maxSize: byteSizeSchema.optional(),
 });
 
+/** Lot numbers and operator badges are often all digits; YAML reads those as numbers. */
+const textSchema = z.union([z.string(), z.number()]).transform(String);
+
 export const BAUD_RATES = [115200, 230400, 460800, 921600, 1500000, 2000000] as const;
 
 export const StationConfigFileSchema = z.strictObject({
@@ -38,8 +41,8 @@ export const StationConfigFileSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(256).optional(),
   baudLadder: z.array(z.literal(BAUD_RATES)).min(1).default([921600, 460800, 115200]),
   ledger: ledgerSchema.default({ dir: 'var/ledger', rotate: 'day' }),
-  operator: z.string().default(''),
-  lot: z.string().default(''),
+  operator: textSchema.default(''),
+  lot: textSchema.default(''),
   offerPresentAtStart: z.boolean().default(true),
   detection: z.enum(['auto', 'hotplug', 'polling']).default('auto'),
 });

@@ -67,19 +67,39 @@ export function parseYamlWithSchema<S extends z.ZodType>(
         file,
         ...locate(path),
         key: path.length ? path.join('.') : undefined,
-        message: describeIssue(issue),
+        message: describeIssue(issue, raw),
       });
     }
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
     throw new InputError(problems);
   }
   return { value: result.data, locate };
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) {
-    return `missing; expected ${issue.expected}`;
+function valueAt(raw: unknown, path: readonly PropertyKey[]): { found: boolean; value?: unknown } {
+  let v: unknown = raw;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, p)) return { found: false };
+    v = (v as Record<PropertyKey, unknown>)[p];
   }
-  return issue.message;
+  return { found: true, value: v };
+}
+
+/** zod's sentence plus what was actually found, e.g. "expected one of ...; found 'udev'". */
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
+  const at = valueAt(raw, issue.path as PropertyKey[]);
+  if (!at.found) return issue.code === 'invalid_type' ? `missing; expected ${issue.expected}` : issue.message;
+  const msg = issue.message.replace(/^Invalid input: /, '').replace(/^Invalid option: /, '');
+  const lower = msg.charAt(0).toLowerCase() + msg.slice(1);
+  if (
+    issue.code === 'invalid_type' ||
+    issue.code === 'invalid_value' ||
+    issue.code === 'too_small' ||
+    issue.code === 'too_big'
+  ) {
+    return `${lower}; found ${JSON.stringify(at.value)}`;
+  }
+  return msg;
 }
 
 /** Lists the allowed keys at a path when the schema there is a plain object (helps with typos). */

@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { InputError } from '../../src/config/problems.ts';
+import type { Problem } from '../../src/config/problems.ts';
+import { loadProfile, parseProfile } from '../../src/config/profile.ts';
+import { REPO_ROOT } from '../firmware/fixture-paths.ts';
+
+function problemsOf(fn: () => unknown): Problem[] {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof InputError, `expected InputError, got ${String(err)}`);
+    return err.problems;
+  }
+  assert.fail('expected problems');
+}
+
+test('the shipped demo profile is a demo, for esp32, from the generated set', async () => {
+  const p = await loadProfile(path.join(REPO_ROOT, 'stations/demo-esp32-at.yaml'));
+  assert.equal(p.name, 'demo-esp32-at');
+  assert.equal(p.chip, 'esp32');
+  assert.equal(p.demo, true);
+  assert.deepEqual(p.imageSet, { kind: 'demo', layout: 'esp-at' });
+  assert.deepEqual(p.flash, { mode: 'dio', freq: '40m', size: '4MB' });
+  assert.equal(p.checks.minFlashSize, 4 * 1024 * 1024);
+  assert.deepEqual(p.bootCheck, { pattern: 'ready', timeoutMs: 3000 });
+  assert.equal(p.stub, true);
+  assert.equal(p.baseDir, path.join(REPO_ROOT, 'stations'));
+});
+
+test('the shipped real-release template parses and points at a folder', async () => {
+  const p = await loadProfile(path.join(REPO_ROOT, 'stations/esp32-wroom-at.yaml'));
+  assert.equal(p.demo, false);
+  assert.equal(p.imageSet.kind, 'folder');
+  assert.equal(p.checks.allowSecureBoot, false);
+});
+
+test('defaults: retries, checks, stub on, no boot check', () => {
+  const p = parseProfile(
+    '/x/p.yaml',
+    'name: n\nchip: esp32s3\nimageSet:\n  files:\n    - {offset: 0x0, file: boot.bin}\n    - {offset: 65536, file: app.bin, label: app}\n',
+  );
+  assert.deepEqual(p.retry, { regionRetries: 2, boardRetriesPerBaud: 1 });
+  assert.deepEqual(p.checks, { allowSecureBoot: false, allowFlashEncryption: false, erase: 'region' });
+  assert.equal(p.bootCheck, undefined);
+  assert.equal(p.stub, true);
+  assert.equal(p.skipUnchanged, false);
+  assert.deepEqual(p.imageSet, {
+    kind: 'files',
+    files: [
+      { offset: 0, file: 'boot.bin' },
+      { offset: 0x10000, file: 'app.bin', label: 'app' },
+    ],
+  });
+});
+
+test('a typo in a key is an error at its line with the allowed keys', () => {
+  const text =
+    'name: n\nchip: esp32\nimageSet:\n  flasherArg: build/flasher_args.json\nchecks:\n  alowSecureBoot: true\n';
+  const ps = problemsOf(() => parseProfile('p.yaml', text));
+  const typo = ps.find((p) => p.key === 'imageSet.flasherArg');
+  assert.equal(typo?.line, 4);
+  assert.equal(typo?.column, 3);
+  assert.match(typo!.message, /allowed keys: flasherArgs, downloadConfig, folder, files, merged, demo/);
+  const typo2 = ps.find((p) => p.key === 'checks.alowSecureBoot');
+  assert.equal(typo2?.line, 6);
+});
+
+test('exactly one image source; wrong chip names and flash values are explained', () => {
+  let ps = problemsOf(() =>
+    parseProfile('p.yaml', 'name: n\nchip: esp32\nimageSet:\n  folder: a\n  merged: b.bin\n'),
+  );
+  assert.match(ps[0].message, /only one image source, not folder and merged/);
+  assert.equal(ps[0].line, 4);
+  ps = problemsOf(() =>
+    parseProfile('p.yaml', 'name: n\nchip: esp33\nimageSet: {}\nflash: {size: 4MiB, freq: fast}\n'),
+  );
+  const keys = ps.map((p) => p.key);
+  assert.ok(
+    keys.includes('chip') &&
+      keys.includes('imageSet') &&
+      keys.includes('flash.size') &&
+      keys.includes('flash.freq'),
+    keys.join(),
+  );
+  assert.match(ps.find((p) => p.key === 'chip')!.message, /esp32s3/);
+});
+
+test('the demo image set requires demo: true, expectChip must agree, file offsets unique', () => {
+  let ps = problemsOf(() => parseProfile('p.yaml', 'name: n\nchip: esp32\nimageSet: {demo: esp-at}\n'));
+  assert.match(ps[0].message, /demo: true/);
+  ps = problemsOf(() =>
+    parseProfile('p.yaml', 'name: n\nchip: esp32\nimageSet: {folder: x}\nchecks: {expectChip: esp32c3}\n'),
+  );
+  assert.equal(ps[0].key, 'checks.expectChip');
+  ps = problemsOf(() =>
+    parseProfile(
+      'p.yaml',
+      'name: n\nchip: esp32\nimageSet:\n  files:\n    - {offset: 0x1000, file: a.bin}\n    - {offset: 4096, file: b.bin}\n',
+    ),
+  );
+  assert.equal(ps[0].key, 'imageSet.files.1.offset');
+  assert.equal(ps[0].line, 6);
+});

@@ -1,0 +1,15 @@
+/** Paths of the real ESP-AT release beside the project (never copied into it) and temp folders for tests. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const REAL_AT_DIR = path.resolve(REPO_ROOT, '../shared/fixtures/esp-at/ESP32-WROOM-32-AT-V3.4.0.0');
+
+export async function tempDir(t: TestContext, prefix = 'esp-station-fw-'): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
