@@ -46,11 +46,26 @@ export function failureWords(r: SlotResult): string {
   return r.code ? FAILURE_WORDS[r.code].short : (r.message ?? 'failed');
 }
 
-function stateBadge(slot: SlotView): Segment {
+/** Short labels for narrow compact rows (80 columns with two columns of slots). */
+export const SHORT_STATE_LABELS: Readonly<Record<SlotState, string>> = {
+  empty: 'EMPTY',
+  detected: 'DETECT',
+  connecting: 'CONNECT',
+  identifying: 'IDENT',
+  checking: 'CHECK',
+  flashing: 'FLASH',
+  verifying: 'VERIFY',
+  resetting: 'RESET',
+  'boot-check': 'BOOT',
+  pass: 'PASS',
+  fail: 'FAIL',
+};
+
+function stateBadge(slot: SlotView, short = false): Segment {
   const tone = slotTone(slot);
   // The result is not on screen as PASS/FAIL until the ledger holds it (durability before display).
-  const label = tone === 'saving' ? 'SAVING' : STATE_LABELS[slot.state];
-  if (tone === 'idle') return { text: label, dimColor: true };
+  const label = tone === 'saving' ? 'SAVING' : (short ? SHORT_STATE_LABELS : STATE_LABELS)[slot.state];
+  if (tone === 'idle') return { text: ` ${label} `, dimColor: true };
   return {
     text: ` ${label} `,
     color: tone === 'busy' ? 'black' : tone === 'saving' ? 'black' : 'white',
@@ -148,31 +163,34 @@ export function rowLine(slot: SlotView, width: number, nameWidth: number): Segme
   const wide = width >= 90;
   const segs: Segment[] = [{ text: `${slot.name.padEnd(nameWidth)} `, bold: true }];
   if (wide) segs.push({ text: `${(slot.tty ?? '').replace(/^\/dev\//, '').padEnd(12)} `, dimColor: true });
-  const badge = stateBadge(slot);
-  const badgeWidth = 13;
+  const badge = stateBadge(slot, !wide);
+  const badgeWidth = wide ? 14 : 10;
   segs.push(badge, { text: ' '.repeat(Math.max(1, badgeWidth - badge.text.length)) });
   if (tone === 'busy' && hasProgress(slot)) {
+    // Narrow rows keep bar, % and ETA; wide rows add speed, region, chip and MAC.
     const f = progressFraction(slot);
     const p = slot.progress!;
-    const barWidth = wide ? 20 : Math.max(6, Math.min(12, width - nameWidth - badgeWidth - 12));
+    const barWidth = wide ? 20 : Math.max(4, width - nameWidth - 1 - badgeWidth - 11);
     segs.push({ text: progressBar(f, barWidth), color: 'cyan' }, { text: `${percentText(f)} ` });
-    segs.push(
-      { text: `${formatEta(p.etaSeconds)} ` },
-      { text: `${formatKBps(p.bytesPerSecond)} `, dimColor: true },
-    );
-    if (wide)
-      segs.push({ text: `${regionText(slot).padEnd(20)} ` }, { text: chipAndMac(slot), dimColor: true });
+    segs.push({ text: formatEta(p.etaSeconds) });
+    if (wide) {
+      segs.push(
+        { text: ` ${formatKBps(p.bytesPerSecond).padStart(10)}  `, dimColor: true },
+        { text: `${regionText(slot).padEnd(20)} ` },
+        { text: chipAndMac(slot), dimColor: true },
+      );
+    }
   } else if (tone === 'busy') {
     if (wide)
-      segs.push({ text: `${(slot.message ?? '').padEnd(47)} ` }, { text: chipAndMac(slot), dimColor: true });
+      segs.push({ text: `${(slot.message ?? '').padEnd(58)} ` }, { text: chipAndMac(slot), dimColor: true });
     else segs.push({ text: slot.message ?? '', dimColor: true });
   } else if (tone === 'pass' || tone === 'fail') {
-    segs.push(removeBoard(tone), { text: ' ' });
+    segs.push(wide ? removeBoard(tone) : { ...removeBoard(tone), text: 'REMOVE' });
     if (tone === 'fail' && slot.result)
-      segs.push({ text: `${failureWords(slot.result)} `, color: 'red', bold: true });
-    if (wide) segs.push({ text: chipAndMac(slot), dimColor: true });
+      segs.push({ text: ` ${failureWords(slot.result)}`, color: 'red', bold: true });
     if (tone === 'pass' && slot.result)
       segs.push({ text: ` ${formatDuration(slot.result.durationMs)}`, color: 'green' });
+    if (wide) segs.push({ text: `  ${chipAndMac(slot)}`, dimColor: true });
   } else if (tone === 'saving') {
     segs.push({ text: 'saving result…', color: 'yellow' });
   } else {

@@ -62,6 +62,8 @@ export interface UiSnapshot {
 interface SlotRecord extends SlotView {
   /** Index in `results` of the result counted for the board now in the slot (a later update replaces it). */
   countedResult?: number;
+  /** The result's log line is written once, when the result is on disk (PASS is never shown before that). */
+  resultLogged?: boolean;
   /** Bumped on every change; snapshots reuse the previous frozen copy when unchanged. */
   rev: number;
   snapRev: number;
@@ -200,7 +202,7 @@ export class StationUiStore {
     const slots: SlotView[] = [];
     for (const rec of this.slots.values()) {
       if (!rec.snap || rec.snapRev !== rec.rev) {
-        const { countedResult: _c, rev: _r, snapRev: _s, snap: _p, ...view } = rec;
+        const { countedResult: _c, resultLogged: _l, rev: _r, snapRev: _s, snap: _p, ...view } = rec;
         rec.snap = Object.freeze(view);
         rec.snapRev = rec.rev;
       }
@@ -263,7 +265,8 @@ export class StationUiStore {
       this.results[slot.countedResult!] = entry;
     }
     this.resultsVersion++;
-    if (!first) return;
+    if (!e.recorded || slot.resultLogged) return;
+    slot.resultLogged = true;
     const mac = slot.board?.mac ? ` ${slot.board.mac}` : '';
     if (e.result === 'pass') {
       this.log('pass', slot.name, `PASS${mac} in ${(e.durationMs / 1000).toFixed(1)} s`, e.time);
@@ -282,6 +285,7 @@ export class StationUiStore {
     if (slot.result) slot.lastResult = slot.result;
     slot.result = undefined;
     slot.countedResult = undefined;
+    slot.resultLogged = undefined;
     if (state === 'empty' || state === 'detected') {
       slot.board = undefined;
       slot.baud = undefined;
