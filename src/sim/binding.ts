@@ -26,10 +26,12 @@ interface Plugged {
  */
 export class SimBinding implements BindingInterface<SimPortBinding, OpenOptions, PortInfo> {
   private readonly ports = new Map<string, Plugged>();
+  /** Paths whose board is gone but whose port a process still holds open (a stale fd keeps the tty number). */
+  private readonly stale = new Set<string>();
 
   /** Plug a board in at `path` (e.g. /dev/ttyUSB3): it powers up and boots. */
   plug(path: string, board: SimBoard, portInfo: Partial<PortInfo> = {}): void {
-    if (this.ports.has(path)) throw new Error(`${path} is already plugged`);
+    if (this.isPathInUse(path)) throw new Error(`${path} is already in use`);
     const entry: Plugged = {
       board,
       info: {
@@ -57,9 +59,19 @@ export class SimBinding implements BindingInterface<SimPortBinding, OpenOptions,
     if (!entry) return undefined;
     this.ports.delete(path);
     entry.board.off('link-lost', entry.onLinkLost);
-    entry.port?.lose(new Error('EIO: device disconnected'));
+    if (entry.port?.isOpen) {
+      this.stale.add(path);
+      const port = entry.port;
+      port.onClosed = () => this.stale.delete(path);
+      port.lose(new Error('EIO: device disconnected'));
+    }
     entry.board.powerOff();
     return entry.board;
+  }
+
+  /** True while `path` is plugged or still held open after an unplug (the kernel cannot reuse its number). */
+  isPathInUse(path: string): boolean {
+    return this.ports.has(path) || this.stale.has(path);
   }
 
   boardAt(path: string): SimBoard | undefined {

@@ -198,7 +198,9 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     return {
       ...this.extras,
       romClockCal: { ...cal, caliValue },
-      constantRegs: this.extras.constantRegs.map(([a, v]) => [a, a === cal.rtcCaliReg ? caliValue << 7 : v] as const),
+      constantRegs: this.extras.constantRegs.map(
+        ([a, v]) => [a, a === cal.rtcCaliReg ? caliValue << 7 : v] as const,
+      ),
     };
   }
 
@@ -299,7 +301,8 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     this.transmit(Buffer.from(`${result.bootLines.join('\r\n')}\r\n`, 'latin1'));
     this.chipBaudFixed = 115200;
     const printApp = () => {
-      if (result.appLines.length > 0) this.transmit(Buffer.from(`${result.appLines.join('\r\n')}\r\n`, 'latin1'));
+      if (result.appLines.length > 0)
+        this.transmit(Buffer.from(`${result.appLines.join('\r\n')}\r\n`, 'latin1'));
       this.emit('boot', result);
     };
     if (this.timing.appStartMs > 0) this.later(this.timing.appStartMs, printApp);
@@ -416,7 +419,8 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   private deliverToChip(sent: Buffer, hostBaud: number): void {
     if (this._mode === 'off') return;
     let bytes = this.wireFaults(sent);
-    if (this.chipBaudFixed !== undefined && ratesMismatch(hostBaud, this.chipBaudFixed)) bytes = this.garble(bytes);
+    if (this.chipBaudFixed !== undefined && ratesMismatch(hostBaud, this.chipBaudFixed))
+      bytes = this.garble(bytes);
     this.stats.toChip += bytes.length;
     if (this.countForDisconnect(bytes.length)) return;
     if (this.brownoutArmed !== undefined && this.stats.toChip >= this.brownoutArmed) {

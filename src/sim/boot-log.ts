@@ -20,7 +20,8 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 /** The app the bootloader picks: factory if present, else ota_0 (otadata is assumed initial). */
 function pickApp(parts: SimPartition[]): SimPartition | undefined {
   return (
-    parts.find((p) => p.type === 0 && p.subtype === 0x00) ?? parts.find((p) => p.type === 0 && p.subtype === 0x10)
+    parts.find((p) => p.type === 0 && p.subtype === 0x00) ??
+    parts.find((p) => p.type === 0 && p.subtype === 0x10)
   );
 }
 
@@ -37,7 +38,13 @@ export function flashBootLog(
 ): FlashBootResult {
   const lines: string[] = [];
   const esp8266 = chip.name === 'esp8266';
-  const result: FlashBootResult = { bootLines: lines, appLines: [], bootloader: false, partitionTable: false, app: false };
+  const result: FlashBootResult = {
+    bootLines: lines,
+    appLines: [],
+    bootloader: false,
+    partitionTable: false,
+    app: false,
+  };
   if (!esp8266) lines.push(chip.romBanner[0] ?? chip.displayName, '');
   lines.push(opts.resetLine ?? extras.flashBootLine);
   if (opts.flashEncryption) {
@@ -65,17 +72,26 @@ export function flashBootLog(
     return result;
   }
   result.bootloader = true;
-  lines.push(`entry ${hex(bl.entry)}`, 'I (29) boot: ESP-IDF 2nd stage bootloader', 'I (31) boot: chip revision: v3.0');
+  lines.push(
+    `entry ${hex(bl.entry)}`,
+    'I (29) boot: ESP-IDF 2nd stage bootloader',
+    'I (31) boot: chip revision: v3.0',
+  );
   const table = readPartitionTable(flash, 0x8000);
   if (!table.ok) {
     lines.push(`E (40) flash_parts: ${table.reason}`, 'E (45) boot: load partition table error!');
     return result;
   }
   result.partitionTable = true;
-  lines.push('I (40) boot: Partition Table:', 'I (42) boot: ## Label            Usage          Type ST Offset   Length');
+  lines.push(
+    'I (40) boot: Partition Table:',
+    'I (42) boot: ## Label            Usage          Type ST Offset   Length',
+  );
   table.partitions.forEach((p, i) => {
     lines.push(
-      `I (${45 + i}) boot: ${String(i).padStart(2)} ${p.label.padEnd(16)} ${'-'.padEnd(14)} ${hex(p.type).padStart(
+      `I (${45 + i}) boot: ${String(i).padStart(2)} ${p.label.padEnd(16)} ${'-'.padEnd(14)} ${hex(
+        p.type,
+      ).padStart(
         2,
       )} ${p.subtype.toString(16).padStart(2, '0')} ${p.offset.toString(16).padStart(8, '0')} ${p.size
         .toString(16)
@@ -108,7 +124,10 @@ export function flashBootLog(
 }
 
 function appOutput(project: string | undefined): string[] {
-  const out = [`I (300) app_init: Project name:     ${project ?? 'unknown'}`, 'I (310) main_task: Calling app_main()'];
+  const out = [
+    `I (300) app_init: Project name:     ${project ?? 'unknown'}`,
+    'I (310) main_task: Calling app_main()',
+  ];
   // ESP-AT prints `ready` when its AT command interface is up.
   if (project && /esp-at|^at$/i.test(project)) out.push('', 'ready');
   return out;

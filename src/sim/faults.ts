@@ -37,7 +37,10 @@ export const FAULT_DOCS: Readonly<Record<FaultName, FaultDoc>> = {
   'drop-bytes': { arg: 'rate', required: true, text: 'drop each wire byte with probability RATE (0..1)' },
   'bit-flip': { arg: 'rate', required: true, text: 'flip one bit of each wire byte with probability RATE' },
   'write-error': { arg: 'offset', text: 'a sector (default: first programmed) reports a program failure' },
-  'silent-corruption': { arg: 'offset', text: 'a sector programs wrong data without error; only MD5 sees it' },
+  'silent-corruption': {
+    arg: 'offset',
+    text: 'a sector programs wrong data without error; only MD5 sees it',
+  },
   disconnect: { arg: 'bytes', required: true, text: 'the link drops after BYTES bytes' },
   'slow-flash': { arg: 'factor', required: true, text: 'erase/program take FACTOR times longer' },
   brownout: { arg: 'bytes', required: true, text: 'the chip resets once after receiving BYTES bytes' },

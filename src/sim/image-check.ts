@@ -4,7 +4,14 @@ import type { NorFlash } from './nor-flash.ts';
 
 /** What the ROM / 2nd-stage bootloader find when they look at an image in flash (§11.2). */
 export type ImageVerdict =
-  | { ok: true; length: number; entry: number; segments: number; shaOk: boolean | undefined; project?: string }
+  | {
+      ok: true;
+      length: number;
+      entry: number;
+      segments: number;
+      shaOk: boolean | undefined;
+      project?: string;
+    }
   | { ok: false; reason: string };
 
 const APP_DESC_MAGIC = 0xabcd5432;

@@ -10,7 +10,8 @@ export interface SimPartition {
   label: string;
 }
 
-export type TableVerdict = { ok: true; partitions: SimPartition[]; md5Checked: boolean } | { ok: false; reason: string };
+export type TableVerdict =
+  { ok: true; partitions: SimPartition[]; md5Checked: boolean } | { ok: false; reason: string };
 
 /** Read the table at `offset` (0x8000): 32-byte entries, an optional `EB EB` MD5 line, an all-0xFF end. */
 export function readPartitionTable(flash: NorFlash, offset = 0x8000): TableVerdict {
@@ -20,7 +21,9 @@ export function readPartitionTable(flash: NorFlash, offset = 0x8000): TableVerdi
   for (let pos = 0; pos + 32 <= raw.length; pos += 32) {
     const line = raw.subarray(pos, pos + 32);
     if (line.every((b) => b === 0xff)) {
-      return partitions.length > 0 ? { ok: true, partitions, md5Checked } : { ok: false, reason: 'no partitions' };
+      return partitions.length > 0
+        ? { ok: true, partitions, md5Checked }
+        : { ok: false, reason: 'no partitions' };
     }
     if (line[0] === 0xeb && line[1] === 0xeb) {
       const want = createHash('md5').update(raw.subarray(0, pos)).digest();

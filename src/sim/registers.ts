@@ -38,7 +38,8 @@ export class RegisterFile {
       // One bit set: odd popcount = encryption on (§9.2).
       this.or(chip.flashCryptCnt.addr, (1 << chip.flashCryptCnt.shift) >>> 0);
     }
-    if (setup.secureBoot && chip.secureBootEn) this.or(chip.secureBootEn.addr, (1 << chip.secureBootEn.shift) >>> 0);
+    if (setup.secureBoot && chip.secureBootEn)
+      this.or(chip.secureBootEn.addr, (1 << chip.secureBootEn.shift) >>> 0);
   }
 
   read(addr: number): number {

@@ -24,7 +24,9 @@ interface FlashWrite {
 /** Opcodes the ESP8266 ROM knows (§2: only 0x02-0x0A). */
 const ESP8266_OPS = new Set([0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a]);
 /** ESP32-family ROM opcodes; GET_SECURITY_INFO only where the chip has it. */
-const ESP32_OPS = new Set([0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13]);
+const ESP32_OPS = new Set([
+  0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13,
+]);
 
 /**
  * The ROM serial bootloader (§2, §14): 4 status bytes (2 on ESP8266), erase inside FLASH_BEGIN, write before
@@ -59,7 +61,9 @@ export class RomLoader implements Loader {
   /** What the ROM sends for an opcode it does not know: "invalid message", 8 times, with another opcode. */
   private unsupported(): void {
     for (let i = 0; i < 8; i++) {
-      this.ctx.sendFrame(buildResponse(0x00, this.lastValue, Buffer.from(this.status(ROM_ERR.INVALID_MESSAGE))));
+      this.ctx.sendFrame(
+        buildResponse(0x00, this.lastValue, Buffer.from(this.status(ROM_ERR.INVALID_MESSAGE))),
+      );
     }
   }
 
@@ -99,7 +103,8 @@ export class RomLoader implements Loader {
       case OP.MEM_BEGIN: {
         if (data.length !== 16) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
         const [size, blocks, blockSize, addr] = words(data, 4);
-        if (size > 0x80000 || blockSize === 0 || blocks * blockSize < size) return this.reply(op, ROM_ERR.BAD_RAM_SIZE);
+        if (size > 0x80000 || blockSize === 0 || blocks * blockSize < size)
+          return this.reply(op, ROM_ERR.BAD_RAM_SIZE);
         if (addr < 0x3f000000 || addr >= 0x60000000) return this.reply(op, ROM_ERR.BAD_RAM_ADDR);
         this.mem.push({ addr, size, blockSize, blocks, received: new Set() });
         return this.reply(op);
@@ -229,7 +234,7 @@ export class RomLoader implements Loader {
     if (!w || w.compressed !== (op === OP.FLASH_DEFL_DATA)) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
     if (dataChecksum(payload) !== (checksum & 0xff)) return this.reply(op, ROM_ERR.CHECKSUM);
     if (seq >= w.numBlocks) return this.reply(op, ROM_ERR.INVALID_PARAM);
-    let ok = true;
+    let ok: boolean;
     if (!w.compressed) {
       const addr = w.offset + seq * w.blockSize;
       const n = Math.min(payload.length, ctx.flash.flash.size - addr);

@@ -74,6 +74,6 @@ export function slipEncode(payload: Uint8Array): Buffer {
       out[j++] = b;
     }
   }
-  out[j++] = END;
+  out[j] = END;
   return out;
 }

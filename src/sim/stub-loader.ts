@@ -85,8 +85,12 @@ export class StubLoader implements Loader {
       case OP.MEM_BEGIN:
         return this.reply(op, data.length === 16 ? 0 : STUB_ERR.BAD_DATA_LEN);
       case OP.MEM_DATA:
-        if (data.length < 16 || words(data, 1)[0] !== data.length - 16) return this.reply(op, STUB_ERR.BAD_DATA_LEN);
-        return this.reply(op, dataChecksum(data.subarray(16)) === (req.checksum & 0xff) ? 0 : STUB_ERR.BAD_DATA_CHECKSUM);
+        if (data.length < 16 || words(data, 1)[0] !== data.length - 16)
+          return this.reply(op, STUB_ERR.BAD_DATA_LEN);
+        return this.reply(
+          op,
+          dataChecksum(data.subarray(16)) === (req.checksum & 0xff) ? 0 : STUB_ERR.BAD_DATA_CHECKSUM,
+        );
       case OP.MEM_END:
         return this.reply(op, data.length === 8 ? 0 : STUB_ERR.BAD_DATA_LEN);
       case OP.FLASH_BEGIN:
@@ -206,7 +210,7 @@ export class StubLoader implements Loader {
     this.reply(op);
     const md5Input = ctx.flash.flash.read(offset, length);
     // esp-flasher-stub keeps one packet in flight whatever the host asks for (§2.3 step 5).
-    for (let sent = 0; sent < length; ) {
+    for (let sent = 0; sent < length;) {
       const n = Math.min(packetSize, length - sent);
       ctx.sendFrame(md5Input.subarray(sent, sent + n));
       sent += n;
@@ -215,4 +219,3 @@ export class StubLoader implements Loader {
     ctx.sendFrame(createHash('md5').update(md5Input).digest());
   }
 }
-

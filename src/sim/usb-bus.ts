@@ -1,0 +1,135 @@
+import { EventEmitter } from 'node:events';
+import { SimBinding } from './binding.ts';
+import type { SimBoard } from './board.ts';
+
+/** What a hotplug detector learns about a USB serial device (the shape the station's detection consumes). */
+export interface UsbDeviceInfo {
+  /** Physical port path as sysfs names it: `<bus>-<port>.<port>…`, e.g. '1-1.4.2'. */
+  portPath: string;
+  busnum: number;
+  ports: number[];
+  vid: number;
+  pid: number;
+  /** USB serial string; CH340 bridges have none. */
+  usbSerial?: string;
+  /** Device node the kernel gave it, e.g. /dev/ttyUSB3 or /dev/ttyACM0. */
+  tty: string;
+  manufacturer: string;
+  product: string;
+}
+
+export interface UsbBusEvents {
+  attach: [device: UsbDeviceInfo];
+  detach: [device: UsbDeviceInfo];
+}
+
+export interface PlugOptions {
+  /** 'vvvv:pppp' hex, default 10c4:ea60 (CP2102N). */
+  vidPid?: string;
+  usbSerial?: string;
+  /** Force a tty name; by default the lowest free /dev/ttyUSBn (or ttyACMn for CDC-ACM devices). */
+  tty?: string;
+  manufacturer?: string;
+  product?: string;
+}
+
+/** USB strings of common ESP32 board bridges (node-platform.md §7); CDC-ACM ones become ttyACM. */
+const KNOWN: Record<string, { manufacturer: string; product: string; acm: boolean; serial: boolean }> = {
+  '10c4:ea60': {
+    manufacturer: 'Silicon Labs',
+    product: 'CP2102N USB to UART Bridge Controller',
+    acm: false,
+    serial: true,
+  },
+  '1a86:7523': { manufacturer: 'QinHeng Electronics', product: 'USB Serial', acm: false, serial: false },
+  '1a86:55d4': { manufacturer: 'WCH.CN', product: 'USB Single Serial', acm: true, serial: true },
+  '0403:6001': { manufacturer: 'FTDI', product: 'FT232R USB UART', acm: false, serial: true },
+  '0403:6015': { manufacturer: 'FTDI', product: 'FT231X USB UART', acm: false, serial: true },
+  '303a:1001': { manufacturer: 'Espressif', product: 'USB JTAG/serial debug unit', acm: true, serial: true },
+};
+
+function parseVidPid(text: string): { vid: number; pid: number } {
+  const m = /^([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(text);
+  if (!m) throw new Error(`'${text}' is not a VID:PID such as 10c4:ea60`);
+  return { vid: parseInt(m[1], 16), pid: parseInt(m[2], 16) };
+}
+
+function parsePortPath(path: string): { busnum: number; ports: number[] } {
+  const m = /^(\d+)-(\d+(?:\.\d+)*)$/.exec(path);
+  if (!m) throw new Error(`'${path}' is not a USB port path such as 1-1.4.2`);
+  return { busnum: Number(m[1]), ports: m[2].split('.').map(Number) };
+}
+
+/**
+ * A virtual USB bus standing in for the real hotplug detector: `plugBoard` registers the board's tty on a
+ * SimBinding and emits `attach`; `unplug` (or the board's link dropping) emits `detach`. A re-plug gets the
+ * lowest tty number nobody holds, so a tty still open from before makes the board come back renumbered.
+ */
+export class VirtualUsbBus extends EventEmitter<UsbBusEvents> {
+  private readonly devices = new Map<string, { info: UsbDeviceInfo; board: SimBoard; onLost: () => void }>();
+
+  constructor(readonly binding: SimBinding = new SimBinding()) {
+    super();
+  }
+
+  plugBoard(portPath: string, board: SimBoard, opts: PlugOptions = {}): UsbDeviceInfo {
+    if (this.devices.has(portPath)) throw new Error(`USB port ${portPath} already has a device`);
+    const vidPid = (opts.vidPid ?? '10c4:ea60').toLowerCase();
+    const { vid, pid } = parseVidPid(vidPid);
+    const { busnum, ports } = parsePortPath(portPath);
+    const known = KNOWN[vidPid];
+    const acm = known?.acm ?? false;
+    const tty = opts.tty ?? this.freeTty(acm ? '/dev/ttyACM' : '/dev/ttyUSB');
+    const usbSerial =
+      opts.usbSerial ?? (known && !known.serial ? undefined : board.mac.replace(/:/g, '').toUpperCase());
+    const info: UsbDeviceInfo = {
+      portPath,
+      busnum,
+      ports,
+      vid,
+      pid,
+      ...(usbSerial !== undefined ? { usbSerial } : {}),
+      tty,
+      manufacturer: opts.manufacturer ?? known?.manufacturer ?? 'Unknown',
+      product: opts.product ?? known?.product ?? 'USB Serial',
+    };
+    this.binding.plug(tty, board, {
+      manufacturer: info.manufacturer,
+      serialNumber: usbSerial,
+      vendorId: vidPid.slice(0, 4),
+      productId: vidPid.slice(5),
+      pnpId: `usb-${info.manufacturer.replace(/\s+/g, '_')}_${info.product.replace(/\s+/g, '_')}${usbSerial ? `_${usbSerial}` : ''}-if00-port0`,
+    });
+    const onLost = () => this.unplug(portPath);
+    board.on('link-lost', onLost);
+    this.devices.set(portPath, { info, board, onLost });
+    this.emit('attach', { ...info });
+    return { ...info };
+  }
+
+  /** Pull the device at `portPath`; returns its board (flash intact) so a test can plug it in again. */
+  unplug(portPath: string): SimBoard | undefined {
+    const dev = this.devices.get(portPath);
+    if (!dev) return undefined;
+    this.devices.delete(portPath);
+    dev.board.off('link-lost', dev.onLost);
+    this.binding.unplug(dev.info.tty);
+    this.emit('detach', { ...dev.info });
+    return dev.board;
+  }
+
+  list(): UsbDeviceInfo[] {
+    return [...this.devices.values()].map((d) => ({ ...d.info }));
+  }
+
+  boardAt(portPath: string): SimBoard | undefined {
+    return this.devices.get(portPath)?.board;
+  }
+
+  private freeTty(prefix: string): string {
+    for (let n = 0; ; n++) {
+      const path = `${prefix}${n}`;
+      if (!this.binding.isPathInUse(path)) return path;
+    }
+  }
+}
