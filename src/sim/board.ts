@@ -216,6 +216,8 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   /** Power removed: everything stops, flash keeps its contents. */
   powerOff(): void {
     this.stopChip();
+    this.rx.clear();
+    this.tx.clear();
     this.setMode('off');
   }
 

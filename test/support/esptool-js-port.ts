@@ -27,7 +27,12 @@ export class EsptoolJsPort {
   }
 
   async open(options: { baudRate: number }): Promise<void> {
-    const port = new SerialPortStream({ binding: this.binding, path: this.path, baudRate: options.baudRate, autoOpen: false });
+    const port = new SerialPortStream({
+      binding: this.binding,
+      path: this.path,
+      baudRate: options.baudRate,
+      autoOpen: false,
+    });
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
     this.port = port;
     // The binding raised DTR/RTS on open, like Linux does.
@@ -58,7 +63,11 @@ export class EsptoolJsPort {
     });
   }
 
-  async setSignals(s: { dataTerminalReady?: boolean; requestToSend?: boolean; break?: boolean }): Promise<void> {
+  async setSignals(s: {
+    dataTerminalReady?: boolean;
+    requestToSend?: boolean;
+    break?: boolean;
+  }): Promise<void> {
     if (s.dataTerminalReady !== undefined) this.signals.dtr = s.dataTerminalReady;
     if (s.requestToSend !== undefined) this.signals.rts = s.requestToSend;
     const port = this.port;
@@ -73,7 +82,9 @@ export class EsptoolJsPort {
   async setBaudRate(baudRate: number): Promise<void> {
     const port = this.port;
     if (!port) throw new Error('port is not open');
-    await new Promise<void>((resolve, reject) => port.update({ baudRate }, (err) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      port.update({ baudRate }, (err) => (err ? reject(err) : resolve())),
+    );
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FAULT_NAMES, formatFault, parseFault } from '../../src/sim/faults.ts';
+
+test('parses every fault name with its argument', () => {
+  assert.deepEqual(parseFault('no-sync'), { name: 'no-sync' });
+  assert.deepEqual(parseFault('drop-bytes:0.01'), { name: 'drop-bytes', rate: 0.01 });
+  assert.deepEqual(parseFault('bit-flip:1e-4'), { name: 'bit-flip', rate: 0.0001 });
+  assert.deepEqual(parseFault('write-error'), { name: 'write-error' });
+  assert.deepEqual(parseFault('write-error:0x10000'), { name: 'write-error', offset: 0x10000 });
+  assert.deepEqual(parseFault('silent-corruption:0x8000'), { name: 'silent-corruption', offset: 0x8000 });
+  assert.deepEqual(parseFault('disconnect:5000'), { name: 'disconnect', bytes: 5000 });
+  assert.deepEqual(parseFault('slow-flash:3'), { name: 'slow-flash', factor: 3 });
+  assert.deepEqual(parseFault('brownout:20000'), { name: 'brownout', bytes: 20000 });
+  assert.deepEqual(parseFault('secure-boot'), { name: 'secure-boot' });
+  assert.deepEqual(parseFault('flash-encryption'), { name: 'flash-encryption' });
+  assert.equal(FAULT_NAMES.length, 10);
+});
+
+test('formatFault is the inverse of parseFault', () => {
+  for (const text of ['no-sync', 'drop-bytes:0.5', 'write-error:0x10000', 'disconnect:10', 'slow-flash:2']) {
+    assert.equal(formatFault(parseFault(text)), text);
+  }
+});
+
+test('bad fault text says what is allowed', () => {
+  assert.throws(() => parseFault('melt'), /unknown fault 'melt'; known faults: no-sync/);
+  assert.throws(() => parseFault('drop-bytes'), /needs an argument: drop-bytes:RATE/);
+  assert.throws(() => parseFault('drop-bytes:2'), /between 0 and 1/);
+  assert.throws(() => parseFault('no-sync:1'), /takes no argument/);
+  assert.throws(() => parseFault('disconnect:abc'), /not a number/);
+  assert.throws(() => parseFault('slow-flash:0.5'), />= 1/);
+});
