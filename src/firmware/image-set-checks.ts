@@ -85,21 +85,24 @@ export async function checkImageSet(
     if (r.offset % SECTOR !== 0)
       problems.push(at(r, `offset ${formatHex(r.offset)} is not 4 KB aligned; use a multiple of 0x1000`));
   }
+  // Regions are sorted by offset; compare each with every earlier one that reaches past its start.
   for (let i = 1; i < set.regions.length; i++) {
-    const a = set.regions[i - 1];
     const b = set.regions[i];
-    const len = lengthOf(a);
-    if (a.offset === b.offset)
-      problems.push(
-        at(b, `offset ${formatHex(b.offset)} is also given to ${rel(set, a.file)}; one file per offset`),
-      );
-    else if (len !== undefined && a.offset + len > b.offset) {
-      problems.push(
-        at(
-          b,
-          `overlaps ${rel(set, a.file)} (${formatHex(a.offset)}..${formatHex(a.offset + len)}); it starts at ${formatHex(b.offset)}, inside it`,
-        ),
-      );
+    for (let j = 0; j < i; j++) {
+      const a = set.regions[j];
+      const len = lengthOf(a);
+      if (a.offset === b.offset) {
+        problems.push(
+          at(b, `offset ${formatHex(b.offset)} is also given to ${rel(set, a.file)}; one file per offset`),
+        );
+      } else if (len !== undefined && a.offset + len > b.offset) {
+        problems.push(
+          at(
+            b,
+            `overlaps ${rel(set, a.file)} (${formatHex(a.offset)}..${formatHex(a.offset + len)}); it starts at ${formatHex(b.offset)}, inside it`,
+          ),
+        );
+      }
     }
   }
 

@@ -80,7 +80,9 @@ export async function run(argv: string[]): Promise<number> {
     });
   } else {
     let profilePath = values.profile;
-    const configFile = values.config ?? (existsSync('config.yaml') ? 'config.yaml' : undefined);
+    // config.yaml in the current folder is the default only when no profile is named.
+    const configFile =
+      values.config ?? (!profilePath && existsSync('config.yaml') ? 'config.yaml' : undefined);
     if (configFile) {
       const config = await loadStationConfig(configFile);
       console.log(

@@ -1,0 +1,168 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { inflateSync } from 'node:zlib';
+import { loadProfile } from '../../src/config/profile.ts';
+import { readFlasherArgs as flasherArgsSet } from '../../src/firmware/flasher-args.ts';
+import { prepareFirmware, zlibLevel9 } from '../../src/firmware/prepared.ts';
+import type { PreparedRegion } from '../../src/firmware/prepared.ts';
+import { inspectProfileFirmware } from '../../src/firmware/profile-firmware.ts';
+import { demoCopy } from './broken-image-sets.ts';
+import { REAL_AT_DIR, tempDir } from './fixture-paths.ts';
+
+const md5 = (d: Uint8Array) => createHash('md5').update(d).digest('hex');
+
+function countingDeflate() {
+  const counter = { calls: 0, bytes: 0 };
+  const deflate = (d: Uint8Array) => {
+    counter.calls++;
+    counter.bytes += d.length;
+    return zlibLevel9(d);
+  };
+  return { counter, deflate };
+}
+
+test('real release: each region padded, hashed, compressed once; bootloader patched; others byte-identical', async () => {
+  const set = await flasherArgsSet(path.join(REAL_AT_DIR, 'flasher_args.json'));
+  const { counter, deflate } = countingDeflate();
+  const fw = prepareFirmware(
+    set,
+    { mode: 'qio', freq: '80m', size: '4MB' },
+    { profileName: 'real', deflate },
+  );
+  assert.equal(counter.calls, 6);
+  assert.equal(fw.chip, 'esp32');
+  assert.equal(fw.requiredFlashBytes, 0x400000);
+  for (const r of fw.regions) {
+    const file = new Uint8Array(readFileSync(r.file));
+    assert.equal(r.data.length % 4, 0);
+    assert.deepEqual(inflateSync(r.compressed), Buffer.from(r.data));
+    assert.equal(r.md5, md5(r.data));
+    assert.equal(r.sha256, createHash('sha256').update(r.data).digest('hex'));
+    if (r.offset === 0x1000) {
+      assert.equal(r.data[2], 0x00); // qio
+      assert.equal(r.data[3], 0x2f); // 4MB | 80m
+      assert.deepEqual(r.header, {
+        mode: 'qio',
+        freq: '80m',
+        size: '4MB',
+        patched: true,
+        shaUpdated: true,
+        note: undefined,
+      });
+    } else {
+      assert.deepEqual(Buffer.from(r.data), Buffer.from(file), r.label); // the app header is never patched
+    }
+  }
+  assert.deepEqual(
+    fw.regions.map((r) => [r.label, r.partition?.label]),
+    [
+      ['bootloader', undefined],
+      ['partition-table', undefined],
+      ['otadata', 'otadata'],
+      ['at_customize', 'at_customize'],
+      ['mfg_nvs', 'mfg_nvs'],
+      ['app', 'ota_0'],
+    ],
+  );
+  assert.ok(Object.isFrozen(fw) && Object.isFrozen(fw.regions) && Object.isFrozen(fw.regions[0]));
+});
+
+test('a file whose length is not a multiple of 4 is padded with 0xFF, and the MD5 covers the padding', async (t) => {
+  const dir = await tempDir(t);
+  writeFileSync(path.join(dir, 'odd.bin'), Uint8Array.from([1, 2, 3, 4, 5]));
+  const set = {
+    kind: 'files' as const,
+    sourceFile: path.join(dir, 'p.yaml'),
+    settings: {},
+    regions: [
+      {
+        offset: 0x200000,
+        file: path.join(dir, 'odd.bin'),
+        label: 'odd',
+        encrypted: false,
+        declaredAt: { file: 'p.yaml' },
+      },
+    ],
+  };
+  const fw = prepareFirmware(set, { mode: 'keep', freq: 'keep', size: 'keep' }, { chip: 'esp32' });
+  assert.deepEqual([...fw.regions[0].data], [1, 2, 3, 4, 5, 0xff, 0xff, 0xff]);
+  assert.equal(fw.regions[0].md5, md5(Uint8Array.from([1, 2, 3, 4, 5, 0xff, 0xff, 0xff])));
+});
+
+test('the recipe fingerprint depends on chip, settings, offsets and file contents, and nothing else', async (t) => {
+  const c = await demoCopy(t);
+  const set = await flasherArgsSet(c.flasherArgs);
+  const s = { mode: 'dio' as const, freq: '40m', size: '4MB' };
+  const a = prepareFirmware(set, s, { profileName: 'a' });
+  assert.match(a.fingerprint, /^[0-9a-f]{64}$/);
+  assert.equal(prepareFirmware(set, s, { profileName: 'b', demo: true }).fingerprint, a.fingerprint);
+  assert.notEqual(prepareFirmware(set, { ...s, freq: '80m' }).fingerprint, a.fingerprint);
+  const moved = {
+    ...set,
+    regions: set.regions.map((r) => (r.label === 'mfg_nvs' ? { ...r, offset: 0x22000 } : r)),
+  };
+  assert.notEqual(prepareFirmware(moved, s).fingerprint, a.fingerprint);
+  const nvs = path.join(c.dir, 'customized_partitions/mfg_nvs.bin');
+  const bytes = readFileSync(nvs);
+  bytes[5000] ^= 1;
+  writeFileSync(nvs, bytes);
+  assert.notEqual(prepareFirmware(set, s).fingerprint, a.fingerprint);
+});
+
+test('32 workers share one prepared copy: same objects, no extra zlib work, no memory growth', async (t) => {
+  const c = await demoCopy(t);
+  const { counter, deflate } = countingDeflate();
+  const r = await inspectProfileFirmware(await loadProfile(await c.profile()), { deflate });
+  const fw = r.prepared!;
+  assert.equal(counter.calls, fw.regions.length);
+  const callsAfterPrepare = counter.calls;
+  const before = process.memoryUsage().arrayBuffers;
+  // Each worker walks its regions the way the flasher does: 16 KB blocks of the compressed stream.
+  const seen = await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      const regions = fw.regionsFor(4 * 1024 * 1024);
+      let sum = 0;
+      for (const region of regions) {
+        for (let off = 0; off < region.compressed.length; off += 0x4000)
+          sum += region.compressed.subarray(off, off + 0x4000)[0];
+      }
+      await Promise.resolve();
+      return { regions, sum };
+    }),
+  );
+  const growth = process.memoryUsage().arrayBuffers - before;
+  assert.equal(counter.calls, callsAfterPrepare, 'no worker compresses anything');
+  assert.ok(
+    seen.every((w) => w.regions === fw.regions),
+    'every worker gets the very same region list',
+  );
+  assert.ok(seen.every((w) => w.sum === seen[0].sum));
+  const total = fw.regions.reduce((n, x) => n + x.data.length + x.compressed.length, 0);
+  // 32 private copies would add ~32 × 2.6 MB; sharing adds nothing but views.
+  assert.ok(growth < total, `array buffers grew by ${growth} bytes with 32 workers (one copy is ${total})`);
+});
+
+test("flash size 'detect': the bootloader is patched per detected size, once per size, other regions shared", async (t) => {
+  const c = await demoCopy(t, 'esp-at-legacy');
+  const { counter, deflate } = countingDeflate();
+  const r = await inspectProfileFirmware(await loadProfile(await c.profile()), { deflate });
+  const fw = r.prepared!;
+  assert.equal(fw.settings.size, 'detect');
+  const base = counter.calls;
+  const boot = (list: readonly { offset: number; data: Uint8Array }[]) =>
+    list.find((x) => x.offset === 0x1000)!;
+  assert.equal(boot(fw.regions).data[3], 0x20); // the set's own header (4MB|40m) until a size is known
+  const lists4 = Array.from({ length: 32 }, () => fw.regionsFor(4 * 1024 * 1024));
+  const lists16 = Array.from({ length: 32 }, () => fw.regionsFor(16 * 1024 * 1024));
+  assert.equal(counter.calls, base + 2, 'one recompression per distinct flash size, not per worker');
+  assert.ok(lists4.every((l) => l === lists4[0]) && lists16.every((l) => l === lists16[0]));
+  assert.equal(boot(lists4[0]).data[3], 0x20);
+  assert.equal(boot(lists16[0]).data[3], 0x40); // 16MB | 40m
+  assert.notEqual(boot(lists16[0]).md5, boot(lists4[0]).md5);
+  for (let i = 0; i < fw.regions.length; i++) {
+    if (fw.regions[i].offset !== 0x1000) assert.equal(lists16[0][i], fw.regions[i]);
+  }
+});
