@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { HostLink, SimBoard } from '../../src/sim/board.ts';
 import { SlipDecoder, slipEncode } from '../../src/sim/slip.ts';
 
@@ -157,4 +159,39 @@ export async function romSession(board: SimBoard, baud = 115200): Promise<RawSim
   await client.classicReset();
   await client.until(() => board.mode === 'download' && client.text.length > 0);
   return client;
+}
+
+interface StubJson {
+  entry: number;
+  text: string;
+  text_start: number;
+  data?: string;
+  data_start?: number;
+}
+
+/** Espressif's flasher stub for `stubName` as esptool-js ships it (esp-flasher-stub, Apache-2.0 OR MIT). */
+export function loadStubJson(stubName: string): StubJson {
+  const path = createRequire(import.meta.url).resolve(`esptool-js/lib/targets/stub_flasher/${stubName}.json`);
+  return JSON.parse(readFileSync(path, 'utf8')) as StubJson;
+}
+
+/** Upload the stub with MEM_BEGIN/MEM_DATA/MEM_END as esptool does (§6.1); true when OHAI arrived. */
+export async function uploadStub(
+  client: RawSimClient,
+  stub = loadStubJson(client.board.chip.stubName),
+): Promise<boolean> {
+  const parts: [Buffer, number][] = [[Buffer.from(stub.text, 'base64'), stub.text_start]];
+  if (stub.data && stub.data_start !== undefined)
+    parts.push([Buffer.from(stub.data, 'base64'), stub.data_start]);
+  for (const [bytes, addr] of parts) {
+    const blocks = Math.ceil(bytes.length / 0x1800);
+    await client.command(0x05, u32(bytes.length, blocks, 0x1800, addr));
+    for (let seq = 0; seq < blocks; seq++) {
+      const chunk = bytes.subarray(seq * 0x1800, (seq + 1) * 0x1800);
+      await client.command(0x07, Buffer.concat([u32(chunk.length, seq, 0, 0), chunk]), checksum(chunk));
+    }
+  }
+  client.frames = [];
+  await client.send(0x06, u32(0, stub.entry));
+  return client.until(() => client.frames.some((f) => f.toString('latin1') === 'OHAI'), 1000);
 }
