@@ -152,8 +152,7 @@ test("flash size 'detect': the bootloader is patched per detected size, once per
   const fw = r.prepared!;
   assert.equal(fw.settings.size, 'detect');
   const base = counter.calls;
-  const boot = (list: readonly { offset: number; data: Uint8Array }[]) =>
-    list.find((x) => x.offset === 0x1000)!;
+  const boot = (list: readonly PreparedRegion[]) => list.find((x) => x.offset === 0x1000)!;
   assert.equal(boot(fw.regions).data[3], 0x20); // the set's own header (4MB|40m) until a size is known
   const lists4 = Array.from({ length: 32 }, () => fw.regionsFor(4 * 1024 * 1024));
   const lists16 = Array.from({ length: 32 }, () => fw.regionsFor(16 * 1024 * 1024));
