@@ -603,10 +603,15 @@ export class EspLoader {
    * CHANGE_BAUDRATE (§2.2); returns the baud now in use. Not possible on the ESP8266 ROM, and skipped on
    * links without a host-side baud (socket://) — changing only the chip's side would cut the link.
    */
-  async changeBaud(baud: number, signal?: AbortSignal): Promise<number> {
+  async changeBaud(
+    baud: number,
+    signal?: AbortSignal,
+    opts: { rawTcp?: 'keep' | 'change' } = {},
+  ): Promise<number> {
     const current = this.transport.baudRate;
     if (baud === current) return current;
-    if (!this.transport.supportsControlLines) {
+    // 'change': the far end follows the chip's rate (a simulator, or a bridge that autobauds).
+    if (!this.transport.supportsControlLines && opts.rawTcp !== 'change') {
       this.onLog?.(`[esp] ${this.transport.path}: keeping the link's baud rate (raw TCP)`);
       return current;
     }

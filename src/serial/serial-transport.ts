@@ -29,6 +29,8 @@ class SerialTransport implements Transport {
   private resolveClosed!: (e: Error | undefined) => void;
   /** Rejecters of writes in flight: a vanished link must end them at once. */
   private readonly pendingWrites = new Set<(e: Error) => void>();
+  /** Always reading (flowing mode), so a vanished device is noticed even when nobody listens. */
+  private readonly listeners = new Set<(chunk: Buffer) => void>();
 
   constructor(path: string, port: SerialPortStream, baud: number, usbVidPid?: UsbVidPid) {
     this.path = path;
@@ -36,6 +38,9 @@ class SerialTransport implements Transport {
     this.baud = baud;
     this.usbVidPid = usbVidPid;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    port.on('data', (chunk: Buffer) => {
+      for (const cb of this.listeners) cb(chunk);
+    });
     port.on('close', (err?: Error & { disconnected?: boolean }) => {
       this.finish(err ? new DisconnectedError(`${path}: ${err.message}`, { cause: err }) : undefined);
     });
@@ -76,8 +81,8 @@ class SerialTransport implements Transport {
   }
 
   onData(cb: (chunk: Buffer) => void): () => void {
-    this.port.on('data', cb);
-    return () => this.port.off('data', cb);
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
   }
 
   setSignals(s: { dtr: boolean; rts: boolean }): Promise<void> {

@@ -25,6 +25,8 @@ class SocketTransport implements Transport {
   private resolveClosed!: (e: Error | undefined) => void;
   /** Rejecters of writes in flight: a vanished link must end them at once. */
   private readonly pendingWrites = new Set<(e: Error) => void>();
+  /** Always reading (flowing mode), so a vanished device is noticed even when nobody listens. */
+  private readonly listeners = new Set<(chunk: Buffer) => void>();
   private closing = false;
 
   constructor(path: string, socket: Socket, baud: number) {
@@ -32,6 +34,9 @@ class SocketTransport implements Transport {
     this.socket = socket;
     this.baud = baud;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    socket.on('data', (chunk: Buffer) => {
+      for (const cb of this.listeners) cb(chunk);
+    });
     socket.setNoDelay(true);
     let lastError: Error | undefined;
     socket.on('error', (err) => (lastError = err));
@@ -82,8 +87,8 @@ class SocketTransport implements Transport {
   }
 
   onData(cb: (chunk: Buffer) => void): () => void {
-    this.socket.on('data', cb);
-    return () => this.socket.off('data', cb);
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
   }
 
   setSignals(): Promise<void> {

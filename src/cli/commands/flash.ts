@@ -16,7 +16,11 @@ import type { EspLoader } from '../../esp/loader.ts';
 import { writeRegion, type RegionProgress, type RegionResult } from '../../esp/write-regions.ts';
 import { imageSetFromPath } from '../../firmware/image-set-source.ts';
 import { labelFromFile, type ImageSet } from '../../firmware/image-set.ts';
-import type { PreparedFirmware } from '../../firmware/prepared.ts';
+import { padTo4, zlibLevel9 } from '../../firmware/prepared.ts';
+import type { ChipName } from '../../esp/chips/index.ts';
+import type { FlashRegion } from '../../esp/write-regions.ts';
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import {
   effectiveFlashSettings,
   inspectImageSet,
@@ -147,29 +151,12 @@ function parseFlashArgs(argv: string[]): FlashArgs | 'help' {
   };
 }
 
-function pairsImageSet(pairs: { offset: number; file: string }[]): ImageSet {
-  return {
-    kind: 'files',
-    sourceFile: CLI,
-    settings: {},
-    regions: pairs
-      .map((p) => ({
-        offset: p.offset,
-        file: path.resolve(p.file),
-        label: labelFromFile(p.file),
-        encrypted: false,
-        declaredAt: { file: CLI, key: `0x${p.offset.toString(16)}=${p.file}` },
-      }))
-      .sort((a, b) => a.offset - b.offset),
-  };
-}
-
 /** Firmware that does not depend on the board: everything but a --firmware / pairs set without a chip. */
 async function prepareFor(
   args: FlashArgs,
   chip: ChipFacts | undefined,
   set?: ImageSet,
-): Promise<PreparedFirmware | undefined> {
+): Promise<FlashPlan | undefined> {
   if (args.profile) {
     const profile = await loadProfile(args.profile);
     if (args.chip && chipByName(profile.chip)?.name !== args.chip.name) {
@@ -240,12 +227,12 @@ function summaryTable(results: readonly RegionResult[]): string {
 async function flashBoard(
   loader: EspLoader,
   args: FlashArgs,
-  prepared: PreparedFirmware,
+  prepared: FlashPlan,
   signal: AbortSignal,
 ): Promise<RegionResult[]> {
   const id = await loader.identify(signal);
   console.log(formatKeyValues([['Port', args.port], ...identityLines(id)]));
-  if (id.chip !== prepared.chip) {
+  if (prepared.chip !== undefined && id.chip !== prepared.chip) {
     throw new BoardMismatch(`the firmware is for ${prepared.chip} but the board is ${id.displayName}`);
   }
   const flashBytes = id.flashSizeBytes;
@@ -278,22 +265,68 @@ async function flashBoard(
 
 class BoardMismatch extends Error {}
 
+/** What flashBoard needs; src/firmware's FlashPlan satisfies it. */
+interface FlashPlan {
+  chip?: ChipName;
+  regions: readonly FlashRegion[];
+  regionsFor(flashSizeBytes: number): readonly FlashRegion[];
+  requiredFlashBytes: number;
+}
+
+/**
+ * OFFSET=PATH files are written as given, like esptool write_flash: padded to 4 bytes, no image checks and
+ * no header patching (there are no flash settings to apply).
+ */
+async function rawFilesPlan(pairs: { offset: number; file: string }[]): Promise<FlashPlan> {
+  const regions: FlashRegion[] = [];
+  const problems: Problem[] = [];
+  for (const p of [...pairs].sort((a, b) => a.offset - b.offset)) {
+    const bytes = await readFile(p.file).catch((e: NodeJS.ErrnoException) => {
+      problems.push({
+        file: CLI,
+        key: `0x${p.offset.toString(16)}=${p.file}`,
+        message: `cannot read ${p.file}: ${e.code ?? e.message}`,
+      });
+      return undefined;
+    });
+    if (!bytes) continue;
+    const data = padTo4(new Uint8Array(bytes));
+    regions.push({
+      offset: p.offset,
+      label: labelFromFile(p.file),
+      data,
+      compressed: zlibLevel9(data),
+      md5: createHash('md5').update(data).digest('hex'),
+    });
+  }
+  for (let i = 1; i < regions.length; i++) {
+    const prev = regions[i - 1];
+    if (prev.offset + prev.data.length > regions[i].offset) {
+      problems.push({
+        file: CLI,
+        message: `${prev.label} @0x${prev.offset.toString(16)} overlaps ${regions[i].label} @0x${regions[i].offset.toString(16)}`,
+      });
+    }
+  }
+  if (problems.length) throw new InputError(problems);
+  const end = Math.max(0, ...regions.map((r) => r.offset + r.data.length));
+  return { regions, regionsFor: () => regions, requiredFlashBytes: end };
+}
+
 export async function run(argv: string[]): Promise<number> {
   const args = parseFlashArgs(argv);
   if (args === 'help') {
     console.log(USAGE);
     return 0;
   }
-  const set = args.firmware
-    ? await imageSetFromPath(args.firmware)
-    : args.pairs.length
-      ? pairsImageSet(args.pairs)
-      : undefined;
+  const set = args.firmware ? await imageSetFromPath(args.firmware) : undefined;
   if (args.chip && set?.chip && chipByName(set.chip)?.name !== args.chip.name) {
     throw bad(`--chip ${args.chip.name} contradicts the image set's chip ${set.chip}`, '--chip');
   }
   // Bad input is found before a board is touched, whenever the chip is known up front.
-  let prepared = await prepareFor(args, args.chip, set);
+  let prepared = args.pairs.length
+    ? { ...(await rawFilesPlan(args.pairs)), chip: args.chip?.name }
+    : await prepareFor(args, args.chip, set);
 
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error('interrupted'));

@@ -1,0 +1,131 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SimBoard, type SimBoardOptions } from '../../src/sim/board.ts';
+import { startSimServer } from '../../src/sim/tcp-server.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/esp-station.mjs', import.meta.url));
+const ESP_AT = '/work/shared/fixtures/esp-at/ESP32-WROOM-32-AT-V3.4.0.0';
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 99) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function served(t: import('node:test').TestContext, opts: SimBoardOptions = {}) {
+  const board = new SimBoard({ timing: 'fast', ...opts });
+  const server = await startSimServer({ board });
+  t.after(() => server.close());
+  return { board, port: `socket://127.0.0.1:${server.port}` };
+}
+
+async function tmp(t: import('node:test').TestContext): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'esp-flash-cli-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function md5(b: Uint8Array): string {
+  return createHash('md5').update(b).digest('hex');
+}
+
+test('flash OFFSET=PATH over socket://: PASS, summary with MD5, flash content identical', async (t) => {
+  const { board, port } = await served(t, { chip: 'esp32c3', mac: '58:CF:79:01:02:03' });
+  const dir = await tmp(t);
+  const app = Buffer.alloc(70_001);
+  for (let i = 0; i < app.length; i++) app[i] = (i * 13 + (i >> 8)) & 0xff;
+  await writeFile(path.join(dir, 'app.bin'), app);
+  const r = await cli(['flash', '--port', port, `0x10000=${path.join(dir, 'app.bin')}`]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /Chip: +ESP32-C3/);
+  assert.match(r.stdout, /MAC: +58:CF:79:01:02:03/);
+  assert.match(r.stdout, /Wrote app @0x10000: 70004 bytes/);
+  // The image is padded to 4 bytes with 0xFF before hashing and writing.
+  const padded = Buffer.concat([app, Buffer.from([0xff, 0xff, 0xff])]);
+  assert.match(r.stdout, new RegExp(`app +0x10000 +70004 +${md5(padded)}`));
+  assert.match(r.stdout, /^PASS: 1 region\(s\), 70004 bytes written and verified/m);
+  assert.deepEqual(board.flash.read(0x10000, padded.length), padded);
+});
+
+test('flash --firmware with the real ESP-AT v3.4.0.0 release onto a simulated ESP32', async (t) => {
+  const { board, port } = await served(t, { chip: 'esp32', flashSize: '4MB' });
+  const r = await cli(['flash', '--port', port, '--firmware', path.join(ESP_AT, 'flasher_args.json')]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  for (const label of ['bootloader', 'partition-table', 'otadata', 'at_customize', 'mfg_nvs', 'app']) {
+    assert.match(r.stdout, new RegExp(`^${label} +0x[0-9a-f]+ +\\d+ +[0-9a-f]{32}`, 'm'), label);
+  }
+  // Non-bootloader images land byte for byte.
+  const app = await readFile(path.join(ESP_AT, 'esp-at.bin'));
+  assert.equal(md5(board.flash.read(0x100000, app.length)), md5(app));
+});
+
+test('info over socket:// prints chip, revision, MAC, flash and security', async (t) => {
+  const { port } = await served(t, {
+    chip: 'esp32s3',
+    revision: 2,
+    mac: '34:85:18:00:00:07',
+    flashSize: '16MB',
+    faults: ['secure-boot'],
+  });
+  const r = await cli(['info', '--port', port]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Chip: +ESP32-S3 \(revision v0\.2\)/);
+  assert.match(r.stdout, /MAC: +34:85:18:00:00:07/);
+  assert.match(r.stdout, /Flash size: +16MB/);
+  assert.match(r.stdout, /Secure boot: +ENABLED/);
+  assert.match(r.stdout, /Flash encryption: +disabled/);
+});
+
+test('a board that corrupts flash fails the run with exit 1 and says why', async (t) => {
+  const { port } = await served(t, { chip: 'esp32', faults: ['silent-corruption'] });
+  const dir = await tmp(t);
+  await writeFile(path.join(dir, 'a.bin'), Buffer.alloc(8192, 0x5a));
+  const r = await cli(['flash', '--port', port, `0x10000=${path.join(dir, 'a.bin')}`]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /FAIL: .*flash MD5 [0-9a-f]{32} does not match/);
+});
+
+test('the wrong chip on the port fails with exit 1 before writing', async (t) => {
+  const { board, port } = await served(t, { chip: 'esp32c6' });
+  const dir = await tmp(t);
+  await writeFile(path.join(dir, 'a.bin'), Buffer.alloc(4096, 1));
+  const r = await cli(['flash', '--port', port, '--chip', 'esp32', `0x10000=${path.join(dir, 'a.bin')}`]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /expected esp32 but the board is ESP32-C6/);
+  assert.ok(board.flash.read(0x10000, 16).every((b: number) => b === 0xff));
+});
+
+test('bad input exits 2 without touching a board', async () => {
+  const noPort = await cli(['flash', '0x0=x.bin']);
+  assert.equal(noPort.code, 2);
+  assert.match(noPort.stderr, /--port is required/);
+  const badPair = await cli(['flash', '--port', 'socket://127.0.0.1:1', 'app.bin']);
+  assert.equal(badPair.code, 2);
+  assert.match(badPair.stderr, /not OFFSET=PATH/);
+  const missing = await cli([
+    'flash',
+    '--port',
+    'socket://127.0.0.1:1',
+    '--chip',
+    'esp32',
+    '0x10000=/nonexistent/app.bin',
+  ]);
+  assert.equal(missing.code, 2, missing.stderr);
+  const badChip = await cli(['info', '--port', 'socket://127.0.0.1:1', '--chip', 'esp99']);
+  assert.equal(badChip.code, 2);
+});
+
+test('an unreachable port is a link failure: exit 1', async () => {
+  const r = await cli(['info', '--port', 'socket://127.0.0.1:1']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /FAIL: /);
+});
