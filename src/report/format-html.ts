@@ -106,36 +106,6 @@ export function formatHtml(r: YieldReport): string {
   );
 
   s.push('<h2>Yield over time</h2>', yieldOverTimeSvg(r.hourly));
-  s.push('<h2>Failure Pareto</h2><h3>By code</h3>', paretoSvg(r.failures.byCode, 'chart-pareto-code'));
-  s.push(
-    table(
-      [['code'], ['count', true], ['share', true], ['cumulative', true]],
-      r.failures.byCode.map((p) => [
-        esc(p.key),
-        `${p.count}`,
-        esc(percent(p.share)),
-        esc(percent(p.cumulative)),
-      ]),
-    ),
-  );
-  s.push('<h3>By message</h3>', paretoSvg(r.failures.byMessage, 'chart-pareto-message'));
-  s.push(
-    table(
-      [['message'], ['count', true], ['share', true], ['cumulative', true]],
-      r.failures.byMessage.map((p) => [
-        esc(p.key),
-        `${p.count}`,
-        esc(percent(p.share)),
-        esc(percent(p.cumulative)),
-      ]),
-    ),
-  );
-  if (r.failures.untrackedMessages > 0) {
-    s.push(
-      `<p class="note">${r.failures.untrackedMessages} failures had further distinct messages that were not tracked.</p>`,
-    );
-  }
-
   s.push('<h2>Slots</h2>', slotHeatMapSvg(r.slots));
   s.push(
     table(
@@ -169,6 +139,36 @@ export function formatHtml(r: YieldReport): string {
   s.push(
     `<p class="note">A slot is flagged LOW when it has at least ${OUTLIER_RULE.minAttempts} attempts, a one-sided two-proportion z-test against all other slots pooled gives z ≤ ${OUTLIER_RULE.zLimit}, and its yield is at least ${OUTLIER_RULE.minGap * 100} points below theirs.</p>`,
   );
+
+  s.push('<h2>Failure Pareto</h2><h3>By code</h3>', paretoSvg(r.failures.byCode, 'chart-pareto-code'));
+  s.push(
+    table(
+      [['code'], ['count', true], ['share', true], ['cumulative', true]],
+      r.failures.byCode.map((p) => [
+        esc(p.key),
+        `${p.count}`,
+        esc(percent(p.share)),
+        esc(percent(p.cumulative)),
+      ]),
+    ),
+  );
+  s.push('<h3>By message</h3>', paretoSvg(r.failures.byMessage, 'chart-pareto-message'));
+  s.push(
+    table(
+      [['message'], ['count', true], ['share', true], ['cumulative', true]],
+      r.failures.byMessage.map((p) => [
+        esc(p.key),
+        `${p.count}`,
+        esc(percent(p.share)),
+        esc(percent(p.cumulative)),
+      ]),
+    ),
+  );
+  if (r.failures.untrackedMessages > 0) {
+    s.push(
+      `<p class="note">${r.failures.untrackedMessages} failures had further distinct messages that were not tracked.</p>`,
+    );
+  }
 
   s.push('<h2>Recipes (firmware fingerprints)</h2>');
   s.push(

@@ -15,14 +15,27 @@ export function yieldColour(y: number | null): string {
   return `hsl(${hue}, 62%, 44%)`;
 }
 
-/** Attempts per hour as bars (left scale) and yield per hour as a line (right scale, 0–100 %). */
+/** Rounds an axis maximum up to 1, 2 or 5 times a power of ten. */
+function niceCeil(x: number): number {
+  if (x <= 1) return 1;
+  const p = 10 ** Math.floor(Math.log10(x));
+  return ([1, 2, 5, 10].find((k) => k * p >= x) as number) * p;
+}
+
+/**
+ * Attempts per hour as bars (left scale) and yield per hour as a line (right scale). The yield scale starts
+ * at the 10 % step below the worst hour (minus a margin), so a dip from 97 % to 90 % is visible, not flattened.
+ */
 export function yieldOverTimeSvg(hours: HourRow[]): string {
   const w = 960;
   const h = 260;
   const m = { l: 48, r: 52, t: 16, b: 40 };
   const pw = w - m.l - m.r;
   const ph = h - m.t - m.b;
-  const maxAttempts = Math.max(1, ...hours.map((x) => x.attempts));
+  const maxAttempts = niceCeil(Math.max(1, ...hours.map((x) => x.attempts)));
+  const yields = hours.map((x) => x.yield).filter((y): y is number => y !== null);
+  const yMin = yields.length > 0 ? Math.max(0, Math.floor((Math.min(...yields) - 0.02) * 10) / 10) : 0;
+  const yPos = (y: number) => m.t + ph * (1 - (y - yMin) / (1 - yMin));
   const n = Math.max(1, hours.length);
   const step = pw / n;
   const bw = Math.max(0.5, step * 0.7);
@@ -37,7 +50,9 @@ export function yieldOverTimeSvg(hours: HourRow[]): string {
     parts.push(
       `<text x="${m.l - 6}" y="${y + 4}" text-anchor="end" fill="#616161">${Math.round(maxAttempts * f)}</text>`,
     );
-    parts.push(`<text x="${m.l + pw + 6}" y="${y + 4}" fill="#2e7d32">${f * 100} %</text>`);
+    parts.push(
+      `<text x="${m.l + pw + 6}" y="${y + 4}" fill="#2e7d32">${Math.round((yMin + (1 - yMin) * f) * 100)} %</text>`,
+    );
   }
   const points: string[] = [];
   hours.forEach((x, i) => {
@@ -46,7 +61,7 @@ export function yieldOverTimeSvg(hours: HourRow[]): string {
     parts.push(
       `<rect class="bar-attempts" x="${(cx - bw / 2).toFixed(1)}" y="${(m.t + ph - bh).toFixed(1)}" width="${bw.toFixed(1)}" height="${bh.toFixed(1)}" fill="#90a4ae"><title>${esc(hourLabel(x.hour))}: ${x.attempts} attempts, ${x.passed} passed, yield ${esc(percent(x.yield))}</title></rect>`,
     );
-    if (x.yield !== null) points.push(`${cx.toFixed(1)},${(m.t + ph * (1 - x.yield)).toFixed(1)}`);
+    if (x.yield !== null) points.push(`${cx.toFixed(1)},${yPos(x.yield).toFixed(1)}`);
   });
   if (points.length > 1)
     parts.push(
@@ -65,7 +80,7 @@ export function yieldOverTimeSvg(hours: HourRow[]): string {
     );
   }
   parts.push(
-    `<text x="${m.l}" y="${h - 6}" fill="#616161">bars: attempts per hour (UTC) · line: yield per hour</text>`,
+    `<text x="${m.l}" y="${h - 6}" fill="#616161">bars: attempts per hour (UTC, left scale) · line: yield per hour (right scale)</text>`,
   );
   parts.push('</svg>');
   return parts.join('');
