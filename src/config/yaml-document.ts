@@ -49,8 +49,14 @@ export function parseYamlWithSchema<S extends z.ZodType>(
   const raw: unknown = doc.toJS() ?? {};
   const result = schema.safeParse(raw);
   if (!result.success) {
+    // A whole-object rule ("give one of ...") is noise next to a typo'd key in the same object: the typo
+    // is the cause, so only it is reported.
+    const typoAt = new Set(
+      result.error.issues.filter((i) => i.code === 'unrecognized_keys').map((i) => i.path.join('.')),
+    );
     for (const issue of result.error.issues) {
       const path = issue.path as PropertyKey[];
+      if (issue.code === 'custom' && typoAt.has(path.join('.'))) continue;
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) {
           const where = locateKey(doc, lineCounter, [...path, key]);

@@ -159,7 +159,8 @@ export async function checkImageSet(
       );
     }
   }
-  if (!main && set.kind !== 'merged')
+  // ESP8266 (NONOS / RTOS SDK 2.x) images have no partition table at all.
+  if (!main && set.kind !== 'merged' && chip.name !== 'esp8266')
     problems.push({
       file: set.sourceFile,
       message:

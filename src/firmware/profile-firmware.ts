@@ -70,7 +70,10 @@ export async function inspectImageSet(
   opts: Pick<PrepareOptions, 'deflate' | 'profileName' | 'demo'> & { minFlashSize?: number } = {},
 ): Promise<FirmwareInspection> {
   const check = await checkImageSet(imageSet, chip, settings, { minFlashSize: opts.minFlashSize });
-  const problems = check.problems;
+  // In file order, so an engineer can walk the file top to bottom.
+  const problems = [...check.problems].sort(
+    (a, b) => (a.file === b.file ? 0 : a.file < b.file ? -1 : 1) || (a.line ?? 0) - (b.line ?? 0),
+  );
   const prepared =
     problems.length === 0
       ? prepareFirmware(imageSet, settings, {
