@@ -105,6 +105,8 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
   const start = now();
   const phases: Record<string, number> = {};
   const regionRecords = new Map<number, RegionRecord>();
+  /** Retries per region across the whole attempt, board retries and baud steps included. */
+  const retriesSoFar = new Map<number, number>();
   let board: BoardIdentity | undefined;
   let boardInfo: BoardInfo | undefined;
   let baud: number | undefined;
@@ -263,6 +265,7 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
       }
       state('flashing', `${r.label} @0x${r.offset.toString(16)}`);
       let retries = 0;
+      const earlier = retriesSoFar.get(r.offset) ?? 0;
       const t0 = now();
       while (true) {
         let lastSent = 0;
@@ -306,11 +309,17 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
           );
           regionRecords.set(
             r.offset,
-            toRegionRecord({ ...out, retries: retries + out.retries, seconds: (now() - t0) / 1000 }),
+            toRegionRecord({
+              ...out,
+              retries: earlier + retries + out.retries,
+              seconds: (now() - t0) / 1000,
+            }),
           );
           break;
         } catch (err) {
           if (signal.aborted || !isRetryableWriteError(err) || retries >= policy.regionRetries) {
+            // The next board try (or baud step) counts on from here: the region has failed retries+1 times.
+            retriesSoFar.set(r.offset, earlier + retries + 1);
             regionRecords.set(
               r.offset,
               toRegionRecord({
@@ -319,7 +328,7 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
                 size: r.data.length,
                 md5Expected: r.md5,
                 seconds: (now() - t0) / 1000,
-                retries,
+                retries: earlier + retries,
               }),
             );
             throw err;

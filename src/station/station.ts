@@ -38,6 +38,8 @@ export interface StationOptions {
   /** A board taking longer than this is failed with 'timeout' (a hang never blocks a worker forever). */
   boardTimeoutMs?: number;
   progressIntervalMs?: number;
+  /** Why this detection mode, e.g. 'polling: udevd is not running'; shown in the 'station' event. */
+  detectionNote?: string;
   now?: () => number;
 }
 
@@ -76,6 +78,8 @@ export interface StationSnapshot {
 interface SlotRuntime extends SlotSnapshot {
   controller?: AbortController;
   queuedTask: boolean;
+  /** A board plugged in while the previous one's aborted attempt is still being recorded. */
+  pendingAttach?: BridgeDevice;
 }
 
 export class Station {
@@ -152,7 +156,7 @@ export class Station {
       time: this.now(),
       state: 'running',
       detection: this.opts.source.mode,
-      message: `detection: ${this.opts.source.mode}`,
+      message: `detection: ${this.opts.detectionNote ?? this.opts.source.mode}`,
     });
   }
 
@@ -264,6 +268,11 @@ export class Station {
   private attached(d: BridgeDevice): void {
     if (this.runState === 'stopping' || this.runState === 'stopped') return;
     const slot = this.ensureSlot(d.portPath);
+    if (slot.busy && !slot.present) {
+      // The previous board was pulled and its attempt is still winding down: one attempt per slot at a time.
+      slot.pendingAttach = d;
+      return;
+    }
     if (slot.present) {
       // Same physical port seen again without a removal in between (a re-enumerated native-USB board, or a
       // source repeating itself): follow its tty, never start a second attempt.
@@ -298,6 +307,10 @@ export class Station {
 
   private detached(portPath: string): void {
     const slot = this.slots.get(portPath);
+    if (slot?.pendingAttach) {
+      delete slot.pendingAttach;
+      return;
+    }
     if (!slot || !slot.present) return;
     const wasBusy = slot.busy || slot.queuedTask;
     slot.present = false;
@@ -394,6 +407,11 @@ export class Station {
     slot.busy = false;
     this.inFlightCount--;
     for (const fn of this.completions) fn({ slot: slot.portPath, outcome });
+    const next = slot.pendingAttach;
+    if (next) {
+      delete slot.pendingAttach;
+      this.attached(next);
+    }
   }
 
   /** Ledger first (write + fsync), then the result event, then the screen may say PASS. */

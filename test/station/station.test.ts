@@ -202,6 +202,7 @@ test('a board that keeps failing at 921600 is retried at the next lower baud', a
   const rec = ledger.records[0];
   assert.equal(rec.result, 'pass');
   assert.equal(rec.baud, 460800);
+  assert.equal(rec.regions[0].retries, 3, 'failed tries at 921600 count as retries of the region');
   // 1 try + 2 region retries at 921600, then both regions at 460800.
   assert.deepEqual(
     link.writes.map((w) => w.baud),
@@ -336,4 +337,23 @@ test('configured slot names label the slot and the record', async (t) => {
   await waitDone(2);
   const names = ledger.records.map((r) => `${r.portPath}=${r.slot}`).sort();
   assert.deepEqual(names, ['1-1.4.2=A1', '1-1.4.3=1-1.4.3']);
+});
+
+test('a board plugged into a slot whose pulled board is still being recorded waits its turn', async (t) => {
+  const { source, ledger, station, link, events, waitDone } = setup();
+  t.after(() => station.stop());
+  link.script('1-1.1', { writeDelayMs: 200 });
+  await station.start();
+  source.plug('1-1.1', '/dev/ttyUSB0');
+  while (!events.some((e) => e.type === 'progress' && e.slot === '1-1.1'))
+    await new Promise((r) => setTimeout(r, 5));
+  link.script('1-1.1', {});
+  source.unplug('1-1.1');
+  source.plug('1-1.1', '/dev/ttyUSB1');
+  await waitDone(2);
+  assert.deepEqual(
+    ledger.records.map((r) => `${r.port} ${r.result} ${r.code ?? ''}`),
+    ['/dev/ttyUSB0 fail disconnected', '/dev/ttyUSB1 pass '],
+  );
+  assert.equal(station.snapshot().slots[0].awaitingRemoval, true);
 });

@@ -1,0 +1,173 @@
+/**
+ * `esp-station run`: the station. Detects boards, flashes them in parallel, records every attempt, and shows
+ * the operator screen (or, with --headless, prints one JSON StationEvent per line).
+ */
+import { parseArgs } from 'node:util';
+import { InputError } from '../../config/problems.ts';
+import type { Problem } from '../../config/problems.ts';
+import { loadProfile } from '../../config/profile.ts';
+import { loadStationConfig } from '../../config/station-config.ts';
+import { loadProfileFirmware } from '../../firmware/profile-firmware.ts';
+import { LedgerWriter } from '../../ledger/writer.ts';
+import { buildStation } from '../../station/build-station.ts';
+import type { BuiltStation } from '../../station/build-station.ts';
+import { parseFaultMix } from '../../station/simulate/fault-mix.ts';
+import type { FaultMix } from '../../station/simulate/fault-mix.ts';
+
+const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledger FILE]
+                        [--simulate N [--faults MIX] [--timing realistic|fast] [--seed S] [--once]]
+
+  --config FILE    station config (default: config.yaml)
+  --headless       no screen: print one JSON station event per line (for automation and tests)
+  --ledger FILE    append the ledger to this one file instead of the configured directory
+  --simulate N     plug N simulated boards into a virtual USB bus over time (no hardware needed)
+  --faults MIX     'demo', or NAME[:ARG]:PROBABILITY,... e.g. no-sync:0.1,write-error:0.05
+                   (simulator faults, plus wrong-chip, small-flash and unplug)
+  --timing T       simulated chip timing: realistic (default) or fast
+  --seed S         seed of the simulated boards and operator (default 1)
+  --once           with --simulate: exit 0 once those N boards are done
+
+Keys on the screen: p pause/resume, q quit, o operator, l lot, r yield, ? help.`;
+
+function cli(message: string, key?: string): Problem {
+  return { file: '<command line>', ...(key && { key }), message };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', default: 'config.yaml' },
+        headless: { type: 'boolean', default: false },
+        ledger: { type: 'string' },
+        simulate: { type: 'string' },
+        faults: { type: 'string' },
+        timing: { type: 'string' },
+        seed: { type: 'string' },
+        once: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new InputError(cli(`${(err as Error).message}\n\n${HELP}`));
+  }
+  if (args.help) {
+    console.log(HELP);
+    return 0;
+  }
+
+  const problems: Problem[] = [];
+  let simulate: number | undefined;
+  if (args.simulate !== undefined) {
+    simulate = Number(args.simulate);
+    if (!Number.isInteger(simulate) || simulate < 0 || simulate > 10_000) {
+      problems.push(
+        cli(`'${args.simulate}' is not a number of boards; use e.g. --simulate 12`, '--simulate'),
+      );
+    }
+  }
+  let mix: FaultMix = { kind: 'none' };
+  try {
+    mix = parseFaultMix(args.faults);
+  } catch (err) {
+    problems.push(cli((err as Error).message, '--faults'));
+  }
+  const timing = args.timing ?? 'realistic';
+  if (timing !== 'realistic' && timing !== 'fast') {
+    problems.push(cli(`'${timing}' is not a timing; use realistic or fast`, '--timing'));
+  }
+  const seed = args.seed === undefined ? 1 : Number(args.seed);
+  if (!Number.isInteger(seed) || seed < 0)
+    problems.push(cli(`'${args.seed}' is not a seed; use an integer`, '--seed'));
+  if (simulate === undefined) {
+    for (const k of ['faults', 'timing', 'seed'] as const) {
+      if (args[k] !== undefined) problems.push(cli(`--${k} only applies with --simulate N`, `--${k}`));
+    }
+    if (args.once)
+      problems.push(
+        cli('--once only applies with --simulate N (a real station runs until stopped)', '--once'),
+      );
+  }
+  if (problems.length > 0) throw new InputError(problems);
+
+  const config = await loadStationConfig(args.config);
+  const profile = await loadProfile(config.profilePath);
+  const firmware = await loadProfileFirmware(profile);
+  const ledger = args.ledger
+    ? await LedgerWriter.open({ file: args.ledger, station: config.station })
+    : await LedgerWriter.open({
+        dir: config.ledger.dir,
+        rotate: { by: config.ledger.rotate, maxBytes: config.ledger.maxSizeBytes },
+        station: config.station,
+      });
+
+  const built: BuiltStation = await buildStation({
+    config,
+    profile,
+    firmware,
+    ledger,
+    ...(simulate !== undefined && {
+      simulate: { boards: simulate, mix, timing: timing as 'fast' | 'realistic', seed },
+    }),
+  });
+  const { station } = built;
+
+  let ui: { waitUntilExit(): Promise<void>; unmount(): void } | undefined;
+  let unsubscribeHeadless: (() => void) | undefined;
+  if (!args.headless) {
+    try {
+      const { renderStationUi } = await import('../../ui/index.ts');
+      ui = renderStationUi({
+        bus: station.bus,
+        controls: station,
+        header: built.header,
+        slots: config.slots.map((s) => ({ portPath: s.usbPath, name: s.name })),
+      });
+    } catch (err) {
+      console.error(
+        `esp-station run: the screen could not start (${(err as Error).message}); running headless`,
+      );
+    }
+  }
+  if (!ui) {
+    unsubscribeHeadless = station.bus.subscribe((e) => process.stdout.write(`${JSON.stringify(e)}\n`));
+  }
+
+  let interrupts = 0;
+  const onSignal = (): void => {
+    interrupts++;
+    // First Ctrl+C: finish the boards in flight; second: fail them now (they are still recorded).
+    void station.stop({ abortInFlight: interrupts > 1 });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await station.start();
+    built.startSimulation?.();
+    const stopped = new Promise<void>((resolve) => {
+      const off = station.bus.subscribe((e) => {
+        if (e.type === 'station' && e.state === 'stopped') {
+          off();
+          resolve();
+        }
+      });
+    });
+    const waits: Promise<unknown>[] = [stopped];
+    if (ui) waits.push(ui.waitUntilExit());
+    if (args.once && built.simulationDone) waits.push(built.simulationDone);
+    await Promise.race(waits);
+    await station.stop();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    built.dispose();
+    ui?.unmount();
+    unsubscribeHeadless?.();
+    await ledger.close();
+  }
+  return 0;
+}

@@ -1,0 +1,176 @@
+/**
+ * The real BoardLink: src/serial opens the slot's tty (a simulated binding when given), src/esp does the
+ * protocol. The pipeline only sees BoardLink/BoardSession.
+ */
+import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import { EspLoader } from '../esp/loader.ts';
+import { defaultResetStrategies } from '../esp/reset.ts';
+import { writeRegion } from '../esp/write-regions.ts';
+import { openTransport } from '../serial/transport.ts';
+import type { Transport } from '../serial/transport.ts';
+import type {
+  BoardIdentity,
+  BoardLink,
+  BoardSession,
+  ImageRegion,
+  RegionOutcome,
+  WriteProgress,
+} from './board-link.ts';
+import type { SlotInfo } from './events.ts';
+
+export interface EspBoardLinkOptions {
+  /** serialport binding for every port (the simulator's SimBinding); default: the native one. */
+  binding?: BindingInterface;
+  /** Shrinks reset waits for simulated chips with `fast` timing; 1 on real hardware. */
+  resetTimeScale?: number;
+  /** Baud the ROM talks at after reset (and the application's boot log). */
+  romBaud?: number;
+}
+
+/** Boot output kept for the boot check; the tail is what matters. */
+const BOOT_OUTPUT_MAX = 16 * 1024;
+
+export class EspBoardLink implements BoardLink {
+  constructor(private readonly opts: EspBoardLinkOptions = {}) {}
+
+  /** Round 0: esptool's order (UnixTight, then Classic); round 1: the same strategies in reverse, long delays first. */
+  connectStrategies(): number {
+    return 2;
+  }
+
+  async connect(
+    slot: SlotInfo,
+    o: { attempt: number; signal: AbortSignal; onLog?: (line: string) => void },
+  ): Promise<BoardSession> {
+    const romBaud = this.opts.romBaud ?? 115200;
+    const vid = Number.parseInt(slot.vid, 16);
+    const pid = Number.parseInt(slot.pid, 16);
+    const transport = await openTransport(slot.tty, {
+      baudRate: romBaud,
+      ...(this.opts.binding && { binding: this.opts.binding }),
+      ...(Number.isFinite(vid) && Number.isFinite(pid) && { usbVidPid: { vid, pid } }),
+      signal: o.signal,
+    });
+    try {
+      const base = defaultResetStrategies(transport);
+      const strategies = o.attempt % 2 === 1 ? [...base].reverse() : base;
+      const loader = await EspLoader.connect(transport, {
+        signal: o.signal,
+        strategies,
+        attempts: strategies.length,
+        ...(o.onLog && { onLog: o.onLog }),
+        resetTimeScale: this.opts.resetTimeScale ?? 1,
+      });
+      return new EspBoardSession(loader, transport, romBaud, this.opts.resetTimeScale ?? 1);
+    } catch (err) {
+      await transport.close().catch(() => undefined);
+      throw err;
+    }
+  }
+}
+
+class EspBoardSession implements BoardSession {
+  private bootText = '';
+  private bootWaiters = new Set<() => void>();
+  private stopCapture: (() => void) | undefined;
+
+  constructor(
+    private readonly loader: EspLoader,
+    private readonly transport: Transport,
+    private readonly romBaud: number,
+    private readonly timeScale: number,
+  ) {}
+
+  get baud(): number {
+    return this.transport.baudRate;
+  }
+
+  async identify(signal: AbortSignal): Promise<BoardIdentity> {
+    const id = await this.loader.identify(signal);
+    return {
+      chip: id.chip,
+      revision: id.revision,
+      mac: id.mac,
+      flashId: id.flashId,
+      ...(id.flashSizeBytes !== undefined && { flashSizeBytes: id.flashSizeBytes }),
+      secureBoot: id.secureBoot,
+      flashEncryption: id.flashEncryption,
+      ...(id.crystalMhz !== undefined && { crystalMhz: id.crystalMhz }),
+    };
+  }
+
+  async prepareWrites(o: { stub: boolean; baud: number; signal: AbortSignal }): Promise<number> {
+    if (o.stub) await this.loader.runStub(o.signal);
+    return this.loader.changeBaud(o.baud, o.signal);
+  }
+
+  async writeRegion(
+    region: ImageRegion,
+    o: { signal: AbortSignal; skipUnchanged: boolean; onProgress: (p: WriteProgress) => void },
+  ): Promise<RegionOutcome> {
+    const r = await writeRegion(this.loader, region, {
+      signal: o.signal,
+      skipUnchanged: o.skipUnchanged,
+      onProgress: (p) => o.onProgress({ done: p.done, total: p.total }),
+    });
+    return {
+      offset: r.offset,
+      label: r.label,
+      size: r.size,
+      md5Expected: r.md5Expected,
+      md5Chip: r.md5Chip,
+      seconds: r.seconds,
+      retries: r.retries,
+      ...(r.skipped && { skipped: true }),
+    };
+  }
+
+  flashMd5(offset: number, size: number, signal: AbortSignal): Promise<string> {
+    return this.loader.flashMd5(offset, size, signal);
+  }
+
+  async hardReset(signal: AbortSignal): Promise<void> {
+    // The application prints its boot log at the ROM's baud, not at the flashing baud.
+    if (this.transport.baudRate !== this.romBaud) await this.transport.setBaudRate(this.romBaud);
+    this.bootText = '';
+    this.stopCapture?.();
+    this.stopCapture = this.transport.onData((chunk) => {
+      this.bootText = (this.bootText + chunk.toString('latin1')).slice(-BOOT_OUTPUT_MAX);
+      for (const w of this.bootWaiters) w();
+    });
+    await this.loader.hardReset(signal, this.timeScale);
+  }
+
+  watchBoot(o: {
+    pattern: string;
+    timeoutMs: number;
+    signal: AbortSignal;
+  }): Promise<{ matched: boolean; output: string }> {
+    return new Promise((resolve, reject) => {
+      const finish = (matched: boolean): void => {
+        clearTimeout(timer);
+        this.bootWaiters.delete(check);
+        o.signal.removeEventListener('abort', onAbort);
+        resolve({ matched, output: this.bootText });
+      };
+      const check = (): void => {
+        if (this.bootText.includes(o.pattern)) finish(true);
+      };
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        this.bootWaiters.delete(check);
+        reject(o.signal.reason);
+      };
+      const timer = setTimeout(() => finish(false), o.timeoutMs);
+      o.signal.addEventListener('abort', onAbort, { once: true });
+      this.bootWaiters.add(check);
+      check();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.stopCapture?.();
+    this.loader.dispose();
+    await this.transport.close();
+  }
+}
