@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from './problems.ts';
 import type { Problem } from './problems.ts';
@@ -35,9 +36,24 @@ export const DEFAULT_LEDGER_MAX_BYTES = 64 * 1024 * 1024;
 /** With no slots configured every bridge is its own slot; this caps the work done in parallel then. */
 export const DEFAULT_CONCURRENCY_WITHOUT_SLOTS = 8;
 
+/** Reads and validates config.yaml; the profile it names must exist (reported at the `profile:` line). */
 export async function loadStationConfig(file: string): Promise<StationConfig> {
   const text = await readYamlFile(file);
-  return parseStationConfig(file, text);
+  const config = parseStationConfig(file, text);
+  const isFile = await stat(config.profilePath).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  if (!isFile) {
+    const { locate } = parseYamlWithSchema(file, text, StationConfigFileSchema);
+    throw new InputError({
+      file,
+      ...locate(['profile']),
+      key: 'profile',
+      message: `profile ${config.profilePath} not found; name a station profile file, e.g. stations/demo-esp32-at.yaml`,
+    });
+  }
+  return config;
 }
 
 export function parseStationConfig(file: string, text: string): StationConfig {

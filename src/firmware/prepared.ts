@@ -9,7 +9,7 @@ import { deflateSync } from 'node:zlib';
 import { chipByName } from '../esp/chips/index.ts';
 import type { ChipName } from '../esp/chips/index.ts';
 import type { FlashSettings } from './flash-settings.ts';
-import { flashSizeName } from './flash-settings.ts';
+import { flashSizeName, KEEP_ALL } from './flash-settings.ts';
 import { findPartitionTables, partitionFor } from './flash-layout.ts';
 import type { LoadedRegion } from './flash-layout.ts';
 import type { ImageSet } from './image-set.ts';
@@ -38,7 +38,7 @@ export interface PreparedFirmware {
   settings: Readonly<FlashSettings>;
   regions: readonly PreparedRegion[];
   /** Regions for a board with this much flash; differs from `regions` only when size is 'detect'. */
-  regionsFor(flashSizeBytes: number): readonly PreparedRegion[];
+  regionsFor(flashSizeBytes: number, board?: { secureBoot?: boolean }): readonly PreparedRegion[];
   /** Flash the set needs: the furthest region end or partition end. */
   requiredFlashBytes: number;
   demo: boolean;
@@ -125,18 +125,25 @@ export function prepareFirmware(
   );
 
   const bySize = new Map<number, readonly PreparedRegion[]>();
-  const regionsFor = (flashSizeBytes: number): readonly PreparedRegion[] => {
+  let unpatched: readonly PreparedRegion[] | undefined;
+  const withBootloader = (s: FlashSettings) =>
+    Object.freeze(
+      regions.map((r, i) => (isBootloaderOffset(chip, r.offset) ? prepareRegion(loaded[i], s) : r)),
+    );
+  const regionsFor = (
+    flashSizeBytes: number,
+    board: { secureBoot?: boolean } = {},
+  ): readonly PreparedRegion[] => {
+    // esptool: "Security features enabled, so not changing any flash settings" — a secure-boot bootloader
+    // is written exactly as built (patching would break its signature/digest).
+    if (board.secureBoot) return (unpatched ??= withBootloader(KEEP_ALL));
     if (settings.size !== 'detect') return regions;
     const name = flashSizeName(flashSizeBytes);
     if (!(name in chip.flashSize)) return regions;
     const cached = bySize.get(flashSizeBytes);
     if (cached) return cached;
     // Only the bootloader differs; every other region is the same shared object.
-    const list = Object.freeze(
-      regions.map((r, i) =>
-        isBootloaderOffset(chip, r.offset) ? prepareRegion(loaded[i], { ...settings, size: name }) : r,
-      ),
-    );
+    const list = withBootloader({ ...settings, size: name });
     bySize.set(flashSizeBytes, list);
     return list;
   };

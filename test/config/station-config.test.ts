@@ -115,3 +115,18 @@ test('a missing config file is an InputError naming the file', async () => {
     (e: unknown) => e instanceof InputError && /not found/.test(e.problems[0].message),
   );
 });
+
+test('a config whose profile does not exist points at the profile: line', async (t) => {
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const os = await import('node:os');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'esp-station-cfg-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'config.yaml');
+  await writeFile(file, '# station\nstation: s\nprofile: stations/nope.yaml\n');
+  await assert.rejects(loadStationConfig(file), (e: unknown) => {
+    assert.ok(e instanceof InputError);
+    assert.deepEqual([e.problems[0].line, e.problems[0].column, e.problems[0].key], [3, 10, 'profile']);
+    assert.match(e.problems[0].message, /nope\.yaml not found/);
+    return true;
+  });
+});

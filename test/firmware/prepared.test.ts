@@ -165,3 +165,15 @@ test("flash size 'detect': the bootloader is patched per detected size, once per
     if (fw.regions[i].offset !== 0x1000) assert.equal(lists16[0][i], fw.regions[i]);
   }
 });
+
+test('a board with secure boot gets the bootloader exactly as built (esptool does not patch then)', async () => {
+  const set = await flasherArgsSet(path.join(REAL_AT_DIR, 'flasher_args.json'));
+  const fw = prepareFirmware(set, { mode: 'qio', freq: '80m', size: '4MB' });
+  const original = readFileSync(set.regions[0].file);
+  assert.equal(fw.regions[0].data[2], 0x00); // qio for ordinary boards
+  const secure = fw.regionsFor(4 * 1024 * 1024, { secureBoot: true });
+  assert.deepEqual(Buffer.from(secure[0].data), original);
+  assert.equal(secure[0].md5, md5(original));
+  assert.equal(fw.regionsFor(4 * 1024 * 1024, { secureBoot: true }), secure, 'prepared once');
+  assert.equal(secure[5], fw.regions[5], 'the app is shared');
+});
