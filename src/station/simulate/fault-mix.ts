@@ -59,6 +59,7 @@ export function parseFaultMix(text: string | undefined): FaultMix {
       } catch (err) {
         throw new Error(
           `'${part}': ${(err as Error).message}; or one of ${BOARD_VARIATIONS.join(', ')} (known faults: ${FAULT_NAMES.join(', ')})`,
+          { cause: err },
         );
       }
     }
