@@ -13,11 +13,16 @@ import type { ChipFacts } from '../esp/chips/index.ts';
 import { chipByImageChipId } from '../esp/chips/index.ts';
 import type { FlashSettings } from './flash-settings.ts';
 import { flashSettingsProblems, flashSizeBytes, headerFieldNames } from './flash-settings.ts';
-import { findPartitionTables, partitionFor } from './flash-layout.ts';
+import { DEFAULT_PARTITION_TABLE_OFFSET, findPartitionTables, partitionFor } from './flash-layout.ts';
 import type { FoundTable, LoadedRegion } from './flash-layout.ts';
 import { parseFirmwareImage } from './image-format.ts';
 import type { ImageSet, ImageSetRegion } from './image-set.ts';
-import { PARTITION_TABLE_LENGTH, partitionLayoutProblems, partitionTableEnd } from './partition-table.ts';
+import {
+  PARTITION_TABLE_LENGTH,
+  parsePartitionTable,
+  partitionLayoutProblems,
+  partitionTableEnd,
+} from './partition-table.ts';
 
 export const SECTOR = 0x1000;
 
@@ -128,6 +133,12 @@ export async function checkImageSet(
       const size = checkImage(bytes, chip, what, (m) => problems.push(at(boot, m)));
       headerSizeBytes = size === undefined ? undefined : flashSizeBytes(size);
     }
+  }
+
+  // A merged image carries its own partition table and app: check them inside it.
+  if (set.kind === 'merged' && boot) {
+    const data = loaded.find((l) => l.file === boot.file)?.data;
+    if (data) for (const m of mergedImageProblems(data, chip)) problems.push(at(boot, m));
   }
 
   // 4. partition tables (main and at_customize) parse and lay out correctly
@@ -243,7 +254,7 @@ export async function checkImageSet(
 }
 
 /** Parses an image and reports its problems; returns the header's flash size name when it parsed. */
-function checkImage(
+export function checkImage(
   data: Uint8Array,
   chip: ChipFacts,
   what: string,
@@ -270,4 +281,44 @@ function checkImage(
 function rel(set: ImageSet, file: string): string {
   const r = path.relative(path.dirname(set.sourceFile), file);
   return r.startsWith('..') ? file : r;
+}
+
+/**
+ * A merged factory image (esptool merge_bin, ESP-AT's factory_*.bin) written at 0x0: the partition table at
+ * 0x8000 inside it must parse, and the app the bootloader will pick (factory, else ota_0) must be there,
+ * parse and be for this chip.
+ */
+export function mergedImageProblems(data: Uint8Array, chip: ChipFacts): string[] {
+  const out: string[] = [];
+  if (chip.name === 'esp8266') return out;
+  const at = DEFAULT_PARTITION_TABLE_OFFSET;
+  if (data.length < at + PARTITION_TABLE_LENGTH) {
+    return [`merged image is ${data.length} bytes; it ends before the partition table at ${formatHex(at)}`];
+  }
+  const parsed = parsePartitionTable(data.subarray(at, at + PARTITION_TABLE_LENGTH));
+  if (!parsed.ok)
+    return parsed.problems.map((m) => `partition table inside the merged image (at ${formatHex(at)}): ${m}`);
+  for (const m of [
+    ...parsed.problems,
+    ...partitionLayoutProblems(parsed.table, { firstUsableOffset: at + SECTOR }),
+  ]) {
+    out.push(`partition table inside the merged image: ${m}`);
+  }
+  const apps = parsed.table.entries.filter((e) => e.type === 0x00);
+  const app = apps.find((e) => e.subtype === 0x00) ?? apps.find((e) => e.subtype === 0x10);
+  if (!app) out.push('the partition table inside the merged image has no factory or ota_0 app partition');
+  else if (data.length <= app.offset) {
+    out.push(
+      `merged image ends at ${formatHex(data.length)}, before the app partition '${app.label}' at ${formatHex(app.offset)}`,
+    );
+  } else {
+    const end = Math.min(data.length, app.offset + app.size);
+    checkImage(
+      data.subarray(app.offset, end),
+      chip,
+      `app inside the merged image (partition '${app.label}' at ${formatHex(app.offset)})`,
+      (m) => out.push(m),
+    );
+  }
+  return out;
 }

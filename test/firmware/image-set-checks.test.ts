@@ -173,6 +173,12 @@ test('a merged factory image of the real release (md5 as Espressif ships it) pas
   const mset = await imageSetFromPath(file);
   const r = await checkImageSet(mset, chipByName('esp32')!, { mode: 'keep', freq: 'keep', size: 'keep' });
   assert.deepEqual(r.problems, []);
+  merged[0x100000 + 0x40] ^= 0xff; // damage the app inside
+  merged[0x8000 + 0x24] ^= 0x01; // and the table (it has no MD5 line; the layout rule catches this one)
+  await writeFile(file, merged);
+  const r1 = await checkImageSet(mset, chipByName('esp32')!, { mode: 'keep', freq: 'keep', size: 'keep' });
+  only(r1.problems, /app inside the merged image \(partition 'ota_0' at 0x100000\): checksum byte/);
+  only(r1.problems, /partition table inside the merged image: partition 'otadata' .*not aligned/);
   merged[0x1000] = 0; // no bootloader inside any more
   await writeFile(file, merged);
   const r2 = await checkImageSet(mset, chipByName('esp32')!, { mode: 'keep', freq: 'keep', size: 'keep' });
