@@ -44,6 +44,8 @@ export interface RegionProgress {
   total: number;
   /** Uncompressed bytes per second since the region started. */
   bytesPerSecond: number;
+  /** Across every region of one writeRegions call (skipped regions count as done). */
+  overall?: { done: number; total: number };
 }
 
 export interface WriteOptions {
@@ -55,6 +57,8 @@ export interface WriteOptions {
   skipUnchanged?: boolean;
   /** Attempts per block when the loader reports a checksum error (default 3, as esptool). */
   blockRetries?: number;
+  /** writeRegions only: called as each region is written and verified (or skipped). */
+  onRegionDone?: (r: RegionResult) => void;
 }
 
 export async function writeRegions(
@@ -63,7 +67,17 @@ export async function writeRegions(
   opts: WriteOptions = {},
 ): Promise<RegionResult[]> {
   const results: RegionResult[] = [];
-  for (const region of regions) results.push(await writeRegion(loader, region, opts));
+  const total = regions.reduce((n, r) => n + r.data.length, 0);
+  let before = 0;
+  for (const region of regions) {
+    const r = await writeRegion(loader, region, {
+      ...opts,
+      onProgress: (p) => opts.onProgress?.({ ...p, overall: { done: before + p.done, total } }),
+    });
+    before += region.data.length;
+    results.push(r);
+    opts.onRegionDone?.(r);
+  }
   return results;
 }
 

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -21,14 +21,14 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-async function served(t: import('node:test').TestContext, opts: SimBoardOptions = {}) {
+async function served(t: TestContext, opts: SimBoardOptions = {}) {
   const board = new SimBoard({ timing: 'fast', ...opts });
   const server = await startSimServer({ board });
   t.after(() => server.close());
   return { board, port: `socket://127.0.0.1:${server.port}` };
 }
 
-async function tmp(t: import('node:test').TestContext): Promise<string> {
+async function tmp(t: TestContext): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'esp-flash-cli-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
@@ -68,6 +68,43 @@ test('flash --firmware with the real ESP-AT v3.4.0.0 release onto a simulated ES
   assert.equal(md5(board.flash.read(0x100000, app.length)), md5(app));
 });
 
+test('flash --profile: ROM-only profile, flash size detected from the board and patched into the bootloader', async (t) => {
+  const { board, port } = await served(t, { chip: 'esp32', flashSize: '8MB' });
+  const dir = await tmp(t);
+  const profile = path.join(dir, 'station.yaml');
+  await writeFile(
+    profile,
+    [
+      'name: test-rom-only',
+      'chip: esp32',
+      'imageSet:',
+      `  folder: ${ESP_AT}`,
+      'flash:',
+      '  size: detect',
+      'stub: false',
+      '',
+    ].join('\n'),
+  );
+  const r = await cli(['flash', '--port', port, '--profile', profile, '--after', 'no-reset']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /Loader: ROM at /);
+  assert.match(r.stdout, /Flash size: +8MB/);
+  // Bootloader header byte 3: size nibble 3 (8MB) in the high half, freq 40m (0) in the low half.
+  assert.equal(board.flash.read(0x1000 + 3, 1)[0], 0x30);
+  const app = await readFile(path.join(ESP_AT, 'esp-at.bin'));
+  assert.equal(md5(board.flash.read(0x100000, app.length)), md5(app));
+});
+
+test('a board with flash encryption is refused (exit 1) unless the profile allows it', async (t) => {
+  const { board, port } = await served(t, { chip: 'esp32', faults: ['flash-encryption'] });
+  const dir = await tmp(t);
+  await writeFile(path.join(dir, 'a.bin'), Buffer.alloc(4096, 1));
+  const r = await cli(['flash', '--port', port, `0x10000=${path.join(dir, 'a.bin')}`]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /flash encryption is enabled/);
+  assert.ok(board.flash.read(0x10000, 16).every((b: number) => b === 0xff));
+});
+
 test('info over socket:// prints chip, revision, MAC, flash and security', async (t) => {
   const { port } = await served(t, {
     chip: 'esp32s3',
@@ -105,23 +142,20 @@ test('the wrong chip on the port fails with exit 1 before writing', async (t) =>
 });
 
 test('bad input exits 2 without touching a board', async () => {
-  const noPort = await cli(['flash', '0x0=x.bin']);
+  const [noPort, badPair, missing, badChip] = await Promise.all([
+    cli(['flash', '0x0=x.bin']),
+    cli(['flash', '--port', 'socket://127.0.0.1:1', 'app.bin']),
+    cli(['flash', '--port', 'socket://127.0.0.1:1', '--chip', 'esp32', '0x10000=/nonexistent/app.bin']),
+    cli(['info', '--port', 'socket://127.0.0.1:1', '--chip', 'esp99']),
+  ]);
   assert.equal(noPort.code, 2);
   assert.match(noPort.stderr, /--port is required/);
-  const badPair = await cli(['flash', '--port', 'socket://127.0.0.1:1', 'app.bin']);
   assert.equal(badPair.code, 2);
   assert.match(badPair.stderr, /not OFFSET=PATH/);
-  const missing = await cli([
-    'flash',
-    '--port',
-    'socket://127.0.0.1:1',
-    '--chip',
-    'esp32',
-    '0x10000=/nonexistent/app.bin',
-  ]);
   assert.equal(missing.code, 2, missing.stderr);
-  const badChip = await cli(['info', '--port', 'socket://127.0.0.1:1', '--chip', 'esp99']);
+  assert.match(missing.stderr, /cannot read \/nonexistent\/app.bin/);
   assert.equal(badChip.code, 2);
+  assert.match(badChip.stderr, /unknown chip 'esp99'/);
 });
 
 test('an unreachable port is a link failure: exit 1', async () => {

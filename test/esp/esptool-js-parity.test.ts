@@ -3,7 +3,7 @@
  * ESP32, write the ESP-AT v3.4.0.0 release. The two flash chips must end up byte-identical — every byte of
  * the 4 MB, including what each leaves erased.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ const md5hex = (d: Uint8Array) => createHash('md5').update(d).digest('hex');
 const FLASH = 4 * 1024 * 1024;
 const BOARD = { chip: 'esp32' as const, mac: '24:0a:c4:12:34:56', flashSize: FLASH, timing: 'fast' as const };
 
-async function flashWithEsptoolJs(t: import('node:test').TestContext): Promise<Buffer> {
+async function flashWithEsptoolJs(t: TestContext): Promise<Buffer> {
   const binding = new SimBinding();
   const board = new SimBoard(BOARD);
   binding.plug('/dev/ttyUSB0', board, { vendorId: '10c4', productId: 'ea60' });
@@ -56,7 +56,7 @@ async function flashWithEsptoolJs(t: import('node:test').TestContext): Promise<B
   return board.flash.read(0, FLASH);
 }
 
-async function flashWithEspStation(t: import('node:test').TestContext): Promise<Buffer> {
+async function flashWithEspStation(t: TestContext): Promise<Buffer> {
   const { loader, board } = await simLoader(t, BOARD);
   const set = await imageSetFromPath(join(ESP_AT, 'flasher_args.json'));
   const inspection = await inspectImageSet(set, CHIPS.esp32, effectiveFlashSettings({ flash: {} }, set));

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimBoard } from '../../src/sim/board.ts';
 import { startSimServer } from '../../src/sim/tcp-server.ts';
@@ -8,10 +8,7 @@ import { EspError } from '../../src/esp/errors.ts';
 import { writeRegions } from '../../src/esp/write-regions.ts';
 import { pattern, region } from './sim-link.ts';
 
-async function tcpBoard(
-  t: import('node:test').TestContext,
-  opts: ConstructorParameters<typeof SimBoard>[0] = {},
-) {
+async function tcpBoard(t: TestContext, opts: ConstructorParameters<typeof SimBoard>[0] = {}) {
   const board = new SimBoard({ timing: 'fast', ...opts });
   const server = await startSimServer({ board });
   t.after(() => server.close());

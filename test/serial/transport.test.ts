@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
@@ -7,7 +7,7 @@ import { parseSocketUrl } from '../../src/serial/socket-transport.ts';
 import { SimBinding } from '../../src/sim/binding.ts';
 import { SimBoard } from '../../src/sim/board.ts';
 
-async function echoServer(t: import('node:test').TestContext) {
+async function echoServer(t: TestContext) {
   const sockets = new Set<Socket>();
   const server = createServer((s) => {
     sockets.add(s);

@@ -13,7 +13,7 @@ import { formatFlashSize } from '../../esp/flash-size.ts';
 import { formatKeyValues, identityLines } from '../../esp/identity-text.ts';
 import { openLoader } from '../../esp/link-options.ts';
 import type { EspLoader } from '../../esp/loader.ts';
-import { writeRegion, type RegionProgress, type RegionResult } from '../../esp/write-regions.ts';
+import { writeRegions, type RegionProgress, type RegionResult } from '../../esp/write-regions.ts';
 import { imageSetFromPath } from '../../firmware/image-set-source.ts';
 import { labelFromFile, type ImageSet } from '../../firmware/image-set.ts';
 import { padTo4, zlibLevel9 } from '../../firmware/prepared.ts';
@@ -38,7 +38,7 @@ Writes an image set to one board in download mode and verifies every region by t
   --firmware PATH    an ESP-IDF / ESP-AT build: flasher_args.json, download.config or a release folder
   OFFSET=PATH        explicit images, e.g. 0x1000=bootloader.bin 0x10000=app.bin
   --chip CHIP        expected chip (${CHIP_NAMES.join(', ')}); detected from the board when omitted
-  --baud N           baud rate for writing (default 460800; the connect always runs at 115200)
+  --baud N           baud rate for writing (default 921600; connecting always runs at 115200)
   --no-stub          talk to the ROM loader only (slower; 1 KiB blocks)
   --no-compress      send uncompressed data
   --skip-unchanged   skip regions whose flash MD5 already matches
@@ -126,7 +126,7 @@ function parseFlashArgs(argv: string[]): FlashArgs | 'help' {
     chip = chipByName(v.chip);
     if (!chip) push(`unknown chip '${v.chip}'; use one of ${CHIP_NAMES.join(', ')}`, '--chip');
   }
-  let baud = 460800;
+  let baud = 921600;
   if (v.baud !== undefined) {
     baud = Number(v.baud);
     if (!Number.isInteger(baud) || baud < 9600 || baud > 5_000_000) {
@@ -162,7 +162,20 @@ async function prepareFor(
     if (args.chip && chipByName(profile.chip)?.name !== args.chip.name) {
       throw bad(`--chip ${args.chip.name} contradicts the profile's chip ${profile.chip}`, '--chip');
     }
-    return loadProfileFirmware(profile);
+    const fw = await loadProfileFirmware(profile);
+    return {
+      chip: fw.chip,
+      regions: fw.regions,
+      regionsFor: (n) => fw.regionsFor(n),
+      requiredFlashBytes: fw.requiredFlashBytes,
+      policy: {
+        stub: profile.stub,
+        skipUnchanged: profile.skipUnchanged,
+        allowSecureBoot: profile.checks.allowSecureBoot,
+        allowFlashEncryption: profile.checks.allowFlashEncryption,
+        eraseAll: profile.checks.erase === 'all',
+      },
+    };
   }
   if (!set) return undefined;
   const useChip = chip ?? (set.chip ? chipByName(set.chip) : undefined);
@@ -188,8 +201,9 @@ function progressPrinter(): { update(p: RegionProgress): void; done(r: RegionRes
       if (now - last < 100 && p.done < p.total) return;
       last = now;
       const pct = p.total ? Math.floor((100 * p.done) / p.total) : 100;
+      const all = p.overall ? `, overall ${Math.floor((100 * p.overall.done) / p.overall.total)}%` : '';
       process.stdout.write(
-        `\rWriting ${p.label} @0x${p.offset.toString(16)} ... ${String(pct).padStart(3)}% (${kib(p.bytesPerSecond)}/s)   `,
+        `\rWriting ${p.label} @0x${p.offset.toString(16)} ... ${String(pct).padStart(3)}% (${kib(p.bytesPerSecond)}/s${all})   `,
       );
     },
     done(r) {
@@ -241,24 +255,36 @@ async function flashBoard(
       `the firmware needs ${formatFlashSize(prepared.requiredFlashBytes)} of flash but the board has ${formatFlashSize(flashBytes)}`,
     );
   }
+  const policy = prepared.policy;
+  // Writing plaintext over a board with security features on bricks it or is refused by the chip.
+  if (id.secureBoot && !policy?.allowSecureBoot) {
+    throw new BoardMismatch(
+      'secure boot is enabled on this board; only a profile with checks.allowSecureBoot may flash it',
+    );
+  }
+  if (id.flashEncryption && !policy?.allowFlashEncryption) {
+    throw new BoardMismatch(
+      'flash encryption is enabled on this board; only a profile with checks.allowFlashEncryption may flash it',
+    );
+  }
   const regions = flashBytes !== undefined ? prepared.regionsFor(flashBytes) : prepared.regions;
-  if (args.stub) await loader.runStub(signal);
+  if (args.stub && (policy?.stub ?? true)) await loader.runStub(signal);
   const baud = await loader.changeBaud(args.baud, signal);
   await loader.attachFlash(signal);
   if (flashBytes !== undefined) await loader.spiSetParams(flashBytes, signal);
   console.log(`Loader: ${loader.isStub ? 'stub' : 'ROM'} at ${baud} baud`);
-  const printer = progressPrinter();
-  const results: RegionResult[] = [];
-  for (const region of regions) {
-    const r = await writeRegion(loader, region, {
-      signal,
-      compress: args.compress,
-      skipUnchanged: args.skipUnchanged,
-      onProgress: (p) => printer.update(p),
-    });
-    printer.done(r);
-    results.push(r);
+  if (policy?.eraseAll) {
+    console.log('Erasing the whole flash (profile checks.erase: all) ...');
+    await loader.eraseFlash(signal);
   }
+  const printer = progressPrinter();
+  const results = await writeRegions(loader, regions, {
+    signal,
+    compress: args.compress,
+    skipUnchanged: args.skipUnchanged || (policy?.skipUnchanged ?? false),
+    onProgress: (p) => printer.update(p),
+    onRegionDone: (r) => printer.done(r),
+  });
   if (args.hardReset) await loader.hardReset(signal);
   return results;
 }
@@ -271,6 +297,14 @@ interface FlashPlan {
   regions: readonly FlashRegion[];
   regionsFor(flashSizeBytes: number): readonly FlashRegion[];
   requiredFlashBytes: number;
+  /** From a station profile; command-line flags can only make it stricter or slower (--no-stub). */
+  policy?: {
+    stub: boolean;
+    skipUnchanged: boolean;
+    allowSecureBoot: boolean;
+    allowFlashEncryption: boolean;
+    eraseAll: boolean;
+  };
 }
 
 /**
