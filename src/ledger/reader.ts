@@ -54,31 +54,47 @@ export class LedgerReader {
     this.options = options;
   }
 
-  async *entries(): AsyncGenerator<LedgerEntry> {
+  /**
+   * Validated records a chunk (about 1 MB) at a time. Batches keep the per-record cost of async iteration
+   * out of the hot path; entries() and the async iterator are the per-record views of the same walk.
+   */
+  async *entryBatches(): AsyncGenerator<LedgerEntry[]> {
     for (const file of await listLedgerFiles(this.path)) {
       this.options.signal?.throwIfAborted();
       this.files.push(file);
-      for await (const [text, line, terminated] of readLines(file, this.options.signal)) {
-        if (text === undefined) {
-          this.report({
-            file,
-            line,
-            kind: 'corrupt',
-            message: `line longer than ${MAX_LINE_CHARS} characters`,
-          });
-          continue;
-        }
-        const record = this.parse(text, file, line, terminated);
-        if (record) {
-          this.records++;
-          yield { record, file, line };
-        }
+      for await (const chunk of readLineChunks(file, this.options.signal)) {
+        const batch: LedgerEntry[] = [];
+        chunk.texts.forEach((text, k) => {
+          const line = chunk.firstLine + k;
+          if (text === undefined) {
+            this.report({
+              file,
+              line,
+              kind: 'corrupt',
+              message: `line longer than ${MAX_LINE_CHARS} characters`,
+            });
+            return;
+          }
+          const terminated = k < chunk.texts.length - 1 || chunk.terminated;
+          const record = this.parse(text, file, line, terminated);
+          if (record) batch.push({ record, file, line });
+        });
+        this.records += batch.length;
+        if (batch.length > 0) yield batch;
       }
     }
   }
 
+  async *recordBatches(): AsyncGenerator<LedgerRecord[]> {
+    for await (const batch of this.entryBatches()) yield batch.map((e) => e.record);
+  }
+
+  async *entries(): AsyncGenerator<LedgerEntry> {
+    for await (const batch of this.entryBatches()) yield* batch;
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<LedgerRecord> {
-    for await (const entry of this.entries()) yield entry.record;
+    for await (const batch of this.entryBatches()) for (const e of batch) yield e.record;
   }
 
   private parse(text: string, file: string, line: number, terminated: boolean): LedgerRecord | undefined {
@@ -124,25 +140,31 @@ function preview(text: string): string {
   return JSON.stringify(t);
 }
 
+interface LineChunk {
+  /** Lines in order; `undefined` stands for an over-long line that was skipped. */
+  texts: Array<string | undefined>;
+  /** 1-based number of texts[0]. */
+  firstLine: number;
+  /** Whether the last of these lines ended with a newline (only a file's last line can lack one). */
+  terminated: boolean;
+}
+
 /**
- * Lines of a file with their 1-based number and whether a newline ended them (only a last line can lack one);
- * `undefined` text stands for an over-long line that was skipped. Splits stream chunks itself rather than using
- * readline, which cannot say whether the last line was terminated.
+ * The lines of a file, one stream chunk at a time. Splits chunks itself rather than using readline, which
+ * cannot say whether the last line was terminated, and costs an async step per line.
  */
-async function* readLines(
-  file: string,
-  signal?: AbortSignal,
-): AsyncGenerator<[string | undefined, number, boolean]> {
+async function* readLineChunks(file: string, signal?: AbortSignal): AsyncGenerator<LineChunk> {
   const stream = createReadStream(file, { highWaterMark: CHUNK_BYTES, signal });
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let oversized = false;
-  let line = 0;
+  let line = 1;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
     const text = rest + decoder.write(chunk);
+    const texts: Array<string | undefined> = [];
     let from = 0;
     for (let nl = text.indexOf('\n', from); nl !== -1; nl = text.indexOf('\n', from)) {
-      yield [oversized ? undefined : text.slice(from, nl), ++line, true];
+      texts.push(oversized ? undefined : text.slice(from, nl));
       oversized = false;
       from = nl + 1;
     }
@@ -151,8 +173,10 @@ async function* readLines(
       oversized = true;
       rest = '';
     }
+    if (texts.length > 0) yield { texts, firstLine: line, terminated: true };
+    line += texts.length;
   }
   rest += decoder.end();
-  if (oversized) yield [undefined, line + 1, false];
-  else if (rest.length > 0) yield [rest, line + 1, false];
+  if (oversized) yield { texts: [undefined], firstLine: line, terminated: false };
+  else if (rest.length > 0) yield { texts: [rest], firstLine: line, terminated: false };
 }

@@ -100,10 +100,12 @@ export class LedgerWriter {
     const scanPath = target.kind === 'file' ? target.path : target.dir;
     if (await exists(scanPath)) {
       scan = new LedgerReader(scanPath, { signal, maxProblemsKept: 100 });
-      for await (const record of scan) {
-        if (record.mac === undefined) continue;
-        const key = record.mac.toUpperCase();
-        attempts.set(key, Math.max(attempts.get(key) ?? 0, record.attempt));
+      for await (const batch of scan.recordBatches()) {
+        for (const record of batch) {
+          if (record.mac === undefined) continue;
+          const key = record.mac.toUpperCase();
+          attempts.set(key, Math.max(attempts.get(key) ?? 0, record.attempt));
+        }
       }
     }
     const writer = new LedgerWriter(target, station, maxBytes, attempts, scan);

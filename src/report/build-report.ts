@@ -24,7 +24,9 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
   const matches = recordFilter(filter);
   const reader = new LedgerReader(options.ledger, { signal: options.signal });
   const aggregator = new YieldAggregator();
-  for await (const record of reader) if (matches(record)) aggregator.add(record);
+  for await (const batch of reader.recordBatches()) {
+    for (const record of batch) if (matches(record)) aggregator.add(record);
+  }
   const report = aggregator.report(
     {
       generatedAt: (options.now ?? new Date()).toISOString(),

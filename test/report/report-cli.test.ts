@@ -44,6 +44,8 @@ test('bad input exits 2 with a sentence saying what to change', async (t) => {
 test('without --ledger the report reads ledger.dir of --config, or of ./config.yaml, else var/ledger', async (t) => {
   const dir = await tempDir(t);
   await mkdir(join(dir, 'stations'));
+  // The config loader checks that the profile exists; the report only needs ledger.dir.
+  await writeFile(join(dir, 'stations', 'p.yaml'), '');
   await writeFile(
     join(dir, 'config.yaml'),
     'station: s1\nprofile: stations/p.yaml\nledger:\n  dir: records\n',
