@@ -22,8 +22,11 @@ export type StationProfile = ProfileFile & {
   declaredAt: { imageSet: ProfileLocation; chip: ProfileLocation; flash: ProfileLocation };
 };
 
-export async function loadProfile(file: string): Promise<StationProfile> {
-  return parseProfile(file, await readYamlFile(file));
+export async function loadProfile(
+  file: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<StationProfile> {
+  return parseProfile(file, await readYamlFile(file, opts.signal));
 }
 
 export function parseProfile(file: string, text: string): StationProfile {

@@ -37,8 +37,11 @@ export const DEFAULT_LEDGER_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_CONCURRENCY_WITHOUT_SLOTS = 8;
 
 /** Reads and validates config.yaml; the profile it names must exist (reported at the `profile:` line). */
-export async function loadStationConfig(file: string): Promise<StationConfig> {
-  const text = await readYamlFile(file);
+export async function loadStationConfig(
+  file: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<StationConfig> {
+  const text = await readYamlFile(file, opts.signal);
   const config = parseStationConfig(file, text);
   const isFile = await stat(config.profilePath).then(
     (s) => s.isFile(),

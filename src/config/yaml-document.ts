@@ -9,10 +9,11 @@ import type { Problem } from './problems.ts';
  * Reads a YAML file and validates it against a zod schema, turning every YAML and schema issue into a
  * Problem with file:line:column (node-platform.md §5). All problems are reported at once.
  */
-export async function readYamlFile(file: string): Promise<string> {
+export async function readYamlFile(file: string, signal?: AbortSignal): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return await readFile(file, { encoding: 'utf8', signal });
   } catch (err) {
+    if (signal?.aborted) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : String(err);

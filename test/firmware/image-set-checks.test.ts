@@ -184,3 +184,31 @@ test('a merged factory image of the real release (md5 as Espressif ships it) pas
   const r2 = await checkImageSet(mset, chipByName('esp32')!, { mode: 'keep', freq: 'keep', size: 'keep' });
   only(r2.problems, /bootloader inside the merged image \(at 0x1000\).*not the image magic/);
 });
+
+test('a files list in the profile describing the real release: passes, and has the same recipe fingerprint', async (t) => {
+  const dir = await tempDir(t);
+  const set = await imageSetFromPath(REAL_AT_DIR);
+  const list = set.regions
+    .map((r) => `    - { offset: 0x${r.offset.toString(16)}, file: '${r.file}', label: ${r.label} }`)
+    .join('\n');
+  const file = path.join(dir, 'list.yaml');
+  await writeFile(
+    file,
+    `name: listed\nchip: esp32\nimageSet:\n  files:\n${list}\nflash: {mode: dio, freq: 40m, size: 4MB}\n`,
+  );
+  const listed = await inspectProfileFirmware(await loadProfile(file));
+  assert.deepEqual(listed.problems, []);
+  const folder = path.join(dir, 'folder.yaml');
+  await writeFile(folder, `name: folder\nchip: esp32\nimageSet: {folder: '${REAL_AT_DIR}'}\n`);
+  const fromFolder = await inspectProfileFirmware(await loadProfile(folder));
+  assert.equal(listed.prepared!.fingerprint, fromFolder.prepared!.fingerprint);
+  // A files list that leaves out the partition table is caught.
+  await writeFile(
+    file,
+    `name: listed\nchip: esp32\nimageSet:\n  files:\n    - { offset: 0x1000, file: '${set.regions[0].file}' }\n`,
+  );
+  only(
+    (await inspectProfileFirmware(await loadProfile(file))).problems,
+    /no partition table in the image set/,
+  );
+});
