@@ -38,7 +38,9 @@ Writes an image set to one board in download mode and verifies every region by t
   --firmware PATH    an ESP-IDF / ESP-AT build: flasher_args.json, download.config or a release folder
   OFFSET=PATH        explicit images, e.g. 0x1000=bootloader.bin 0x10000=app.bin
   --chip CHIP        expected chip (${CHIP_NAMES.join(', ')}); detected from the board when omitted
-  --baud N           baud rate for writing (default 921600; connecting always runs at 115200)
+  --baud N           baud rate for writing (default 921600; connecting always runs at 115200). Over socket://
+                     the link stays at its rate unless --baud is given (then the far end must follow the
+                     chip, as the simulator does; a fixed-rate ser2net port would lose the board)
   --no-stub          talk to the ROM loader only (slower; 1 KiB blocks)
   --no-compress      send uncompressed data
   --skip-unchanged   skip regions whose flash MD5 already matches
@@ -52,6 +54,8 @@ interface FlashArgs {
   pairs: { offset: number; file: string }[];
   chip?: ChipFacts;
   baud: number;
+  /** --baud given: over socket:// the chip's rate is changed too (the far end must follow it). */
+  baudExplicit: boolean;
   stub: boolean;
   compress: boolean;
   skipUnchanged: boolean;
@@ -144,6 +148,7 @@ function parseFlashArgs(argv: string[]): FlashArgs | 'help' {
     pairs,
     chip,
     baud,
+    baudExplicit: v.baud !== undefined,
     stub: !v['no-stub'],
     compress: !v['no-compress'],
     skipUnchanged: v['skip-unchanged'] ?? false,
@@ -269,7 +274,9 @@ async function flashBoard(
   }
   const regions = flashBytes !== undefined ? prepared.regionsFor(flashBytes) : prepared.regions;
   if (args.stub && (policy?.stub ?? true)) await loader.runStub(signal);
-  const baud = await loader.changeBaud(args.baud, signal);
+  const baud = await loader.changeBaud(args.baud, signal, {
+    rawTcp: args.baudExplicit ? 'change' : 'keep',
+  });
   await loader.attachFlash(signal);
   if (flashBytes !== undefined) await loader.spiSetParams(flashBytes, signal);
   console.log(`Loader: ${loader.isStub ? 'stub' : 'ROM'} at ${baud} baud`);
