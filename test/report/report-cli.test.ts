@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -84,4 +87,25 @@ test('--help prints the usage and exits 0', async (t) => {
   const logs = t.mock.method(console, 'log', () => {});
   assert.equal(await main(['report', '--help']), 0);
   assert.match(String(logs.mock.calls[0].arguments[0]), /usage: esp-station report \[--ledger FILE\|DIR\]/);
+});
+
+test('a reader that goes away (report | head) ends the report quietly with exit 0', async (t) => {
+  const dir = await tempDir(t);
+  await ledgerWith(join(dir, 'l'), 3000);
+  const bin = fileURLToPath(new URL('../../bin/esp-station.mjs', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'report', '--ledger', join(dir, 'l'), '--format', 'csv'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.once('data', (d: Buffer) => {
+    assert.match(d.toString(), /^mac,result,attempts/);
+    child.stdout.destroy();
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /internal error/);
 });

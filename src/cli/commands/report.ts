@@ -165,7 +165,13 @@ export async function run(argv: string[]): Promise<number> {
                 ? formatHtml(report)
                 : formatText(report),
           ];
-    await writeAll(sink, chunks);
+    try {
+      await writeAll(sink, chunks);
+    } catch (err) {
+      // `esp-station report | head`: the reader went away, which is not an error of the report.
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE' && !out) return 0;
+      throw err;
+    }
     if (out) {
       sink.end();
       await once(sink, 'finish');
@@ -179,10 +185,29 @@ export async function run(argv: string[]): Promise<number> {
 
 /** Writes in batches and honours back-pressure, so a million-row CSV never piles up in memory. */
 async function writeAll(sink: Writable, chunks: Iterable<string>): Promise<void> {
+  // Errors (EPIPE) arrive as events; turn them into a rejection of this call instead of a crash.
+  let failed: Error | undefined;
+  const onError = (err: Error) => (failed = err);
+  sink.on('error', onError);
+  try {
+    await writeChunks(sink, chunks, () => failed);
+  } finally {
+    sink.off('error', onError);
+  }
+  if (failed) throw failed;
+}
+
+async function writeChunks(
+  sink: Writable,
+  chunks: Iterable<string>,
+  failed: () => Error | undefined,
+): Promise<void> {
   let batch = '';
   for (const c of chunks) {
     batch += c;
     if (batch.length >= 1 << 16) {
+      const error = failed();
+      if (error) throw error;
       if (!sink.write(batch)) await once(sink, 'drain');
       batch = '';
     }
