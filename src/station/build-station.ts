@@ -53,7 +53,10 @@ export interface BuiltStation {
   dispose(): void;
 }
 
-export function policyFromProfile(profile: StationProfile, config: StationConfig): PipelinePolicy {
+export function policyFromProfile(
+  profile: StationProfile,
+  config: Pick<StationConfig, 'baudLadder'>,
+): PipelinePolicy {
   return {
     chip: profile.checks.expectChip ?? profile.chip,
     allowSecureBoot: profile.checks.allowSecureBoot,

@@ -33,7 +33,8 @@ export interface PipelinePolicy {
 export interface PipelineFirmware {
   chip: ChipName;
   requiredFlashBytes: number;
-  regionsFor(flashSizeBytes: number): readonly ImageRegion[];
+  /** Regions for this board: flash size patched for 'detect'; the bootloader left unpatched under secure boot. */
+  regionsFor(flashSizeBytes: number, board?: { secureBoot?: boolean }): readonly ImageRegion[];
   readonly regions: readonly ImageRegion[];
 }
 
@@ -377,5 +378,12 @@ export function checkBoard(
       `${refused.join(' and ')} ${refused.length > 1 ? 'are' : 'is'} enabled on this board and the profile does not allow it. Set it aside for engineering; do not retry.`,
     );
   }
-  return board.flashSizeBytes !== undefined ? firmware.regionsFor(board.flashSizeBytes) : firmware.regions;
+  if (board.flashSizeBytes !== undefined) {
+    return firmware.regionsFor(board.flashSizeBytes, { secureBoot: board.secureBoot });
+  }
+  // Size unknown: 'detect' cannot be resolved, the header keeps its own size. Under secure boot the bootloader
+  // must stay byte-identical (its signature), which regionsFor takes care of whatever the size.
+  return board.secureBoot
+    ? firmware.regionsFor(firmware.requiredFlashBytes, { secureBoot: true })
+    : firmware.regions;
 }

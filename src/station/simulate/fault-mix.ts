@@ -25,10 +25,10 @@ export type FaultMix = { kind: 'none' } | { kind: 'demo' } | { kind: 'random'; i
 
 /** Every third demo board gets the next of these (brown-out recovers by retry; the rest fail with their code). */
 const DEMO_CYCLE: readonly string[] = [
-  'brownout:400000',
   'silent-corruption',
   'no-sync',
   'unplug',
+  'brownout:400000',
   'secure-boot',
   'wrong-chip',
   'small-flash',
