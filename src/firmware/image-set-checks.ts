@@ -85,6 +85,18 @@ export async function checkImageSet(
   const lengthOf = (r: ImageSetRegion) =>
     loaded.find((l) => l.file === r.file && l.offset === r.offset)?.data.length;
 
+  // esp-station writes plaintext only; an image set that asks for encrypted writes must not be flashed as if not.
+  for (const r of set.regions) {
+    if (r.encrypted) {
+      problems.push(
+        at(
+          r,
+          'is marked encrypted; esp-station does not do encrypted writes — use a build without flash encryption in development mode',
+        ),
+      );
+    }
+  }
+
   // 2. alignment, duplicates and overlaps
   for (const r of set.regions) {
     if (r.offset % SECTOR !== 0)

@@ -13,6 +13,7 @@ import { flashSizeName, KEEP_ALL } from './flash-settings.ts';
 import { findPartitionTables, partitionFor } from './flash-layout.ts';
 import type { LoadedRegion } from './flash-layout.ts';
 import type { ImageSet } from './image-set.ts';
+import { parseFirmwareImage } from './image-format.ts';
 import { partitionTableEnd } from './partition-table.ts';
 import { isBootloaderOffset, patchImageHeader } from './patch-header.ts';
 
@@ -41,6 +42,11 @@ export interface PreparedFirmware {
   regionsFor(flashSizeBytes: number, board?: { secureBoot?: boolean }): readonly PreparedRegion[];
   /** Flash the set needs: the furthest region end or partition end. */
   requiredFlashBytes: number;
+  /**
+   * Chip revisions (major*100+minor) the images accept, from the bootloader and app headers' min/max_rev_full;
+   * a board outside it will not boot them (esptool refuses to write such images).
+   */
+  revisionRange: { min: number; max: number };
   demo: boolean;
   profileName: string;
 }
@@ -124,6 +130,16 @@ export function prepareFirmware(
     ...tables.map((t) => partitionTableEnd(t.table)),
   );
 
+  const revisionRange = { min: 0, max: 0xffff };
+  for (const r of regions) {
+    if (!(isBootloaderOffset(chip, r.offset) || r.partition?.type === 0x00) || chip.imageChipId === undefined)
+      continue;
+    const p = parseFirmwareImage(r.data);
+    if (!p.ok || !p.image.extended) continue;
+    revisionRange.min = Math.max(revisionRange.min, p.image.extended.minRevFull);
+    revisionRange.max = Math.min(revisionRange.max, p.image.extended.maxRevFull);
+  }
+
   const bySize = new Map<number, readonly PreparedRegion[]>();
   let unpatched: readonly PreparedRegion[] | undefined;
   const withBootloader = (s: FlashSettings) =>
@@ -166,6 +182,7 @@ export function prepareFirmware(
     regions,
     regionsFor,
     requiredFlashBytes,
+    revisionRange: Object.freeze(revisionRange),
     demo: opts.demo ?? false,
     profileName: opts.profileName ?? imageSet.sourceFile,
   });

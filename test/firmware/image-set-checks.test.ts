@@ -212,3 +212,17 @@ test('a files list in the profile describing the real release: passes, and has t
     /no partition table in the image set/,
   );
 });
+
+test('regions marked encrypted are refused (esp-station writes plaintext only)', async (t) => {
+  const c = await demoCopy(t);
+  const text = await readFile(c.flasherArgs, 'utf8');
+  await writeFile(
+    c.flasherArgs,
+    text.replace(
+      '"file" : "esp-at.bin", "encrypted" : "false"',
+      '"file" : "esp-at.bin", "encrypted" : "true"',
+    ),
+  );
+  const p = only(await problemsFor(await c.profile()), /esp-at\.bin: is marked encrypted/);
+  assert.equal(p.key, 'flash_files.0x100000');
+});

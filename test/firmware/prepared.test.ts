@@ -177,3 +177,35 @@ test('a board with secure boot gets the bootloader exactly as built (esptool doe
   assert.equal(fw.regionsFor(4 * 1024 * 1024, { secureBoot: true }), secure, 'prepared once');
   assert.equal(secure[5], fw.regions[5], 'the app is shared');
 });
+
+test('the revision range comes from the bootloader and app headers', async (t) => {
+  const real = prepareFirmware(await flasherArgsSet(path.join(REAL_AT_DIR, 'flasher_args.json')), {
+    mode: 'keep',
+    freq: 'keep',
+    size: 'keep',
+  });
+  assert.deepEqual(real.revisionRange, { min: 0, max: 399 }); // v0.0 .. v3.99 in both real headers
+  const c = await demoCopy(t);
+  const app = path.join(c.dir, 'esp-at.bin');
+  const { buildFirmwareImage } = await import('../../src/firmware/image-builder.ts');
+  writeFileSync(
+    app,
+    buildFirmwareImage({
+      chipId: 0,
+      flashMode: 2,
+      flashSizeNibble: 2,
+      flashFreqNibble: 0,
+      entry: 0x40080000,
+      hashAppended: true,
+      minRevFull: 300,
+      maxRevFull: 399,
+      segments: [{ loadAddress: 0x3f400020, data: new Uint8Array(256) }],
+    }),
+  );
+  const fw = prepareFirmware(await flasherArgsSet(c.flasherArgs), {
+    mode: 'keep',
+    freq: 'keep',
+    size: 'keep',
+  });
+  assert.deepEqual(fw.revisionRange, { min: 300, max: 399 });
+});
