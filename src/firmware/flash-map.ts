@@ -49,17 +49,14 @@ export function formatFlashMap(r: FirmwareInspection): string {
         offset: formatHex(p.offset),
         end: formatHex(p.offset + p.data.length),
         size: String(p.data.length),
-        partition:
-          p.label === 'bootloader' || !p.partition
-            ? p.partition
-              ? partName(p.partition)
-              : p.label
-            : partName(p.partition),
+        partition: p.partition ? partName(p.partition) : p.label,
         file: relFile(p.file),
         md5: p.md5,
         compressed: `${p.compressed.length} (${Math.round((100 * p.compressed.length) / p.data.length)}%)`,
         header: h
-          ? `${h.mode} ${h.freq} ${h.size}${h.patched ? (h.shaUpdated ? ' patched, sha256 updated' : ' patched') : ''}`
+          ? `${h.mode} ${h.freq} ${r.settings.size === 'detect' ? 'size per board (detect)' : h.size}${
+              h.patched ? (h.shaUpdated ? ', patched, sha256 updated' : ', patched') : ''
+            }`
           : '',
       });
     }
