@@ -12,7 +12,6 @@ import {
   beginPayload,
   changeBaudPayload,
   checksum,
-  dataBlockPayload,
   encodeRequest,
   eraseRegionPayload,
   flashEndPayload,
@@ -31,6 +30,7 @@ import {
 import { EspError, isEspError } from './errors.ts';
 import { decodeResponse, isUnsupportedReply, statusError, type Response } from './response.ts';
 import { SlipDecoder, slipEncode } from './slip.ts';
+import { RequestEncoder } from './request-encoder.ts';
 import {
   defaultResetStrategies,
   hardResetStrategy,
@@ -122,6 +122,7 @@ export class EspLoader {
   private readonly onLog?: (line: string) => void;
   private readonly bootLog: string[] = [];
   private bytesSeen = 0;
+  private readonly encoder = new RequestEncoder();
 
   private constructor(transport: Transport, onLog?: (line: string) => void) {
     this.transport = transport;
@@ -268,10 +269,15 @@ export class EspLoader {
   }
 
   /** Sends one command and waits for its reply, matching as esptool does (§1.3). */
-  async command(op: number, payload: Uint8Array, opts: CommandOptions = {}): Promise<Response> {
+  async command(
+    op: number,
+    payload: Uint8Array | readonly Uint8Array[],
+    opts: CommandOptions = {},
+  ): Promise<Response> {
     const timeoutMs = opts.timeoutMs ?? TIMEOUTS.default;
     this.frames.length = 0;
-    await this.writeRaw(slipEncode(encodeRequest(op, payload, opts.check ?? 0)), opts.signal);
+    const parts = payload instanceof Uint8Array ? [payload] : payload;
+    await this.writeRaw(this.encoder.encode(op, parts, opts.check ?? 0), opts.signal);
     const deadline = Date.now() + timeoutMs;
     for (let i = 0; i < 100; i++) {
       let frame: Buffer;
@@ -554,7 +560,10 @@ export class EspLoader {
   }
 
   async memData(data: Uint8Array, seq: number, signal?: AbortSignal): Promise<void> {
-    await this.command(Op.MEM_DATA, dataBlockPayload(data, seq), { check: checksum(data), signal });
+    await this.command(Op.MEM_DATA, [this.encoder.dataBlockHeader(data.length, seq), data], {
+      check: checksum(data),
+      signal,
+    });
   }
 
   /** Uploads and starts Espressif's flasher stub (§6.1); waits for its OHAI greeting. */
@@ -657,7 +666,7 @@ export class EspLoader {
   }
 
   async flashData(data: Uint8Array, seq: number, timeoutMs: number, signal?: AbortSignal) {
-    await this.command(Op.FLASH_DATA, dataBlockPayload(data, seq), {
+    await this.command(Op.FLASH_DATA, [this.encoder.dataBlockHeader(data.length, seq), data], {
       check: checksum(data),
       timeoutMs,
       signal,
@@ -686,7 +695,7 @@ export class EspLoader {
   }
 
   async flashDeflData(data: Uint8Array, seq: number, timeoutMs: number, signal?: AbortSignal) {
-    await this.command(Op.FLASH_DEFL_DATA, dataBlockPayload(data, seq), {
+    await this.command(Op.FLASH_DEFL_DATA, [this.encoder.dataBlockHeader(data.length, seq), data], {
       check: checksum(data),
       timeoutMs,
       signal,

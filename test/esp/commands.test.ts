@@ -106,3 +106,22 @@ test('opName names known opcodes and shows unknown ones in hex', () => {
 test('oversize payloads are refused', () => {
   assert.throws(() => encodeRequest(Op.FLASH_DATA, new Uint8Array(0x10000)), RangeError);
 });
+
+test('RequestEncoder produces the same wire bytes as encodeRequest + slipEncode, reusing its buffer', async () => {
+  const { RequestEncoder } = await import('../../src/esp/request-encoder.ts');
+  const enc = new RequestEncoder(16);
+  const data = Buffer.from([0xc0, 0xdb, 0x01, 0xc0, 0xdd, 0xdc]);
+  const check = checksum(data);
+  const viaParts = Buffer.from(enc.encode(Op.FLASH_DATA, [enc.dataBlockHeader(data.length, 7), data], check));
+  const reference = slipEncode(encodeRequest(Op.FLASH_DATA, dataBlockPayload(data, 7), check));
+  assert.deepEqual(viaParts, reference);
+  const big = new Uint8Array(0x4000).fill(0xc0);
+  const a = enc.encode(Op.FLASH_DEFL_DATA, [enc.dataBlockHeader(big.length, 1), big], checksum(big));
+  assert.deepEqual(
+    Buffer.from(a),
+    slipEncode(encodeRequest(Op.FLASH_DEFL_DATA, dataBlockPayload(big, 1), checksum(big))),
+  );
+  const b = enc.encode(Op.SYNC, [syncPayload()]);
+  assert.equal(b.buffer, a.buffer, 'the buffer is reused');
+  assert.deepEqual(Buffer.from(b), slipEncode(encodeRequest(Op.SYNC, syncPayload())));
+});
