@@ -403,13 +403,22 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   }
 
   private wireFaults(bytes: Buffer): Buffer {
-    const drop = findFault(this.faults, 'drop-bytes')?.rate ?? 0;
-    const flip = findFault(this.faults, 'bit-flip')?.rate ?? 0;
+    const dropFault = findFault(this.faults, 'drop-bytes');
+    const flipFault = findFault(this.faults, 'bit-flip');
+    const drop = dropFault?.rate ?? 0;
+    const flip = flipFault?.rate ?? 0;
     if (drop === 0 && flip === 0) return bytes;
+    // A windowed fault only strikes wire bytes inside its window (bytes offered, both directions, from `stats`).
+    let pos = this.stats.toChip + this.stats.toHost;
+    const inside = (w: { from: number; bytes: number } | undefined): boolean =>
+      !w || (pos >= w.from && pos < w.from + w.bytes);
     const out: number[] = [];
     for (const b of bytes) {
-      if (drop > 0 && this.rng.next() < drop) continue;
-      out.push(flip > 0 && this.rng.next() < flip ? b ^ (1 << this.rng.int(8)) : b);
+      const dropHere = drop > 0 && inside(dropFault?.window);
+      const flipHere = flip > 0 && inside(flipFault?.window);
+      pos++;
+      if (dropHere && this.rng.next() < drop) continue;
+      out.push(flipHere && this.rng.next() < flip ? b ^ (1 << this.rng.int(8)) : b);
     }
     return Buffer.from(out);
   }

@@ -5,10 +5,10 @@
 export type FaultSpec =
   /** The board never enters download mode (IO0 strap stuck high): it boots the app, SYNC goes unanswered. */
   | { name: 'no-sync' }
-  /** Each byte on the wire (either direction) is lost with probability `rate`. */
-  | { name: 'drop-bytes'; rate: number }
-  /** Each byte on the wire (either direction) has one bit flipped with probability `rate`. */
-  | { name: 'bit-flip'; rate: number }
+  /** Each byte on the wire (either direction) is lost with probability `rate` (only inside `window` if given). */
+  | { name: 'drop-bytes'; rate: number; window?: ByteWindow }
+  /** Each byte on the wire (either direction) has one bit flipped with probability `rate` (inside `window`). */
+  | { name: 'bit-flip'; rate: number; window?: ByteWindow }
   /** Programming the sector at `offset` (default: the first sector programmed) fails, and the chip says so. */
   | { name: 'write-error'; offset?: number }
   /** Programming the sector at `offset` (default: the first sector programmed) stores wrong data silently. */
@@ -26,6 +26,16 @@ export type FaultSpec =
 
 export type FaultName = FaultSpec['name'];
 
+/**
+ * A burst of line noise instead of noise all along: wire bytes number `from` .. `from + bytes - 1`, counted in
+ * both directions from power-up (as `SimBoard.stats` counts them). Written `RATE@FROM+BYTES`, e.g.
+ * `bit-flip:1@20000+8`; lets a test aim the noise at one protocol phase.
+ */
+export interface ByteWindow {
+  from: number;
+  bytes: number;
+}
+
 interface FaultDoc {
   arg?: 'rate' | 'bytes' | 'factor' | 'offset';
   required?: boolean;
@@ -34,8 +44,16 @@ interface FaultDoc {
 
 export const FAULT_DOCS: Readonly<Record<FaultName, FaultDoc>> = {
   'no-sync': { text: 'wrong boot mode: the reset never enters download mode, SYNC is not answered' },
-  'drop-bytes': { arg: 'rate', required: true, text: 'drop each wire byte with probability RATE (0..1)' },
-  'bit-flip': { arg: 'rate', required: true, text: 'flip one bit of each wire byte with probability RATE' },
+  'drop-bytes': {
+    arg: 'rate',
+    required: true,
+    text: 'drop each wire byte with probability RATE (0..1); RATE@FROM+BYTES: only wire bytes FROM.. (a burst)',
+  },
+  'bit-flip': {
+    arg: 'rate',
+    required: true,
+    text: 'flip one bit of each wire byte with probability RATE; RATE@FROM+BYTES: a burst',
+  },
   'write-error': { arg: 'offset', text: 'a sector (default: first programmed) reports a program failure' },
   'silent-corruption': {
     arg: 'offset',
@@ -59,6 +77,14 @@ export function parseFault(text: string): FaultSpec {
     throw new Error(`unknown fault '${name}'; known faults: ${FAULT_NAMES.join(', ')}`);
   }
   const doc = FAULT_DOCS[name as FaultName];
+  if (doc.arg === 'rate' && arg?.includes('@')) {
+    const m = /^([^@]+)@(\d+)\+(\d+)$/.exec(arg);
+    if (!m || Number(m[3]) < 1) {
+      throw new Error(`fault '${name}': write RATE@FROM+BYTES for a burst, e.g. ${name}:0.5@20000+16`);
+    }
+    const spec = parseFault(`${name}:${m[1]}`) as Extract<FaultSpec, { name: 'drop-bytes' | 'bit-flip' }>;
+    return { ...spec, window: { from: Number(m[2]), bytes: Number(m[3]) } };
+  }
   if (!doc.arg && arg !== undefined) throw new Error(`fault '${name}' takes no argument`);
   if (doc.required && (arg === undefined || arg === '')) {
     throw new Error(`fault '${name}' needs an argument: ${name}:${doc.arg?.toUpperCase()}`);
@@ -92,6 +118,7 @@ export function parseFault(text: string): FaultSpec {
 }
 
 export function formatFault(f: FaultSpec): string {
+  if ('rate' in f && f.window) return `${f.name}:${f.rate}@${f.window.from}+${f.window.bytes}`;
   if ('rate' in f) return `${f.name}:${f.rate}`;
   if ('bytes' in f) return `${f.name}:${f.bytes}`;
   if ('factor' in f) return `${f.name}:${f.factor}`;
