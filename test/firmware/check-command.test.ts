@@ -133,3 +133,20 @@ test('the installed binary: check --firmware on a broken folder exits 2 without 
   assert.match(r.stdout + r.stderr, /esp-at\.bin: file not found/);
   assert.doesNotMatch(r.stdout + r.stderr, /Error:|\n\s+at /);
 });
+
+test('the map shows the bootloader header as it will be written: patched, digest recomputed', async (t) => {
+  const { tempDir } = await import('./fixture-paths.ts');
+  const dir = await tempDir(t);
+  const profile = path.join(dir, 'qio.yaml');
+  await writeFile(
+    profile,
+    `name: qio\nchip: esp32\nimageSet: {folder: '${REAL_AT_DIR}'}\nflash: {mode: qio, freq: 80m}\n`,
+  );
+  const { code, out } = await check('--profile', profile);
+  assert.equal(code, 0, out);
+  assert.match(
+    out,
+    /^0x1000\s.*bootloader\.bin\s+(?!f36734a5821ad21ea305046a4fe0307e)[0-9a-f]{32}\s.*qio 80m 4MB, patched, sha256 updated$/m,
+  );
+  assert.match(out, /^0x100000\s.*esp-at\.bin\s+203b4cbe647fcf74cea21088b1d70979\s/m); // the app is never patched
+});
