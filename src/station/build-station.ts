@@ -9,6 +9,7 @@ import { VirtualUsbBus } from '../sim/usb-bus.ts';
 import { hex4 } from './detect/bridge-device.ts';
 import { chooseDeviceSource } from './detect/choose-source.ts';
 import { SimDeviceSource } from './detect/sim-source.ts';
+import { StaticPortSource, type StaticPort } from './detect/static-ports.ts';
 import { VidPidFilter } from './detect/vid-pid-filter.ts';
 import { EspBoardLink } from './esp-board-link.ts';
 import type { LedgerSink } from './ledger-sink.ts';
@@ -31,6 +32,11 @@ export interface BuildStationOptions {
   };
   /** Fail a board that takes longer than this (default 10 minutes). */
   boardTimeoutMs?: number;
+  /**
+   * Fixed remote ports (socket://host:port, e.g. ser2net or `esp-station sim`) instead of USB detection: each
+   * is one slot, attached once. `followsBaud`: the far end follows the chip's baud changes.
+   */
+  ports?: { list: readonly StaticPort[]; followsBaud: boolean };
 }
 
 export interface BuiltStation {
@@ -134,6 +140,20 @@ export async function buildStation(opts: BuildStationOptions): Promise<BuiltStat
         for (const d of bus.list()) bus.unplug(d.portPath);
       },
     };
+  }
+
+  if (opts.ports && opts.ports.list.length > 0) {
+    const source = new StaticPortSource(opts.ports.list);
+    const station = new Station({
+      ...common,
+      slots: [...config.slots, ...source.slotNames()],
+      // Every remote port is a slot of its own and gets a worker.
+      concurrency: Math.max(config.concurrency, opts.ports.list.length),
+      source,
+      detectionNote: `${opts.ports.list.length} remote port${opts.ports.list.length === 1 ? '' : 's'} (socket://)`,
+      link: new EspBoardLink({ remoteFollowsBaud: opts.ports.followsBaud }),
+    });
+    return { station, header, detectionReason: 'remote ports', dispose: () => undefined };
   }
 
   const chosen = chooseDeviceSource({ mode: config.detection, filter });

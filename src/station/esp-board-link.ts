@@ -25,6 +25,11 @@ export interface EspBoardLinkOptions {
   resetTimeScale?: number;
   /** Baud the ROM talks at after reset (and the application's boot log). */
   romBaud?: number;
+  /**
+   * socket:// links: the far end follows the chip's CHANGE_BAUDRATE (the simulator, an autobauding bridge), so
+   * the flashing baud is used there too. Default false: a raw TCP port keeps the rate its bridge was set to.
+   */
+  remoteFollowsBaud?: boolean;
 }
 
 /** Boot output kept for the boot check; the tail is what matters. */
@@ -61,7 +66,13 @@ export class EspBoardLink implements BoardLink {
         ...(o.onLog && { onLog: o.onLog }),
         resetTimeScale: this.opts.resetTimeScale ?? 1,
       });
-      return new EspBoardSession(loader, transport, romBaud, this.opts.resetTimeScale ?? 1);
+      return new EspBoardSession(
+        loader,
+        transport,
+        romBaud,
+        this.opts.resetTimeScale ?? 1,
+        this.opts.remoteFollowsBaud ?? false,
+      );
     } catch (err) {
       await transport.close().catch(() => undefined);
       throw err;
@@ -79,6 +90,7 @@ class EspBoardSession implements BoardSession {
     private readonly transport: Transport,
     private readonly romBaud: number,
     private readonly timeScale: number,
+    private readonly remoteFollowsBaud: boolean,
   ) {}
 
   get baud(): number {
@@ -101,7 +113,9 @@ class EspBoardSession implements BoardSession {
 
   async prepareWrites(o: { stub: boolean; baud: number; signal: AbortSignal }): Promise<number> {
     if (o.stub) await this.loader.runStub(o.signal);
-    return this.loader.changeBaud(o.baud, o.signal);
+    return this.loader.changeBaud(o.baud, o.signal, {
+      rawTcp: this.remoteFollowsBaud ? 'change' : 'keep',
+    });
   }
 
   async writeRegion(

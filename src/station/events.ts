@@ -74,7 +74,7 @@ export type StationEvent =
       type: 'station';
       time: number;
       state: 'running' | 'paused' | 'stopping' | 'stopped';
-      detection?: 'hotplug' | 'polling' | 'simulated';
+      detection?: 'hotplug' | 'polling' | 'simulated' | 'static';
       message?: string;
     }
   | (EventBase & { type: 'slot-attached'; slotInfo: SlotInfo })

@@ -10,12 +10,14 @@ import { loadStationConfig } from '../../config/station-config.ts';
 import { loadProfileFirmware } from '../../firmware/profile-firmware.ts';
 import { LedgerWriter } from '../../ledger/writer.ts';
 import { buildStation } from '../../station/build-station.ts';
+import { parseStaticPort, type StaticPort } from '../../station/detect/static-ports.ts';
 import type { BuiltStation } from '../../station/build-station.ts';
 import { parseFaultMix } from '../../station/simulate/fault-mix.ts';
 import type { FaultMix } from '../../station/simulate/fault-mix.ts';
 
 const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledger FILE]
                         [--simulate N [--faults MIX] [--timing realistic|fast] [--seed S] [--once]]
+                        [--port [NAME=]socket://HOST:PORT ... [--port-follows-baud] [--once]]
 
   --config FILE    station config (default: config.yaml)
   --headless       no screen: print one JSON station event per line (for automation and tests)
@@ -25,7 +27,13 @@ const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledg
                    (simulator faults, plus wrong-chip, small-flash and unplug)
   --timing T       simulated chip timing: realistic (default) or fast
   --seed S         seed of the simulated boards and operator (default 1)
-  --once           with --simulate: exit 0 once those N boards are done
+  --port URL       a remote serial port (ser2net-style socket://HOST:PORT, or NAME=socket://...) as a
+                   fixed slot instead of USB detection; repeatable, one slot each
+  --port-follows-baud
+                   the far end of --port follows the chip's baud changes (esp-station sim, autobauding
+                   bridges), so boards are flashed at the baud ladder's rate; default: keep the link's rate
+  --once           with --simulate: exit 0 once those N boards are done; with --port: once every port has
+                   a result
 
 Keys on the screen: p pause/resume, q quit, o operator, l lot, r yield, ? help.`;
 
@@ -47,6 +55,8 @@ export async function run(argv: string[]): Promise<number> {
         timing: { type: 'string' },
         seed: { type: 'string' },
         once: { type: 'boolean', default: false },
+        port: { type: 'string', multiple: true },
+        'port-follows-baud': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -83,13 +93,27 @@ export async function run(argv: string[]): Promise<number> {
   const seed = args.seed === undefined ? 1 : Number(args.seed);
   if (!Number.isInteger(seed) || seed < 0)
     problems.push(cli(`'${args.seed}' is not a seed; use an integer`, '--seed'));
+  const ports: StaticPort[] = [];
+  for (const text of args.port ?? []) {
+    try {
+      ports.push(parseStaticPort(text));
+    } catch (err) {
+      problems.push(cli((err as Error).message, '--port'));
+    }
+  }
+  if (ports.length > 0 && simulate !== undefined)
+    problems.push(cli('--port and --simulate cannot be combined; use one or the other', '--port'));
+  if (new Set(ports.map((p) => p.url)).size !== ports.length)
+    problems.push(cli('the same --port is given twice; each remote port is one slot', '--port'));
+  if (args['port-follows-baud'] && (args.port ?? []).length === 0)
+    problems.push(cli('--port-follows-baud only applies with --port', '--port-follows-baud'));
   if (simulate === undefined) {
     for (const k of ['faults', 'timing', 'seed'] as const) {
       if (args[k] !== undefined) problems.push(cli(`--${k} only applies with --simulate N`, `--${k}`));
     }
-    if (args.once)
+    if (args.once && (args.port ?? []).length === 0)
       problems.push(
-        cli('--once only applies with --simulate N (a real station runs until stopped)', '--once'),
+        cli('--once only applies with --simulate N or --port (a USB station runs until stopped)', '--once'),
       );
   }
   if (problems.length > 0) throw new InputError(problems);
@@ -113,6 +137,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(simulate !== undefined && {
       simulate: { boards: simulate, mix, timing: timing as 'fast' | 'realistic', seed },
     }),
+    ...(ports.length > 0 && { ports: { list: ports, followsBaud: args['port-follows-baud'] } }),
   });
   const { station } = built;
 
@@ -159,7 +184,20 @@ export async function run(argv: string[]): Promise<number> {
     const waits: Promise<unknown>[] = [stopped];
     if (ui) waits.push(ui.waitUntilExit());
     if (args.once && built.simulationDone) waits.push(built.simulationDone);
+    if (args.once && ports.length > 0) {
+      // Static ports attach once: done when each has a recorded result.
+      waits.push(
+        new Promise<void>((resolve) => {
+          const done = new Set<string>();
+          station.onAttemptDone(({ slot }) => {
+            done.add(slot);
+            if (done.size >= ports.length) resolve();
+          });
+        }),
+      );
+    }
     await Promise.race(waits);
+    console.error('TRACE race done');
     await station.stop();
   } finally {
     process.off('SIGINT', onSignal);
@@ -168,6 +206,8 @@ export async function run(argv: string[]): Promise<number> {
     ui?.unmount();
     unsubscribeHeadless?.();
     await ledger.close();
+    console.error('TRACE closed');
+    setTimeout(() => console.error('TRACE handles', (process as any)._getActiveHandles().map((h: any) => h.constructor.name)), 1000).unref();
   }
   return 0;
 }

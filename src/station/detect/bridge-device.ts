@@ -15,7 +15,8 @@ export interface BridgeDevice {
   product?: string;
 }
 
-export type DetectionMode = 'hotplug' | 'polling' | 'simulated';
+/** 'static': fixed remote ports (socket://), attached once (static-ports.ts). */
+export type DetectionMode = 'hotplug' | 'polling' | 'simulated' | 'static';
 
 export interface DeviceListener {
   attach(device: BridgeDevice): void;
