@@ -31,7 +31,7 @@ export function formatClock(time: number): string {
 export function progressBar(fraction: number, width: number): string {
   const f = Math.min(1, Math.max(0, fraction));
   const full = Math.round(f * width);
-  return '█'.repeat(full) + '░'.repeat(Math.max(0, width - full));
+  return '#'.repeat(full) + '-'.repeat(Math.max(0, width - full));
 }
 
 export function truncate(s: string, width: number): string {

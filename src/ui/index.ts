@@ -2,6 +2,7 @@
  * The operator's terminal UI. renderStationUi subscribes to the station's events and draws them; keys call the
  * small StationControls interface. It never touches the protocol layer or the ledger file.
  */
+import './react-production.ts';
 import React from 'react';
 import { render } from 'ink';
 import type { StationEventBus } from '../station/events.ts';
@@ -27,6 +28,8 @@ export interface StationUiOptions {
    * live region's first line in the scrollback when it is on (seen in tmux; cf. ink #973/#974).
    */
   incrementalRendering?: boolean;
+  /** Fraction of one core the drawing may use; frames are spaced out to stay within it (default 0.03). */
+  cpuBudget?: number;
 }
 
 export interface StationUiHandle {
@@ -39,8 +42,9 @@ export function renderStationUi(opts: StationUiOptions): StationUiHandle {
   const store = new StationUiStore({ header: opts.header, slots: opts.slots });
   const unsubscribe = opts.bus.subscribe((e) => store.handle(e));
   const fps = opts.maxFps ?? 10;
-  const sampler = createSampler(store, fps);
-  const instance = render(React.createElement(StationApp, { store, sampler, controls: opts.controls }), {
+  const sampler = createSampler(store, { maxHz: fps, cpuBudget: opts.cpuBudget });
+  const app = React.createElement(StationApp, { store, sampler, controls: opts.controls });
+  const instance = render(app, {
     stdout: opts.stdout ?? process.stdout,
     stdin: opts.stdin ?? process.stdin,
     // q (and Ctrl+C, handled like q) stop the station cleanly first; Ink must not exit on its own.
@@ -64,6 +68,12 @@ export function renderStationUi(opts: StationUiOptions): StationUiHandle {
       }
     },
     unmount() {
+      // The last frame (all Ink leaves on screen in CI mode) shows the latest state, not one up to 100 ms old.
+      // (rerender renders synchronously and reads the fresh snapshot; a store notification alone would not.)
+      if (!closed) {
+        sampler.flush();
+        instance.rerender(app);
+      }
       close();
       instance.unmount();
     },

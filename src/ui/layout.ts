@@ -9,6 +9,8 @@ export const TILE_HEIGHT = 7;
 export const TILE_MIN_WIDTH = 30;
 export const TILE_MAX_WIDTH = 44;
 export const ROW_MIN_WIDTH = 38;
+/** Width at which a compact row shows everything (tty, speed, region, MAC); see slot-text.ts rowLine. */
+export const ROW_FULL_WIDTH = 78;
 /** Event log lines we keep visible above the live region. */
 export const MIN_LOG_LINES = 2;
 
@@ -76,7 +78,13 @@ export function chooseLayout(
   let available = Math.max(1, rows - chrome - MIN_LOG_LINES);
   // Every slot visible matters more than log lines: give up the log's reserve before hiding slots.
   if (n > available * maxRowCols) available = Math.max(1, rows - chrome);
-  const rowCols = Math.min(maxRowCols, Math.ceil(n / available));
+  // Ink redraws the whole live region every frame, so a shorter region is cheaper: use as many columns as
+  // still leave each row wide enough for the full row (speed and region), else as many as the height needs.
+  const fullRowCols = Math.max(1, Math.floor(width / ROW_FULL_WIDTH));
+  const rowCols = Math.min(
+    maxRowCols,
+    Math.max(Math.ceil(n / available), Math.min(fullRowCols, Math.ceil(n / 8))),
+  );
   const perColumn = Math.min(available, Math.ceil(n / rowCols));
   const gridHeight = perColumn;
   return {

@@ -5,6 +5,7 @@
 import type { SlotState } from '../station/events.ts';
 import { formatDuration, formatEta, formatKBps, progressBar } from './display-text.ts';
 import { FAILURE_WORDS } from './failure-words.ts';
+import { ROW_FULL_WIDTH } from './layout.ts';
 import { fitSegments } from './segments.ts';
 import type { Segment } from './segments.ts';
 import type { SlotResult, SlotView } from './store.ts';
@@ -95,7 +96,7 @@ function percentText(fraction: number): string {
 }
 
 function removeBoard(tone: Tone): Segment {
-  return { text: '▶ REMOVE BOARD ◀', color: 'black', backgroundColor: TONE_COLORS[tone], bold: true };
+  return { text: ' REMOVE BOARD ', color: 'black', backgroundColor: TONE_COLORS[tone], bold: true };
 }
 
 function regionText(slot: SlotView): string {
@@ -160,39 +161,34 @@ export function tileLines(slot: SlotView, width: number): Segment[][] {
 /** One line per slot, for many slots or small terminals. */
 export function rowLine(slot: SlotView, width: number, nameWidth: number): Segment[] {
   const tone = slotTone(slot);
-  const wide = width >= 90;
+  // Every character costs Ink time on every frame (32 rows × 10 Hz): rows carry no padding beyond alignment.
+  const wide = width >= ROW_FULL_WIDTH - 1;
   const segs: Segment[] = [{ text: `${slot.name.padEnd(nameWidth)} `, bold: true }];
-  if (wide) segs.push({ text: `${(slot.tty ?? '').replace(/^\/dev\//, '').padEnd(12)} `, dimColor: true });
+  if (wide) segs.push({ text: `${(slot.tty ?? '').replace(/^\/dev\//, '').padEnd(10)} ` });
   const badge = stateBadge(slot, !wide);
   const badgeWidth = wide ? 14 : 10;
   segs.push(badge, { text: ' '.repeat(Math.max(1, badgeWidth - badge.text.length)) });
   if (tone === 'busy' && hasProgress(slot)) {
-    // Narrow rows keep bar, % and ETA; wide rows add speed, region, chip and MAC.
+    // Narrow rows keep bar, % and ETA; wide rows add speed and region.
     const f = progressFraction(slot);
     const p = slot.progress!;
-    const barWidth = wide ? 20 : Math.max(4, width - nameWidth - 1 - badgeWidth - 11);
-    segs.push({ text: progressBar(f, barWidth), color: 'cyan' }, { text: `${percentText(f)} ` });
-    segs.push({ text: formatEta(p.etaSeconds) });
-    if (wide) {
-      segs.push(
-        { text: ` ${formatKBps(p.bytesPerSecond).padStart(10)}  `, dimColor: true },
-        { text: `${regionText(slot).padEnd(20)} ` },
-        { text: chipAndMac(slot), dimColor: true },
-      );
-    }
+    const barWidth = wide ? 16 : Math.max(4, width - nameWidth - 1 - badgeWidth - 11);
+    segs.push(
+      { text: progressBar(f, barWidth), color: 'cyan' },
+      { text: `${percentText(f)} ${formatEta(p.etaSeconds)}` },
+    );
+    if (wide) segs.push({ text: ` ${formatKBps(p.bytesPerSecond).padStart(9)} ${regionText(slot)}` });
   } else if (tone === 'busy') {
-    if (wide)
-      segs.push({ text: `${(slot.message ?? '').padEnd(58)} ` }, { text: chipAndMac(slot), dimColor: true });
-    else segs.push({ text: slot.message ?? '', dimColor: true });
+    segs.push({ text: slot.message ?? '' });
   } else if (tone === 'pass' || tone === 'fail') {
     segs.push(wide ? removeBoard(tone) : { ...removeBoard(tone), text: 'REMOVE' });
     if (tone === 'fail' && slot.result)
       segs.push({ text: ` ${failureWords(slot.result)}`, color: 'red', bold: true });
     if (tone === 'pass' && slot.result)
       segs.push({ text: ` ${formatDuration(slot.result.durationMs)}`, color: 'green' });
-    if (wide) segs.push({ text: `  ${chipAndMac(slot)}`, dimColor: true });
+    if (wide && slot.board) segs.push({ text: `  ${slot.board.mac}` });
   } else if (tone === 'saving') {
-    segs.push({ text: 'saving result…', color: 'yellow' });
+    segs.push({ text: 'saving result...', color: 'yellow' });
   } else {
     segs.push(lastResultText(slot.lastResult));
   }

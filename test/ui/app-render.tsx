@@ -14,7 +14,7 @@ export function renderApp(
   opts: { slots?: SlotConfig[]; header?: Partial<StationHeader>; size?: TerminalSize } = {},
 ) {
   const store = new StationUiStore({ header: { ...HEADER, ...opts.header }, slots: opts.slots });
-  const sampler = createSampler(store, 10);
+  const sampler = createSampler(store);
   const controls = new RecordingControls();
   const r = render(
     <StationApp

@@ -23,11 +23,12 @@ test('32 slots on 80×24 use compact rows in two columns, every slot visible', (
   assert.equal(chooseLayout(80, 24, 32, true).hiddenSlots, 0);
 });
 
-test('32 slots on 160×48 are one wide row each', () => {
+test('32 slots on 160×48 are full compact rows in two columns (a shorter live region is cheaper to redraw)', () => {
   const l = chooseLayout(160, 48, 32, false);
   assert.equal(l.mode, 'rows');
-  assert.equal(l.gridColumns, 1);
-  assert.equal(l.cellWidth, 160);
+  assert.equal(l.gridColumns, 2);
+  assert.equal(l.cellWidth, 80);
+  assert.equal(l.gridHeight, 16);
 });
 
 test('the live region never reaches the terminal height (Ink would clear the screen every frame)', () => {

@@ -1,0 +1,121 @@
+/**
+ * UI CPU cost with 32 boards flashing at full speed. Feeds the demo feed's realistic events (progress at 50 Hz
+ * per board, i.e. ~1,600 events/s) for N seconds twice: once with nobody listening (baseline: the feed's own
+ * timers), once into the real Ink UI rendering to a null 160×48 terminal. UI CPU = the difference, as % of one core.
+ * Run: node --import tsx bench/ui-cpu.ts [seconds=10] [slots=32]   (target: < 5 %)
+ */
+import { EventEmitter } from 'node:events';
+import { StationEventBus } from '../src/station/events.ts';
+import { demoSlots, seededRandom, startDemoFeed } from '../src/ui/demo-feed.ts';
+import { renderStationUi } from '../src/ui/index.ts';
+import type { StationControls } from '../src/ui/controls.ts';
+
+const seconds = Number(process.argv[2] ?? 10);
+const slotCount = Number(process.argv[3] ?? 32);
+const PROGRESS_HZ = 50;
+
+/** A terminal that throws frames away (but looks like a TTY, so Ink renders as it would for an operator). */
+class NullTerminal extends EventEmitter {
+  columns = 160;
+  rows = 48;
+  isTTY = true;
+  writes = 0;
+  bytes = 0;
+  write(s: string): boolean {
+    this.writes++;
+    this.bytes += s.length;
+    return true;
+  }
+}
+
+/** A keyboard that never types (a pipe: no raw mode). */
+class SilentStdin extends EventEmitter {
+  isTTY = undefined;
+  read(): null {
+    return null;
+  }
+  setEncoding(): void {}
+  ref(): void {}
+  unref(): void {}
+  resume(): void {}
+  pause(): void {}
+}
+
+async function phase(
+  withUi: boolean,
+): Promise<{ cpuMs: number; events: number; writes: number; bytes: number }> {
+  const bus = new StationEventBus();
+  let events = 0;
+  bus.subscribe(() => events++);
+  const abort = new AbortController();
+  const slots = demoSlots(slotCount);
+  const feed = startDemoFeed({
+    bus,
+    slots,
+    signal: abort.signal,
+    progressHz: PROGRESS_HZ,
+    random: seededRandom(42),
+  });
+  const term = new NullTerminal();
+  const controls: StationControls = {
+    pause() {},
+    resume() {},
+    async stop() {},
+    setOperator() {},
+    setLot() {},
+    get inFlight() {
+      return feed.inFlight;
+    },
+  };
+  const ui = withUi
+    ? renderStationUi({
+        bus,
+        controls,
+        slots,
+        header: {
+          stationName: 'bench',
+          profileName: 'esp-at-wroom32-v3.4',
+          recipeFingerprint: 'f'.repeat(64),
+          chip: 'ESP32',
+          operator: 'bench',
+          lot: 'BENCH',
+          demoFirmware: false,
+        },
+        stdout: term as unknown as NodeJS.WriteStream,
+        stdin: new SilentStdin() as unknown as NodeJS.ReadStream,
+        maxFps: process.env.UI_FPS ? Number(process.env.UI_FPS) : undefined,
+      })
+    : undefined;
+  // Let every slot get its first board in before measuring.
+  await new Promise((r) => setTimeout(r, 4000));
+  const before = process.cpuUsage();
+  const eventsBefore = events;
+  const writesBefore = term.writes;
+  const bytesBefore = term.bytes;
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const used = process.cpuUsage(before);
+  const result = {
+    cpuMs: (used.user + used.system) / 1000,
+    events: events - eventsBefore,
+    writes: term.writes - writesBefore,
+    bytes: term.bytes - bytesBefore,
+  };
+  ui?.unmount();
+  abort.abort();
+  await feed.done;
+  return result;
+}
+
+if (process.env.CI !== undefined)
+  console.log('note: CI is set, so Ink renders only on exit; unset CI for a real figure');
+const base = await phase(false);
+const withUi = await phase(true);
+const pct = (ms: number): string => `${((ms / (seconds * 1000)) * 100).toFixed(1)} %`;
+console.log(`${slotCount} boards, progress ${PROGRESS_HZ} Hz each, ${seconds} s per phase`);
+console.log(`events/s: ${Math.round(withUi.events / seconds)}`);
+console.log(`feed alone:  ${pct(base.cpuMs)} of one core`);
+console.log(`feed + UI:   ${pct(withUi.cpuMs)} of one core`);
+console.log(
+  `frames written: ${(withUi.writes / seconds).toFixed(1)} writes/s, ${Math.round(withUi.bytes / seconds / 1024)} KB/s`,
+);
+console.log(`UI CPU: ${pct(withUi.cpuMs - base.cpuMs)} of one core (target < 5 %)`);
