@@ -94,10 +94,14 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): { found: boolean; 
 
 /** zod's sentence plus what was actually found, e.g. "expected one of ...; found 'udev'". */
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
-  const at = valueAt(raw, issue.path as PropertyKey[]);
-  if (!at.found) return issue.code === 'invalid_type' ? `missing; expected ${issue.expected}` : issue.message;
   const msg = issue.message.replace(/^Invalid input: /, '').replace(/^Invalid option: /, '');
   const lower = msg.charAt(0).toLowerCase() + msg.slice(1);
+  if (issue.path.length === 0 && issue.code === 'invalid_type')
+    return 'expected a YAML mapping of `key: value` lines';
+  const at = valueAt(raw, issue.path as PropertyKey[]);
+  if (!at.found) {
+    return issue.code === 'invalid_type' ? `missing; expected ${issue.expected}` : `missing; ${lower}`;
+  }
   if (
     issue.code === 'invalid_type' ||
     issue.code === 'invalid_value' ||

@@ -103,3 +103,19 @@ test('the demo image set requires demo: true, expectChip must agree, file offset
   assert.equal(ps[0].key, 'imageSet.files.1.offset');
   assert.equal(ps[0].line, 6);
 });
+
+test('an empty profile lists every missing key; a list instead of a mapping says so', () => {
+  let ps = problemsOf(() => parseProfile('p.yaml', ''));
+  assert.deepEqual(
+    ps.map((p) => [p.key, p.message.split(';')[0]]),
+    [
+      ['name', 'missing'],
+      ['chip', 'missing'],
+      ['imageSet', 'missing'],
+    ],
+  );
+  assert.match(ps[1].message, /esp32c6/);
+  ps = problemsOf(() => parseProfile('p.yaml', '- a\n- b\n'));
+  assert.equal(ps.length, 1);
+  assert.match(ps[0].message, /YAML mapping/);
+});
