@@ -39,7 +39,13 @@ import {
   type ResetStrategy,
 } from './reset.ts';
 import { abortedError, sleep } from './sleep.ts';
-import { CONNECT_ATTEMPTS, SYNC_TRIES_PER_RESET, TIMEOUTS, timeoutPerMb } from './timeouts.ts';
+import {
+  CONNECT_ATTEMPTS,
+  SYNC_TRIES_PER_RESET,
+  TIMEOUTS,
+  WRITE_BLOCK_ATTEMPTS,
+  timeoutPerMb,
+} from './timeouts.ts';
 import { loadStub } from './stub.ts';
 import { assembleMac } from './mac.ts';
 import { flashSizeFromId } from './flash-size.ts';
@@ -579,7 +585,15 @@ export class EspLoader {
       await this.memBegin(seg.data.length, blocks, RAM_BLOCK_SIZE, seg.addr, signal);
       for (let seq = 0; seq < blocks; seq++) {
         const block = seg.data.subarray(seq * RAM_BLOCK_SIZE, (seq + 1) * RAM_BLOCK_SIZE);
-        await this.memData(block, seq, signal);
+        // A block damaged on the wire is refused for its checksum; the same seq may be sent again.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await this.memData(block, seq, signal);
+            break;
+          } catch (e) {
+            if (!isEspError(e, 'checksum') || attempt >= WRITE_BLOCK_ATTEMPTS) throw e;
+          }
+        }
       }
     }
     // MEM_END's reply may be lost when the stub takes over the UART, so read frames ourselves:

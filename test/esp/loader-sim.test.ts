@@ -195,3 +195,12 @@ test('USB-Serial/JTAG (303a:1001) boards connect with their own reset sequence',
   t.after(() => loader.dispose());
   assert.equal(loader.chip.name, 'esp32c3');
 });
+
+test('bit flips on the wire: blocks refused for their checksum are re-sent and the region verifies', async (t) => {
+  const { loader } = await simLoader(t, { chip: 'esp32', faults: ['bit-flip:0.00002'], seed: 1 });
+  await loader.runStub();
+  const r = region(0x10000, pattern(400_000, 3));
+  const [res] = await writeRegions(loader, [r]);
+  assert.ok(res.retries > 0, 'some blocks were re-sent');
+  assert.equal(res.md5Chip, r.md5);
+});
