@@ -209,3 +209,48 @@ test('the revision range comes from the bootloader and app headers', async (t) =
   });
   assert.deepEqual(fw.revisionRange, { min: 300, max: 399 });
 });
+
+test('only the image at the chip bootloader offset is patched (0x0 on ESP32-S3, 0x1000 on ESP32)', async (t) => {
+  const dir = await tempDir(t);
+  const { buildFirmwareImage } = await import('../../src/firmware/image-builder.ts');
+  const img = (chipId: number) =>
+    buildFirmwareImage({
+      chipId,
+      flashMode: 2,
+      flashSizeNibble: 2,
+      flashFreqNibble: 0,
+      entry: 0x40370000,
+      hashAppended: true,
+      segments: [{ loadAddress: 0x3fc80000, data: new Uint8Array(512).fill(3) }],
+    });
+  const region = (offset: number, name: string, chipId: number) => {
+    const file = path.join(dir, `${name}-${chipId}.bin`);
+    writeFileSync(file, img(chipId));
+    return { offset, file, label: name, encrypted: false, declaredAt: { file: 'p.yaml' } };
+  };
+  const settings = { mode: 'qio' as const, freq: '80m', size: '8MB' };
+  const s3 = prepareFirmware(
+    {
+      kind: 'files',
+      sourceFile: 'p.yaml',
+      settings: {},
+      regions: [region(0x0, 'boot', 9), region(0x10000, 'app', 9)],
+    },
+    settings,
+    { chip: 'esp32s3' },
+  );
+  assert.deepEqual([s3.regions[0].data[2], s3.regions[0].data[3]], [0x00, 0x3f]);
+  assert.deepEqual([s3.regions[1].data[2], s3.regions[1].data[3]], [0x02, 0x20]);
+  const esp32 = prepareFirmware(
+    {
+      kind: 'files',
+      sourceFile: 'p.yaml',
+      settings: {},
+      regions: [region(0x0, 'x', 0), region(0x1000, 'boot', 0)],
+    },
+    settings,
+    { chip: 'esp32' },
+  );
+  assert.deepEqual([esp32.regions[0].data[2], esp32.regions[0].data[3]], [0x02, 0x20]);
+  assert.deepEqual([esp32.regions[1].data[2], esp32.regions[1].data[3]], [0x00, 0x3f]);
+});
