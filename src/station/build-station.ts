@@ -30,6 +30,8 @@ export interface BuildStationOptions {
     seed: number;
     positions?: number;
   };
+  /** Forward the flasher's boot-log lines as log events (`run --verbose`). */
+  linkLog?: boolean;
   /** Fail a board that takes longer than this (default 10 minutes). */
   boardTimeoutMs?: number;
   /**
@@ -103,6 +105,7 @@ export async function buildStation(opts: BuildStationOptions): Promise<BuiltStat
     offerPresentAtStart: config.offerPresentAtStart,
     ledger,
     ...(opts.boardTimeoutMs !== undefined && { boardTimeoutMs: opts.boardTimeoutMs }),
+    ...(opts.linkLog && { linkLog: true }),
   };
 
   if (opts.simulate) {

@@ -53,6 +53,8 @@ export interface PipelineInput {
   publish(event: PipelineEvent): void;
   /** Attempt number for this MAC (1 = first time this ledger sees the board). */
   attemptNumberFor(mac: string): number | Promise<number>;
+  /** Forward the flasher's own lines (boot log, stub/baud notes) as 'info' log events; noisy, for debugging. */
+  linkLog?: boolean;
   /** Minimum ms between progress events per board (the UI samples at ≤ 10 Hz anyway). */
   progressIntervalMs?: number;
   now?: () => number;
@@ -139,7 +141,11 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
     for (let i = 0; i < total; i++) {
       signal.throwIfAborted();
       try {
-        return await link.connect(slot, { attempt: i, signal, onLog: (line) => log('info', line) });
+        return await link.connect(slot, {
+          attempt: i,
+          signal,
+          ...(input.linkLog && { onLog: (line: string) => log('info', line) }),
+        });
       } catch (err) {
         last = err;
         if (signal.aborted) throw err;

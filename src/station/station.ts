@@ -38,6 +38,8 @@ export interface StationOptions {
   /** A board taking longer than this is failed with 'timeout' (a hang never blocks a worker forever). */
   boardTimeoutMs?: number;
   progressIntervalMs?: number;
+  /** Forward the flasher's boot-log lines as 'info' log events (debugging; noisy on the operator screen). */
+  linkLog?: boolean;
   /** Why this detection mode, e.g. 'polling: udevd is not running'; shown in the 'station' event. */
   detectionNote?: string;
   now?: () => number;
@@ -380,6 +382,7 @@ export class Station {
         firmware: this.opts.firmware,
         signal: controller.signal,
         progressIntervalMs: this.opts.progressIntervalMs,
+        linkLog: this.opts.linkLog,
         now: this.now,
         attemptNumberFor: async (mac) => {
           slot.attempt = await this.opts.ledger.attemptNumberFor(mac);

@@ -55,6 +55,7 @@ export async function run(argv: string[]): Promise<number> {
         timing: { type: 'string' },
         seed: { type: 'string' },
         once: { type: 'boolean', default: false },
+        verbose: { type: 'boolean', short: 'v', default: false },
         port: { type: 'string', multiple: true },
         'port-follows-baud': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -134,6 +135,7 @@ export async function run(argv: string[]): Promise<number> {
     profile,
     firmware,
     ledger,
+    linkLog: args.verbose,
     ...(simulate !== undefined && {
       simulate: { boards: simulate, mix, timing: timing as 'fast' | 'realistic', seed },
     }),
@@ -170,6 +172,8 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The station runs until stopped, even when nothing is plugged in (a simulated run with every board done).
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
     await station.start();
     built.startSimulation?.();
@@ -197,17 +201,21 @@ export async function run(argv: string[]): Promise<number> {
       );
     }
     await Promise.race(waits);
-    console.error('TRACE race done');
     await station.stop();
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    clearInterval(keepAlive);
     built.dispose();
-    ui?.unmount();
+    if (ui) {
+      ui.unmount();
+      // Ink leaves stdin referenced after unmount; without this the process would never exit.
+      if (process.stdin.isTTY) process.stdin.setRawMode(false);
+      process.stdin.pause();
+      process.stdin.unref();
+    }
     unsubscribeHeadless?.();
     await ledger.close();
-    console.error('TRACE closed');
-    setTimeout(() => console.error('TRACE handles', (process as any)._getActiveHandles().map((h: any) => h.constructor.name)), 1000).unref();
   }
   return 0;
 }
