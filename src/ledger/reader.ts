@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { listLedgerFiles } from './files.ts';
+import { isCertainlyLedgerRecord } from './record-check.ts';
 import { LedgerRecordSchema } from './record.ts';
 import type { LedgerRecord } from './record.ts';
 
@@ -115,6 +116,7 @@ export class LedgerReader {
       });
       return undefined;
     }
+    if (isCertainlyLedgerRecord(value)) return value;
     const parsed = LedgerRecordSchema.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];

@@ -1,0 +1,99 @@
+/**
+ * A fast structural check of ledger records for the reader's hot path: zod's full parse costs about a third of
+ * a report's time, and almost every line in a ledger is valid. This check only ever says "certainly valid";
+ * anything it is unsure of goes to LedgerRecordSchema, which stays the definition (and gives the message).
+ * It is at least as strict as the schema: a test compares the two on mutated records, and another fails when
+ * the schema gains or loses a field, so this file is updated with it.
+ */
+import { FAILURE_CODES } from '../station/failure-codes.ts';
+import type { LedgerRecord } from './record.ts';
+
+const REQUIRED_STRINGS = [
+  'id',
+  'start',
+  'end',
+  'station',
+  'slot',
+  'portPath',
+  'port',
+  'operator',
+  'lot',
+  'profile',
+  'recipe',
+];
+const OPTIONAL_STRINGS = ['usbSerial', 'vidPid', 'mac', 'chip', 'message'];
+const OPTIONAL_INTEGERS = ['revision', 'flashId', 'flashSize', 'baud'];
+const OPTIONAL_BOOLEANS = ['secureBoot', 'flashEncryption', 'demoFirmware'];
+const OTHER_KEYS = ['v', 'regions', 'phases', 'durationMs', 'result', 'code', 'attempt'];
+
+/** Every key the record schema knows, for the test that keeps this file and the schema in step. */
+export const CHECKED_RECORD_KEYS: readonly string[] = [
+  ...REQUIRED_STRINGS,
+  ...OPTIONAL_STRINGS,
+  ...OPTIONAL_INTEGERS,
+  ...OPTIONAL_BOOLEANS,
+  ...OTHER_KEYS,
+];
+export const CHECKED_REGION_KEYS: readonly string[] = [
+  'offset',
+  'label',
+  'size',
+  'md5Expected',
+  'md5Chip',
+  'seconds',
+  'retries',
+  'skipped',
+];
+
+const RECORD_KEYS = new Set(CHECKED_RECORD_KEYS);
+const REGION_KEYS = new Set(CHECKED_REGION_KEYS);
+const CODES = new Set<string>(FAILURE_CODES);
+const MD5 = /^[0-9a-f]{32}$/;
+
+type Obj = Record<string, unknown>;
+
+const isObject = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isCount = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
+const isAmount = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+
+function onlyKeys(o: Obj, allowed: Set<string>): boolean {
+  for (const k in o) if (!allowed.has(k)) return false;
+  return true;
+}
+
+function isRegion(r: unknown): boolean {
+  return (
+    isObject(r) &&
+    onlyKeys(r, REGION_KEYS) &&
+    isCount(r.offset) &&
+    typeof r.label === 'string' &&
+    isCount(r.size) &&
+    typeof r.md5Expected === 'string' &&
+    MD5.test(r.md5Expected) &&
+    (r.md5Chip === undefined || (typeof r.md5Chip === 'string' && MD5.test(r.md5Chip))) &&
+    isAmount(r.seconds) &&
+    isCount(r.retries) &&
+    (r.skipped === undefined || typeof r.skipped === 'boolean')
+  );
+}
+
+/** True only when `value` is certainly a valid LedgerRecord; false means "ask the schema". */
+export function isCertainlyLedgerRecord(value: unknown): value is LedgerRecord {
+  if (!isObject(value) || value.v !== 1 || !onlyKeys(value, RECORD_KEYS)) return false;
+  for (const k of REQUIRED_STRINGS) if (typeof value[k] !== 'string') return false;
+  for (const k of OPTIONAL_STRINGS) if (value[k] !== undefined && typeof value[k] !== 'string') return false;
+  for (const k of OPTIONAL_INTEGERS)
+    if (value[k] !== undefined && !Number.isSafeInteger(value[k])) return false;
+  for (const k of OPTIONAL_BOOLEANS)
+    if (value[k] !== undefined && typeof value[k] !== 'boolean') return false;
+  if (value.result !== 'pass' && value.result !== 'fail') return false;
+  if (value.code !== undefined && !(typeof value.code === 'string' && CODES.has(value.code))) return false;
+  if (!(Number.isSafeInteger(value.attempt) && (value.attempt as number) > 0)) return false;
+  if (!isAmount(value.durationMs)) return false;
+  const phases = value.phases;
+  if (!isObject(phases)) return false;
+  for (const k in phases) if (!isAmount(phases[k])) return false;
+  if (!Array.isArray(value.regions)) return false;
+  for (const r of value.regions) if (!isRegion(r)) return false;
+  return true;
+}
