@@ -359,11 +359,16 @@ export async function ensureDemoImageSet(
   if (current !== '') await rm(dir, { recursive: true, force: true });
   try {
     await rename(tmp, dir);
-  } catch (err) {
-    // Another process won the race: its set is identical (deterministic bytes); drop ours.
-    await rm(tmp, { recursive: true, force: true });
+  } catch {
+    // Either another process won the race (its set is identical: deterministic bytes) or a damaged folder
+    // without a valid stamp is in the way; replace the latter.
     const again = await readFile(stamp, 'utf8').catch(() => '');
-    if (again !== stampText(layout)) throw err;
+    if (again === stampText(layout)) {
+      await rm(tmp, { recursive: true, force: true });
+    } else {
+      await rm(dir, { recursive: true, force: true });
+      await rename(tmp, dir);
+    }
   }
   return dir;
 }

@@ -113,3 +113,13 @@ test('ensureDemoImageSet generates once and then reuses the cached set', async (
   assert.deepEqual(again, [dir, dir]);
   assert.equal((await stat(path.join(dir, 'esp-at.bin'))).mtimeMs, first);
 });
+
+test('a damaged cached set (stamp gone, a file deleted) is rebuilt', async (t) => {
+  const { rm: remove } = await import('node:fs/promises');
+  const root = await tempDir(t);
+  const dir = await ensureDemoImageSet('esp-at', root);
+  await remove(path.join(dir, '.generated'));
+  await remove(path.join(dir, 'esp-at.bin'));
+  assert.equal(await ensureDemoImageSet('esp-at', root), dir);
+  assert.equal((await stat(path.join(dir, 'esp-at.bin'))).size, 1473568);
+});
