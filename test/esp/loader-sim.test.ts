@@ -204,3 +204,16 @@ test('bit flips on the wire: blocks refused for their checksum are re-sent and t
   assert.ok(res.retries > 0, 'some blocks were re-sent');
   assert.equal(res.md5Chip, r.md5);
 });
+
+test('stub erase commands: ERASE_REGION clears a range, ERASE_FLASH the chip; the ROM refuses both', async (t) => {
+  const { loader, board } = await simLoader(t, { chip: 'esp32c3', flashSize: '2MB' });
+  await assert.rejects(loader.eraseRegion(0, 0x1000), (e: EspError) => e.kind === 'unsupported');
+  await loader.runStub();
+  await writeRegions(loader, [region(0x10000, pattern(0x3000, 30)), region(0x40000, pattern(0x1000, 31))]);
+  await loader.eraseRegion(0x11000, 0x1000);
+  assert.ok(board.flash.read(0x11000, 0x1000).every((b: number) => b === 0xff));
+  assert.ok(!board.flash.read(0x10000, 0x1000).every((b: number) => b === 0xff));
+  await assert.rejects(loader.eraseRegion(0x100, 0x1000), RangeError);
+  await loader.eraseFlash();
+  assert.ok(board.flash.read(0, 2 * 1024 * 1024).every((b: number) => b === 0xff));
+});
