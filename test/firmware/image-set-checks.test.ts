@@ -226,3 +226,34 @@ test('regions marked encrypted are refused (esp-station writes plaintext only)',
   const p = only(await problemsFor(await c.profile()), /esp-at\.bin: is marked encrypted/);
   assert.equal(p.key, 'flash_files.0x100000');
 });
+
+test('download.config copy: empty file, duplicate offset, oversized table and bootloader, offset in no partition, flash below minimum', async (t) => {
+  const c = await demoCopy(t);
+  const dc = path.join(c.dir, 'download.config');
+  const text = await readFile(dc, 'utf8');
+  await writeFile(path.join(c.dir, 'empty.bin'), new Uint8Array(0));
+  await writeFile(path.join(c.dir, 'stray.bin'), new Uint8Array(16));
+  const boot = await readFile(path.join(c.dir, 'bootloader/bootloader.bin'));
+  const longBoot = new Uint8Array(0x7100).fill(0xff);
+  longBoot.set(boot);
+  await writeFile(path.join(c.dir, 'bootloader/bootloader.bin'), longBoot); // 0x1000 + 0x7100 runs into 0x8000
+  const table = await readFile(path.join(c.dir, 'partition_table/partition-table.bin'));
+  await writeFile(
+    path.join(c.dir, 'partition_table/partition-table.bin'),
+    Buffer.concat([table, Buffer.alloc(0x400, 0xff)]),
+  );
+  await writeFile(dc, `${text}\n0x21000 empty.bin\n0xa000 stray.bin\n`);
+  const profile = path.join(path.dirname(c.dir), 'dc.yaml');
+  await writeFile(
+    profile,
+    'name: dc\nchip: esp32\nimageSet: {downloadConfig: release/download.config}\nchecks: {minFlashSize: 8MB}\n',
+  );
+  const ps = await problemsFor(profile);
+  assert.equal(only(ps, /empty\.bin: file is empty/).line, 10);
+  only(ps, /empty\.bin: offset 0x21000 is also given to customized_partitions\/mfg_nvs\.bin/);
+  only(ps, /partition-table\.bin: is 4096 bytes; a partition table is at most 0xC00 bytes/);
+  only(ps, /bootloader\.bin: bootloader ends at 0x8100, past the partition table at 0x8000/);
+  only(ps, /bootloader\.bin: .*overlaps|partition-table\.bin: overlaps bootloader\/bootloader\.bin/);
+  only(ps, /stray\.bin: offset 0xa000 is in no partition/);
+  only(ps, /flash size 4MB is below checks\.minFlashSize 8MB/);
+});
