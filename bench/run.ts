@@ -1,0 +1,398 @@
+/**
+ * `npm run bench`: speed, scale and cost of the station against the wire limit and against esptool-js, on
+ * simulated ESP32s in realistic timing. Prints a table per figure, each against its target (met / not met),
+ * and writes bench/results/<time>.json and bench/results/latest.json. Not part of `npm test`.
+ *
+ *   npm run bench                      everything (< 10 min on 2 cores)
+ *   npm run bench -- --only single     one part: single, scaling, prepare, others (comma-separated)
+ *   npm run bench -- --bauds 921600    single-board figures at these bauds only
+ *   npm run bench -- --boards 1,32     scaling batches
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { CHIPS } from '../src/esp/chips/index.ts';
+import { ESP_AT_DIR, REPO_ROOT, loadBenchImageSets, type BenchImageSet } from './image-sets.ts';
+import { runBatch, type BatchResult } from './scaling.ts';
+import { flashWithEsptoolJs, flashWithStation, type EsptoolJsRun, type StationRun } from './single-board.ts';
+import { wireLimit, type WireLimit } from './wire-limit.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    bauds: { type: 'string' },
+    boards: { type: 'string' },
+  },
+});
+const parts = new Set((opts.only ?? 'single,scaling,prepare,others').split(','));
+const BAUDS = (opts.bauds ?? '115200,460800,921600,2000000').split(',').map(Number);
+const BATCHES = (opts.boards ?? '1,4,8,16,32').split(',').map(Number);
+
+const TARGET = {
+  efficiency921600: 0.9,
+  speedRatio: 1.2,
+  scale32: 1.1,
+  cpuPercentPerBoard: 2,
+  rssMb32: 250,
+};
+
+interface Target {
+  figure: string;
+  value: number;
+  target: string;
+  met: boolean;
+}
+const targets: Target[] = [];
+const mark = (figure: string, value: number, target: string, met: boolean): string => {
+  targets.push({ figure, value, target, met });
+  return met ? 'met' : 'NOT MET';
+};
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const cells = [head, ...rows.map((r) => r.map(String))];
+  const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+const s = (ms: number) => (ms / 1000).toFixed(2);
+
+function machine() {
+  const cpuModel =
+    /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model;
+  let commit = '';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT }).toString().trim();
+  } catch {
+    // not a checkout
+  }
+  return { nproc: cpus().length, cpu: cpuModel, node: process.version, loadAtStart: loadavg(), commit };
+}
+
+// ---- 1. single board -----------------------------------------------------------------------------------
+
+interface SingleRow {
+  set: string;
+  baud: number;
+  station: StationRun;
+  limit: WireLimit;
+  efficiency: number;
+  esptoolJs: EsptoolJsRun;
+  speedRatio: number;
+}
+
+async function singleBoard(sets: BenchImageSet[]): Promise<SingleRow[]> {
+  const banner = Buffer.byteLength(`${CHIPS.esp32.romBanner.join('\r\n')}\r\n`, 'latin1');
+  const rows: SingleRow[] = [];
+  for (const baud of BAUDS) {
+    // Per baud, four boards at once in this process (2 image sets × station / esptool-js): each has its own
+    // simulated chip and port; the host CPU they need is a few % of a core, so they do not slow each other.
+    const ac = new AbortController();
+    const runs = await Promise.all(
+      sets.map(async (set) => {
+        const [station, esptoolJs] = await Promise.all([
+          flashWithStation(set.firmware, baud, ac.signal),
+          flashWithEsptoolJs(set.firmware, baud),
+        ]);
+        return { set, station, esptoolJs };
+      }),
+    );
+    for (const { set, station, esptoolJs } of runs) {
+      const limit = await wireLimit(CHIPS.esp32, set.firmware.regions, baud, banner);
+      rows.push({
+        set: set.name,
+        baud,
+        station,
+        limit,
+        efficiency: limit.totalMs / station.totalMs,
+        esptoolJs,
+        speedRatio: esptoolJs.totalMs / station.totalMs,
+      });
+    }
+    process.stderr.write(`  single board at ${baud} done\n`);
+  }
+  return rows;
+}
+
+function printSingle(rows: SingleRow[]): void {
+  console.log('\n1. Single board (simulated ESP32, realistic timing), seconds');
+  console.log(
+    table(
+      [
+        'image set',
+        'baud',
+        'total',
+        'connect',
+        'stub',
+        'write',
+        'verify',
+        'reset',
+        'wire limit',
+        '(UART only)',
+        'efficiency',
+        '≥0.90',
+        'esptool-js',
+        'ratio',
+        '≥1.2×',
+      ],
+      rows.map((r) => {
+        const p = r.station.phases;
+        const ok = r.station.result === 'pass' && r.esptoolJs.ok;
+        return [
+          r.set,
+          r.baud,
+          r.station.result === 'pass' ? s(r.station.totalMs) : `FAIL: ${r.station.message}`,
+          s(p.connect),
+          s(p.stub),
+          s(p.write),
+          s(p.verify),
+          s(p.reset),
+          s(r.limit.totalMs),
+          s(r.limit.wireMs),
+          r.efficiency.toFixed(3),
+          r.baud === 921600
+            ? mark(
+                `efficiency ${r.set} @921600`,
+                r.efficiency,
+                `≥ ${TARGET.efficiency921600}`,
+                ok && r.efficiency >= TARGET.efficiency921600,
+              )
+            : '',
+          r.esptoolJs.ok ? s(r.esptoolJs.totalMs) : `FAIL: ${r.esptoolJs.message}`,
+          `${r.speedRatio.toFixed(2)}×`,
+          mark(
+            `vs esptool-js ${r.set} @${r.baud}`,
+            r.speedRatio,
+            `≥ ${TARGET.speedRatio}×`,
+            ok && r.speedRatio >= TARGET.speedRatio,
+          ),
+        ];
+      }),
+    ),
+  );
+  console.log(
+    'connect = reset + sync + detect + identify + checks; stub = upload + baud change; write = compressed blocks + ' +
+      'MD5 per region; verify = MD5 of every region again; reset = hard reset.\nwire limit = bytes that must cross ' +
+      'the UART at baud/10 B/s plus chip time that cannot overlap (boot, flash work behind the last block, MD5); ' +
+      '(UART only) is the wire part alone.',
+  );
+}
+
+// ---- 2. scaling -------------------------------------------------------------------------------------------
+
+interface ScaleRow extends BatchResult {
+  scale: number;
+  cpuSecondsPerBoard: number;
+  cpuPercentPerBoard: number;
+}
+
+async function scaling(): Promise<ScaleRow[]> {
+  const rows: ScaleRow[] = [];
+  let single = 0;
+  for (const n of BATCHES) {
+    const r = await runBatch(n, path.join(ESP_AT_DIR, 'flasher_args.json'));
+    if (n === 1 || single === 0) single = Math.max(...r.boardSeconds);
+    rows.push({
+      ...r,
+      scale: r.wallSeconds / single,
+      cpuSecondsPerBoard: r.cpuSeconds / n,
+      cpuPercentPerBoard: (r.cpuSeconds / (r.wallSeconds * n)) * 100,
+    });
+    process.stderr.write(`  ${n} boards done\n`);
+  }
+  return rows;
+}
+
+function printScaling(rows: ScaleRow[]): void {
+  console.log(
+    '\n2. Scaling: ESP-AT v3.4.0.0 at 921600, boards served over TCP by a separate simulator process',
+  );
+  const last = rows[rows.length - 1];
+  console.log(
+    table(
+      [
+        'boards',
+        'pass',
+        'batch wall s',
+        '÷ single',
+        'station CPU s/board',
+        'CPU % core/board',
+        'peak RSS MB',
+        'sim CPU s',
+      ],
+      rows.map((r) => [
+        r.boards,
+        `${r.passed}/${r.boards}`,
+        r.wallSeconds.toFixed(2),
+        r.scale.toFixed(3),
+        r.cpuSecondsPerBoard.toFixed(3),
+        r.cpuPercentPerBoard.toFixed(2),
+        Math.max(r.peakRssMb, r.hwmMb).toFixed(0),
+        r.simCpuSeconds.toFixed(1),
+      ]),
+    ),
+  );
+  const n = last.boards;
+  const allPass = rows.every((r) => r.passed === r.boards);
+  console.log(
+    `${n} boards: wall ÷ single ${last.scale.toFixed(3)} (target ≤ ${TARGET.scale32}) ${mark(`scale ${n} boards`, last.scale, `≤ ${TARGET.scale32}`, allPass && last.scale <= TARGET.scale32)}; ` +
+      `CPU ${Math.max(...rows.map((r) => r.cpuPercentPerBoard)).toFixed(2)} % of a core per board in flight (worst batch; target ≤ ${TARGET.cpuPercentPerBoard} %) ${mark(
+        'station CPU % per board',
+        Math.max(...rows.map((r) => r.cpuPercentPerBoard)),
+        `≤ ${TARGET.cpuPercentPerBoard} %`,
+        rows.every((r) => r.cpuPercentPerBoard <= TARGET.cpuPercentPerBoard),
+      )}; ` +
+      `peak RSS ${Math.max(last.peakRssMb, last.hwmMb).toFixed(0)} MB (target ≤ ${TARGET.rssMb32} MB) ${mark(`peak RSS ${n} boards`, Math.max(last.peakRssMb, last.hwmMb), `≤ ${TARGET.rssMb32} MB`, Math.max(last.peakRssMb, last.hwmMb) <= TARGET.rssMb32)}`,
+  );
+}
+
+// ---- 3. preparation ----------------------------------------------------------------------------------------
+
+interface PrepareRow {
+  set: string;
+  bytes: number;
+  compressedBytes: number;
+  /** First preparation in this process, and the best of three more (warm file cache and JIT). */
+  firstMs: number;
+  warmMs: number;
+}
+
+async function preparation(first: BenchImageSet[]): Promise<PrepareRow[]> {
+  const warm: number[][] = first.map(() => []);
+  for (let i = 0; i < 3; i++) {
+    const again = await loadBenchImageSets();
+    again.forEach((x, j) => warm[j].push(x.prepareMs));
+  }
+  return first.map((x, j) => ({
+    set: x.name,
+    bytes: x.bytes,
+    compressedBytes: x.compressedBytes,
+    firstMs: x.prepareMs,
+    warmMs: Math.min(...warm[j]),
+  }));
+}
+
+function printPreparation(rows: PrepareRow[], boardMs: Map<string, number>): void {
+  console.log('\n3. Preparation: check + load + patch + zlib-9 + MD5/SHA-256, once per recipe');
+  console.log(
+    table(
+      [
+        'image set',
+        'bytes',
+        'zlib-9 bytes',
+        'first ms',
+        'warm ms',
+        'if per board: % of a board',
+        'shared by 32: ms/board',
+      ],
+      rows.map((r) => {
+        const b = boardMs.get(r.set);
+        return [
+          r.set,
+          r.bytes,
+          r.compressedBytes,
+          r.firstMs.toFixed(0),
+          r.warmMs.toFixed(0),
+          b ? `${((r.warmMs / b) * 100).toFixed(1)} % of ${s(b)} s` : '',
+          (r.warmMs / 32).toFixed(1),
+        ];
+      }),
+    ),
+  );
+}
+
+// ---- 4. the other engineers' benches -----------------------------------------------------------------------
+
+async function runScript(args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: undefined } as NodeJS.ProcessEnv,
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code === 0 ? out.trim() : `${out.trim()}\n(exit ${code})`);
+    });
+  });
+}
+
+async function others(): Promise<Record<string, string>> {
+  return {
+    'bench/sim-cpu.ts (simulator CPU, 32 boards streaming at 921600)': await runScript(
+      ['bench/sim-cpu.ts'],
+      120_000,
+    ),
+    'bench/ui-cpu.ts (Ink UI CPU, 32 boards)': await runScript(['bench/ui-cpu.ts'], 120_000),
+    'bench/report-scale.ts 300000 (report over a 300k-record ledger)': await runScript(
+      ['bench/report-scale.ts', '300000'],
+      180_000,
+    ),
+  };
+}
+
+// ---- main ---------------------------------------------------------------------------------------------------
+
+const started = performance.now();
+const info = machine();
+console.log(
+  `esp-station bench — ${info.nproc} × ${info.cpu}, Node ${info.node}, load ${info.loadAtStart.map((l) => l.toFixed(2)).join(' ')}` +
+    (info.commit ? `, commit ${info.commit}` : ''),
+);
+const sets = await loadBenchImageSets();
+const result: Record<string, unknown> = { date: new Date().toISOString(), machine: info, targets };
+if (parts.has('single')) {
+  const rows = await singleBoard(sets);
+  printSingle(rows);
+  result.single = rows;
+}
+if (parts.has('scaling')) {
+  const rows = await scaling();
+  printScaling(rows);
+  result.scaling = rows;
+}
+if (parts.has('prepare')) {
+  const rows = await preparation(sets);
+  const boardMs = new Map<string, number>();
+  for (const r of (result.single as SingleRow[] | undefined) ?? []) {
+    if (r.baud === 921600) boardMs.set(r.set, r.station.totalMs);
+  }
+  printPreparation(rows, boardMs);
+  result.preparation = rows;
+}
+if (parts.has('others')) {
+  const o = await others();
+  console.log('\n4. Other benches (their own output)');
+  for (const [name, out] of Object.entries(o)) console.log(`\n${name}\n${out.replace(/^/gm, '  ')}`);
+  result.others = o;
+}
+const seconds = (performance.now() - started) / 1000;
+result.benchSeconds = seconds;
+result.loadAtEnd = loadavg();
+console.log(`\nTargets: ${targets.filter((t) => t.met).length} of ${targets.length} met`);
+for (const t of targets.filter((x) => !x.met))
+  console.log(`  not met: ${t.figure} = ${t.value.toFixed(3)} (target ${t.target})`);
+console.log(
+  `bench took ${seconds.toFixed(0)} s; load at end ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+
+const dir = path.join(REPO_ROOT, 'bench/results');
+await mkdir(dir, { recursive: true });
+const json = `${JSON.stringify(result, null, 2)}\n`;
+const stamp = new Date()
+  .toISOString()
+  .replace(/:/g, '-')
+  .replace(/\.\d+Z$/, 'Z');
+await writeFile(path.join(dir, `${stamp}.json`), json);
+await writeFile(path.join(dir, 'latest.json'), json);
+console.log(`written bench/results/${stamp}.json and bench/results/latest.json`);

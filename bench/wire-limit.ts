@@ -1,0 +1,201 @@
+/**
+ * The wire limit of flashing one ESP32 through the stub: how long the protocol itself needs with a host that
+ * answers instantly. Built from the bytes that must cross the UART (every request and reply SLIP-encoded with
+ * real payloads: sync, chip detect, the identity reads the station needs for its checks and ledger, the ROM
+ * baud change, the stub upload, FLASH_DEFL_* blocks, END and MD5 per region) at baud/10 bytes per second, plus
+ * the chip time that cannot overlap with the wire: the boot before SYNC, and each block's inflate + erase +
+ * program that is still running when the next block has arrived (the stub acknowledges a block only once the
+ * previous block is in flash), and the on-chip MD5 per region.
+ *
+ * Chip times are the datasheet figures of the simulated chip's realistic timing model (src/sim/timing.ts: a
+ * W25Q32-class NOR part, ESP32 inflate and MD5 rates) and the stub's erase-just-in-time behaviour; the wire
+ * model knows nothing of the station's code paths, so a host that wastes time shows up as efficiency < 1.
+ */
+import { constants, inflateSync } from 'node:zlib';
+import { encodeRequest, syncPayload } from '../src/esp/commands.ts';
+import type { ChipFacts } from '../src/esp/chips/chip.ts';
+import { RAM_BLOCK_SIZE, STUB_FLASH_WRITE_SIZE } from '../src/esp/loader.ts';
+import { slipEncode } from '../src/esp/slip.ts';
+import { loadStub } from '../src/esp/stub.ts';
+import { timingModel, type TimingModel } from '../src/sim/timing.ts';
+
+const SECTOR = 0x1000;
+const BLOCK = 0x10000;
+const MIB = 0x100000;
+const ROM_BAUD = 115200;
+
+export interface LimitRegion {
+  offset: number;
+  data: Uint8Array;
+  compressed: Uint8Array;
+}
+
+export interface WireLimit {
+  /** The whole lower bound, ms. */
+  totalMs: number;
+  /** The same split like the station's phases. */
+  phases: { connect: number; stub: number; write: number; reset: number };
+  /** Bytes that cross the UART, both directions. */
+  wireBytes: number;
+  /** Of totalMs: pure UART time (bytes × 10 / baud). */
+  wireMs: number;
+  /** Of totalMs: chip time that cannot overlap the wire (boot, flash work not hidden behind the next block, MD5). */
+  chipMs: number;
+}
+
+/** A reply frame: 8-byte header + data + status bytes, SLIP framed (replies rarely need escapes). */
+function replyBytes(dataLen: number, statusBytes: number): number {
+  return 2 + 8 + dataLen + statusBytes;
+}
+
+function requestBytes(op: number, payload: Uint8Array, check = 0): number {
+  return slipEncode(encodeRequest(op, payload, check)).length;
+}
+
+const u32s = (n: number) => new Uint8Array(4 * n);
+
+/** Inflated size of each compressed block, as the stub sees it (one zlib stream, sync-flushed per block). */
+function inflatedBlockSizes(compressed: Uint8Array, blockSize: number): number[] {
+  const sizes: number[] = [];
+  let before = 0;
+  for (let end = blockSize; ; end += blockSize) {
+    const upTo = Math.min(end, compressed.length);
+    const out = inflateSync(compressed.subarray(0, upTo), { finishFlush: constants.Z_SYNC_FLUSH }).length;
+    sizes.push(out - before);
+    before = out;
+    if (upTo === compressed.length) return sizes;
+  }
+}
+
+/** Erase time for [from, to): 64 KB block erases where a whole aligned block fits, 4 KB sectors elsewhere. */
+function eraseMs(t: TimingModel, from: number, to: number): number {
+  let ms = 0;
+  for (let a = from; a < to;) {
+    if (a % BLOCK === 0 && a + BLOCK <= to) {
+      ms += t.blockEraseMs;
+      a += BLOCK;
+    } else {
+      ms += t.sectorEraseMs;
+      a += SECTOR;
+    }
+  }
+  return ms;
+}
+
+export async function wireLimit(
+  chip: ChipFacts,
+  regions: readonly LimitRegion[],
+  baud: number,
+  bootBannerBytes: number,
+): Promise<WireLimit> {
+  const t = timingModel('realistic');
+  const msAt = (bytes: number, b: number) => (bytes * t.uartBitsPerByte * 1000) / b;
+  const romStatus = chip.romStatusBytes;
+  let wireBytes = 0;
+  let wire = 0;
+  const exchange = (req: number, reply: number, b: number): number => {
+    wireBytes += req + reply;
+    const ms = msAt(req + reply, b);
+    wire += ms;
+    return ms;
+  };
+
+  // Connect: EN released → straps sampled → ROM boots and prints its banner at 115200 → one SYNC exchange
+  // (the ROM's 7 further SYNC replies overlap the next request) → READ_REG of the magic word.
+  let connect = t.strapSampleMs + t.romStartMs;
+  wireBytes += bootBannerBytes;
+  wire += msAt(bootBannerBytes, ROM_BAUD);
+  connect += msAt(bootBannerBytes, ROM_BAUD);
+  const readReg = (b: number, status: number) =>
+    exchange(requestBytes(0x0a, u32s(1)), replyBytes(0, status), b);
+  const writeReg = (b: number, status: number) =>
+    exchange(requestBytes(0x09, u32s(4)), replyBytes(0, status), b);
+  connect += exchange(requestBytes(0x08, syncPayload()), replyBytes(0, romStatus), ROM_BAUD);
+  connect += readReg(ROM_BAUD, romStatus);
+  // Identity for the checks and the ledger: revision, MAC, flash encryption and secure boot eFuses, and the
+  // flash id (SPI_ATTACH, then RDID through the SPI user-command registers: 2 saves, 5 setup writes, 1 poll,
+  // 1 result read, 2 restores).
+  let revisionReads = 0;
+  await chip.readRevision(async () => {
+    revisionReads++;
+    return 0;
+  });
+  const idReads =
+    revisionReads + chip.macRegisters.length + (chip.flashCryptCnt ? 1 : 0) + (chip.secureBootEn ? 1 : 0);
+  for (let i = 0; i < idReads; i++) connect += readReg(ROM_BAUD, romStatus);
+  connect += exchange(requestBytes(0x0d, u32s(2)), replyBytes(0, romStatus), ROM_BAUD);
+  for (let i = 0; i < 4; i++) connect += readReg(ROM_BAUD, romStatus);
+  for (let i = 0; i < 7; i++) connect += writeReg(ROM_BAUD, romStatus);
+
+  // Stub at the target baud: the ROM changes baud first (ESP32: 2 reads for its clock compensation).
+  let stub = 0;
+  if (baud !== ROM_BAUD) {
+    stub += readReg(ROM_BAUD, romStatus) + readReg(ROM_BAUD, romStatus);
+    stub += exchange(requestBytes(0x0f, u32s(2)), replyBytes(0, romStatus), ROM_BAUD);
+  }
+  const image = await loadStub(chip);
+  for (const seg of [image.text, image.data]) {
+    if (!seg) continue;
+    stub += exchange(requestBytes(0x05, u32s(4)), replyBytes(0, romStatus), baud);
+    for (let off = 0; off < seg.data.length; off += RAM_BLOCK_SIZE) {
+      const block = seg.data.subarray(off, off + RAM_BLOCK_SIZE);
+      const payload = new Uint8Array(16 + block.length);
+      payload.set(block, 16);
+      stub += exchange(requestBytes(0x07, payload), replyBytes(0, romStatus), baud);
+    }
+  }
+  // MEM_END, then the stub's OHAI greeting (a 6-byte frame).
+  stub += exchange(requestBytes(0x06, u32s(2)), 6, baud);
+
+  // Writes: per region BEGIN, blocks pipelined with the flash work, END, MD5.
+  let write = 0;
+  const stubStatus = 2;
+  for (const r of regions) {
+    write += exchange(requestBytes(0x10, u32s(5)), replyBytes(0, stubStatus), baud);
+    const inflated = inflatedBlockSizes(r.compressed, STUB_FLASH_WRITE_SIZE);
+    let now = 0;
+    let workDone = 0;
+    let written = 0;
+    let erasedTo = r.offset;
+    for (let i = 0; i * STUB_FLASH_WRITE_SIZE < r.compressed.length; i++) {
+      const chunk = r.compressed.subarray(i * STUB_FLASH_WRITE_SIZE, (i + 1) * STUB_FLASH_WRITE_SIZE);
+      const payload = new Uint8Array(16 + chunk.length);
+      payload.set(chunk, 16);
+      const req = requestBytes(0x11, payload, 1);
+      const reply = replyBytes(0, stubStatus);
+      wireBytes += req + reply;
+      wire += msAt(req + reply, baud);
+      const received = now + msAt(req, baud);
+      // The stub reads the command once the previous block is in flash, then acknowledges and starts this one.
+      const handled = Math.max(received, workDone);
+      now = handled + msAt(reply, baud);
+      const n = Math.min(inflated[i], r.data.length - written);
+      const end = r.offset + written + n;
+      written += n;
+      let work = (inflated[i] / MIB) * t.inflateMsPerMiB;
+      if (end > erasedTo) {
+        const eraseEnd = Math.ceil(end / SECTOR) * SECTOR;
+        work += eraseMs(t, erasedTo, eraseEnd);
+        erasedTo = eraseEnd;
+      }
+      work += Math.ceil(n / 256) * t.pageProgramMs;
+      workDone = handled + work;
+    }
+    // FLASH_DEFL_END is answered once the last block is in flash; then the MD5 over the region.
+    const endReq = requestBytes(0x12, u32s(1));
+    const afterEnd = Math.max(now + msAt(endReq, baud), workDone) + msAt(replyBytes(0, stubStatus), baud);
+    exchange(endReq, replyBytes(0, stubStatus), baud);
+    const md5 = (r.data.length / MIB) * t.md5MsPerMiB;
+    const md5Wire = exchange(requestBytes(0x13, u32s(4)), replyBytes(16, stubStatus), baud);
+    const regionMs = afterEnd + md5 + md5Wire;
+    write += regionMs;
+  }
+  const totalMs = connect + stub + write;
+  return {
+    totalMs,
+    phases: { connect, stub, write, reset: 0 },
+    wireBytes,
+    wireMs: wire,
+    chipMs: totalMs - wire,
+  };
+}
