@@ -257,3 +257,14 @@ test('download.config copy: empty file, duplicate offset, oversized table and bo
   only(ps, /stray\.bin: offset 0xa000 is in no partition/);
   only(ps, /flash size 4MB is below checks\.minFlashSize 8MB/);
 });
+
+test('a release folder with only download.config (no flasher_args.json) is read and passes', async (t) => {
+  const c = await demoCopy(t);
+  await removeFile(c.dir, 'flasher_args.json');
+  const profile = path.join(path.dirname(c.dir), 'folder.yaml');
+  await writeFile(profile, 'name: f\nchip: esp32\nimageSet: {folder: release}\n');
+  const r = await inspectProfileFirmware(await loadProfile(profile));
+  assert.equal(r.imageSet.kind, 'downloadConfig');
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(r.settings, { mode: 'dio', freq: '40m', size: '4MB' });
+});
