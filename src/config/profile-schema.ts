@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CHIP_NAMES } from '../esp/chips/index.ts';
 import type { ChipName } from '../esp/chips/index.ts';
-import { byteSizeSchema } from './byte-size.ts';
+import { byteSizeSchema, parseByteSize } from './byte-size.ts';
 
 /**
  * stations/<product>.yaml: one product's recipe, locked down by an engineer. Paths are relative to the
@@ -73,9 +73,21 @@ const flashSchema = z.strictObject({
     .string()
     .regex(/^(\d+m|keep)$/, "write a flash frequency like '40m' or '80m', or 'keep'")
     .optional(),
+  /** A size (4MB, 0x400000, 4194304; stored as its name, '4MB') or 'detect' or 'keep'. */
   size: z
-    .string()
-    .regex(/^(\d+(KB|MB)|detect|keep)$/, "write a flash size like '4MB', or 'detect' or 'keep'")
+    .union([z.string(), z.number()])
+    .transform((v, ctx) => {
+      if (v === 'detect' || v === 'keep') return v;
+      const n = parseByteSize(v);
+      if (n === undefined || n < 256 * 1024 || n % (256 * 1024) !== 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `'${String(v)}' is not a flash size; write e.g. 4MB (or 0x400000), detect or keep`,
+        });
+        return z.NEVER;
+      }
+      return n >= 1024 * 1024 ? `${n / (1024 * 1024)}MB` : `${n / 1024}KB`;
+    })
     .optional(),
 });
 

@@ -119,3 +119,20 @@ test('an empty profile lists every missing key; a list instead of a mapping says
   assert.equal(ps.length, 1);
   assert.match(ps[0].message, /YAML mapping/);
 });
+
+test('flash.size takes any size form and stores the header name', () => {
+  for (const [v, name] of [
+    ['4MB', '4MB'],
+    ['0x800000', '8MB'],
+    ['16777216', '16MB'],
+    ['detect', 'detect'],
+    ['keep', 'keep'],
+  ]) {
+    const p = parseProfile('p.yaml', `name: n\nchip: esp32\nimageSet: {folder: x}\nflash: {size: ${v}}\n`);
+    assert.equal(p.flash.size, name, v);
+  }
+  const ps = problemsOf(() =>
+    parseProfile('p.yaml', 'name: n\nchip: esp32\nimageSet: {folder: x}\nflash: {size: 1000}\n'),
+  );
+  assert.match(ps[0].message, /'1000' is not a flash size/);
+});
