@@ -128,6 +128,7 @@ export class EspLoader {
   private readonly onLog?: (line: string) => void;
   private readonly bootLog: string[] = [];
   private bytesSeen = 0;
+  private busy = false;
   private readonly encoder = new RequestEncoder();
 
   private constructor(transport: Transport, onLog?: (line: string) => void) {
@@ -276,6 +277,28 @@ export class EspLoader {
 
   /** Sends one command and waits for its reply, matching as esptool does (§1.3). */
   async command(
+    op: number,
+    payload: Uint8Array | readonly Uint8Array[],
+    opts: CommandOptions = {},
+  ): Promise<Response> {
+    return this.exclusive(() => this.commandUnlocked(op, payload, opts));
+  }
+
+  /**
+   * One board link carries one conversation: a second operation while one is running would steal its
+   * replies, so it is refused rather than queued (callers run their steps in order).
+   */
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.busy) throw new EspError('protocol', 'two operations at once on one loader');
+    this.busy = true;
+    try {
+      return await fn();
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async commandUnlocked(
     op: number,
     payload: Uint8Array | readonly Uint8Array[],
     opts: CommandOptions = {},
@@ -596,10 +619,18 @@ export class EspLoader {
         }
       }
     }
-    // MEM_END's reply may be lost when the stub takes over the UART, so read frames ourselves:
-    // a MEM_END error fails, anything else but OHAI is skipped.
+    await this.exclusive(() => this.memEndAndOhai(image.entry, signal));
+    this.stub = true;
+    this.onLog?.('[esp] stub running');
+  }
+
+  /**
+   * MEM_END's reply may be lost when the stub takes over the UART, so read frames ourselves:
+   * a MEM_END error fails, anything else but OHAI is skipped.
+   */
+  private async memEndAndOhai(entry: number, signal?: AbortSignal): Promise<void> {
     this.frames.length = 0;
-    await this.writeRaw(slipEncode(encodeRequest(Op.MEM_END, memEndPayload(image.entry))), signal);
+    await this.writeRaw(slipEncode(encodeRequest(Op.MEM_END, memEndPayload(entry))), signal);
     const deadline = Date.now() + TIMEOUTS.memEndRom + TIMEOUTS.ohai;
     for (;;) {
       let frame: Buffer;
@@ -618,8 +649,6 @@ export class EspLoader {
         if (err) throw err;
       }
     }
-    this.stub = true;
-    this.onLog?.('[esp] stub running');
   }
 
   /**
@@ -763,13 +792,21 @@ export class EspLoader {
     return this.stub ? this.readFlashStub(offset, length, opts) : this.readFlashSlow(offset, length, opts);
   }
 
-  private async readFlashStub(
+  private readFlashStub(
+    offset: number,
+    length: number,
+    opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  ): Promise<Buffer> {
+    return this.exclusive(() => this.readFlashStubUnlocked(offset, length, opts));
+  }
+
+  private async readFlashStubUnlocked(
     offset: number,
     length: number,
     opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
   ): Promise<Buffer> {
     const packet = 0x1000;
-    await this.command(Op.READ_FLASH, readFlashPayload(offset, length, packet, 64), {
+    await this.commandUnlocked(Op.READ_FLASH, readFlashPayload(offset, length, packet, 64), {
       signal: opts.signal,
     });
     const out = Buffer.alloc(length);

@@ -217,3 +217,10 @@ test('stub erase commands: ERASE_REGION clears a range, ERASE_FLASH the chip; th
   await loader.eraseFlash();
   assert.ok(board.flash.read(0, 2 * 1024 * 1024).every((b: number) => b === 0xff));
 });
+
+test('two overlapping operations on one loader are refused instead of mixing replies', async (t) => {
+  const { loader } = await simLoader(t, { chip: 'esp32' });
+  const first = loader.readReg(0x40001000);
+  await assert.rejects(loader.readReg(0x40001000), (e: EspError) => e.kind === 'protocol');
+  assert.equal(await first, 0x00f01d83);
+});
