@@ -7,6 +7,7 @@ import path from 'node:path';
 import { formatByteSize, formatHex } from '../config/byte-size.ts';
 import { partitionFor } from './flash-layout.ts';
 import { partitionSubtypeName, partitionTypeName } from './partition-table.ts';
+import type { StationProfile } from '../config/profile.ts';
 import type { FirmwareInspection } from './profile-firmware.ts';
 
 interface Row {
@@ -108,4 +109,21 @@ export function formatSummary(
     );
   }
   return lines.join('\n');
+}
+
+/** What the station will enforce per board, from the profile (so the engineer sees it next to the map). */
+export function formatProfilePolicy(p: StationProfile): string {
+  const c = p.checks;
+  const checks = [
+    `expect ${c.expectChip ?? p.chip}`,
+    c.minFlashSize !== undefined ? `flash >= ${formatByteSize(c.minFlashSize)}` : undefined,
+    `secure boot ${c.allowSecureBoot ? 'allowed' : 'refused'}`,
+    `flash encryption ${c.allowFlashEncryption ? 'allowed' : 'refused'}`,
+    `erase ${c.erase}`,
+  ].filter(Boolean);
+  return [
+    `checks:    ${checks.join(', ')}`,
+    `boot:      ${p.bootCheck ? `expect '${p.bootCheck.pattern}' within ${p.bootCheck.timeoutMs} ms` : 'no boot check'}`,
+    `retries:   ${p.retry.regionRetries} per region, ${p.retry.boardRetriesPerBaud} per baud step; stub ${p.stub ? 'on' : 'off (ROM only)'}${p.skipUnchanged ? '; unchanged regions skipped' : ''}`,
+  ].join('\n');
 }

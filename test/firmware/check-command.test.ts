@@ -41,6 +41,11 @@ test('check on the shipped config (demo profile) prints the flash map and OK, ex
   );
   assert.match(out, /^0x21000\s.*mfg_nvs \(data\/nvs, 112KB\)/m);
   assert.match(out, /recipe:\s+[0-9a-f]{64}/);
+  assert.match(
+    out,
+    /^checks: +expect esp32, flash >= 4MB, secure boot refused, flash encryption refused, erase region$/m,
+  );
+  assert.match(out, /^boot: +expect 'ready' within 3000 ms$/m);
   assert.match(out, /\nOK$/);
 });
 

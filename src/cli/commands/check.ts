@@ -6,10 +6,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadProfile } from '../../config/profile.ts';
+import type { StationProfile } from '../../config/profile.ts';
 import { formatProblems, InputError } from '../../config/problems.ts';
 import { loadStationConfig } from '../../config/station-config.ts';
 import { chipByName, CHIP_NAMES } from '../../esp/chips/index.ts';
-import { formatFlashMap, formatSummary } from '../../firmware/flash-map.ts';
+import { formatFlashMap, formatProfilePolicy, formatSummary } from '../../firmware/flash-map.ts';
 import { imageSetFromPath } from '../../firmware/image-set-source.ts';
 import {
   effectiveFlashSettings,
@@ -59,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
     });
 
   let inspection: FirmwareInspection;
-  let profileInfo: { name: string; file: string; demo: boolean } | undefined;
+  let profileInfo: StationProfile | undefined;
   if (values.firmware) {
     const configFile = values.config;
     if (configFile) await loadStationConfig(configFile);
@@ -96,11 +97,12 @@ export async function run(argv: string[]): Promise<number> {
         message: 'no config.yaml here; give --config, --profile or --firmware',
       });
     const profile = await loadProfile(profilePath);
-    profileInfo = { name: profile.name, file: profile.file, demo: profile.demo };
+    profileInfo = profile;
     inspection = await inspectProfileFirmware(profile);
   }
 
   console.log(formatSummary(inspection, profileInfo));
+  if (profileInfo) console.log(formatProfilePolicy(profileInfo));
   console.log('');
   console.log(formatFlashMap(inspection));
   console.log('');
