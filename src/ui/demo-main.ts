@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { StationEventBus } from '../station/events.ts';
 import { demoSlots, seededRandom, startDemoFeed } from './demo-feed.ts';
+import type { DemoFeed } from './demo-feed.ts';
 import { renderStationUi } from './index.ts';
 import type { StationControls } from './controls.ts';
 
@@ -23,6 +24,8 @@ const bus = new StationEventBus();
 const abort = new AbortController();
 let paused = false;
 let stopping = false;
+// The feed starts after the UI subscribes (so the UI sees its first events); controls read it through this box.
+const running: { feed?: DemoFeed } = {};
 
 const controls: StationControls = {
   pause: () => {
@@ -36,14 +39,14 @@ const controls: StationControls = {
   async stop() {
     stopping = true;
     bus.publish({ type: 'station', time: Date.now(), state: 'stopping' });
-    while (feed.inFlight > 0) await new Promise((r) => setTimeout(r, 100));
+    while ((running.feed?.inFlight ?? 0) > 0) await new Promise((r) => setTimeout(r, 100));
     abort.abort();
-    await feed.done;
+    await running.feed?.done;
   },
   setOperator: () => {},
   setLot: () => {},
   get inFlight() {
-    return feed.inFlight;
+    return running.feed?.inFlight ?? 0;
   },
 };
 
@@ -61,7 +64,7 @@ const ui = renderStationUi({
     demoFirmware: values['demo-firmware'] ?? false,
   },
 });
-const feed = startDemoFeed({
+running.feed = startDemoFeed({
   bus,
   slots,
   signal: abort.signal,

@@ -76,7 +76,7 @@ function stateBadge(slot: SlotView, short = false): Segment {
 }
 
 function chipAndMac(slot: SlotView): string {
-  if (!slot.board) return slot.attached ? 'identifying…' : '';
+  if (!slot.board) return slot.state === 'identifying' ? 'identifying…' : '';
   return `${slot.board.chipDisplay} ${slot.board.mac}`;
 }
 
@@ -175,7 +175,7 @@ export function rowLine(slot: SlotView, width: number, nameWidth: number): Segme
     const barWidth = wide ? 16 : Math.max(4, width - nameWidth - 1 - badgeWidth - 11);
     segs.push(
       { text: progressBar(f, barWidth), color: 'cyan' },
-      { text: `${percentText(f)} ${formatEta(p.etaSeconds)}` },
+      { text: ` ${percentText(f)} ${formatEta(p.etaSeconds)}` },
     );
     if (wide) segs.push({ text: ` ${formatKBps(p.bytesPerSecond).padStart(9)} ${regionText(slot)}` });
   } else if (tone === 'busy') {

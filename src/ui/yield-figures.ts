@@ -55,9 +55,26 @@ const HOUR_MS = 3_600_000;
 const MIN_RATE_WINDOW_MS = 60_000;
 /** A slot is suspect with at least this many failures ... */
 const SUSPECT_MIN_FAILS = 3;
-/** ... and a failure fraction at least this much higher than the rest of the station's, and above the floor. */
-const SUSPECT_RATIO = 2;
-const SUSPECT_MIN_FRACTION = 0.25;
+/**
+ * ... when that many failures would be this unlikely if the slot failed as often as the rest of the station
+ * (binomial upper tail). Small enough that 32 honest slots rarely raise a false alarm (about 3 % per lot).
+ */
+const SUSPECT_P_VALUE = 0.001;
+
+/** P(X ≥ k) for X ~ Binomial(n, p), summed in log space so large n does not overflow. */
+export function binomialUpperTail(k: number, n: number, p: number): number {
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  if (p <= 0) return 0;
+  if (p >= 1) return 1;
+  let logC = 0; // log C(n, i), built up from i = 0
+  let sum = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i > 0) logC += Math.log(n - i + 1) - Math.log(i);
+    if (i >= k) sum += Math.exp(logC + i * Math.log(p) + (n - i) * Math.log1p(-p));
+  }
+  return Math.min(1, sum);
+}
 
 function sameLocalDay(a: number, b: number): boolean {
   const da = new Date(a);
@@ -108,8 +125,7 @@ export function computeYield(entries: readonly ResultEntry[], ctx: YieldContext)
     if (st.failed < SUSPECT_MIN_FAILS || mine === 0) continue;
     const rest = total - mine;
     const restFraction = rest > 0 ? (lot.failed - st.failed) / rest : 0;
-    const fraction = st.failed / mine;
-    st.suspect = fraction >= SUSPECT_MIN_FRACTION && fraction >= SUSPECT_RATIO * restFraction;
+    st.suspect = binomialUpperTail(st.failed, mine, restFraction) < SUSPECT_P_VALUE;
   }
 
   const windowMs = ctx.now - windowStart;

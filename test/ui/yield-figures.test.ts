@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeYield } from '../../src/ui/yield-figures.ts';
+import { binomialUpperTail, computeYield } from '../../src/ui/yield-figures.ts';
 import type { ResultEntry } from '../../src/ui/yield-figures.ts';
 
 const NOW = new Date(2026, 10, 23, 15, 0, 0).getTime();
@@ -117,4 +117,28 @@ test('a slot failing far more than the rest is suspect; spread-out failures are 
     g.perSlot.some((s) => s.suspect),
     false,
   );
+});
+
+test('binomial upper tail: exact small cases and the edges', () => {
+  assert.equal(binomialUpperTail(0, 10, 0.3), 1);
+  assert.equal(binomialUpperTail(11, 10, 0.3), 0);
+  assert.ok(Math.abs(binomialUpperTail(2, 2, 0.5) - 0.25) < 1e-12);
+  assert.ok(Math.abs(binomialUpperTail(1, 3, 0.5) - 0.875) < 1e-12);
+  assert.equal(binomialUpperTail(3, 10, 0), 0);
+  assert.ok(binomialUpperTail(400, 1000, 0.5) > 0.999);
+});
+
+test('one unlucky slot among many is not flagged; a clearly bad one is', () => {
+  const list: ResultEntry[] = [];
+  const many = Array.from({ length: 32 }, (_, i) => ({ portPath: `q${i}`, name: `Q${i}` }));
+  // Station-wide ~7 % failures; q0 has 4/14 (plausible luck), q1 has 6/14 (not).
+  for (const s of many.slice(2))
+    for (let i = 0; i < 14; i++) list.push(entry(i, s.portPath, i === 0 ? 'fail' : 'pass'));
+  for (let i = 0; i < 14; i++) list.push(entry(i, 'q0', i < 4 ? 'fail' : 'pass'));
+  for (let i = 0; i < 14; i++) list.push(entry(i, 'q1', i < 6 ? 'fail' : 'pass'));
+  const f = computeYield(list, { lot: 'L1', now: NOW, lotStart: NOW - 60 * MIN, slots: many });
+  const bySlot = new Map(f.perSlot.map((s) => [s.slot, s]));
+  assert.equal(bySlot.get('q0')?.suspect, false);
+  assert.equal(bySlot.get('q1')?.suspect, true);
+  assert.equal(f.perSlot.filter((s) => s.suspect).length, 1);
 });

@@ -15,6 +15,7 @@ export function YieldPanel({
   width: number;
   height: number;
 }): React.JSX.Element {
+  const narrow = width < 100;
   const failing = figures.perSlot.filter((s) => s.failed > 0).sort((a, b) => b.failed - a.failed);
   return (
     <Box
@@ -31,19 +32,21 @@ export function YieldPanel({
       <Text wrap="truncate-end">
         <Text bold>LOT {lot || '—'} </Text>
         <Text color="green" bold>
-          ✔ {figures.lot.passed} passed{' '}
+          {narrow ? `✔${figures.lot.passed}` : `✔ ${figures.lot.passed} passed`}{' '}
         </Text>
         <Text color={figures.lot.failed > 0 ? 'red' : undefined} bold>
-          ✘ {figures.lot.failed} failed{' '}
+          {narrow ? `✘${figures.lot.failed}` : `✘ ${figures.lot.failed} failed`}{' '}
         </Text>
         <Text> FPY </Text>
         <Text bold>{formatPercent(figures.firstPassYield)}</Text>
         <Text> </Text>
         <Text bold>{figures.boardsPerHour === undefined ? '—' : Math.round(figures.boardsPerHour)}</Text>
-        <Text> boards/h cycle </Text>
+        <Text>{narrow ? '/h ' : ' boards/h  cycle '}</Text>
         <Text bold>{figures.meanCycleMs === undefined ? '—' : formatDuration(figures.meanCycleMs)}</Text>
         <Text dimColor>
-          {'  '}│ TODAY ✔ {figures.today.passed} ✘ {figures.today.failed}
+          {narrow
+            ? ` │ today ✔${figures.today.passed} ✘${figures.today.failed}`
+            : `  │ TODAY ✔ ${figures.today.passed} ✘ ${figures.today.failed}`}
         </Text>
       </Text>
       <Text wrap="truncate-end">
