@@ -111,3 +111,25 @@ test('the real ESP-AT bootloader patched to qio/80m/8MB still verifies (SHA reco
   assert.deepEqual(p.problems, []);
   assert.throws(() => patchImageHeader(boot, chip('esp32'), s('dio', '40m', 'detect')), /detect/);
 });
+
+test('ESP8266: no extended header, no digest; its own size table (4MB = 4, 1MB = 2)', () => {
+  // Worked out by hand: magic, 1 segment, qio, 512KB|40m, entry 0x40100000; one 4-byte segment; checksum at 31.
+  // prettier-ignore
+  const bytes = Uint8Array.from([
+    0xe9, 0x01, 0x00, 0x00, 0x00, 0x00, 0x10, 0x40, // header
+    0x00, 0x00, 0x10, 0x40, 0x04, 0x00, 0x00, 0x00, // load 0x40100000, length 4
+    0x10, 0x20, 0x30, 0x40, // data
+    ...new Array(11).fill(0), // pad to offset 31 (≡ 15 mod 16)
+    0xef ^ 0x10 ^ 0x20 ^ 0x30 ^ 0x40, // checksum
+  ]);
+  const p = parseFirmwareImage(bytes, false);
+  assert.ok(p.ok);
+  assert.deepEqual(p.problems, []);
+  assert.equal(p.image.extended, undefined);
+  let r = patchImageHeader(bytes, chip('esp8266'), s('dio', '40m', '4MB'));
+  assert.deepEqual([r.data[2], r.data[3]], [0x02, 0x40]);
+  assert.equal(r.shaUpdated, false);
+  assert.equal(r.data.length, bytes.length);
+  r = patchImageHeader(bytes, chip('esp8266'), s('dout', '80m', '1MB'));
+  assert.deepEqual([r.data[2], r.data[3]], [0x03, 0x2f]);
+});
