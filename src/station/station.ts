@@ -40,6 +40,8 @@ export interface StationOptions {
   progressIntervalMs?: number;
   /** Forward the flasher's boot-log lines as 'info' log events (debugging; noisy on the operator screen). */
   linkLog?: boolean;
+  /** After a board timeout, how long the pipeline gets to wind down before the slot gives up on it (5 s). */
+  abortGraceMs?: number;
   /** Why this detection mode, e.g. 'polling: udevd is not running'; shown in the 'station' event. */
   detectionNote?: string;
   now?: () => number;
@@ -82,6 +84,12 @@ interface SlotRuntime extends SlotSnapshot {
   queuedTask: boolean;
   /** A board plugged in while the previous one's aborted attempt is still being recorded. */
   pendingAttach?: BridgeDevice;
+}
+
+/** A source may explain its mode after start (e.g. hotplug that fell back to polling). */
+function sourceNote(source: DeviceSource): string | undefined {
+  const note = (source as { note?: unknown }).note;
+  return typeof note === 'string' ? note : undefined;
 }
 
 export class Station {
@@ -158,7 +166,7 @@ export class Station {
       time: this.now(),
       state: 'running',
       detection: this.opts.source.mode,
-      message: `detection: ${this.opts.detectionNote ?? this.opts.source.mode}`,
+      message: `detection: ${sourceNote(this.opts.source) ?? this.opts.detectionNote ?? this.opts.source.mode}`,
     });
   }
 
@@ -373,38 +381,66 @@ export class Station {
       timeoutMs,
     );
     const info = this.slotInfo(slot);
+    const started = this.now();
+    let abandoned = false;
+    let hardTimer: NodeJS.Timeout | undefined;
+    // If the flasher ignores the abort (a bug, a wedged native call), the slot must not hang forever either.
+    const hardDeadline = new Promise<AttemptOutcome>((resolve) => {
+      hardTimer = setTimeout(
+        () => {
+          abandoned = true;
+          resolve({
+            start: started,
+            end: this.now(),
+            result: 'fail',
+            code: 'timeout',
+            message: `The board did not finish within ${Math.round(timeoutMs / 1000)} s and did not respond to being stopped. Unplug it; if this repeats, restart the station.`,
+            regions: [],
+            phases: {},
+            attempt: slot.attempt || 1,
+          });
+        },
+        timeoutMs + (this.opts.abortGraceMs ?? 5000),
+      );
+    });
     let outcome: AttemptOutcome;
     try {
-      outcome = await runPipeline({
-        slot: info,
-        link: this.opts.link,
-        policy: this.opts.policy,
-        firmware: this.opts.firmware,
-        signal: controller.signal,
-        progressIntervalMs: this.opts.progressIntervalMs,
-        linkLog: this.opts.linkLog,
-        now: this.now,
-        attemptNumberFor: async (mac) => {
-          slot.attempt = await this.opts.ledger.attemptNumberFor(mac);
-          return slot.attempt;
-        },
-        publish: (e) => {
-          if (e.type === 'state') this.setState(slot, e.state, e);
-          else if (e.type === 'progress') {
-            slot.progress = e.progress;
-            this.publish({ type: 'progress', time: this.now(), slot: slot.portPath, progress: e.progress });
-          } else
-            this.publish({
-              type: 'log',
-              time: this.now(),
-              slot: slot.portPath,
-              level: e.level,
-              message: e.message,
-            });
-        },
-      });
+      outcome = await Promise.race([
+        runPipeline({
+          slot: info,
+          link: this.opts.link,
+          policy: this.opts.policy,
+          firmware: this.opts.firmware,
+          signal: controller.signal,
+          progressIntervalMs: this.opts.progressIntervalMs,
+          linkLog: this.opts.linkLog,
+          now: this.now,
+          attemptNumberFor: async (mac) => {
+            slot.attempt = await this.opts.ledger.attemptNumberFor(mac);
+            return slot.attempt;
+          },
+          publish: (e) => {
+            if (abandoned) return; // an abandoned pipeline must not repaint a slot that moved on
+            if (e.type === 'state') this.setState(slot, e.state, e);
+            else if (e.type === 'progress') {
+              slot.progress = e.progress;
+              this.publish({ type: 'progress', time: this.now(), slot: slot.portPath, progress: e.progress });
+            } else {
+              this.publish({
+                type: 'log',
+                time: this.now(),
+                slot: slot.portPath,
+                level: e.level,
+                message: e.message,
+              });
+            }
+          },
+        }),
+        hardDeadline,
+      ]);
     } finally {
       clearTimeout(timer);
+      clearTimeout(hardTimer);
     }
     await this.record(slot, info, outcome);
     slot.busy = false;

@@ -217,3 +217,30 @@ test('without /sys/bus/usb the hotplug source refuses to start instead of crashi
   const src = new HotplugDeviceSource({ sysRoot: root, filter: ESP_BRIDGES });
   await assert.rejects(src.start(recorder().listener, { offerPresent: true }), /hotplug unavailable/);
 });
+
+test('auto detection falls back to polling when hotplug cannot start, and says so', async (t) => {
+  const { FallbackDeviceSource } = await import('../../src/station/detect/fallback-source.ts');
+  const sys = tree(t);
+  const [cp] = trayDevices();
+  sys.plug(cp);
+  const broken: HotplugUsbApi = {
+    addEventListener: () => {
+      throw new Error('netlink socket: permission denied');
+    },
+    removeEventListener: () => undefined,
+    getDevices: async () => [],
+  };
+  const src = new FallbackDeviceSource(
+    new HotplugDeviceSource({ sysRoot: sys.root, filter: ESP_BRIDGES, api: broken }),
+    new PollingDeviceSource({ sysRoot: sys.root, filter: ESP_BRIDGES, intervalMs: 20 }),
+    'hotplug',
+    (err) => `polling: hotplug did not start (${err.message})`,
+  );
+  t.after(() => src.stop());
+  const r = recorder();
+  await src.start(r.listener, { offerPresent: true });
+  assert.equal(src.mode, 'polling');
+  assert.match(src.note, /permission denied/);
+  assert.deepEqual(r.warnings, [src.note]);
+  assert.deepEqual(r.log, ['+1-1.1 /dev/ttyUSB0']);
+});

@@ -38,6 +38,8 @@ export interface FakeBoardScript {
   writeDelayMs?: number;
   /** Never finish a write (ignores nothing: it waits for the abort). */
   hangOnWrite?: boolean;
+  /** Never finish a write and ignore the abort too (a wedged flasher). */
+  wedgeOnWrite?: boolean;
   bootOutput?: string;
   /** Flash MD5 read back differs from the image for this offset. */
   corruptOffset?: number;
@@ -117,6 +119,7 @@ export class FakeLink implements BoardLink {
       async writeRegion(region, o): Promise<RegionOutcome> {
         writes.push({ portPath: slot.portPath, offset: region.offset, baud });
         const t0 = Date.now();
+        if (s.wedgeOnWrite) await new Promise(() => undefined);
         if (s.hangOnWrite) {
           await new Promise((_, reject) =>
             o.signal.addEventListener('abort', () => reject(new KindError('aborted', 'aborted')), {

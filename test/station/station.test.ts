@@ -357,3 +357,19 @@ test('a board plugged into a slot whose pulled board is still being recorded wai
   );
   assert.equal(station.snapshot().slots[0].awaitingRemoval, true);
 });
+
+test('a wedged flasher that ignores the abort still frees its slot with FAIL/timeout', async (t) => {
+  const { source, ledger, station, link, events, waitDone } = setup({ boardTimeoutMs: 80, abortGraceMs: 50 });
+  t.after(() => station.stop());
+  link.script('1-1.1', { wedgeOnWrite: true });
+  await station.start();
+  source.plug('1-1.1');
+  source.plug('1-1.2');
+  await waitDone(2);
+  const by = Object.fromEntries(ledger.records.map((r) => [r.portPath, r]));
+  assert.equal(by['1-1.1'].code, 'timeout');
+  assert.match(by['1-1.1'].message!, /did not respond to being stopped/);
+  assert.equal(by['1-1.2'].result, 'pass');
+  assert.equal(station.inFlight, 0);
+  assert.equal(events.filter((e) => e.type === 'result' && e.slot === '1-1.1').length, 1);
+});

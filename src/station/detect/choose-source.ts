@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { DeviceSource } from './bridge-device.ts';
+import { FallbackDeviceSource } from './fallback-source.ts';
 import { HotplugDeviceSource, hotplugAvailable } from './hotplug-source.ts';
 import { PollingDeviceSource } from './polling-source.ts';
 import type { VidPidFilter } from './vid-pid-filter.ts';
@@ -41,5 +42,12 @@ export function chooseDeviceSource(opts: ChooseSourceOptions): ChosenSource {
       reason: 'polling /sys/class/tty every 500 ms: udevd is not running (no /run/udev)',
     };
   }
-  return { source: hotplug(), reason: 'hotplug via udev (usb package)' };
+  const reason = 'hotplug via udev (usb package)';
+  const source = new FallbackDeviceSource(
+    hotplug(),
+    polling(),
+    reason,
+    (err) => `polling /sys/class/tty every 500 ms: hotplug did not start (${err.message})`,
+  );
+  return { source, reason };
 }
