@@ -7,7 +7,7 @@ import { InputError } from '../config/problems.ts';
 import type { Problem } from '../config/problems.ts';
 import { parseByteSize } from '../config/byte-size.ts';
 import type { FlashSettings } from './flash-settings.ts';
-import { labelFromFile } from './image-set.ts';
+import { labelFromFile, resolveImagePath } from './image-set.ts';
 import type { ImageSet, ImageSetRegion } from './image-set.ts';
 import { positionOf, readSourceText } from './source-text.ts';
 
@@ -65,7 +65,7 @@ export function parseDownloadConfig(file: string, text: string): ImageSet {
     }
     regions.push({
       offset,
-      file: path.resolve(path.dirname(file), f.text),
+      file: resolveImagePath(file, f.text),
       label: labelFromFile(f.text),
       encrypted: false,
       declaredAt: { ...where, key: t.text },

@@ -10,7 +10,7 @@ import type { Problem } from '../config/problems.ts';
 import { parseByteSize } from '../config/byte-size.ts';
 import { chipByName } from '../esp/chips/index.ts';
 import type { FlashSettings } from './flash-settings.ts';
-import { labelFromFile } from './image-set.ts';
+import { labelFromFile, resolveImagePath } from './image-set.ts';
 import type { ImageSet, ImageSetRegion } from './image-set.ts';
 import { positionOf, readSourceText } from './source-text.ts';
 
@@ -98,7 +98,7 @@ export function parseFlasherArgs(file: string, text: string): ImageSet {
     const n = named.get(offset);
     regions.push({
       offset,
-      file: path.resolve(path.dirname(file), value),
+      file: resolveImagePath(file, value),
       label: n?.name ?? labelFromFile(value),
       encrypted: n?.encrypted ?? false,
       declaredAt: { file, ...where, key: `flash_files.${key}` },

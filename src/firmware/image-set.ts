@@ -3,6 +3,7 @@
  * Produced by the readers (flasher_args.json, download.config, a folder, a list, a merged image); checked by
  * image-set-checks.ts; turned into bytes once by prepared.ts.
  */
+import path from 'node:path';
 import type { ChipName } from '../esp/chips/index.ts';
 import type { FlashSettings } from './flash-settings.ts';
 
@@ -41,4 +42,12 @@ export interface ImageSet {
 export function labelFromFile(file: string): string {
   const base = file.split(/[\\/]/).pop() ?? file;
   return base.replace(/\.bin$/i, '');
+}
+
+/**
+ * An image path from flasher_args.json / download.config, relative to that file. Sets prepared on Windows
+ * (Flash Download Tool) may use backslashes; they are path separators there, never part of a name.
+ */
+export function resolveImagePath(sourceFile: string, p: string): string {
+  return path.resolve(path.dirname(sourceFile), p.replace(/\\/g, '/'));
 }

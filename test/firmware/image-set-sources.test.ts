@@ -162,3 +162,12 @@ test('profile sources: files list and merged image resolve relative to the profi
   await writeFile(path.join(dir, 'x.txt'), 'x');
   await assert.rejects(imageSetFromPath(path.join(dir, 'x.txt')), InputError);
 });
+
+test('backslash paths (sets prepared on Windows) resolve like forward slashes', () => {
+  const set = parseDownloadConfig(
+    '/r/download.config',
+    '--flash_mode dio\n0x1000 bootloader\\bootloader.bin\n',
+  );
+  assert.equal(set.regions[0].file, '/r/bootloader/bootloader.bin');
+  assert.equal(set.regions[0].label, 'bootloader');
+});
