@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -156,6 +156,27 @@ test('bad input exits 2 without touching a board', async () => {
   assert.match(missing.stderr, /cannot read \/nonexistent\/app.bin/);
   assert.equal(badChip.code, 2);
   assert.match(badChip.stderr, /unknown chip 'esp99'/);
+});
+
+test('a link that drops mid-write fails with exit 1 and says disconnected', async (t) => {
+  const { port } = await served(t, { chip: 'esp32', faults: ['disconnect:60000'] });
+  const dir = await tmp(t);
+  // Incompressible, so far more than 60000 bytes cross the link.
+  const data = randomBytes(300_000);
+  await writeFile(path.join(dir, 'big.bin'), data);
+  const r = await cli(['flash', '--port', port, `0x10000=${path.join(dir, 'big.bin')}`]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /FAIL: board disconnected/);
+});
+
+test('info --json prints the identity as JSON', async (t) => {
+  const { port } = await served(t, { chip: 'esp32h2', mac: '60:55:F9:00:00:01' });
+  const r = await cli(['info', '--port', port, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const id = JSON.parse(r.stdout) as { chip: string; mac: string; flashSizeBytes: number };
+  assert.equal(id.chip, 'esp32h2');
+  assert.equal(id.mac, '60:55:F9:00:00:01');
+  assert.equal(id.flashSizeBytes, 4 * 1024 * 1024);
 });
 
 test('an unreachable port is a link failure: exit 1', async () => {
