@@ -155,3 +155,21 @@ test('the map shows the bootloader header as it will be written: patched, digest
   );
   assert.match(out, /^0x100000\s.*esp-at\.bin\s+203b4cbe647fcf74cea21088b1d70979\s/m); // the app is never patched
 });
+
+test('check --schema prints JSON Schemas that reject unknown keys, for editors', async () => {
+  const { code, out } = await check('--schema', 'profile');
+  assert.equal(code, 0);
+  const schema = JSON.parse(out) as {
+    properties: Record<string, unknown>;
+    required: string[];
+    additionalProperties: boolean;
+  };
+  assert.deepEqual(schema.required.sort(), ['chip', 'imageSet', 'name']);
+  assert.equal(schema.additionalProperties, false);
+  assert.ok('bootCheck' in schema.properties);
+  const config = JSON.parse((await check('--schema', 'config')).out) as {
+    properties: Record<string, unknown>;
+  };
+  assert.ok('baudLadder' in config.properties && 'slots' in config.properties);
+  assert.equal((await check('--schema', 'ledger')).code, 2);
+});

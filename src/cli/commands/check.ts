@@ -9,6 +9,8 @@ import { loadProfile } from '../../config/profile.ts';
 import type { StationProfile } from '../../config/profile.ts';
 import { formatProblems, InputError } from '../../config/problems.ts';
 import { loadStationConfig } from '../../config/station-config.ts';
+import { jsonSchemaFor, SCHEMA_NAMES } from '../../config/json-schema.ts';
+import type { SchemaName } from '../../config/json-schema.ts';
 import { chipByName, CHIP_NAMES } from '../../esp/chips/index.ts';
 import { formatFlashMap, formatProfilePolicy, formatSummary } from '../../firmware/flash-map.ts';
 import { imageSetFromPath } from '../../firmware/image-set-source.ts';
@@ -25,11 +27,19 @@ Checks config.yaml, the station profile and its image set before any board is to
   --config FILE     station config (default: config.yaml when present); its profile is checked
   --profile FILE    check this station profile instead of the config's
   --firmware PATH   check an image set directly: a release folder, flasher_args.json or download.config
+  --schema NAME     print the JSON Schema of a profile or config.yaml (profile | config), for editors
   --chip CHIP       chip for --firmware when the image set does not name one (${CHIP_NAMES.join(', ')})
 Exit 0 when everything is fine, 2 when there is a problem.`;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { config?: string; profile?: string; firmware?: string; chip?: string; help?: boolean };
+  let values: {
+    config?: string;
+    profile?: string;
+    firmware?: string;
+    chip?: string;
+    schema?: string;
+    help?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -38,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
         profile: { type: 'string' },
         firmware: { type: 'string' },
         chip: { type: 'string' },
+        schema: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -48,6 +59,18 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (values.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (values.schema !== undefined) {
+    const name = values.schema;
+    if (!(SCHEMA_NAMES as readonly string[]).includes(name)) {
+      throw new InputError({
+        file: '<command line>',
+        key: '--schema',
+        message: `unknown schema '${name}'; use ${SCHEMA_NAMES.join(' or ')}`,
+      });
+    }
+    console.log(JSON.stringify(jsonSchemaFor(name as SchemaName), null, 2));
     return 0;
   }
   if (values.profile && values.firmware)
