@@ -81,6 +81,12 @@ export async function inspectImageSet(
           profileName: opts.profileName,
           demo: opts.demo,
           deflate: opts.deflate,
+          // Prepare exactly the bytes that were checked (a file replaced in between must not slip through).
+          readFile: (file) => {
+            const l = check.loaded.find((x) => x.file === file);
+            if (!l) throw new Error(`inspectImageSet: ${file} was not loaded by the checks`);
+            return l.data;
+          },
         })
       : undefined;
   return { chip, imageSet, settings, check, problems, prepared };
