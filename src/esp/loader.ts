@@ -50,6 +50,7 @@ import { loadStub } from './stub.ts';
 import { assembleMac } from './mac.ts';
 import { flashSizeFromId } from './flash-size.ts';
 import { esp32RomBaudToSend } from './baud-drift.ts';
+import { crystalMhz } from './crystal.ts';
 
 export const CHIP_DETECT_MAGIC_REG = 0x40001000;
 export const ROM_FLASH_WRITE_SIZE = 0x400;
@@ -408,7 +409,13 @@ export class EspLoader {
   }
 
   private async detectChip(signal?: AbortSignal): Promise<void> {
-    let chip: ChipFacts | undefined;
+    let chip = await this.chipWithoutSecurityInfo(signal);
+    if (chip) {
+      this.securityInfo = undefined;
+      this.chipFacts = chip;
+      this.onLog?.(`[esp] detected ${chip.displayName}${this.stub ? ' (stub already running)' : ''}`);
+      return;
+    }
     try {
       this.securityInfo = await this.getSecurityInfo(signal);
       this.secureDownload = (this.securityInfo.flags & (1 << 2)) !== 0;
@@ -432,6 +439,22 @@ export class EspLoader {
     }
     this.chipFacts = chip;
     this.onLog?.(`[esp] detected ${chip.displayName}${this.stub ? ' (stub already running)' : ''}`);
+  }
+
+  /**
+   * The magic word first: when it names a chip whose ROM has no GET_SECURITY_INFO (ESP32, ESP8266), that is
+   * the chip, and the command is never sent — its error reply costs a 200 ms wait for the ROM's repeats on
+   * every board. Anything else (newer chips, or a READ_REG refused in Secure Download Mode) takes the
+   * GET_SECURITY_INFO path as esptool does.
+   */
+  private async chipWithoutSecurityInfo(signal?: AbortSignal): Promise<ChipFacts | undefined> {
+    try {
+      const chip = chipByMagic(await this.readReg(CHIP_DETECT_MAGIC_REG, signal));
+      return chip && chip.romSecurityInfoBytes === 0 ? chip : undefined;
+    } catch (e) {
+      if (isEspError(e, 'disconnected') || isEspError(e, 'aborted')) throw e;
+      return undefined;
+    }
   }
 
   // ---- register and info commands -------------------------------------------------------------
@@ -509,6 +532,8 @@ export class EspLoader {
         secureBoot = (((await read(f.addr)) >>> f.shift) & f.mask) !== 0;
       }
     }
+    // The divider is the ROM's; once the stub runs (or the rate changed) it says nothing about the crystal.
+    const crystal = this.stub ? undefined : await crystalMhz(chip, this.transport.baudRate, read);
     const flashId = await this.flashId(signal);
     return {
       chip: chip.name,
@@ -520,6 +545,7 @@ export class EspLoader {
       secureBoot,
       flashEncryption,
       secureDownloadMode: this.secureDownload,
+      ...(crystal !== undefined && { crystalMhz: crystal }),
     };
   }
 
