@@ -201,7 +201,12 @@ async function writeCompressed(
   const sizeWord = loader.isStub ? data.length : Math.ceil(data.length / blockSize) * blockSize;
   await loader.flashDeflBegin(sizeWord, numBlocks, blockSize, offset, signal);
   const ratio = data.length / compressed.length;
-  const perBlockTimeout = deflBlockTimeout(Math.ceil(blockSize * ratio), loader.isStub);
+  // esptool scales by the compression ratio; a block never inflates to more than the region itself, so cap
+  // it there: otherwise a well-compressing small region (otadata: 8 KB in 31 bytes) waits 240 s for a lost reply.
+  const perBlockTimeout = deflBlockTimeout(
+    Math.min(data.length, Math.ceil(blockSize * ratio)),
+    loader.isStub,
+  );
   let retries = 0;
   for (let seq = 0; seq < numBlocks; seq++) {
     const chunk = compressed.subarray(seq * blockSize, (seq + 1) * blockSize);
