@@ -3,7 +3,7 @@
  * Prints records/s and peak RSS. Run: node --import tsx bench/report-scale.ts [records]
  */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildReport } from '../src/report/build-report.ts';
 import { writeSampleLedger } from './sample-ledger.ts';
@@ -20,11 +20,14 @@ try {
   );
   const rssBefore = process.memoryUsage().rss;
   t = performance.now();
+  const cpu = process.cpuUsage();
   const { report } = await buildReport({ ledger: file });
   const seconds = (performance.now() - t) / 1000;
+  const used = process.cpuUsage(cpu);
   console.log(
     `report: ${report.totals.attempts} attempts, ${report.totals.boards} boards in ${seconds.toFixed(2)} s = ` +
-      `${Math.round(records / seconds).toLocaleString('en')} records/s (${(size / 1e6 / seconds).toFixed(0)} MB/s)`,
+      `${Math.round(records / seconds).toLocaleString('en')} records/s (${(size / 1e6 / seconds).toFixed(0)} MB/s); ` +
+      `CPU ${((used.user + used.system) / 1e6).toFixed(2)} s (load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)`,
   );
   console.log(
     `RSS before report ${(rssBefore / 1e6).toFixed(0)} MB; peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`,

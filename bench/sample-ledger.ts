@@ -29,6 +29,31 @@ const FAULTS: Array<[FailureCode, string, number]> = [
   ['boot-check-failed', 'no "ready" in the boot output within 5 s', 1],
 ];
 
+/** The ESP32-WROOM-32 AT v3.4.0.0 flash map (flasher_args.json), so sample records are the real size. */
+const REGIONS: Array<[number, string, number]> = [
+  [0x1000, 'bootloader', 26768],
+  [0x8000, 'partition-table', 3072],
+  [0x10000, 'otadata', 8192],
+  [0x20000, 'at_customize', 4096],
+  [0x21000, 'mfg_nvs', 24576],
+  [0x100000, 'app', 1843200],
+];
+
+function region(rand: () => number, failed: boolean) {
+  return ([offset, label, size]: [number, string, number]) => {
+    const md5 = (offset * 2654435761).toString(16).padStart(32, '0').slice(-32);
+    return {
+      offset,
+      label,
+      size,
+      md5Expected: md5,
+      ...(failed ? {} : { md5Chip: md5 }),
+      seconds: Math.round((size / 92_000 + rand() * 0.05) * 1000) / 1000,
+      retries: rand() < 0.02 ? 1 : 0,
+    };
+  };
+}
+
 function prng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
@@ -92,9 +117,18 @@ export function* sampleRecords(options: SampleOptions): Generator<LedgerRecord> 
       profile: 'at-esp32c3',
       recipe,
       ...(options.demo && late ? { demoFirmware: true } : {}),
-      regions: [],
+      regions: fault ? REGIONS.slice(0, 2).map(region(rand, true)) : REGIONS.map(region(rand, false)),
       baud: 921600,
-      phases: { connect: 400, write: durationMs - 1000 },
+      phases: {
+        connect: 310,
+        identify: 42,
+        check: 3,
+        stub: 120,
+        write: durationMs - 1600,
+        verify: 760,
+        reset: 105,
+        bootCheck: 250,
+      },
       durationMs,
       result: fault ? 'fail' : 'pass',
       ...(fault ? { code: fault[0], message: fault[1] } : {}),

@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { listLedgerFiles } from './files.ts';
 import { isCertainlyLedgerRecord } from './record-check.ts';
+import { parseSkippingRegions } from './skip-regions.ts';
 import { LedgerRecordSchema } from './record.ts';
 import type { LedgerRecord } from './record.ts';
 
@@ -33,6 +34,11 @@ export interface LedgerEntry {
 
 export interface LedgerReaderOptions {
   signal?: AbortSignal;
+  /**
+   * Return every record with `regions: []` (regions are still validated). For reports, which never use them:
+   * it spares most of the parsing. Lines in an unusual form are parsed in full as usual.
+   */
+  skipRegions?: boolean;
   /** Problems beyond this many are counted but not kept, so a garbage file cannot exhaust memory. */
   maxProblemsKept?: number;
 }
@@ -99,6 +105,10 @@ export class LedgerReader {
   }
 
   private parse(text: string, file: string, line: number, terminated: boolean): LedgerRecord | undefined {
+    if (this.options.skipRegions) {
+      const quick = parseSkippingRegions(text);
+      if (quick) return quick;
+    }
     if (text.trim().length === 0) return undefined;
     let value: unknown;
     try {

@@ -99,7 +99,7 @@ export class LedgerWriter {
     let scan: LedgerReader | undefined;
     const scanPath = target.kind === 'file' ? target.path : target.dir;
     if (await exists(scanPath)) {
-      scan = new LedgerReader(scanPath, { signal, maxProblemsKept: 100 });
+      scan = new LedgerReader(scanPath, { signal, maxProblemsKept: 100, skipRegions: true });
       for await (const batch of scan.recordBatches()) {
         for (const record of batch) {
           if (record.mac === undefined) continue;
