@@ -17,6 +17,7 @@ export function identityLines(id: ChipIdentity): [string, string][] {
   return [
     ['Chip', `${id.displayName} (revision ${formatRevision(id.revision)})`],
     ['MAC', id.mac],
+    ...(id.crystalMhz !== undefined ? ([['Crystal', `${id.crystalMhz} MHz`]] as [string, string][]) : []),
     ['Flash ID', formatFlashId(id.flashId)],
     [
       'Flash size',

@@ -24,6 +24,22 @@ test('connects to and identifies every chip: revision, MAC, flash id and size', 
   }
 });
 
+test('crystal: measured from the ROM UART divider on ESP8266/ESP32, fixed elsewhere', async (t) => {
+  // (ESP32-C2 is measured too, but the simulated C2 has no UART divider register.)
+  const cases = [
+    ['esp32', 40, 40],
+    ['esp32', 26, 26],
+    ['esp8266', 26, 26],
+    ['esp8266', 40, 40],
+    ['esp32h2', 32, 32],
+    ['esp32c3', 40, 40],
+  ] as const;
+  for (const [chip, boardMhz, expected] of cases) {
+    const { loader } = await simLoader(t, { chip, crystalMhz: boardMhz });
+    assert.equal((await loader.identify()).crystalMhz, expected, chip);
+  }
+});
+
 test('security state is read from eFuse / security info', async (t) => {
   for (const chip of ['esp32', 'esp32c3', 'esp32s2'] as const) {
     const { loader } = await simLoader(t, { chip, faults: ['secure-boot', 'flash-encryption'] });
