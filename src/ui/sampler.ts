@@ -2,7 +2,7 @@
  * Samples the mutable store into React. Events can arrive thousands of times a second; React re-renders at most
  * `maxHz` times a second, only when something changed (or the clock's second ticked), and less often when frames
  * are expensive: Ink redraws the whole live region on every frame, so the sampler measures what each frame cost
- * and spaces frames so that drawing stays within `cpuBudget` of one core (32 busy slots on a big terminal: about
+ * (CPU time) and spaces frames so that drawing stays within `cpuBudget` of one core (32 busy slots on a big terminal: about
  * 3 frames a second; a few slots: 10). Key presses call flush() and are drawn at once.
  * Shape fits useSyncExternalStore: subscribe + getSnapshot returning the same object until the next sample.
  */
@@ -60,12 +60,15 @@ export function createSampler(store: StationUiStore, opts: SamplerOptions = {}):
     const changed = store.version !== sampledVersion || second !== sampledSecond;
     if (!changed || now - lastFrameAt < interval) return schedule();
     lastFrameAt = now;
+    // CPU time, not wall time: on a busy station PC the wall clock also counts other processes' turns.
+    const cpuBefore = process.cpuUsage();
     take();
     notify();
     // React renders the change in the microtask it queued during notify() and Ink draws it synchronously in
     // the commit; a microtask queued after it runs once the frame is done (other timers cannot run in between).
     queueMicrotask(() => {
-      const cost = performance.now() - now;
+      const used = process.cpuUsage(cpuBefore);
+      const cost = (used.user + used.system) / 1000;
       frameCost = frameCost === 0 ? cost : frameCost * 0.8 + cost * 0.2;
       interval = Math.min(maxInterval, Math.max(minInterval, frameCost / budget));
       if (listeners.size > 0 && !timer) schedule();

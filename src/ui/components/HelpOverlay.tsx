@@ -14,7 +14,7 @@ const KEYS: ReadonlyArray<[string, string]> = [
 const COLOURS: ReadonlyArray<[string, string, string]> = [
   ['cyan', 'busy', 'leave the board in place'],
   ['green', 'PASS', 'remove the board, put it with the good ones'],
-  ['red', 'FAIL', 'remove the board, put it in the reject tray; the reason is on the tile'],
+  ['red', 'FAIL', 'remove the board to the reject tray; the tile says why'],
   ['yellow', 'SAVING', 'the result is being recorded; wait'],
 ];
 

@@ -1,0 +1,128 @@
+/**
+ * CPU cost of one UI frame with every slot flashing, by slot count and terminal size. Ink redraws the whole live
+ * region on every frame, so this is what the sampler's CPU budget divides by (see src/ui/sampler.ts).
+ * Run: node --import tsx bench/ui-frame-cost.ts   (prints one line per configuration)
+ */
+import '../src/ui/react-production.ts';
+import { EventEmitter } from 'node:events';
+import React from 'react';
+import { render } from 'ink';
+import { StationUiStore } from '../src/ui/store.ts';
+import { createSampler } from '../src/ui/sampler.ts';
+import { StationApp } from '../src/ui/components/StationApp.tsx';
+import { demoSlots } from '../src/ui/demo-feed.ts';
+
+class NullTerminal extends EventEmitter {
+  isTTY = true;
+  constructor(
+    readonly columns: number,
+    readonly rows: number,
+  ) {
+    super();
+  }
+  write(): boolean {
+    return true;
+  }
+}
+
+class SilentStdin extends EventEmitter {
+  isTTY = undefined;
+  read(): null {
+    return null;
+  }
+  setEncoding(): void {}
+  ref(): void {}
+  unref(): void {}
+  resume(): void {}
+  pause(): void {}
+}
+
+async function frameCost(slotCount: number, columns: number, rows: number, frames = 200): Promise<number> {
+  const slots = demoSlots(slotCount);
+  const header = {
+    stationName: 'bench',
+    profileName: 'esp-at-wroom32-v3.4',
+    recipeFingerprint: 'f'.repeat(64),
+    chip: 'ESP32',
+    operator: 'bench',
+    lot: 'BENCH',
+    demoFirmware: false,
+  };
+  const store = new StationUiStore({ header, slots });
+  const sampler = createSampler(store, { maxHz: 1000 });
+  const controls = {
+    pause() {},
+    resume() {},
+    async stop() {},
+    setOperator() {},
+    setLot() {},
+    inFlight: slotCount,
+  };
+  const app = React.createElement(StationApp, { store, sampler, controls });
+  const instance = render(app, {
+    stdout: new NullTerminal(columns, rows) as unknown as NodeJS.WriteStream,
+    stdin: new SilentStdin() as unknown as NodeJS.ReadStream,
+    maxFps: 1000,
+    patchConsole: false,
+  });
+  const board = {
+    chip: 'esp32' as const,
+    chipDisplay: 'ESP32',
+    revision: 301,
+    mac: '24:0A:C4:00:00:01',
+    secureBoot: false,
+    flashEncryption: false,
+  };
+  for (const s of slots) {
+    const slotInfo = { portPath: s.portPath, name: s.name, tty: '/dev/ttyUSB0', vid: '10c4', pid: 'ea60' };
+    store.handle({ type: 'slot-attached', time: Date.now(), slot: s.portPath, slotInfo });
+    store.handle({ type: 'state', time: Date.now(), slot: s.portPath, state: 'flashing', attempt: 1, board });
+  }
+  const total = 1_631_584;
+  let cpu = 0;
+  for (let i = 0; i < frames + 20; i++) {
+    for (const s of slots) {
+      const done = Math.min(total, i * 7_000);
+      store.handle({
+        type: 'progress',
+        time: Date.now(),
+        slot: s.portPath,
+        progress: {
+          regionIndex: 5,
+          regionCount: 6,
+          regionOffset: 0x100000,
+          regionLabel: 'app',
+          regionDone: done,
+          regionTotal: total,
+          overallDone: done,
+          overallTotal: total,
+          bytesPerSecond: 380_000 + (i % 9) * 4_000,
+          etaSeconds: (total - done) / 380_000,
+        },
+      });
+    }
+    const before = process.cpuUsage();
+    sampler.flush();
+    instance.rerender(app);
+    const used = process.cpuUsage(before);
+    // The first frames warm up caches and the JIT; measure the steady state.
+    if (i >= 20) cpu += (used.user + used.system) / 1000;
+    await new Promise((r) => setImmediate(r));
+  }
+  instance.unmount();
+  sampler.close();
+  return cpu / frames;
+}
+
+for (const [n, c, r] of [
+  [32, 160, 48],
+  [16, 160, 48],
+  [16, 120, 40],
+  [32, 80, 24],
+  [12, 80, 24],
+]) {
+  const ms = await frameCost(n, c, r);
+  console.log(
+    `${String(n).padStart(2)} slots on ${c}×${r}: ${ms.toFixed(1)} ms CPU per frame → ${(1000 / Math.max(100, ms / 0.03)).toFixed(1)} frames/s within a 3 % budget`,
+  );
+}
