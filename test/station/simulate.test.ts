@@ -95,7 +95,7 @@ test('the simulated operator plugs N boards over the positions and pulls each af
   assert.equal(attached.length, 5);
   assert.deepEqual([...new Set(attached)].sort(), [simPortPath(0), simPortPath(1)]);
   assert.equal(op.plugged.length, 5);
-  assert.deepEqual(op.plugged[2].faults, ['silent-corruption']);
+  assert.deepEqual(op.plugged.find((p) => p.index === 2)?.faults, ['silent-corruption']);
   assert.equal(new Set(op.plugged.map((p) => p.board.mac)).size, 5, 'every board has its own MAC');
   assert.deepEqual(bus.list(), [], 'every board was pulled');
 });
