@@ -7,6 +7,7 @@
  *   npm run bench -- --only single     one part: single, scaling, prepare, others (comma-separated)
  *   npm run bench -- --bauds 921600    single-board figures at these bauds only
  *   npm run bench -- --boards 1,32     scaling batches
+ *   npm run bench -- --parallel 2      single-board runs at once, each in its own process (default 4)
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { CHIPS } from '../src/esp/chips/index.ts';
 import { ESP_AT_DIR, REPO_ROOT, loadBenchImageSets, type BenchImageSet } from './image-sets.ts';
 import { runBatch, type BatchResult } from './scaling.ts';
-import { flashWithEsptoolJs, flashWithStation, type EsptoolJsRun, type StationRun } from './single-board.ts';
+import type { EsptoolJsRun, StationRun } from './single-board.ts';
 import { wireLimit, type WireLimit } from './wire-limit.ts';
 
 const { values: opts } = parseArgs({
@@ -25,11 +26,13 @@ const { values: opts } = parseArgs({
     only: { type: 'string' },
     bauds: { type: 'string' },
     boards: { type: 'string' },
+    parallel: { type: 'string' },
   },
 });
 const parts = new Set((opts.only ?? 'single,scaling,prepare,others').split(','));
 const BAUDS = (opts.bauds ?? '115200,460800,921600,2000000').split(',').map(Number);
 const BATCHES = (opts.boards ?? '1,4,8,16,32').split(',').map(Number);
+const SINGLE_PARALLEL = Number(opts.parallel ?? 4);
 
 const TARGET = {
   efficiency921600: 0.9,
@@ -85,35 +88,61 @@ interface SingleRow {
   speedRatio: number;
 }
 
+/** Runs `bench/single-board-child.ts` and returns its RESULT. */
+function singleChild<T>(set: string, baud: number, tool: 'station' | 'esptool-js'): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'bench/single-board-child.ts', set, String(baud), tool],
+      { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => {
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (line) resolve(JSON.parse(line.slice(7)) as T);
+      else reject(new Error(`${tool} ${set} @${baud} exited ${code}: ${out.slice(-400)}`));
+    });
+  });
+}
+
 async function singleBoard(sets: BenchImageSet[]): Promise<SingleRow[]> {
   const banner = Buffer.byteLength(`${CHIPS.esp32.romBanner.join('\r\n')}\r\n`, 'latin1');
+  // Every run is one simulated chip on its own port in a process of its own; SINGLE_PARALLEL of them at once
+  // (each needs a few % of a core), slowest baud first.
+  const jobs = BAUDS.flatMap((baud) =>
+    sets.map((set) => ({
+      set,
+      baud,
+      station: undefined as StationRun | undefined,
+      esptoolJs: undefined as EsptoolJsRun | undefined,
+    })),
+  ).sort((a, b) => a.baud - b.baud);
+  const tasks = jobs.flatMap((j) => [
+    async () => (j.station = await singleChild<StationRun>(j.set.name, j.baud, 'station')),
+    async () => (j.esptoolJs = await singleChild<EsptoolJsRun>(j.set.name, j.baud, 'esptool-js')),
+  ]);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: SINGLE_PARALLEL }, async () => {
+      while (next < tasks.length) await tasks[next++]();
+    }),
+  );
   const rows: SingleRow[] = [];
-  for (const baud of BAUDS) {
-    // Per baud, four boards at once in this process (2 image sets × station / esptool-js): each has its own
-    // simulated chip and port; the host CPU they need is a few % of a core, so they do not slow each other.
-    const ac = new AbortController();
-    const runs = await Promise.all(
-      sets.map(async (set) => {
-        const [station, esptoolJs] = await Promise.all([
-          flashWithStation(set.firmware, baud, ac.signal),
-          flashWithEsptoolJs(set.firmware, baud),
-        ]);
-        return { set, station, esptoolJs };
-      }),
-    );
-    for (const { set, station, esptoolJs } of runs) {
-      const limit = await wireLimit(CHIPS.esp32, set.firmware.regions, baud, banner);
-      rows.push({
-        set: set.name,
-        baud,
-        station,
-        limit,
-        efficiency: limit.totalMs / station.totalMs,
-        esptoolJs,
-        speedRatio: esptoolJs.totalMs / station.totalMs,
-      });
-    }
-    process.stderr.write(`  single board at ${baud} done\n`);
+  for (const j of jobs) {
+    const station = j.station!;
+    const esptoolJs = j.esptoolJs!;
+    const limit = await wireLimit(CHIPS.esp32, j.set.firmware.regions, j.baud, banner);
+    rows.push({
+      set: j.set.name,
+      baud: j.baud,
+      station,
+      limit,
+      efficiency: limit.totalMs / station.totalMs,
+      esptoolJs,
+      speedRatio: esptoolJs.totalMs / station.totalMs,
+    });
   }
   return rows;
 }
@@ -307,12 +336,19 @@ function printPreparation(rows: PrepareRow[], boardMs: Map<string, number>): voi
 
 // ---- 4. the other engineers' benches -----------------------------------------------------------------------
 
+/** ui-cpu.ts measures nothing real when CI is set (Ink renders only on exit). */
+function withoutCi(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.CI;
+  return env;
+}
+
 async function runScript(args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, CI: undefined } as NodeJS.ProcessEnv,
+      env: withoutCi(),
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
