@@ -46,7 +46,13 @@ function card(id: string, label: string, value: string, detail = ''): string {
 function groupTable(title: string, rows: GroupRow[]): string {
   return table(
     [[title], ['attempts', true], ['passed', true], ['failed', true], ['yield', true]],
-    rows.map((g) => [esc(g.key), `${g.attempts}`, `${g.passed}`, `${g.failed}`, esc(percent(g.yield))]),
+    rows.map((g) => [
+      esc(g.key || '(none)'),
+      `${g.attempts}`,
+      `${g.passed}`,
+      `${g.failed}`,
+      esc(percent(g.yield)),
+    ]),
   );
 }
 
@@ -225,7 +231,7 @@ export function formatHtml(r: YieldReport): string {
           esc(b.mac),
           `${b.attempts}`,
           esc(instant(b.last)),
-          esc(b.lot),
+          esc(b.lot || '(none)'),
           esc(b.station),
           esc(b.slot),
           esc(b.code),

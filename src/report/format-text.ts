@@ -207,7 +207,13 @@ export function formatText(r: YieldReport): string {
           { title: 'failed', align: 'right' },
           { title: 'yield', align: 'right' },
         ],
-        rows.map((g) => [printable(g.key), `${g.attempts}`, `${g.passed}`, `${g.failed}`, percent(g.yield)]),
+        rows.map((g) => [
+          printable(g.key || '(none)'),
+          `${g.attempts}`,
+          `${g.passed}`,
+          `${g.failed}`,
+          percent(g.yield),
+        ]),
       ),
     );
   }

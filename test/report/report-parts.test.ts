@@ -5,7 +5,8 @@ import { judgeSlots, OUTLIER_RULE } from '../../src/report/slot-outliers.ts';
 import { parseTimeArgument } from '../../src/report/time-argument.ts';
 import { csvCell } from '../../src/report/format-csv.ts';
 import { esc } from '../../src/report/html-escape.ts';
-import { printable } from '../../src/report/format-text.ts';
+import { formatText, printable } from '../../src/report/format-text.ts';
+import { formatHtml } from '../../src/report/format-html.ts';
 import { MAX_TRACKED_MESSAGES, YieldAggregator } from '../../src/report/yield-aggregator.ts';
 import { makeRecord, mac } from '../ledger/record-builder.ts';
 import type { LedgerRecord } from '../../src/ledger/record.ts';
@@ -168,4 +169,16 @@ test('hourly rows include the empty hours between busy ones', () => {
       ['11', 1, 0],
     ],
   );
+});
+
+test('an empty lot is shown as (none) in text and HTML, and stays empty in CSV/JSON', () => {
+  const a = new YieldAggregator();
+  a.add(makeRecord({ lot: '' }));
+  const r = a.report(meta);
+  assert.deepEqual(
+    r.lots.map((g) => g.key),
+    [''],
+  );
+  assert.match(formatText(r), /\n {2}\(none\) +1 +1 +0 +100\.0 %\n/);
+  assert.match(formatHtml(r), /<td>\(none\)<\/td><td class="n">1<\/td>/);
 });
