@@ -40,6 +40,12 @@ export interface StationOptions {
   progressIntervalMs?: number;
   /** Forward the flasher's boot-log lines as 'info' log events (debugging; noisy on the operator screen). */
   linkLog?: boolean;
+  /**
+   * Espressif native-USB boards (VID 303a) drop off the bus and come back when the chip resets. A removal of such a
+   * board after its final reset is held this long (default 5 s): if the same USB serial number (its MAC) comes back
+   * on the same port, it is the same board re-enumerating, not a new board to flash.
+   */
+  reenumerationGraceMs?: number;
   /** After a board timeout, how long the pipeline gets to wind down before the slot gives up on it (5 s). */
   abortGraceMs?: number;
   /** Why this detection mode, e.g. 'polling: udevd is not running'; shown in the 'station' event. */
@@ -84,7 +90,12 @@ interface SlotRuntime extends SlotSnapshot {
   queuedTask: boolean;
   /** A board plugged in while the previous one's aborted attempt is still being recorded. */
   pendingAttach?: BridgeDevice;
+  /** A native-USB board vanished after its reset; its removal takes effect when this timer fires. */
+  reenumerationTimer?: NodeJS.Timeout;
 }
+
+/** Espressif's own USB (USB-Serial/JTAG, USB-OTG ROM CDC): the chip itself is the USB device. */
+const NATIVE_USB_VID = '303a';
 
 /** A source may explain its mode after start (e.g. hotplug that fell back to polling). */
 function sourceNote(source: DeviceSource): string | undefined {
@@ -204,6 +215,12 @@ export class Station {
         slot.controller?.abort(new StationAbort('station-stop', 'station stopped'));
       }
     }
+    for (const slot of this.slots.values()) {
+      if (slot.reenumerationTimer) {
+        clearTimeout(slot.reenumerationTimer);
+        delete slot.reenumerationTimer;
+      }
+    }
     this.queue.start(); // a paused queue would never drain its aborted tasks
     await this.queue.onIdle();
     this.runState = 'stopped';
@@ -283,6 +300,23 @@ export class Station {
       slot.pendingAttach = d;
       return;
     }
+    if (slot.reenumerationTimer) {
+      clearTimeout(slot.reenumerationTimer);
+      delete slot.reenumerationTimer;
+      if (d.usbSerial !== undefined && d.usbSerial === slot.usbSerial && d.vid === slot.vid) {
+        // The same chip is back after its reset: follow its new tty, keep its result, never flash it again.
+        this.publish({
+          type: 'log',
+          time: this.now(),
+          slot: slot.portPath,
+          level: 'info',
+          message: `native USB board re-enumerated as ${d.tty}`,
+        });
+      } else {
+        // Another board: the held removal of the previous one happens now.
+        this.removeBoard(slot);
+      }
+    }
     if (slot.present) {
       // Same physical port seen again without a removal in between (a re-enumerated native-USB board, or a
       // source repeating itself): follow its tty, never start a second attempt.
@@ -321,7 +355,21 @@ export class Station {
       delete slot.pendingAttach;
       return;
     }
-    if (!slot || !slot.present) return;
+    if (!slot || !slot.present || slot.reenumerationTimer) return;
+    const afterReset = slot.awaitingRemoval || slot.state === 'resetting' || slot.state === 'boot-check';
+    if (slot.vid === NATIVE_USB_VID && slot.usbSerial !== undefined && afterReset) {
+      slot.reenumerationTimer = setTimeout(() => {
+        delete slot.reenumerationTimer;
+        this.removeBoard(slot);
+      }, this.opts.reenumerationGraceMs ?? 5000);
+      return;
+    }
+    this.removeBoard(slot);
+  }
+
+  private removeBoard(slot: SlotRuntime): void {
+    if (!slot.present) return;
+    const portPath = slot.portPath;
     const wasBusy = slot.busy || slot.queuedTask;
     slot.present = false;
     slot.awaitingRemoval = false;

@@ -179,8 +179,8 @@ export class ManualSource implements DeviceSource {
   async stop(): Promise<void> {
     this.listener = undefined;
   }
-  plug(portPath: string, tty = `/dev/tty-${portPath}`): void {
-    this.listener?.attach({ portPath, tty, vid: '10c4', pid: 'ea60' });
+  plug(portPath: string, tty = `/dev/tty-${portPath}`, over: Partial<BridgeDevice> = {}): void {
+    this.listener?.attach({ portPath, tty, vid: '10c4', pid: 'ea60', ...over });
   }
   unplug(portPath: string): void {
     this.listener?.detach(portPath);

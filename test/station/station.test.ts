@@ -373,3 +373,34 @@ test('a wedged flasher that ignores the abort still frees its slot with FAIL/tim
   assert.equal(station.inFlight, 0);
   assert.equal(events.filter((e) => e.type === 'result' && e.slot === '1-1.1').length, 1);
 });
+
+test('a native-USB board re-enumerating after its reset is the same board, not a new one to flash', async (t) => {
+  const { source, ledger, station, events, waitDone } = setup({ reenumerationGraceMs: 60 });
+  t.after(() => station.stop());
+  const s3 = { vid: '303a', pid: '1001', usbSerial: 'F4:12:FA:5B:3C:10' };
+  await station.start();
+  source.plug('1-1.4', '/dev/ttyACM0', s3);
+  await waitDone(1);
+  // The chip resets into its firmware: the USB device drops and comes back as ttyACM1, same serial (its MAC).
+  source.unplug('1-1.4');
+  source.plug('1-1.4', '/dev/ttyACM1', s3);
+  await new Promise((r) => setTimeout(r, 120));
+  assert.equal(ledger.records.length, 1, 'not flashed again');
+  const snap = station.snapshot().slots[0];
+  assert.equal(snap.tty, '/dev/ttyACM1');
+  assert.equal(snap.awaitingRemoval, true);
+  assert.ok(!events.some((e) => e.type === 'slot-detached'), 'the operator never saw it leave');
+  // Really pulled: the removal shows once the grace time is over.
+  source.unplug('1-1.4');
+  await new Promise((r) => setTimeout(r, 120));
+  assert.equal(events.filter((e) => e.type === 'slot-detached').length, 1);
+  assert.equal(station.snapshot().slots[0].state, 'empty');
+  // Another board (another serial) plugged in quickly after a pull is flashed.
+  source.plug('1-1.4', '/dev/ttyACM0', s3);
+  await waitDone(2);
+  source.unplug('1-1.4');
+  source.plug('1-1.4', '/dev/ttyACM1', { ...s3, usbSerial: 'F4:12:FA:00:00:01' });
+  await waitDone(3);
+  assert.equal(ledger.records.length, 3);
+  assert.equal(ledger.records[2].usbSerial, 'F4:12:FA:00:00:01');
+});
