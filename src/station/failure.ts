@@ -110,6 +110,8 @@ export function classifyFailure(err: unknown, abortReason?: unknown): Classified
     return { code: 'internal', message: 'The station was stopped before this board was done. Retest it.' };
   }
   if (err instanceof StationFailure) return { code: err.code, message: err.message };
+  const portProblem = portOpenProblem(err);
+  if (portProblem) return { code: 'internal', message: portProblem };
   const kind = errorKind(err);
   const code = kind ? KIND_TO_CODE[kind] : undefined;
   if (code) {
@@ -118,4 +120,16 @@ export function classifyFailure(err: unknown, abortReason?: unknown): Classified
     return { code, message: detail ? `${OPERATOR_ADVICE[code]} (${detail})` : OPERATOR_ADVICE[code] };
   }
   return { code: 'internal', message: `${OPERATOR_ADVICE.internal} (${errMessage(err)})` };
+}
+
+/** Opening the tty failed for a reason the station engineer fixes (not the board): say which. */
+function portOpenProblem(err: unknown): string | undefined {
+  const text = `${(err as { code?: unknown })?.code ?? ''} ${errMessage(err)}`;
+  if (/EACCES|Permission denied/i.test(text)) {
+    return `The station may not open the serial port (${errMessage(err)}). Add the station user to the dialout group (or a udev rule) and restart the station.`;
+  }
+  if (/EBUSY|Resource busy|Cannot lock port/i.test(text)) {
+    return `The serial port is in use by another program (${errMessage(err)}), e.g. ModemManager or a terminal. Close it, then retest the board.`;
+  }
+  return undefined;
 }
