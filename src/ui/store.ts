@@ -144,7 +144,8 @@ export class StationUiStore {
           this.newCycle(slot, e.state, e.time);
         }
         slot.attempt = e.attempt;
-        if (e.board) slot.board = e.board;
+        // An empty slot has no board, whatever the event still carries.
+        if (e.board && e.state !== 'empty') slot.board = e.board;
         if (e.baud !== undefined) slot.baud = e.baud;
         slot.message = e.message;
         break;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StationUiStore } from '../../src/ui/store.ts';
-import { HEADER, attach, progress, result, state } from './ui-harness.ts';
+import { BOARD, HEADER, attach, progress, result, state } from './ui-harness.ts';
 
 function newStore(now = () => 1_700_000_000_000): StationUiStore {
   return new StationUiStore({ header: HEADER, slots: [{ portPath: 'p1', name: 'A01' }], now });
@@ -130,4 +130,17 @@ test('a board pulled while busy logs a warning; station events set the run state
   const snap = store.snapshot();
   assert.equal(snap.runState, 'paused');
   assert.ok(snap.logBatch.lines.some((l) => l.level === 'warn' && /removed while busy/.test(l.text)));
+});
+
+test('an empty slot shows no board even when the state event still carries one', () => {
+  const store = newStore();
+  store.handle(attach('p1'));
+  store.handle(state('p1', 'flashing'));
+  store.handle(result('p1', 'pass'));
+  store.handle({ type: 'slot-detached', time: 9, slot: 'p1', wasBusy: false });
+  store.handle({ type: 'state', time: 10, slot: 'p1', state: 'empty', attempt: 1, board: BOARD });
+  const s = store.snapshot().slots[0];
+  assert.equal(s.state, 'empty');
+  assert.equal(s.board, undefined);
+  assert.equal(s.lastResult?.result, 'pass');
 });
