@@ -128,7 +128,8 @@ export async function buildStation(opts: BuildStationOptions): Promise<BuiltStat
       seed: sim.seed,
       chip: firmware.chip,
       signal: ac.signal,
-      ...(sim.positions !== undefined && { positions: sim.positions }),
+      // As many hub positions as workers (at least 8), so a 32-worker station is fed 32 boards at once.
+      positions: sim.positions ?? Math.max(8, config.concurrency),
     });
     return {
       station,
