@@ -378,6 +378,13 @@ async function others(): Promise<Record<string, string>> {
 // ---- main ---------------------------------------------------------------------------------------------------
 
 const started = performance.now();
+// Everything printed is also kept for bench/results/latest.txt (pasted into docs/readme/performance.md).
+const printed: string[] = [];
+const print = console.log.bind(console);
+console.log = (...args: unknown[]) => {
+  printed.push(args.map(String).join(' '));
+  print(...args);
+};
 const info = machine();
 console.log(
   `esp-station bench — ${info.nproc} × ${info.cpu}, Node ${info.node}, load ${info.loadAtStart.map((l) => l.toFixed(2)).join(' ')}` +
@@ -431,4 +438,5 @@ const stamp = new Date()
   .replace(/\.\d+Z$/, 'Z');
 await writeFile(path.join(dir, `${stamp}.json`), json);
 await writeFile(path.join(dir, 'latest.json'), json);
-console.log(`written bench/results/${stamp}.json and bench/results/latest.json`);
+await writeFile(path.join(dir, 'latest.txt'), `${printed.join('\n')}\n`);
+console.log(`written bench/results/${stamp}.json, latest.json and latest.txt`);

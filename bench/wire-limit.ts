@@ -8,8 +8,8 @@
  * previous block is in flash), and the on-chip MD5 per region.
  *
  * Chip times are the datasheet figures of the simulated chip's realistic timing model (src/sim/timing.ts: a
- * W25Q32-class NOR part, ESP32 inflate and MD5 rates) and the stub's erase-just-in-time behaviour; the wire
- * model knows nothing of the station's code paths, so a host that wastes time shows up as efficiency < 1.
+ * W25Q32-class NOR part, ESP32 inflate and MD5 rates) and the stub's erase behaviour (just in time, a 64 KB
+ * block ahead where the write covers it, as src/sim/stub-loader.ts does); the wire model knows nothing of the station's code paths, so a host that wastes time shows up as efficiency < 1.
  */
 import { constants, inflateSync } from 'node:zlib';
 import { encodeRequest, syncPayload } from '../src/esp/commands.ts';
@@ -70,7 +70,7 @@ function inflatedBlockSizes(compressed: Uint8Array, blockSize: number): number[]
 /** Erase time for [from, to): 64 KB block erases where a whole aligned block fits, 4 KB sectors elsewhere. */
 function eraseMs(t: TimingModel, from: number, to: number): number {
   let ms = 0;
-  for (let a = from; a < to;) {
+  for (let a = Math.floor(from / SECTOR) * SECTOR; a < to;) {
     if (a % BLOCK === 0 && a + BLOCK <= to) {
       ms += t.blockEraseMs;
       a += BLOCK;
@@ -157,6 +157,7 @@ export async function wireLimit(
     let workDone = 0;
     let written = 0;
     let erasedTo = r.offset;
+    const regionEnd = Math.ceil((r.offset + r.data.length) / SECTOR) * SECTOR;
     for (let i = 0; i * STUB_FLASH_WRITE_SIZE < r.compressed.length; i++) {
       const chunk = r.compressed.subarray(i * STUB_FLASH_WRITE_SIZE, (i + 1) * STUB_FLASH_WRITE_SIZE);
       const payload = new Uint8Array(16 + chunk.length);
@@ -174,7 +175,8 @@ export async function wireLimit(
       written += n;
       let work = (inflated[i] / MIB) * t.inflateMsPerMiB;
       if (end > erasedTo) {
-        const eraseEnd = Math.ceil(end / SECTOR) * SECTOR;
+        // The stub erases just in time, a whole 64 KB block ahead where the write covers it, never past the end.
+        const eraseEnd = Math.min(Math.ceil(end / BLOCK) * BLOCK, regionEnd);
         work += eraseMs(t, erasedTo, eraseEnd);
         erasedTo = eraseEnd;
       }
