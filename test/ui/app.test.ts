@@ -244,3 +244,16 @@ test('compact layout at 80×24: 32 slots, one line each, nothing wider than 80 c
   assert.ok(lines.length < 24, `live region ${lines.length} lines`);
   assert.match(app.text(), /S32 +FAIL +REMOVE no reply from chip/);
 });
+
+test('the yield panel stays intact when the layout switches from tiles to compact rows as slots appear', async (t) => {
+  const app = renderApp(t, { slots: [], size: { columns: 80, rows: 24 } });
+  app.store.handle(attach('p1'));
+  await waitFor(() => app.text().includes('─'.repeat(40)), 'tiles layout with separator');
+  for (let i = 2; i <= 10; i++) app.store.handle(attach(`p${i}`));
+  await waitFor(() => app.text().includes('p10 '), 'compact rows');
+  const lines = app.text().split('\n');
+  const lot = lines.findIndex((l) => l.startsWith('LOT '));
+  assert.ok(lot > 0, 'LOT line present');
+  assert.match(lines[lot + 1], /^fails by slot: none$/);
+  assert.ok(!lines.some((l) => l.startsWith('╭')), 'no tiles left');
+});

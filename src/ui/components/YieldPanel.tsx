@@ -18,17 +18,10 @@ export function YieldPanel({
   const narrow = width < 100;
   const failing = figures.perSlot.filter((s) => s.failed > 0).sort((a, b) => b.failed - a.failed);
   return (
-    <Box
-      flexDirection="column"
-      width={width}
-      height={height}
-      borderStyle={height >= 3 ? 'single' : undefined}
-      borderTop={height >= 3}
-      borderBottom={false}
-      borderLeft={false}
-      borderRight={false}
-      borderColor="gray"
-    >
+    // The separator is a line of its own, not a border: Ink keeps a removed border's width in the layout, so a
+    // Box whose border comes and goes (as the layout changes with the slot count) would overlap its own lines.
+    <Box flexDirection="column" width={width} height={height}>
+      {height >= 3 ? <Text color="gray">{'─'.repeat(width)}</Text> : null}
       <Text wrap="truncate-end">
         <Text bold>LOT {lot || '—'} </Text>
         <Text color="green" bold>
