@@ -99,3 +99,53 @@ test('the simulated operator plugs N boards over the positions and pulls each af
   assert.equal(new Set(op.plugged.map((p) => p.board.mac)).size, 5, 'every board has its own MAC');
   assert.deepEqual(bus.list(), [], 'every board was pulled');
 });
+
+test('an "unplug" board is pulled by the simulated operator once a third of the image is written', async (t) => {
+  const bus = new VirtualUsbBus();
+  const events = new StationEventBus();
+  const op = new SimOperator({
+    bus,
+    events,
+    boards: 1,
+    mix: parseFaultMix('unplug:1'),
+    timing: 'fast',
+    seed: 2,
+  });
+  t.after(() => {
+    op.stop();
+    bus.list().forEach((d) => bus.unplug(d.portPath));
+  });
+  const log: string[] = [];
+  bus.on('detach', (d) => log.push(`-${d.portPath}`));
+  bus.on('attach', (d) => {
+    log.push(`+${d.portPath}`);
+    const time = Date.now();
+    const progress = (done: number): StationEvent => ({
+      type: 'progress',
+      time,
+      slot: d.portPath,
+      progress: {
+        regionIndex: 0,
+        regionCount: 1,
+        regionOffset: 0x1000,
+        regionLabel: 'app',
+        regionDone: done,
+        regionTotal: 300,
+        overallDone: done,
+        overallTotal: 300,
+        bytesPerSecond: 100,
+      },
+    });
+    setTimeout(() => {
+      events.publish({ type: 'state', time, slot: d.portPath, state: 'connecting', attempt: 1 });
+      events.publish(progress(50));
+      log.push('progress 50');
+      events.publish(progress(150));
+      log.push('progress 150');
+    }, 5);
+  });
+  op.start();
+  await op.done;
+  assert.deepEqual(log, ['+1-1.1', 'progress 50', '-1-1.1', 'progress 150']);
+  assert.deepEqual(op.plugged[0].variations, [], 'the pull happened once');
+});

@@ -2,6 +2,7 @@
  * `esp-station run`: the station. Detects boards, flashes them in parallel, records every attempt, and shows
  * the operator screen (or, with --headless, prints one JSON StationEvent per line).
  */
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../config/problems.ts';
 import type { Problem } from '../../config/problems.ts';
@@ -122,13 +123,35 @@ export async function run(argv: string[]): Promise<number> {
   const config = await loadStationConfig(args.config);
   const profile = await loadProfile(config.profilePath);
   const firmware = await loadProfileFirmware(profile);
-  const ledger = args.ledger
-    ? await LedgerWriter.open({ file: args.ledger, station: config.station })
-    : await LedgerWriter.open({
-        dir: config.ledger.dir,
-        rotate: { by: config.ledger.rotate, maxBytes: config.ledger.maxSizeBytes },
-        station: config.station,
-      });
+  // A ledger that cannot be written would fail every board after flashing it: refuse before any port opens.
+  const ledgerWhere: Problem = args.ledger
+    ? cli('', '--ledger')
+    : { file: config.file, key: 'ledger.dir', message: '' };
+  const ledgerPath = args.ledger ?? config.ledger.dir;
+  const ledgerStat = await stat(ledgerPath).catch(() => undefined);
+  if (ledgerStat && (args.ledger ? !ledgerStat.isFile() : !ledgerStat.isDirectory())) {
+    throw new InputError({
+      ...ledgerWhere,
+      message: args.ledger
+        ? `${ledgerPath} is not a regular file; give a ledger file such as var/ledger/station.jsonl`
+        : `${ledgerPath} is not a directory; give a directory for the ledger files`,
+    });
+  }
+  let ledger: LedgerWriter;
+  try {
+    ledger = args.ledger
+      ? await LedgerWriter.open({ file: args.ledger, station: config.station })
+      : await LedgerWriter.open({
+          dir: config.ledger.dir,
+          rotate: { by: config.ledger.rotate, maxBytes: config.ledger.maxSizeBytes },
+          station: config.station,
+        });
+  } catch (err) {
+    throw new InputError({
+      ...ledgerWhere,
+      message: `the ledger at ${ledgerPath} cannot be opened (${(err as Error).message}); fix the location`,
+    });
+  }
 
   const built: BuiltStation = await buildStation({
     config,
