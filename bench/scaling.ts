@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,6 +31,23 @@ export interface BatchResult {
   /** What the simulator process spent, s of CPU (to show it was not the bottleneck). */
   simCpuSeconds: number;
   failures: string[];
+  /** Mean seconds per phase over the batch's boards, from the station's own ledger. */
+  phases: Record<string, number>;
+}
+
+/** Mean of each phase (ms in the ledger) over every record, in s. */
+async function meanPhases(ledgerDir: string): Promise<Record<string, number>> {
+  const sums: Record<string, number> = {};
+  let n = 0;
+  for (const f of await readdir(ledgerDir).catch(() => [] as string[])) {
+    for (const line of (await readFile(path.join(ledgerDir, f), 'utf8')).split('\n')) {
+      if (!line.trim()) continue;
+      const rec = JSON.parse(line) as { phases?: Record<string, number> };
+      n++;
+      for (const [k, v] of Object.entries(rec.phases ?? {})) sums[k] = (sums[k] ?? 0) + v;
+    }
+  }
+  return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / n / 1000]));
 }
 
 function cpuOf(pid: number): number {
@@ -196,6 +213,7 @@ export async function runBatch(boards: number, flasherArgs: string): Promise<Bat
       hwmMb: r.hwm / 1024,
       simCpuSeconds: simCpu,
       failures,
+      phases: await meanPhases(path.join(dir, 'ledger')),
     };
   } finally {
     if (station && station.exitCode === null) station.kill('SIGTERM');
