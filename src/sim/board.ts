@@ -62,7 +62,7 @@ export interface HostHandlers {
 }
 
 export interface HostLink {
-  /** Host → chip; resolves once the bytes are on the wire (after their wire time). */
+  /** Host → chip; resolves once the bytes are on the wire (after their wire time). `data` must not be reused. */
   write(data: Uint8Array): Promise<void>;
   /** Host UART rate; undefined = always matches the chip (TCP: no baud on the wire). */
   setBaud(baud: number | undefined): void;
@@ -378,7 +378,8 @@ export class SimBoard extends EventEmitter<BoardEvents> {
         new Promise<void>((resolve, reject) => {
           if (!live()) return reject(new Error('EIO: device disconnected'));
           const baud = host.baud ?? this.chipBaud;
-          const bytes = Buffer.from(data);
+          // Callers hand over their buffer (the binding copies what the stream owns; socket chunks are fresh).
+          const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
           this.rx.push(wireMs(this.timing, bytes.length, baud), () => {
             if (live()) this.deliverToChip(bytes, baud);
             resolve();

@@ -36,7 +36,12 @@ export class FlashController {
 
   /** Erase every sector touching [offset, offset+length): 64 KB blocks where whole blocks fit. */
   async erase(offset: number, length: number, signal: AbortSignal): Promise<void> {
-    if (length <= 0) return;
+    await sleep(this.eraseNow(offset, length), signal);
+  }
+
+  /** Erase at once; returns how long the flash chip takes for it (ms), for callers that batch their delays. */
+  eraseNow(offset: number, length: number): number {
+    if (length <= 0) return 0;
     let addr = sectorOf(offset);
     const end = Math.min(this.flash.size, Math.ceil((offset + length) / SECTOR) * SECTOR);
     let ms = 0;
@@ -51,7 +56,7 @@ export class FlashController {
         addr += SECTOR;
       }
     }
-    await sleep(ms * this.slowdown, signal);
+    return ms * this.slowdown;
   }
 
   async eraseChip(signal: AbortSignal): Promise<void> {
@@ -61,7 +66,14 @@ export class FlashController {
 
   /** Program `data` at `offset`; false when the flash reported a program failure (write-error fault). */
   async program(offset: number, data: Uint8Array, signal: AbortSignal): Promise<boolean> {
-    if (data.length === 0) return true;
+    const { ok, ms } = this.programNow(offset, data);
+    await sleep(ms, signal);
+    return ok;
+  }
+
+  /** Program at once; returns whether the flash accepted it and how long it takes (ms). */
+  programNow(offset: number, data: Uint8Array): { ok: boolean; ms: number } {
+    if (data.length === 0) return { ok: true, ms: 0 };
     if (this.writeError && this.badSector === undefined) this.badSector = sectorOf(offset);
     if (this.corruption && this.corruptSector === undefined) this.corruptSector = sectorOf(offset);
     let ok = true;
@@ -77,8 +89,7 @@ export class FlashController {
     } else {
       this.flash.program(offset, bytes);
     }
-    await sleep(Math.ceil(bytes.length / 256) * this.timing.pageProgramMs * this.slowdown, signal);
-    return ok;
+    return { ok, ms: Math.ceil(bytes.length / 256) * this.timing.pageProgramMs * this.slowdown };
   }
 }
 

@@ -60,8 +60,12 @@ export class NorFlash {
           pos += n;
           continue;
         }
+        // A fresh page is all ones: AND is a plain copy.
         page = Buffer.alloc(PAGE, 0xff);
         this.pages.set(pageNo, page);
+        page.set(data.subarray(pos, pos + n), inPage);
+        pos += n;
+        continue;
       }
       for (let i = 0; i < n; i++) page[inPage + i] &= data[pos + i];
       pos += n;

@@ -86,7 +86,16 @@ export function buildResponse(op: number, value: number, data: Uint8Array): Buff
 /** XOR checksum with seed 0xEF over the data only (§1.4). */
 export function dataChecksum(data: Uint8Array): number {
   let c = 0xef;
-  for (const b of data) c ^= b;
+  let i = 0;
+  // XOR is associative: fold aligned 32-bit words, then the four byte lanes (4× fewer steps for 16 KB blocks).
+  if (data.byteOffset % 4 === 0 && data.length >= 64) {
+    const words = new Int32Array(data.buffer, data.byteOffset, data.length >>> 2);
+    let w = 0;
+    for (let k = 0; k < words.length; k++) w ^= words[k];
+    c ^= (w & 0xff) ^ ((w >>> 8) & 0xff) ^ ((w >>> 16) & 0xff) ^ ((w >>> 24) & 0xff);
+    i = words.length * 4;
+  }
+  for (; i < data.length; i++) c ^= data[i];
   return c;
 }
 

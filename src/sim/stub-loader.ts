@@ -164,7 +164,8 @@ export class StubLoader implements Loader {
     if (!w || w.compressed !== (op === OP.FLASH_DEFL_DATA)) return this.reply(op, STUB_ERR.NOT_IN_FLASH_MODE);
     if (data.length < 16) return this.reply(op, STUB_ERR.NOT_ENOUGH_DATA);
     const [len] = words(data, 1);
-    const payload = Buffer.from(data.subarray(16));
+    // The frame is ours alone (the decoder builds a fresh buffer per frame): no copy needed.
+    const payload = data.subarray(16);
     if (len !== payload.length) return this.reply(op, STUB_ERR.TOO_MUCH_DATA);
     if (dataChecksum(payload) !== (checksum & 0xff)) return this.reply(op, STUB_ERR.BAD_DATA_CHECKSUM);
     // Acknowledge now; erase + write happen while the host sends the next block.
@@ -177,6 +178,7 @@ export class StubLoader implements Loader {
   private async store(w: StubWrite, payload: Buffer): Promise<void> {
     const { ctx } = this;
     let out = payload;
+    let ms = 0;
     if (w.compressed) {
       try {
         out = await w.inflater!.push(payload);
@@ -184,7 +186,7 @@ export class StubLoader implements Loader {
         this.pendingError = STUB_ERR.INFLATE_ERROR;
         return;
       }
-      await sleep((out.length / 0x100000) * ctx.timing.inflateMsPerMiB, ctx.signal);
+      ms += (out.length / 0x100000) * ctx.timing.inflateMsPerMiB;
     }
     // Padding beyond the declared size is discarded.
     const n = Math.min(out.length, w.total - w.written);
@@ -193,12 +195,18 @@ export class StubLoader implements Loader {
     w.written += n;
     const end = addr + n;
     if (end > w.erasedTo) {
-      const eraseEnd = Math.min(Math.ceil(end / 0x1000) * 0x1000, ctx.flash.flash.size);
-      await ctx.flash.erase(w.erasedTo, eraseEnd - w.erasedTo, ctx.signal);
+      // Erase just in time, but a whole 64 KB block ahead when the write covers it (one block erase is far
+      // quicker than 16 sector erases), never past the declared size.
+      const totalEnd = Math.min(Math.ceil((w.offset + w.total) / 0x1000) * 0x1000, ctx.flash.flash.size);
+      const eraseEnd = Math.min(Math.ceil(end / 0x10000) * 0x10000, totalEnd);
+      ms += ctx.flash.eraseNow(w.erasedTo, eraseEnd - w.erasedTo);
       w.erasedTo = eraseEnd;
     }
-    const ok = await ctx.flash.program(addr, out.subarray(0, n), ctx.signal);
-    if (!ok) this.pendingError = STUB_ERR.FAILED_SPI_OP;
+    const result = ctx.flash.programNow(addr, out.subarray(0, n));
+    ms += result.ms;
+    if (!result.ok) this.pendingError = STUB_ERR.FAILED_SPI_OP;
+    // One timer for inflate + erase + program: the chip is busy that long before it looks at the next command.
+    await sleep(ms, ctx.signal);
   }
 
   private async readFlash(op: number, data: Buffer): Promise<void> {
