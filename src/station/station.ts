@@ -245,7 +245,7 @@ export class Station {
       failed: this.failed,
       slots: [...this.slots.values()]
         .map((s) => {
-          const { controller: _c, queuedTask: _q, ...snap } = s;
+          const { controller: _c, queuedTask: _q, reenumerationTimer: _t, pendingAttach: _p, ...snap } = s;
           return structuredClone(snap);
         })
         .sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true })),

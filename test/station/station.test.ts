@@ -383,6 +383,7 @@ test('a native-USB board re-enumerating after its reset is the same board, not a
   await waitDone(1);
   // The chip resets into its firmware: the USB device drops and comes back as ttyACM1, same serial (its MAC).
   source.unplug('1-1.4');
+  assert.equal(station.snapshot().slots[0].present, true, 'the removal is held (snapshot works meanwhile)');
   source.plug('1-1.4', '/dev/ttyACM1', s3);
   await new Promise((r) => setTimeout(r, 120));
   assert.equal(ledger.records.length, 1, 'not flashed again');
