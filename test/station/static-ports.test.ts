@@ -3,7 +3,12 @@
  * TCP (the simulator's server), one slot per URL, with the baud following the chip (the sim's TCP end does).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { SimBoard } from '../../src/sim/board.ts';
 import { startSimServers } from '../../src/sim/tcp-server.ts';
@@ -13,6 +18,8 @@ import { EspBoardLink } from '../../src/station/esp-board-link.ts';
 import type { StationEvent } from '../../src/station/events.ts';
 import { Station } from '../../src/station/station.ts';
 import { makeFirmware, MemoryLedger } from './fakes.ts';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 test('--port values: socket://HOST:PORT, optionally NAME=, anything else is refused with an example', () => {
   assert.deepEqual(parseStaticPort('socket://10.0.0.5:4001'), { url: 'socket://10.0.0.5:4001' });
@@ -121,4 +128,91 @@ test('a station flashes boards on remote ports: one named slot each, at the ladd
   // Attached once: a board that passed stays in its slot awaiting removal; it is not flashed again.
   assert.equal(events.filter((e) => e.type === 'slot-attached').length, 2);
   assert.equal(ledger.records.length, 2);
+});
+
+test('esp-station run --port ... --port-follows-baud --headless --once flashes each remote port once and exits 0', async (t) => {
+  const boards = [0, 1].map((i) => new SimBoard({ chip: 'esp32', timing: 'fast', seed: 10 + i }));
+  const servers = await startSimServers({ boards });
+  t.after(() => Promise.all(servers.map((s) => s.close())));
+  const dir = await mkdtemp(path.join(tmpdir(), 'run-port-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  // The demo image set, no boot check: a raw TCP link has no reset line to boot the board with.
+  await writeFile(
+    path.join(dir, 'profile.yaml'),
+    'name: remote-demo\nchip: esp32\ndemo: true\nimageSet:\n  demo: esp-at\nretry:\n  regionRetries: 0\n  boardRetriesPerBaud: 0\n',
+  );
+  await writeFile(
+    path.join(dir, 'config.yaml'),
+    'station: remote\nprofile: profile.yaml\nbaudLadder: [921600]\nledger:\n  dir: ledger\n',
+  );
+  const urls = servers.map((s) => `socket://127.0.0.1:${s.port}`);
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(REPO, 'bin/esp-station.mjs'),
+      'run',
+      '--config',
+      path.join(dir, 'config.yaml'),
+      '--headless',
+      '--once',
+      '--port-follows-baud',
+      '--port',
+      `A1=${urls[0]}`,
+      '--port',
+      urls[1],
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  t.after(() => child.kill());
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0, err);
+  const results = out
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as StationEvent)
+    .filter((e) => e.type === 'result');
+  assert.deepEqual(
+    results.map((e) => [e.slot, e.type === 'result' && e.result]).sort(),
+    [
+      [urls[0], 'pass'],
+      [urls[1], 'pass'],
+    ].sort(),
+  );
+  const ledgerFiles = await readdir(path.join(dir, 'ledger'));
+  const records = (await Promise.all(ledgerFiles.map((f) => readFile(path.join(dir, 'ledger', f), 'utf8'))))
+    .join('')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { slot: string; baud: number; result: string });
+  assert.deepEqual(
+    records.map((r) => [r.slot, r.baud, r.result]).sort(),
+    [
+      ['A1', 921600, 'pass'],
+      [urls[1], 921600, 'pass'],
+    ].sort(),
+  );
+});
+
+test('esp-station run refuses --port values it cannot use, with exit 2', async () => {
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(REPO, 'bin/esp-station.mjs'),
+      'run',
+      '--headless',
+      '--port',
+      '/dev/ttyUSB0',
+      '--port-follows-baud',
+    ],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 2);
+  assert.match(err, /--port.*socket:\/\/HOST:PORT/s);
 });
