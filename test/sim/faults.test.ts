@@ -14,6 +14,11 @@ test('parses every fault name with its argument', () => {
   assert.deepEqual(parseFault('brownout:20000'), { name: 'brownout', bytes: 20000 });
   assert.deepEqual(parseFault('secure-boot'), { name: 'secure-boot' });
   assert.deepEqual(parseFault('flash-encryption'), { name: 'flash-encryption' });
+  assert.deepEqual(parseFault('bit-flip:1@20000+8'), {
+    name: 'bit-flip',
+    rate: 1,
+    window: { from: 20000, bytes: 8 },
+  });
   assert.equal(FAULT_NAMES.length, 10);
 });
 

@@ -21,7 +21,7 @@ board stays in download mode, its flash is kept across connections while this pr
   --flash-size SIZE   e.g. 4MB (default), 8MB, 16MB
   --timing MODE       realistic (default: UART wire time, NOR erase/program times) or fast (no delays)
   --fault NAME[:ARG]  inject a fault, repeatable:
-${FAULT_NAMES.map((n) => `                        ${(n + (FAULT_DOCS[n].arg ? `${FAULT_DOCS[n].required ? ':' : '[:'}${FAULT_DOCS[n].arg!.toUpperCase()}${FAULT_DOCS[n].required ? '' : ']'}` : '')).padEnd(26)}${FAULT_DOCS[n].text}`).join('\n')}
+${FAULT_NAMES.map((n) => `                        ${(n + (FAULT_DOCS[n].arg ? `${FAULT_DOCS[n].required ? ':' : '[:'}${FAULT_DOCS[n].arg!.toUpperCase()}${FAULT_DOCS[n].required ? '' : ']'}` : '')).padEnd(28)}${FAULT_DOCS[n].text}`).join('\n')}
   --boards N          serve N boards on consecutive ports PORT..PORT+N-1 (default 1)
   --seed N            seed of the fault random generator (default 1)
 Runs until SIGINT or SIGTERM.`;
