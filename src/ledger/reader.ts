@@ -39,6 +39,11 @@ export interface LedgerReaderOptions {
    * it spares most of the parsing. Lines in an unusual form are parsed in full as usual.
    */
   skipRegions?: boolean;
+  /**
+   * Read only bytes [start, end) of a single ledger file; both must be line starts (or the file size).
+   * Line numbers are then counted from the range's first line (the caller knows how many lines precede it).
+   */
+  range?: { start: number; end: number };
   /** Problems beyond this many are counted but not kept, so a garbage file cannot exhaust memory. */
   maxProblemsKept?: number;
 }
@@ -52,6 +57,8 @@ export class LedgerReader {
   /** Files read so far, in order. */
   readonly files: string[] = [];
   records = 0;
+  /** Lines read (records, blank and unreadable lines). */
+  lines = 0;
   problemCount = 0;
   readonly problems: LedgerProblem[] = [];
   private readonly options: LedgerReaderOptions;
@@ -66,10 +73,15 @@ export class LedgerReader {
    * out of the hot path; entries() and the async iterator are the per-record views of the same walk.
    */
   async *entryBatches(): AsyncGenerator<LedgerEntry[]> {
-    for (const file of await listLedgerFiles(this.path)) {
+    const files = await listLedgerFiles(this.path);
+    if (this.options.range && (files.length !== 1 || files[0] !== this.path)) {
+      throw new TypeError('LedgerReader: a byte range needs a single ledger file');
+    }
+    for (const file of files) {
       this.options.signal?.throwIfAborted();
       this.files.push(file);
-      for await (const chunk of readLineChunks(file, this.options.signal)) {
+      for await (const chunk of readLineChunks(file, this.options.signal, this.options.range)) {
+        this.lines += chunk.texts.length;
         const batch: LedgerEntry[] = [];
         chunk.texts.forEach((text, k) => {
           const line = chunk.firstLine + k;
@@ -165,8 +177,18 @@ interface LineChunk {
  * The lines of a file, one stream chunk at a time. Splits chunks itself rather than using readline, which
  * cannot say whether the last line was terminated, and costs an async step per line.
  */
-async function* readLineChunks(file: string, signal?: AbortSignal): AsyncGenerator<LineChunk> {
-  const stream = createReadStream(file, { highWaterMark: CHUNK_BYTES, signal });
+async function* readLineChunks(
+  file: string,
+  signal?: AbortSignal,
+  range?: { start: number; end: number },
+): AsyncGenerator<LineChunk> {
+  if (range && range.end <= range.start) return;
+  // createReadStream's end is inclusive.
+  const stream = createReadStream(file, {
+    highWaterMark: CHUNK_BYTES,
+    signal,
+    ...(range ? { start: range.start, end: range.end - 1 } : {}),
+  });
   const decoder = new StringDecoder('utf8');
   let rest = '';
   let oversized = false;

@@ -2,6 +2,12 @@
  * Percentiles of attempt durations in bounded memory: values are kept to 3 significant digits (±0.05 %),
  * so a million attempts cost a few thousand buckets instead of a million numbers. The maximum is exact.
  */
+export interface CycleTimeState {
+  buckets: Array<[number, number]>;
+  total: number;
+  max: number;
+}
+
 export class CycleTimeHistogram {
   private readonly buckets = new Map<number, number>();
   private total = 0;
@@ -20,6 +26,17 @@ export class CycleTimeHistogram {
 
   get max(): number | undefined {
     return this.total > 0 ? this.maxValue : undefined;
+  }
+
+  /** Plain data for another thread; merge() adds it to a histogram there. */
+  toState(): CycleTimeState {
+    return { buckets: [...this.buckets], total: this.total, max: this.maxValue };
+  }
+
+  merge(state: CycleTimeState): void {
+    for (const [key, n] of state.buckets) this.buckets.set(key, (this.buckets.get(key) ?? 0) + n);
+    this.total += state.total;
+    if (state.max > this.maxValue) this.maxValue = state.max;
   }
 
   /** Nearest-rank percentile: the smallest value with at least p % of the samples at or below it. */

@@ -6,6 +6,7 @@
  */
 import type { LedgerRecord } from '../ledger/record.ts';
 import { CycleTimeHistogram } from './cycle-time-histogram.ts';
+import type { CycleTimeState } from './cycle-time-histogram.ts';
 import { judgeSlots } from './slot-outliers.ts';
 import type {
   BoardRow,
@@ -105,6 +106,55 @@ class BoardTable {
   }
 }
 
+/**
+ * Everything an aggregator knows, as structured-clone-friendly data: workers aggregate byte ranges of the
+ * ledger and the main thread merges their states (in ledger order, so ties resolve as in one pass).
+ */
+export interface AggregatorState {
+  attempts: number;
+  passed: number;
+  withoutMac: number;
+  demoAttempts: number;
+  firstStart: number;
+  lastEnd: number;
+  cycle: CycleTimeState;
+  codes: Array<[string, number]>;
+  messages: Array<[string, number]>;
+  untrackedMessages: number;
+  slots: Array<
+    [
+      string,
+      { station: string; slot: string; attempts: number; passed: number; codes: Array<[string, number]> },
+    ]
+  >;
+  hours: Array<[number, Counts]>;
+  recipes: Array<
+    [
+      string,
+      { attempts: number; passed: number; profiles: string[]; demo: boolean; first: number; last: number },
+    ]
+  >;
+  lots: Array<[string, Counts]>;
+  stations: Array<[string, Counts]>;
+  boards: {
+    macs: string[];
+    firstStart: Float64Array;
+    lastEnd: Float64Array;
+    attempts: Uint32Array;
+    flags: Uint8Array;
+    /** Indexes into the string tables below. */
+    firstRecipe: Uint32Array;
+    lastRecipe: Uint32Array;
+    lastLot: Uint32Array;
+    lastSlot: Uint32Array;
+    lastCode: Uint32Array;
+    recipes: string[];
+    lots: string[];
+    slots: string[];
+    codes: string[];
+  };
+}
+
 export class YieldAggregator {
   private attempts = 0;
   private passed = 0;
@@ -201,6 +251,114 @@ export class YieldAggregator {
     }
   }
 
+  toState(): AggregatorState {
+    const b = this.boards;
+    const n = b.size;
+    return {
+      attempts: this.attempts,
+      passed: this.passed,
+      withoutMac: this.withoutMac,
+      demoAttempts: this.demoAttempts,
+      firstStart: this.firstStart,
+      lastEnd: this.lastEnd,
+      cycle: this.cycle.toState(),
+      codes: [...this.codes],
+      messages: [...this.messages],
+      untrackedMessages: this.untrackedMessages,
+      slots: [...this.slots].map(([k, v]) => [k, { ...v, codes: [...v.codes] }]),
+      hours: [...this.hours],
+      recipes: [...this.recipes].map(([k, v]) => [k, { ...v, profiles: [...v.profiles] }]),
+      lots: [...this.lots],
+      stations: [...this.stations],
+      boards: {
+        macs: [...b.index.keys()],
+        firstStart: b.firstStart.slice(0, n),
+        lastEnd: b.lastEnd.slice(0, n),
+        attempts: b.attempts.slice(0, n),
+        flags: b.flags.slice(0, n),
+        firstRecipe: b.firstRecipe.slice(0, n),
+        lastRecipe: b.lastRecipe.slice(0, n),
+        lastLot: b.lastLot.slice(0, n),
+        lastSlot: b.lastSlot.slice(0, n),
+        lastCode: b.lastCode.slice(0, n),
+        recipes: this.recipeIds.values,
+        lots: this.lotIds.values,
+        slots: this.slotIds.values,
+        codes: this.codeIds.values,
+      },
+    };
+  }
+
+  /** Adds the records behind `state`, as if they had been add()ed after everything seen so far. */
+  merge(state: AggregatorState): void {
+    this.attempts += state.attempts;
+    this.passed += state.passed;
+    this.withoutMac += state.withoutMac;
+    this.demoAttempts += state.demoAttempts;
+    this.firstStart = Math.min(this.firstStart, state.firstStart);
+    this.lastEnd = Math.max(this.lastEnd, state.lastEnd);
+    this.cycle.merge(state.cycle);
+    addCounts(this.codes, state.codes);
+    addCounts(this.messages, state.messages);
+    this.untrackedMessages += state.untrackedMessages;
+    for (const [key, other] of state.slots) {
+      let slot = this.slots.get(key);
+      if (!slot)
+        this.slots.set(
+          key,
+          (slot = { station: other.station, slot: other.slot, attempts: 0, passed: 0, codes: new Map() }),
+        );
+      slot.attempts += other.attempts;
+      slot.passed += other.passed;
+      addCounts(slot.codes, other.codes);
+    }
+    for (const [h, c] of state.hours) sumInto(getCounts(this.hours, h), c);
+    for (const [k, c] of state.lots) sumInto(getCounts(this.lots, k), c);
+    for (const [k, c] of state.stations) sumInto(getCounts(this.stations, k), c);
+    for (const [key, other] of state.recipes) {
+      let recipe = this.recipes.get(key);
+      if (!recipe) {
+        recipe = {
+          attempts: 0,
+          passed: 0,
+          profiles: new Set(),
+          demo: false,
+          first: Infinity,
+          last: -Infinity,
+        };
+        this.recipes.set(key, recipe);
+      }
+      sumInto(recipe, other);
+      for (const p of other.profiles) recipe.profiles.add(p);
+      recipe.demo ||= other.demo;
+      recipe.first = Math.min(recipe.first, other.first);
+      recipe.last = Math.max(recipe.last, other.last);
+    }
+    const o = state.boards;
+    const recipeMap = o.recipes.map((x) => this.recipeIds.id(x));
+    const lotMap = o.lots.map((x) => this.lotIds.id(x));
+    const slotMap = o.slots.map((x) => this.slotIds.id(x));
+    const codeMap = o.codes.map((x) => this.codeIds.id(x));
+    const b = this.boards;
+    for (let j = 0; j < o.macs.length; j++) {
+      const i = b.slotOf(o.macs[j]);
+      b.attempts[i] += o.attempts[j];
+      if (o.firstStart[j] < b.firstStart[i]) {
+        b.firstStart[i] = o.firstStart[j];
+        b.firstRecipe[i] = recipeMap[o.firstRecipe[j]];
+        b.flags[i] = (b.flags[i] & ~FIRST_PASS) | (o.flags[j] & FIRST_PASS);
+      }
+      if (o.lastEnd[j] >= b.lastEnd[i]) {
+        b.lastEnd[i] = o.lastEnd[j];
+        b.lastRecipe[i] = recipeMap[o.lastRecipe[j]];
+        b.lastLot[i] = lotMap[o.lastLot[j]];
+        b.lastSlot[i] = slotMap[o.lastSlot[j]];
+        b.lastCode[i] = codeMap[o.lastCode[j]];
+        b.flags[i] = (b.flags[i] & FIRST_PASS) | (o.flags[j] & (FINAL_PASS | DEMO));
+      }
+    }
+  }
+
   /** One row per board, in first-seen order (for the board-list CSV). */
   *boardRows(): Generator<BoardRow> {
     for (const [mac, i] of this.boards.index) yield this.boardRow(mac, i);
@@ -230,6 +388,7 @@ export class YieldAggregator {
       recipeBoards.set(b.firstRecipe[i], rb);
     }
     failed.sort((x, y) => y[0] - x[0] || (x[1] < y[1] ? -1 : 1));
+    const tracked = mostFrequent(this.messages, MAX_TRACKED_MESSAGES);
 
     const boards = b.size;
     const hasWindow = this.attempts > 0 && Number.isFinite(this.firstStart) && Number.isFinite(this.lastEnd);
@@ -305,8 +464,8 @@ export class YieldAggregator {
       demo: { attempts: this.demoAttempts, recipes: recipes.filter((r) => r.demoFirmware).map((r) => r.key) },
       failures: {
         byCode: pareto(this.codes, this.attempts - this.passed),
-        byMessage: pareto(this.messages, this.attempts - this.passed),
-        untrackedMessages: this.untrackedMessages,
+        byMessage: pareto(tracked.messages, this.attempts - this.passed),
+        untrackedMessages: this.untrackedMessages + tracked.dropped,
       },
       slots,
       hourly: this.hourRows(),
@@ -368,6 +527,15 @@ function getCounts<K>(map: Map<K, Counts>, key: K): Counts {
   return c;
 }
 
+function sumInto(into: Counts, c: Counts): void {
+  into.attempts += c.attempts;
+  into.passed += c.passed;
+}
+
+function addCounts(into: Map<string, number>, from: Array<[string, number]>): void {
+  for (const [k, n] of from) into.set(k, (into.get(k) ?? 0) + n);
+}
+
 function ratio(n: number, d: number): number | null {
   return d > 0 ? n / d : null;
 }
@@ -395,6 +563,19 @@ function pareto(map: Map<string, number>, total: number): ParetoRow[] {
       running += n;
       return { key, count: n, share: n / total, cumulative: running / total };
     });
+}
+
+/** The `limit` most frequent keys (ties in key order), and how many occurrences the rest had. */
+function mostFrequent(
+  map: Map<string, number>,
+  limit: number,
+): { messages: Map<string, number>; dropped: number } {
+  if (map.size <= limit) return { messages: map, dropped: 0 };
+  const sorted = [...map.entries()].sort((x, y) => y[1] - x[1] || compareText(x[0], y[0]));
+  return {
+    messages: new Map(sorted.slice(0, limit)),
+    dropped: sorted.slice(limit).reduce((s, [, n]) => s + n, 0),
+  };
 }
 
 function topKey(map: Map<string, number>): string | null {
