@@ -150,7 +150,10 @@ test('q with boards in flight asks; n keeps running, y stops', async (t) => {
   app.stdin.write('y');
   await waitFor(() => app.text().includes('Stopping: waiting for 3 boards'), 'stopping shown');
   assert.deepEqual(app.controls.calls, ['stop']);
+  app.controls.inFlight = 0;
   release();
+  // Once stop() resolves, the last frame says so before the UI exits.
+  await waitFor(() => app.text().includes('Stopped.') && app.text().includes('STOPPED'), 'stopped frame');
 });
 
 test('Ctrl+C behaves like q: it asks when boards are in flight', async (t) => {

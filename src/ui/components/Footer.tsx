@@ -41,7 +41,9 @@ export function Footer({
       return (
         <Text bold color="black" backgroundColor="magenta">
           {line(
-            ` Stopping: waiting for ${inFlight} board${inFlight === 1 ? '' : 's'} in flight, then exiting…`,
+            inFlight > 0
+              ? ` Stopping: waiting for ${inFlight} board${inFlight === 1 ? '' : 's'} in flight, then exiting…`
+              : ' Stopped.',
           )}
         </Text>
       );

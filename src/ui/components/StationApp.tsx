@@ -73,7 +73,12 @@ export function StationApp({
     store.setRunState('stopping');
     sampler.flush();
     controls.stop().then(
-      () => exit(),
+      () => {
+        // Draw the final state (React renders the flushed snapshot in a microtask) before Ink's last frame.
+        store.setRunState('stopped');
+        sampler.flush();
+        setImmediate(() => exit());
+      },
       (err: unknown) => exit(err instanceof Error ? err : new Error(String(err))),
     );
   }, [controls, exit, sampler, setMode, store]);
