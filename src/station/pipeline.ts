@@ -182,17 +182,19 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
           state('connecting', `retrying the board at ${ladder[step]} baud`);
           session = await timed('connect', connect);
         }
-        baud = await timed('stub', () =>
-          session!.prepareWrites({ stub: policy.stub, baud: ladder[step], signal }),
-        );
         try {
+          // Inside the try: a bridge that cannot hold this baud often fails right at the switch (or the stub
+          // upload); that too is a reason to step down the ladder, not to give up.
+          baud = await timed('stub', () =>
+            session!.prepareWrites({ stub: policy.stub, baud: ladder[step], signal }),
+          );
           await writeAll(session!, regions, totalBytes);
           done = true;
           break ladder;
         } catch (err) {
           if (signal.aborted || !isRetryableWriteError(err)) throw err;
           lastErr = err;
-          log('warn', `writing at ${baud} baud failed: ${(err as Error).message}`);
+          log('warn', `writing at ${ladder[step]} baud failed: ${(err as Error).message}`);
           await session!.close().catch(() => undefined);
           session = undefined;
         }

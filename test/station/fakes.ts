@@ -41,6 +41,8 @@ export interface FakeBoardScript {
   /** Never finish a write and ignore the abort too (a wedged flasher). */
   wedgeOnWrite?: boolean;
   bootOutput?: string;
+  /** Switching to these bauds times out (a bridge that cannot hold the rate). */
+  failBaudSwitchAt?: number[];
   /** Flash MD5 read back differs from the image for this offset. */
   corruptOffset?: number;
 }
@@ -113,6 +115,8 @@ export class FakeLink implements BoardLink {
         };
       },
       async prepareWrites(o): Promise<number> {
+        if (s.failBaudSwitchAt?.includes(o.baud))
+          throw new KindError('timeout', `no reply at ${o.baud} baud`);
         baud = o.baud;
         return baud;
       },

@@ -405,3 +405,15 @@ test('a native-USB board re-enumerating after its reset is the same board, not a
   assert.equal(ledger.records.length, 3);
   assert.equal(ledger.records[2].usbSerial, 'F4:12:FA:00:00:01');
 });
+
+test('a bridge that cannot hold the fast baud (the switch itself times out) is flashed at the next one', async (t) => {
+  const { source, ledger, station, link, waitDone } = setup();
+  t.after(() => station.stop());
+  link.script('1-1.1', { failBaudSwitchAt: [921600] });
+  await station.start();
+  source.plug('1-1.1');
+  await waitDone(1);
+  assert.equal(ledger.records[0].result, 'pass');
+  assert.equal(ledger.records[0].baud, 460800);
+  assert.ok(link.writes.every((w) => w.baud === 460800));
+});
