@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isMap, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { Document, Node } from 'yaml';
 import type { z } from 'zod';
@@ -10,6 +10,14 @@ import type { Problem } from './problems.ts';
  * Problem with file:line:column (node-platform.md §5). All problems are reported at once.
  */
 export async function readYamlFile(file: string, signal?: AbortSignal): Promise<string> {
+  // A FIFO or device would block the read forever (or never end): only regular files are inputs.
+  const st = await stat(file).catch(() => undefined);
+  if (st && !st.isFile() && !st.isDirectory()) {
+    throw new InputError({
+      file,
+      message: 'is not a regular file (a FIFO, socket or device); give the path of a YAML file',
+    });
+  }
   try {
     return await readFile(file, { encoding: 'utf8', signal });
   } catch (err) {

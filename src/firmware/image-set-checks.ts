@@ -5,7 +5,7 @@
  * partition at its offset, at_customize.bin parses as a table. Every failure is a Problem pointing at the
  * line that declared the region (flasher_args.json / download.config / profile) and naming the file.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Problem } from '../config/problems.ts';
 import { formatByteSize, formatHex } from '../config/byte-size.ts';
@@ -60,12 +60,23 @@ export async function checkImageSet(
     });
   }
   for (const p of flashSettingsProblems(chip, settings))
-    problems.push({ file: set.sourceFile, key: `flash.${p.key}`, message: p.message });
+    problems.push({
+      file: set.sourceFile,
+      ...set.settingsDeclaredAt?.[p.key],
+      key: `flash.${p.key}`,
+      message: p.message,
+    });
 
   // 1. files exist and are readable
   const loaded: LoadedRegion[] = [];
   for (const r of set.regions) {
     try {
+      // A FIFO or device would block the read forever: refuse anything that is not a regular file.
+      const st = await stat(r.file);
+      if (!st.isFile() && !st.isDirectory()) {
+        problems.push(at(r, 'is not a regular file (a FIFO, socket or device); point at an image file'));
+        continue;
+      }
       const data = new Uint8Array(await readFile(r.file));
       if (data.length === 0) problems.push(at(r, 'file is empty'));
       loaded.push({ offset: r.offset, label: r.label, file: r.file, data });

@@ -1,8 +1,13 @@
 /** Reading text inputs (flasher_args.json, download.config) with positions for problems. */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { InputError } from '../config/problems.ts';
 
 export async function readSourceText(file: string, what: string): Promise<string> {
+  // A FIFO or device would block the read forever: only regular files (and directories, for EISDIR) are read.
+  const st = await stat(file).catch(() => undefined);
+  if (st && !st.isFile() && !st.isDirectory()) {
+    throw new InputError({ file, message: `${what} is not a regular file (a FIFO, socket or device)` });
+  }
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
