@@ -30,6 +30,7 @@ export function parseDownloadConfig(file: string, text: string): ImageSet {
   for (const m of text.matchAll(/\S+/g)) tokens.push({ text: m[0], ...positionOf(text, m.index ?? 0) });
   const problems: Problem[] = [];
   const settings: Partial<FlashSettings> = {};
+  const settingsDeclaredAt: NonNullable<ImageSet['settingsDeclaredAt']> = {};
   const regions: ImageSetRegion[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
@@ -50,6 +51,7 @@ export function parseDownloadConfig(file: string, text: string): ImageSet {
         continue;
       }
       (settings as Record<string, string>)[key] = value.text;
+      settingsDeclaredAt[key] = { file, line: value.line, column: value.column };
       i++;
       continue;
     }
@@ -76,5 +78,5 @@ export function parseDownloadConfig(file: string, text: string): ImageSet {
     problems.push({ file, message: 'no "0xOFFSET file" pairs found; nothing to flash' });
   if (problems.length) throw new InputError(problems);
   regions.sort((a, b) => a.offset - b.offset);
-  return { kind: 'downloadConfig', sourceFile: file, settings, regions };
+  return { kind: 'downloadConfig', sourceFile: file, settings, settingsDeclaredAt, regions };
 }

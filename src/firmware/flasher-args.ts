@@ -73,6 +73,22 @@ export function parseFlasherArgs(file: string, text: string): ImageSet {
     named.set(off, { name, encrypted: enc === 'true' || enc === true });
   }
 
+  // JSON.parse keeps only the last of two equal keys: an offset given twice would silently drop an image.
+  const filesEnd = text.indexOf('}', filesAt);
+  const keysSeen = new Set<string>();
+  for (const m of text.slice(filesAt, filesEnd < 0 ? undefined : filesEnd).matchAll(/"([^"]+)"\s*:/g)) {
+    if (m[1] === 'flash_files') continue;
+    if (keysSeen.has(m[1])) {
+      problems.push({
+        file,
+        ...positionOf(text, filesAt + (m.index ?? 0)),
+        key: `flash_files.${m[1]}`,
+        message: `offset ${m[1]} is given twice in flash_files (only the last would be flashed); give each image its own offset`,
+      });
+    }
+    keysSeen.add(m[1]);
+  }
+
   const regions: ImageSetRegion[] = [];
   for (const [key, value] of Object.entries(files as Record<string, unknown>)) {
     const where = locate(`"${key}"`, filesAt);
@@ -106,6 +122,7 @@ export function parseFlasherArgs(file: string, text: string): ImageSet {
   }
 
   const settings: Partial<FlashSettings> = {};
+  const settingsDeclaredAt: NonNullable<ImageSet['settingsDeclaredAt']> = {};
   const fs = root.flash_settings;
   if (fs !== undefined) {
     if (typeof fs !== 'object' || fs === null) {
@@ -137,6 +154,14 @@ export function parseFlasherArgs(file: string, text: string): ImageSet {
       if (mode !== undefined) settings.mode = mode as FlashSettings['mode'];
       if (size !== undefined) settings.size = size;
       if (freq !== undefined) settings.freq = freq;
+      const settingsAt = text.indexOf('"flash_settings"');
+      for (const [k, field] of [
+        ['flash_mode', 'mode'],
+        ['flash_size', 'size'],
+        ['flash_freq', 'freq'],
+      ] as const) {
+        if (s[k] !== undefined) settingsDeclaredAt[field] = { file, ...locate(`"${k}"`, settingsAt) };
+      }
     }
   }
 
@@ -164,5 +189,5 @@ export function parseFlasherArgs(file: string, text: string): ImageSet {
   }
   if (problems.length) throw new InputError(problems);
   regions.sort((a, b) => a.offset - b.offset);
-  return { kind: 'flasherArgs', sourceFile: file, chip, settings, esptoolArgs, regions };
+  return { kind: 'flasherArgs', sourceFile: file, chip, settings, settingsDeclaredAt, esptoolArgs, regions };
 }

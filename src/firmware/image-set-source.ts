@@ -20,9 +20,9 @@ export async function resolveImageSet(
   const p = (rel: string) => path.resolve(opts.baseDir, rel);
   switch (source.kind) {
     case 'flasherArgs':
-      return readFlasherArgs(p(source.path));
+      return readFlasherArgs(await declaredFile(p(source.path), opts.declaredIn, 'flasherArgs'));
     case 'downloadConfig':
-      return readDownloadConfig(p(source.path));
+      return readDownloadConfig(await declaredFile(p(source.path), opts.declaredIn, 'downloadConfig'));
     case 'folder':
       return readReleaseFolder(p(source.path), opts.declaredIn);
     case 'merged':
@@ -54,6 +54,19 @@ export async function resolveImageSet(
       return readFlasherArgs(path.join(dir, 'flasher_args.json'));
     }
   }
+}
+
+/** A missing image set file is a mistake in the profile: point at the line that names it. */
+async function declaredFile(file: string, declaredIn: SourceLocation, key: string): Promise<string> {
+  const st = await stat(file).catch(() => undefined);
+  if (!st) {
+    throw new InputError({
+      ...declaredIn,
+      key: `imageSet.${key}`,
+      message: `${file} not found; fix the path (relative to ${path.basename(declaredIn.file)})`,
+    });
+  }
+  return file;
 }
 
 /** A path given on the command line: a flasher_args.json, a download.config, or a release folder. */

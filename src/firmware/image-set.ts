@@ -33,6 +33,8 @@ export interface ImageSet {
   chip?: ChipName;
   /** Flash settings the source states; fields it does not state are absent. */
   settings: Partial<FlashSettings>;
+  /** Where the source states each flash setting, so a bad value is reported at its line. */
+  settingsDeclaredAt?: Partial<Record<keyof FlashSettings, SourceLocation>>;
   /** esptool options from flasher_args.json (before/after reset, stub), for information. */
   esptoolArgs?: { before?: string; after?: string; stub?: boolean };
   /** Sorted by offset. */
