@@ -19,7 +19,7 @@ import { labelFromFile, type ImageSet } from '../../firmware/image-set.ts';
 import { padTo4, zlibLevel9 } from '../../firmware/prepared.ts';
 import type { ChipName } from '../../esp/chips/index.ts';
 import type { FlashRegion } from '../../esp/write-regions.ts';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import {
   effectiveFlashSettings,
@@ -322,12 +322,19 @@ async function rawFilesPlan(pairs: { offset: number; file: string }[]): Promise<
   const regions: FlashRegion[] = [];
   const problems: Problem[] = [];
   for (const p of [...pairs].sort((a, b) => a.offset - b.offset)) {
-    const bytes = await readFile(p.file).catch((e: NodeJS.ErrnoException) => {
+    const key = `0x${p.offset.toString(16)}=${p.file}`;
+    // A FIFO or device would block the read forever: only regular files are images.
+    const st = await stat(p.file).catch(() => undefined);
+    if (!st || !st.isFile()) {
       problems.push({
         file: CLI,
-        key: `0x${p.offset.toString(16)}=${p.file}`,
-        message: `cannot read ${p.file}: ${e.code ?? e.message}`,
+        key,
+        message: `cannot read ${p.file}: ${st ? 'not a regular file' : 'not found'}; give the path of an image file`,
       });
+      continue;
+    }
+    const bytes = await readFile(p.file).catch((e: NodeJS.ErrnoException) => {
+      problems.push({ file: CLI, key, message: `cannot read ${p.file}: ${e.code ?? e.message}` });
       return undefined;
     });
     if (!bytes) continue;

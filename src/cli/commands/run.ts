@@ -198,7 +198,16 @@ export async function run(argv: string[]): Promise<number> {
   // The station runs until stopped, even when nothing is plugged in (a simulated run with every board done).
   const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
-    await station.start();
+    try {
+      await station.start();
+    } catch (err) {
+      // Only an explicitly configured detection mode can fail to start (auto falls back to polling).
+      throw new InputError({
+        file: config.file,
+        key: 'detection',
+        message: `detection '${config.detection}' cannot start here: ${(err as Error).message}; use detection: auto (falls back to polling) or polling`,
+      });
+    }
     built.startSimulation?.();
     const stopped = new Promise<void>((resolve) => {
       const off = station.bus.subscribe((e) => {
