@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderApp } from './app-render.tsx';
-import { attach, progress, result, state, waitFor } from './ui-harness.ts';
+import { attach, plain, progress, result, state, waitFor } from './ui-harness.ts';
 import { SLOT_STATES } from '../../src/station/events.ts';
 
 const ESC = '\x1b';
@@ -153,7 +153,10 @@ test('q with boards in flight asks; n keeps running, y stops', async (t) => {
   app.controls.inFlight = 0;
   release();
   // Once stop() resolves, the last frame says so before the UI exits.
-  await waitFor(() => app.text().includes('Stopped.') && app.text().includes('STOPPED'), 'stopped frame');
+  // (After exit Ink's last write is empty, so look through the frames.)
+  const stoppedFrame = (): boolean =>
+    app.frames.some((f) => plain(f).includes(' Stopped.') && plain(f).includes('STOPPED'));
+  await waitFor(stoppedFrame, 'stopped frame');
 });
 
 test('Ctrl+C behaves like q: it asks when boards are in flight', async (t) => {
