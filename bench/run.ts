@@ -120,8 +120,30 @@ async function singleBoard(sets: BenchImageSet[]): Promise<SingleRow[]> {
     })),
   ).sort((a, b) => a.baud - b.baud);
   const tasks = jobs.flatMap((j) => [
-    async () => (j.station = await singleChild<StationRun>(j.set.name, j.baud, 'station')),
-    async () => (j.esptoolJs = await singleChild<EsptoolJsRun>(j.set.name, j.baud, 'esptool-js')),
+    async () => {
+      j.station = await singleChild<StationRun>(j.set.name, j.baud, 'station').catch(
+        (err: Error): StationRun => ({
+          result: 'fail',
+          message: err.message,
+          totalMs: Number.NaN,
+          phases: { connect: 0, stub: 0, write: 0, verify: 0, reset: 0 },
+          baud: j.baud,
+          bytesToChip: 0,
+          bytesToHost: 0,
+        }),
+      );
+    },
+    async () => {
+      j.esptoolJs = await singleChild<EsptoolJsRun>(j.set.name, j.baud, 'esptool-js').catch(
+        (err: Error): EsptoolJsRun => ({
+          ok: false,
+          message: err.message,
+          totalMs: Number.NaN,
+          bytesToChip: 0,
+          bytesToHost: 0,
+        }),
+      );
+    },
   ]);
   let next = 0;
   await Promise.all(
