@@ -245,7 +245,13 @@ async function scaling(): Promise<ScaleRow[]> {
   const rows: ScaleRow[] = [];
   let single = 0;
   for (const n of BATCHES) {
-    const r = await runBatch(n, path.join(ESP_AT_DIR, 'flasher_args.json'));
+    let r: BatchResult;
+    try {
+      r = await runBatch(n, path.join(ESP_AT_DIR, 'flasher_args.json'));
+    } catch (err) {
+      process.stderr.write(`  ${n} boards: ${(err as Error).message}\n`);
+      continue;
+    }
     if (n === 1 || single === 0) single = Math.max(...r.boardSeconds);
     rows.push({
       ...r,
@@ -263,6 +269,10 @@ function printScaling(rows: ScaleRow[]): void {
     '\n2. Scaling: ESP-AT v3.4.0.0 at 921600, boards served over TCP by a separate simulator process',
   );
   const last = rows[rows.length - 1];
+  if (!last) {
+    console.log(`no batch finished ${mark('scaling', Number.NaN, 'a run', false)}`);
+    return;
+  }
   console.log(
     table(
       [
