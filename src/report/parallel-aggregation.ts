@@ -34,7 +34,27 @@ export async function aggregateInParallel(
   options.signal?.throwIfAborted();
   const ranges = await planRanges(files, options.rangeBytes);
   options.signal?.throwIfAborted();
-  const results: Done[] = new Array(ranges.length);
+  const results: Array<Done | undefined> = new Array(ranges.length);
+  const aggregator = new YieldAggregator();
+  const linesBefore = new Map<string, number>();
+  const problems: LedgerProblem[] = [];
+  let records = 0;
+  let problemCount = 0;
+  const keep = options.maxProblemsKept ?? 1000;
+  let merged = 0;
+  // Merge in ledger order as soon as possible, so only out-of-order results wait in memory.
+  const mergeReady = () => {
+    for (let r = results[merged]; r !== undefined; r = results[merged]) {
+      const range = ranges[merged];
+      results[merged++] = undefined;
+      aggregator.merge(r.state);
+      records += r.records;
+      problemCount += r.problemCount;
+      const offset = linesBefore.get(range.file) ?? 0;
+      for (const p of r.problems) if (problems.length < keep) problems.push({ ...p, line: p.line + offset });
+      linesBefore.set(range.file, offset + r.lines);
+    }
+  };
   const count = Math.max(1, Math.min(options.workers, ranges.length));
   const workers = Array.from(
     { length: count },
@@ -64,10 +84,13 @@ export async function aggregateInParallel(
         w.on('message', (r: RangeResult) => {
           if ('error' in r) return fail(new Error(`${ranges[r.index].file}: ${r.error}`));
           results[r.index] = r;
+          // Keep the worker busy first, then merge while it works.
+          give(w);
+          mergeReady();
           if (--pending === 0) {
             options.signal?.removeEventListener('abort', onAbort);
             resolve();
-          } else give(w);
+          }
         });
         give(w);
       }
@@ -76,20 +99,5 @@ export async function aggregateInParallel(
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
-  const aggregator = new YieldAggregator();
-  const linesBefore = new Map<string, number>();
-  const problems: LedgerProblem[] = [];
-  let records = 0;
-  let problemCount = 0;
-  const keep = options.maxProblemsKept ?? 1000;
-  ranges.forEach((range, i) => {
-    const r = results[i];
-    aggregator.merge(r.state);
-    records += r.records;
-    problemCount += r.problemCount;
-    const offset = linesBefore.get(range.file) ?? 0;
-    for (const p of r.problems) if (problems.length < keep) problems.push({ ...p, line: p.line + offset });
-    linesBefore.set(range.file, offset + r.lines);
-  });
   return { aggregator, records, problems, problemCount };
 }
