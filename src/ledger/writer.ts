@@ -6,7 +6,7 @@
 import { mkdir, open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { dayFileName, lastSizeSequence, sizeFileName } from './files.ts';
+import { dayFileName, fileSafeStation, lastSizeSequence, LEDGER_EXTENSION, sizeFileName } from './files.ts';
 import { LedgerReader } from './reader.ts';
 import type { LedgerProblem } from './reader.ts';
 import { LedgerRecordSchema } from './record.ts';
@@ -91,7 +91,7 @@ export class LedgerWriter {
         : by === 'size'
           ? { kind: 'size', dir: root }
           : by === 'none'
-            ? { kind: 'file', path: join(root, `${station}.jsonl`) }
+            ? { kind: 'file', path: join(root, `${fileSafeStation(station)}${LEDGER_EXTENSION}`) }
             : { kind: 'day', dir: root };
 
     // Attempt numbers survive restarts: learn every MAC's highest attempt from what is already on disk.

@@ -201,3 +201,13 @@ test('an append aborted while still queued is not written; the others are', asyn
     [mac(1), mac(3)],
   );
 });
+
+test('a directory without rotation holds one file per station', async (t) => {
+  const dir = await tempDir(t);
+  const w = await LedgerWriter.open({ dir, station: 'line 2', rotate: { by: 'none' } });
+  await w.append(makeRecord({ startMs: Date.UTC(2026, 10, 21) }));
+  await w.append(makeRecord({ startMs: Date.UTC(2026, 10, 23) }));
+  await w.close();
+  assert.deepEqual(await readdir(dir), ['line_2.jsonl']);
+  assert.equal((await readAll(dir)).records.length, 2);
+});
