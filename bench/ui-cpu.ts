@@ -43,7 +43,7 @@ class SilentStdin extends EventEmitter {
 
 async function phase(
   withUi: boolean,
-): Promise<{ cpuMs: number; events: number; writes: number; bytes: number }> {
+): Promise<{ cpuMs: number; events: number; writes: number; bytes: number; heapGrowthMB: number }> {
   const bus = new StationEventBus();
   let events = 0;
   bus.subscribe(() => events++);
@@ -88,6 +88,7 @@ async function phase(
     : undefined;
   // Let every slot get its first board in before measuring.
   await new Promise((r) => setTimeout(r, 4000));
+  const heapBefore = process.memoryUsage().heapUsed;
   const before = process.cpuUsage();
   const eventsBefore = events;
   const writesBefore = term.writes;
@@ -99,6 +100,7 @@ async function phase(
     events: events - eventsBefore,
     writes: term.writes - writesBefore,
     bytes: term.bytes - bytesBefore,
+    heapGrowthMB: (process.memoryUsage().heapUsed - heapBefore) / 1e6,
   };
   ui?.unmount();
   abort.abort();
@@ -117,5 +119,8 @@ console.log(`feed alone:  ${pct(base.cpuMs)} of one core`);
 console.log(`feed + UI:   ${pct(withUi.cpuMs)} of one core`);
 console.log(
   `frames written: ${(withUi.writes / seconds).toFixed(1)} writes/s, ${Math.round(withUi.bytes / seconds / 1024)} KB/s`,
+);
+console.log(
+  `heap growth during the UI phase: ${withUi.heapGrowthMB.toFixed(1)} MB (feed alone ${base.heapGrowthMB.toFixed(1)} MB)`,
 );
 console.log(`UI CPU: ${pct(withUi.cpuMs - base.cpuMs)} of one core (target < 5 %)`);
