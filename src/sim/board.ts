@@ -62,7 +62,7 @@ export interface HostHandlers {
 }
 
 export interface HostLink {
-  /** Host → chip; resolves once the bytes are on the wire (after their wire time). `data` must not be reused. */
+  /** Host → chip; resolves once the bytes are on the wire (after their wire time). */
   write(data: Uint8Array): Promise<void>;
   /** Host UART rate; undefined = always matches the chip (TCP: no baud on the wire). */
   setBaud(baud: number | undefined): void;
@@ -378,8 +378,8 @@ export class SimBoard extends EventEmitter<BoardEvents> {
         new Promise<void>((resolve, reject) => {
           if (!live()) return reject(new Error('EIO: device disconnected'));
           const baud = host.baud ?? this.chipBaud;
-          // Callers hand over their buffer (the binding copies what the stream owns; socket chunks are fresh).
-          const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+          // Copy: the bytes arrive later (after their wire time) and the caller may reuse its buffer.
+          const bytes = Buffer.from(data);
           this.rx.push(wireMs(this.timing, bytes.length, baud), () => {
             if (live()) this.deliverToChip(bytes, baud);
             resolve();
