@@ -102,7 +102,7 @@ export const BAD_INPUTS: BadInput[] = [
     name: 'config YAML syntax error',
     setup: (w) => add(w.config, 'slots: [ { name: A1, usbPath: 1-1.1 }\n'),
     where: (w) => new RegExp(`${escape(w.config)}:\\d+:\\d+`),
-    says: /./,
+    says: /YAML syntax/,
   },
   {
     name: 'config unknown key (typo)',
@@ -194,7 +194,7 @@ export const BAD_INPUTS: BadInput[] = [
     name: 'config binary garbage',
     setup: (w) => writeFileSync(w.config, garbage(300)),
     where: (w) => new RegExp(escape(w.config)),
-    says: /./,
+    says: /YAML/,
   },
   // ---- profile -----------------------------------------------------------------------------------------
   {
@@ -255,7 +255,7 @@ export const BAD_INPUTS: BadInput[] = [
     name: 'profile YAML tab indentation',
     setup: (w) => add(w.profile, 'retry:\n\tregionRetries: 1\n'),
     where: (w) => new RegExp(`${escape(w.profile)}:\\d+:\\d+`),
-    says: /./,
+    says: /Tabs are not allowed/,
   },
   {
     name: 'profile image set file missing',
@@ -273,8 +273,8 @@ export const BAD_INPUTS: BadInput[] = [
           '"0x8000" : "partition_table/partition-table.bin",',
         ),
       ),
-    where: (w) => new RegExp(`flasher_args\\.json:1[67]:\\d+`),
-    says: /./,
+    where: () => /flasher_args\.json:1[67]:\d+/,
+    says: /not valid JSON/,
   },
   {
     name: 'flasher_args.json offset not 4 KB aligned',
@@ -332,7 +332,7 @@ export const BAD_INPUTS: BadInput[] = [
     name: 'flasher_args.json empty',
     setup: (w) => write(fa(w), ''),
     where: () => /flasher_args\.json/,
-    says: /./,
+    says: /not valid JSON/,
   },
   // ---- download.config ---------------------------------------------------------------------------------
   {
