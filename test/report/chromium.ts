@@ -10,7 +10,8 @@ import { inflateSync } from 'node:zlib';
 
 const run = promisify(execFile);
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's chromium; CHROMIUM=/path overrides it. */
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 function flags(userDataDir: string): string[] {
   return [

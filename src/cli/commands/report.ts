@@ -178,6 +178,10 @@ export async function run(argv: string[]): Promise<number> {
       console.error(`esp-station report: wrote ${out}`);
     }
     return 0;
+  } catch (err) {
+    if (!ac.signal.aborted) throw err;
+    console.error('esp-station report: interrupted; no report written');
+    return 1;
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
