@@ -3,12 +3,14 @@ import { formatLedgerProblem } from '../ledger/reader.ts';
 import { decimal, hourLabel, instant, percent, seconds, shortRecipe } from './figures.ts';
 import { OUTLIER_RULE } from './slot-outliers.ts';
 import { textTable } from './text-table.ts';
-import type { ReportFilter, YieldReport } from './yield-report.ts';
+import type { HourRow, ReportFilter, YieldReport } from './yield-report.ts';
 
 /** Failure messages listed in the text report (all of them are in JSON). */
 const TEXT_MESSAGES = 15;
 /** Failed boards listed in the text report (JSON and HTML carry failedBoardsLimit; CSV all boards). */
 const TEXT_FAILED_BOARDS = 20;
+/** Beyond this many hours the text report lists days instead. */
+const TEXT_MAX_HOURS = 72;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
@@ -25,6 +27,25 @@ export function describeFilter(f: ReportFilter): string {
   if (f.stations) parts.push(`station ${f.stations.join(',')}`);
   if (f.profiles) parts.push(`profile ${f.profiles.join(',')}`);
   return parts.length > 0 ? parts.join(', ') : 'all records';
+}
+
+function perDay(
+  hours: HourRow[],
+): Array<{ label: string; attempts: number; passed: number; failed: number; yield: number | null }> {
+  const days = new Map<string, { attempts: number; passed: number }>();
+  for (const h of hours) {
+    const d = days.get(h.hour.slice(0, 10)) ?? { attempts: 0, passed: 0 };
+    d.attempts += h.attempts;
+    d.passed += h.passed;
+    days.set(h.hour.slice(0, 10), d);
+  }
+  return [...days].map(([label, d]) => ({
+    label,
+    attempts: d.attempts,
+    passed: d.passed,
+    failed: d.attempts - d.passed,
+    yield: d.attempts > 0 ? d.passed / d.attempts : null,
+  }));
 }
 
 export function formatText(r: YieldReport): string {
@@ -145,23 +166,20 @@ export function formatText(r: YieldReport): string {
       `pooled, and at least ${OUTLIER_RULE.minGap * 100} points below them)`,
   );
 
-  out.push('', 'Hourly (UTC, by attempt end)');
+  // A terminal shows hours for up to three days; longer spans read better per day (JSON/CSV/HTML keep hours).
+  const daily = r.hourly.length > TEXT_MAX_HOURS;
+  const series = daily ? perDay(r.hourly) : r.hourly.map((h) => ({ ...h, label: hourLabel(h.hour) }));
+  out.push('', daily ? 'Daily (UTC, by attempt end)' : 'Hourly (UTC, by attempt end)');
   out.push(
     ...textTable(
       [
-        { title: 'hour' },
+        { title: daily ? 'day' : 'hour' },
         { title: 'attempts', align: 'right' },
         { title: 'passed', align: 'right' },
         { title: 'failed', align: 'right' },
         { title: 'yield', align: 'right' },
       ],
-      r.hourly.map((h) => [
-        hourLabel(h.hour),
-        `${h.attempts}`,
-        `${h.passed}`,
-        `${h.failed}`,
-        percent(h.yield),
-      ]),
+      series.map((h) => [h.label, `${h.attempts}`, `${h.passed}`, `${h.failed}`, percent(h.yield)]),
     ),
   );
 

@@ -182,3 +182,17 @@ test('an empty lot is shown as (none) in text and HTML, and stays empty in CSV/J
   assert.match(formatText(r), /\n {2}\(none\) +1 +1 +0 +100\.0 %\n/);
   assert.match(formatHtml(r), /<td>\(none\)<\/td><td class="n">1<\/td>/);
 });
+
+test('text lists days instead of hours when the report spans more than three days', () => {
+  const a = new YieldAggregator();
+  a.add(makeRecord({ startMs: Date.UTC(2026, 10, 20, 8), durationMs: 1000 }));
+  a.add(
+    makeRecord({ startMs: Date.UTC(2026, 10, 20, 9), durationMs: 1000, result: 'fail', code: 'timeout' }),
+  );
+  a.add(makeRecord({ startMs: Date.UTC(2026, 10, 24, 8), durationMs: 1000 }));
+  const text = formatText(a.report(meta));
+  assert.match(text, /Daily \(UTC, by attempt end\)\n +day +attempts +passed +failed +yield\n/);
+  assert.match(text, /\n {2}2026-11-20 +2 +1 +1 +50\.0 %\n {2}2026-11-21 +0 +0 +0 +— *\n/);
+  assert.match(text, /\n {2}2026-11-24 +1 +1 +0 +100\.0 %\n/);
+  assert.doesNotMatch(text, /Hourly/);
+});
