@@ -8,6 +8,7 @@ import type { SlotConfig, StationHeader } from './controls.ts';
 import { FAILURE_WORDS } from './failure-words.ts';
 import { computeYield } from './yield-figures.ts';
 import type { ResultEntry, YieldFigures } from './yield-figures.ts';
+import { screenSafe, screenSafeEvent } from './screen-safe-text.ts';
 
 export type RunState = 'running' | 'paused' | 'stopping' | 'stopped';
 
@@ -108,12 +109,19 @@ export class StationUiStore {
 
   constructor(opts: StoreOptions) {
     this.now = opts.now ?? Date.now;
-    this.header = { ...opts.header };
+    this.header = {
+      ...opts.header,
+      operator: screenSafe(opts.header.operator),
+      lot: screenSafe(opts.header.lot),
+      stationName: screenSafe(opts.header.stationName),
+      profileName: screenSafe(opts.header.profileName),
+    };
     this.lotStart = this.now();
-    for (const s of opts.slots ?? []) this.slotFor(s.portPath, s.name);
+    for (const s of opts.slots ?? []) this.slotFor(s.portPath, screenSafe(s.name));
   }
 
-  handle(e: StationEvent): void {
+  handle(event: StationEvent): void {
+    const e = screenSafeEvent(event);
     this.version++;
     if (e.type === 'station') {
       this.runState = e.state;
@@ -166,15 +174,16 @@ export class StationUiStore {
 
   setOperator(s: string): void {
     this.version++;
-    this.header.operator = s;
-    this.log('info', undefined, `operator set to ${s}`, this.now());
+    this.header.operator = screenSafe(s);
+    this.log('info', undefined, `operator set to ${this.header.operator}`, this.now());
   }
 
   setLot(s: string): void {
     this.version++;
-    if (s !== this.header.lot) this.lotStart = this.now();
-    this.header.lot = s;
-    this.log('info', undefined, `lot set to ${s}`, this.now());
+    const lot = screenSafe(s);
+    if (lot !== this.header.lot) this.lotStart = this.now();
+    this.header.lot = lot;
+    this.log('info', undefined, `lot set to ${lot}`, this.now());
   }
 
   /** Optimistic run state after a key press; the station's own 'station' event confirms or corrects it. */
