@@ -23,7 +23,7 @@ export interface SimBoardOptions {
   chip?: ChipName | ChipFacts;
   /** Base MAC 'AA:BB:CC:DD:EE:FF' (default: Espressif OUI + a per-board number). */
   mac?: string | Uint8Array;
-  /** Chip revision major*100+minor (default 300 on ESP32, 0 on ESP8266, 100 otherwise... see defaultRevision). */
+  /** Chip revision major*100+minor (default: 300 = v3.0 on ESP32, 0 on ESP8266, 2 = v0.2 on the others). */
   revision?: number;
   /** Crystal in MHz (default: the chip's). */
   crystalMhz?: number;
