@@ -12,9 +12,20 @@ import { recordFilter } from './record-filter.ts';
 import { YieldAggregator } from './yield-aggregator.ts';
 import type { ReportFilter, YieldReport } from './yield-report.ts';
 
+const MIN_CPUS_FOR_WORKERS = 4;
 /** Below this, starting workers (and tsx in each) costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 64 * 1024 * 1024;
 const MAX_WORKERS = 8;
+
+/**
+ * Threads for a ledger of `bytes`: none below PARALLEL_MIN_BYTES (starting workers, and tsx in each, costs more
+ * than it saves), none on fewer than MIN_CPUS_FOR_WORKERS CPUs (measured: on a busy 2-CPU machine workers were
+ * ~20 % slower than one thread, their merging and start-up eat the gain), else one per CPU up to MAX_WORKERS.
+ */
+export function defaultWorkers(bytes: number): number {
+  const cpus = availableParallelism();
+  return bytes >= PARALLEL_MIN_BYTES && cpus >= MIN_CPUS_FOR_WORKERS ? Math.min(cpus, MAX_WORKERS) : 1;
+}
 
 export interface BuildReportOptions {
   ledger: string;
@@ -23,7 +34,7 @@ export interface BuildReportOptions {
   /** Time stamp written into the report (tests pin it). */
   now?: Date;
   failedBoardsLimit?: number;
-  /** Worker threads; default: one per CPU (up to 8) for ledgers of 64 MB or more, else none. */
+  /** Worker threads (1 = none); default: defaultWorkers(ledger size). */
   workers?: number;
   /** Size of the byte ranges handed to workers; default: about four per worker, at least 8 MB. */
   rangeBytes?: number;
@@ -40,8 +51,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
   const files = await listLedgerFiles(options.ledger);
   let total = 0;
   for (const f of files) total += (await stat(f)).size;
-  const workers =
-    options.workers ?? (total >= PARALLEL_MIN_BYTES ? Math.min(availableParallelism(), MAX_WORKERS) : 1);
+  const workers = options.workers ?? defaultWorkers(total);
   const result =
     workers > 1
       ? await aggregateInParallel(files, filter, {

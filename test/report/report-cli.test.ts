@@ -33,6 +33,7 @@ test('bad input exits 2 with a sentence saying what to change', async (t) => {
     [['--table', 'slots'], /--table only applies with --format csv/],
     [['--format', 'csv', '--table', 'nope'], /unknown table 'nope'/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--workers', '0'], /--workers: '0' is not a thread count; use 1 to 64/],
   ];
   for (const [args, re] of cases) {
     errors.mock.resetCalls();

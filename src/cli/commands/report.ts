@@ -36,7 +36,8 @@ outliers flagged, hourly series, split by firmware recipe; CSV board list for ME
                      only these (repeat the option or separate with commas)
   --format F         text (default), csv, json or html
   --table T          for csv: ${CSV_TABLES.join(', ')} (default boards: one row per board)
-  --out FILE         write to FILE instead of standard output`;
+  --out FILE         write to FILE instead of standard output
+  --workers N        threads for large ledgers (1 = none; default: one per CPU from 4 CPUs and 64 MB up)`;
 
 export async function run(argv: string[]): Promise<number> {
   const cmd = '<command line>';
@@ -55,6 +56,7 @@ export async function run(argv: string[]): Promise<number> {
         format: { type: 'string' },
         table: { type: 'string' },
         out: { type: 'string' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -86,6 +88,15 @@ export async function run(argv: string[]): Promise<number> {
       file: cmd,
       key: '--table',
       message: `unknown table '${table}'; use one of ${CSV_TABLES.join(', ')}`,
+    });
+  }
+  const workersText = values.workers as string | undefined;
+  const workers = workersText === undefined ? undefined : Number(workersText);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) {
+    problems.push({
+      file: cmd,
+      key: '--workers',
+      message: `'${workersText}' is not a thread count; use 1 to 64`,
     });
   }
   const filter: ReportFilter = {};
@@ -142,7 +153,7 @@ export async function run(argv: string[]): Promise<number> {
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
   try {
-    const { report, aggregator } = await buildReport({ ledger, filter, now, signal: ac.signal });
+    const { report, aggregator } = await buildReport({ ledger, filter, now, signal: ac.signal, workers });
     if (report.ledger.problemCount > 0) {
       const first = report.ledger.problems[0];
       console.error(
