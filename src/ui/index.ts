@@ -28,7 +28,7 @@ export interface StationUiOptions {
    * live region's first line in the scrollback when it is on (seen in tmux; cf. ink #973/#974).
    */
   incrementalRendering?: boolean;
-  /** Fraction of one core the drawing may use; frames are spaced out to stay within it (default 0.03). */
+  /** Fraction of one core the drawing may use; frames are spaced out to stay within it (default 0.025). */
   cpuBudget?: number;
 }
 

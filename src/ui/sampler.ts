@@ -23,14 +23,14 @@ export interface SamplerOptions {
   maxHz?: number;
   /** Fewest frames per second while something changes (default 1: the clock). */
   minHz?: number;
-  /** Fraction of one core that drawing may use (default 0.03). */
+  /** Fraction of one core that drawing may use (default 0.025). */
   cpuBudget?: number;
 }
 
 export function createSampler(store: StationUiStore, opts: SamplerOptions = {}): StoreSampler {
   const minInterval = 1000 / (opts.maxHz ?? 10);
   const maxInterval = 1000 / (opts.minHz ?? 1);
-  const budget = opts.cpuBudget ?? 0.03;
+  const budget = opts.cpuBudget ?? 0.025;
   let snapshot = store.snapshot();
   let sampledVersion = store.version;
   let sampledSecond = Math.floor(snapshot.now / 1000);
