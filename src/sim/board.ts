@@ -172,6 +172,9 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       flashEncryption: this.security.flashEncryption,
       spiFlash: this.spiFlash,
       uartClock: () => ({ baud: this.chipBaud, crystalMhz: this.crystalMhz }),
+      // esptool's watchdog reset (S2/S3/C3 over USB-OTG): the chip reboots and samples its straps again.
+      onWatchdogArmed: (ticks) =>
+        this.later(this.timing.realistic ? ticks / 150 : 0, () => this.boot(this.io0Low(), 'wdt')),
     });
     this.disconnectArmed = findFault(this.faults, 'disconnect')?.bytes;
     this.brownoutArmed = findFault(this.faults, 'brownout')?.bytes;
@@ -276,7 +279,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     this.bootTimers.add(t);
   }
 
-  private boot(download: boolean, cause: 'poweron' | 'en' | 'sw' | 'brownout'): void {
+  private boot(download: boolean, cause: 'poweron' | 'en' | 'sw' | 'brownout' | 'wdt'): void {
     this.stopChip();
     this.chipBaudFixed = this.extras.bootLogBaud;
     if (download && !findFault(this.faults, 'no-sync')) {
@@ -293,11 +296,13 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     }
     this.setMode('app');
     const resetLine =
-      cause === 'brownout'
-        ? this.extras.flashBootLine.replace(/rst:0x[0-9a-f]+ \([^)]*\)/, 'rst:0xf (BROWNOUT_RST)')
-        : cause === 'sw'
-          ? this.extras.flashBootLine.replace(/rst:0x[0-9a-f]+ \([^)]*\)/, 'rst:0xc (SW_CPU_RESET)')
-          : undefined;
+      cause === 'wdt'
+        ? this.extras.flashBootLine.replace(/rst:0x[0-9a-f]+ \([^)]*\)/, 'rst:0x10 (RTCWDT_RTC_RESET)')
+        : cause === 'brownout'
+          ? this.extras.flashBootLine.replace(/rst:0x[0-9a-f]+ \([^)]*\)/, 'rst:0xf (BROWNOUT_RST)')
+          : cause === 'sw'
+            ? this.extras.flashBootLine.replace(/rst:0x[0-9a-f]+ \([^)]*\)/, 'rst:0xc (SW_CPU_RESET)')
+            : undefined;
     const result = flashBootLog(this.flash, this.chip, this.extras, { resetLine, ...this.security });
     this.lastBoot = result;
     this.transmit(Buffer.from(`${result.bootLines.join('\r\n')}\r\n`, 'latin1'));

@@ -17,7 +17,11 @@ export interface RegisterSetup {
   spiFlash: SpiFlashIdentity;
   /** Current UART baud of the chip and its crystal, for UART_CLKDIV_REG. */
   uartClock: () => { baud: number; crystalMhz: number };
+  /** The RTC watchdog was armed: the chip resets after `ticks` slow-clock (~150 kHz) ticks. */
+  onWatchdogArmed?: (ticks: number) => void;
 }
+
+const WDT_UNLOCK = 0x50d83aa1;
 
 /**
  * The chip's memory-mapped registers as READ_REG/WRITE_REG see them: eFuse words (MAC, revision, security),
@@ -58,6 +62,10 @@ export class RegisterFile {
     const old = this.words.get(a) ?? 0;
     const next = ((value & mask) | (old & ~mask)) >>> 0;
     this.words.set(a, next);
+    const wdt = this.setup.extras.rtcWdt;
+    if (wdt && a === wdt.config0 && next & 0x80000000 && this.words.get(wdt.wprotect) === WDT_UNLOCK) {
+      this.setup.onWatchdogArmed?.(this.words.get(wdt.config1) ?? 0);
+    }
     const spi = this.setup.chip.spi;
     if (a === spi.base && next & SPI_CMD_USR) {
       const cmd = (this.words.get(spi.base + spi.usr2) ?? 0) & 0xff;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SimBoard, type SimBoardOptions } from '../../src/sim/board.ts';
-import { RawSimClient, sleep } from '../support/raw-sim-client.ts';
+import { RawSimClient, romSession, sleep, u32 } from '../support/raw-sim-client.ts';
 import { buildImage, buildPartitionTable, FACTORY_LAYOUT } from '../support/sim-image-builder.ts';
 
 const ESP_AT = '/work/shared/fixtures/esp-at/ESP32-WROOM-32-AT-V3.4.0.0';
@@ -147,4 +147,21 @@ test('a bootloader built for another chip is refused by the ESP32 ROM', async (t
   await client.hardReset();
   await client.until(() => client.text.includes('mismatch chip ID'));
   assert.match(client.text, /mismatch chip ID, expected 0, found 9/);
+});
+
+test("esptool's watchdog reset (ESP32-S3 RTC WDT via WRITE_REG) reboots the chip into its flash", async (t) => {
+  const board = new SimBoard({ chip: 'esp32s3' });
+  t.after(() => board.powerOff());
+  const client = await romSession(board);
+  const write = (addr: number, value: number) => client.command(0x09, u32(addr, value, 0xffffffff, 0));
+  // Locked: enabling CONFIG0 does nothing.
+  await write(0x60008098, (1 << 31) | (5 << 28) | (1 << 8) | 2);
+  assert.equal(board.mode, 'download');
+  client.text = '';
+  await write(0x600080b0, 0x50d83aa1);
+  await write(0x6000809c, 2000);
+  await write(0x60008098, (1 << 31) | (5 << 28) | (1 << 8) | 2);
+  await client.until(() => board.mode === 'app');
+  await client.until(() => client.text.includes('RTCWDT'));
+  assert.match(client.text, /rst:0x10 \(RTCWDT_RTC_RESET\),boot:0x8 \(SPI_FAST_FLASH_BOOT\)/);
 });
