@@ -28,6 +28,11 @@ export interface SimChipExtras {
    * not use it (ESP8266, ESP32).
    */
   rtcWdt?: { config0: number; config1: number; wprotect: number };
+  /**
+   * ESP8266 ROM FLASH_BEGIN bug (§5.3): it erases the sectors up to the next 64 KB boundary twice over, i.e.
+   * r + min(16 - start%16, r) sectors for r requested. Derived by inverting esptool's get_erase_size workaround.
+   */
+  romEraseCountsHeadTwice?: boolean;
 }
 
 const ESP32_EFUSE = 0x3ff5a000;
@@ -78,6 +83,7 @@ export const SIM_CHIP_EXTRAS: Readonly<Partial<Record<ChipName, SimChipExtras>>>
     xtalClkDivider: 2,
     bootLogBaud: 74880,
     constantRegs: [],
+    romEraseCountsHeadTwice: true,
     flashBootLine: ' ets Jan  8 2013,rst cause:2, boot mode:(3,6)',
   },
 };

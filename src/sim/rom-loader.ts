@@ -198,6 +198,14 @@ export class RomLoader implements Loader {
     return Math.round((requested * this.ctx.crystalMhz * 1e6) / romHz);
   }
 
+  private romEraseLength(offset: number, size: number): number {
+    if (!this.ctx.extras.romEraseCountsHeadTwice || size === 0) return size;
+    const r = Math.ceil(size / 0x1000);
+    const head = 16 - (Math.floor(offset / 0x1000) % 16);
+    const sectors = r + Math.min(head, r);
+    return Math.min(sectors * 0x1000, this.ctx.flash.flash.size - offset);
+  }
+
   private async flashBegin(op: number, data: Buffer): Promise<void> {
     const { ctx } = this;
     const want = ctx.chip.romFlashBeginHasEncryptedWord ? 20 : 16;
@@ -211,7 +219,7 @@ export class RomLoader implements Loader {
     }
     this.write?.inflater?.close();
     // The ROM erases the whole region inside FLASH_BEGIN, before it answers.
-    await ctx.flash.erase(offset, eraseSize, ctx.signal);
+    await ctx.flash.erase(offset, this.romEraseLength(offset, eraseSize), ctx.signal);
     const compressed = op === OP.FLASH_DEFL_BEGIN;
     this.write = {
       compressed,

@@ -192,3 +192,18 @@ test('CHANGE_BAUDRATE: reply at the old rate, then the ESP32 ROM runs at its (sl
   client.link.setBaud(921600);
   assert.equal(await client.readReg(0x40001000), 0x00f01d83);
 });
+
+test('ESP8266 ROM FLASH_BEGIN erases too much unless the host applies esptool’s erase-size workaround', async (t) => {
+  const board = new SimBoard({ chip: 'esp8266' });
+  const client = await romSession(board);
+  t.after(() => board.powerOff());
+  board.flash.program(0x10000, Buffer.alloc(0x8000, 0));
+  // Asked for 2 sectors at 0x10000: the ROM erases 4.
+  assert.deepEqual((await client.command(0x02, u32(0x2000, 2, 0x1000, 0x10000)))?.data, Buffer.from([0, 0]));
+  assert.deepEqual(board.flash.read(0x13000, 0x1000), Buffer.alloc(0x1000, 0xff));
+  assert.deepEqual(board.flash.read(0x14000, 4), Buffer.alloc(4, 0));
+  // esptool's get_erase_size(0x14000, 0x2000) = 0x1000: exactly the 2 sectors wanted.
+  assert.ok(await client.command(0x02, u32(0x1000, 2, 0x1000, 0x14000)));
+  assert.deepEqual(board.flash.read(0x14000, 0x2000), Buffer.alloc(0x2000, 0xff));
+  assert.deepEqual(board.flash.read(0x16000, 4), Buffer.alloc(4, 0));
+});
