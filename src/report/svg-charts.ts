@@ -139,12 +139,14 @@ export function slotHeatMapSvg(slots: SlotRow[]): string {
         const x = labelW + col * (cw + 6);
         const low = s.verdict === 'low';
         const fill = s.verdict === 'too-few' ? '#cfd8dc' : yieldColour(s.yield);
+        // White on the coloured cells, dark on the pale grey of a slot with too few attempts to judge.
+        const ink = s.verdict === 'too-few' ? '#37474f' : '#fff';
         parts.push(
           `<g class="slot-cell${low ? ' slot-low' : ''}"><title>${esc(st)} / ${esc(s.slot)}: ${s.passed} of ${s.attempts} passed (${esc(percent(s.yield))})${low ? ' — flagged LOW' : ''}</title>` +
             `<rect x="${x}" y="${y}" width="${cw}" height="${ch}" rx="6" fill="${fill}" stroke="${low ? '#b71c1c' : '#ffffff'}" stroke-width="${low ? 4 : 1}"/>` +
-            `<text x="${x + cw / 2}" y="${y + 18}" text-anchor="middle" fill="#fff" font-weight="bold">${esc(clip(s.slot, 12))}</text>` +
-            `<text x="${x + cw / 2}" y="${y + 36}" text-anchor="middle" fill="#fff">${esc(percent(s.yield))}</text>` +
-            `<text x="${x + cw / 2}" y="${y + 53}" text-anchor="middle" fill="#fff" font-size="11">${low ? 'LOW · ' : ''}n=${s.attempts}</text></g>`,
+            `<text x="${x + cw / 2}" y="${y + 18}" text-anchor="middle" fill="${ink}" font-weight="bold">${esc(clip(s.slot, 12))}</text>` +
+            `<text x="${x + cw / 2}" y="${y + 36}" text-anchor="middle" fill="${ink}">${esc(percent(s.yield))}</text>` +
+            `<text x="${x + cw / 2}" y="${y + 53}" text-anchor="middle" fill="${ink}" font-size="11">${low ? 'LOW · ' : ''}n=${s.attempts}</text></g>`,
         );
       });
   });
