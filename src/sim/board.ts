@@ -33,6 +33,8 @@ export interface SimBoardOptions {
   flashSize?: number | string;
   secureBoot?: boolean;
   flashEncryption?: boolean;
+  /** Secure Download Mode (ESP32-S2 and later ROMs only; ignored elsewhere): most ROM commands refused, no stub. */
+  secureDownloadMode?: boolean;
   timing?: TimingName;
   timingOverrides?: Partial<TimingModel>;
   /** Faults, as specs or `NAME[:ARG]` strings. */
@@ -104,7 +106,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   readonly crystalMhz: number;
   readonly revision: number;
   readonly resetCircuit: 'auto-reset' | 'usb-jtag';
-  readonly security: { secureBoot: boolean; flashEncryption: boolean };
+  readonly security: { secureBoot: boolean; flashEncryption: boolean; secureDownloadMode: boolean };
   readonly spiFlash: SpiFlashIdentity;
   /** Bytes delivered over the wire in each direction (after faults). */
   readonly stats = { toChip: 0, toHost: 0 };
@@ -157,6 +159,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     this.security = {
       secureBoot: !!options.secureBoot || !!findFault(this.faults, 'secure-boot'),
       flashEncryption: !!options.flashEncryption || !!findFault(this.faults, 'flash-encryption'),
+      secureDownloadMode: !!options.secureDownloadMode && chip.romSecurityInfoBytes > 0,
     };
     const flashSize = parseFlashSize(options.flashSize ?? 4 * 1024 * 1024);
     this.flash = new NorFlash(flashSize);

@@ -12,7 +12,7 @@ export interface LoaderContext {
   regs: RegisterFile;
   flash: FlashController;
   timing: TimingModel;
-  security: { secureBoot: boolean; flashEncryption: boolean };
+  security: { secureBoot: boolean; flashEncryption: boolean; secureDownloadMode: boolean };
   /** Aborted when the chip resets: every pending delay and frame wait rejects. */
   signal: AbortSignal;
   frames: FrameQueue;
@@ -39,7 +39,8 @@ export interface Loader {
 /** GET_SECURITY_INFO payload (§8.3): flags, flash_crypt_cnt, 7 key purposes, chip_id, api_version. */
 export function securityInfo(ctx: LoaderContext, bytes: 12 | 20): Buffer {
   const out = Buffer.alloc(bytes);
-  out.writeUInt32LE(ctx.security.secureBoot ? 1 : 0, 0);
+  // Flag bits: 0 SECURE_BOOT_EN, 2 SECURE_DOWNLOAD_ENABLE (§8.3).
+  out.writeUInt32LE((ctx.security.secureBoot ? 1 : 0) | (ctx.security.secureDownloadMode ? 4 : 0), 0);
   out[4] = ctx.security.flashEncryption ? 1 : 0;
   if (bytes === 20) {
     out.writeUInt32LE(ctx.chip.imageChipId ?? 0, 12);

@@ -28,6 +28,9 @@ const ESP32_OPS = new Set([
   0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13,
 ]);
 
+/** Secure Download Mode (S2 and later) accepts only these (§2.2); READ_REG, MEM_*, MD5 and DEFL are refused. */
+const SECURE_DOWNLOAD_OPS = new Set([0x08, 0x0d, 0x0b, 0x0f, 0x02, 0x03, 0x04, 0x14]);
+
 /**
  * The ROM serial bootloader (§2, §14): 4 status bytes (2 on ESP8266), erase inside FLASH_BEGIN, write before
  * the reply, MD5 as 32 hex characters, "invalid message" ×8 for anything it does not know.
@@ -69,6 +72,7 @@ export class RomLoader implements Loader {
 
   private supports(op: number): boolean {
     const { chip } = this.ctx;
+    if (this.ctx.security.secureDownloadMode) return SECURE_DOWNLOAD_OPS.has(op);
     if (!chip.romHasEsp32Commands) return ESP8266_OPS.has(op);
     if (op === OP.GET_SECURITY_INFO) return chip.romSecurityInfoBytes > 0;
     return ESP32_OPS.has(op);

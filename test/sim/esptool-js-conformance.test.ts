@@ -203,3 +203,12 @@ test('esptool-js sees security eFuses through GET_SECURITY_INFO on an ESP32-S3',
   assert.equal(info.flashCryptCnt & 1, 1);
   assert.equal(info.chipId, 9);
 });
+
+test('esptool-js on an ESP32-S3 in Secure Download Mode: detected by chip id, no register reads, no stub', async (t) => {
+  const s = await connect(t, { chip: 'esp32s3', secureDownloadMode: true });
+  assert.equal(await s.loader.main(), 'ESP32-S3');
+  assert.equal(s.loader.secureDownloadMode, true);
+  assert.equal(s.loader.IS_STUB, false);
+  assert.equal(s.board.mode, 'download');
+  await assert.rejects(s.loader.readReg(0x40001000), /unsupported/i);
+});
