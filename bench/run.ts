@@ -147,7 +147,10 @@ async function singleBoard(sets: BenchImageSet[]): Promise<SingleRow[]> {
   ]);
   let next = 0;
   await Promise.all(
-    Array.from({ length: SINGLE_PARALLEL }, async () => {
+    Array.from({ length: SINGLE_PARALLEL }, async (_, worker) => {
+      // Staggered starts: a child compiling TypeScript and preparing firmware takes a core for ~1 s, which
+      // must not land on the others' connect phase all at once.
+      await new Promise((r) => setTimeout(r, worker * 3000));
       while (next < tasks.length) await tasks[next++]();
     }),
   );
