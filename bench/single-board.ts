@@ -11,6 +11,8 @@ import { SimBoard } from '../src/sim/board.ts';
 import { EspBoardLink } from '../src/station/esp-board-link.ts';
 import { runPipeline, type PipelinePolicy } from '../src/station/pipeline.ts';
 import { EsptoolJsPort } from '../test/support/esptool-js-port.ts';
+// Loaded up front: openTransport imports it on first use, and compiling it must not count as connect time.
+import '../src/serial/serial-transport.ts';
 
 export const FLASH_BYTES = 4 * 1024 * 1024;
 
