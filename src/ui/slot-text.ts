@@ -116,7 +116,9 @@ export function tileLines(slot: SlotView, width: number): Segment[][] {
   const lines: Segment[][] = [];
   const head: Segment[] = [{ text: slot.name, bold: true }];
   if (slot.tty) head.push({ text: ` ${slot.tty.replace(/^\/dev\//, '')}`, dimColor: true });
-  if (slot.attempt > 1) head.push({ text: ` try ${slot.attempt}`, color: 'yellow' });
+  // A retest (the ledger has seen this MAC before) is worth noticing; an empty slot has no board to retest.
+  if (slot.attempt > 1 && slot.state !== 'empty')
+    head.push({ text: ` try ${slot.attempt}`, color: 'yellow' });
   lines.push(head);
 
   const badge = stateBadge(slot);
