@@ -6,29 +6,20 @@
  */
 import type { LedgerRecord } from '../ledger/record.ts';
 import { CycleTimeHistogram } from './cycle-time-histogram.ts';
-import type { CycleTimeState } from './cycle-time-histogram.ts';
+import type { AggregatorState } from './aggregator-state.ts';
+import { BoardTable, DEMO, FINAL_PASS, FIRST_PASS, Interner } from './board-table.ts';
+import { compareText, group, groups, mostFrequent, pareto, ratio, topKey } from './ranking.ts';
+import type { Counts } from './ranking.ts';
 import { judgeSlots } from './slot-outliers.ts';
-import type {
-  BoardRow,
-  GroupRow,
-  HourRow,
-  ParetoRow,
-  RecipeRow,
-  SlotRow,
-  Totals,
-  YieldReport,
-} from './yield-report.ts';
+import type { BoardRow, HourRow, RecipeRow, SlotRow, Totals, YieldReport } from './yield-report.ts';
+
+export type { AggregatorState } from './aggregator-state.ts';
 
 /** Distinct failure messages tracked for the Pareto; beyond this, further new messages are only counted. */
 export const MAX_TRACKED_MESSAGES = 1000;
 /** Hourly rows are filled with empty hours only up to this span (about a year); beyond, only busy hours. */
 const MAX_FILLED_HOURS = 24 * 366;
 const HOUR_MS = 3_600_000;
-
-interface Counts {
-  attempts: number;
-  passed: number;
-}
 
 interface RecipeState extends Counts {
   profiles: Set<string>;
@@ -41,118 +32,6 @@ interface SlotState extends Counts {
   station: string;
   slot: string;
   codes: Map<string, number>;
-}
-
-class Interner {
-  private readonly ids = new Map<string, number>();
-  readonly values: string[] = [];
-  id(value: string): number {
-    let id = this.ids.get(value);
-    if (id === undefined) {
-      id = this.values.length;
-      this.ids.set(value, id);
-      this.values.push(value);
-    }
-    return id;
-  }
-}
-
-const FIRST_PASS = 1;
-const FINAL_PASS = 2;
-const DEMO = 4;
-
-/** Per-board state as parallel typed arrays, indexed by the order boards were first seen. */
-class BoardTable {
-  readonly index = new Map<string, number>();
-  size = 0;
-  firstStart = new Float64Array(1024);
-  lastEnd = new Float64Array(1024);
-  attempts = new Uint32Array(1024);
-  flags = new Uint8Array(1024);
-  firstRecipe = new Uint32Array(1024);
-  lastRecipe = new Uint32Array(1024);
-  lastLot = new Uint32Array(1024);
-  lastSlot = new Uint32Array(1024);
-  lastCode = new Uint32Array(1024);
-
-  slotOf(mac: string): number {
-    let i = this.index.get(mac);
-    if (i === undefined) {
-      i = this.size++;
-      if (i === this.attempts.length) this.grow();
-      this.index.set(mac, i);
-      this.firstStart[i] = Infinity;
-      this.lastEnd[i] = -Infinity;
-    }
-    return i;
-  }
-
-  private grow(): void {
-    const n = this.attempts.length * 2;
-    const g = <T extends Float64Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.firstStart = g(this.firstStart, (k) => new Float64Array(k));
-    this.lastEnd = g(this.lastEnd, (k) => new Float64Array(k));
-    this.attempts = g(this.attempts, (k) => new Uint32Array(k));
-    this.flags = g(this.flags, (k) => new Uint8Array(k));
-    this.firstRecipe = g(this.firstRecipe, (k) => new Uint32Array(k));
-    this.lastRecipe = g(this.lastRecipe, (k) => new Uint32Array(k));
-    this.lastLot = g(this.lastLot, (k) => new Uint32Array(k));
-    this.lastSlot = g(this.lastSlot, (k) => new Uint32Array(k));
-    this.lastCode = g(this.lastCode, (k) => new Uint32Array(k));
-  }
-}
-
-/**
- * Everything an aggregator knows, as structured-clone-friendly data: workers aggregate byte ranges of the
- * ledger and the main thread merges their states (in ledger order, so ties resolve as in one pass).
- */
-export interface AggregatorState {
-  attempts: number;
-  passed: number;
-  withoutMac: number;
-  demoAttempts: number;
-  firstStart: number;
-  lastEnd: number;
-  cycle: CycleTimeState;
-  codes: Array<[string, number]>;
-  messages: Array<[string, number]>;
-  untrackedMessages: number;
-  slots: Array<
-    [
-      string,
-      { station: string; slot: string; attempts: number; passed: number; codes: Array<[string, number]> },
-    ]
-  >;
-  hours: Array<[number, Counts]>;
-  recipes: Array<
-    [
-      string,
-      { attempts: number; passed: number; profiles: string[]; demo: boolean; first: number; last: number },
-    ]
-  >;
-  lots: Array<[string, Counts]>;
-  stations: Array<[string, Counts]>;
-  boards: {
-    macs: string[];
-    firstStart: Float64Array;
-    lastEnd: Float64Array;
-    attempts: Uint32Array;
-    flags: Uint8Array;
-    /** Indexes into the string tables below. */
-    firstRecipe: Uint32Array;
-    lastRecipe: Uint32Array;
-    lastLot: Uint32Array;
-    lastSlot: Uint32Array;
-    lastCode: Uint32Array;
-    recipes: string[];
-    lots: string[];
-    slots: string[];
-    codes: string[];
-  };
 }
 
 export class YieldAggregator {
@@ -534,58 +413,4 @@ function sumInto(into: Counts, c: Counts): void {
 
 function addCounts(into: Map<string, number>, from: Array<[string, number]>): void {
   for (const [k, n] of from) into.set(k, (into.get(k) ?? 0) + n);
-}
-
-function ratio(n: number, d: number): number | null {
-  return d > 0 ? n / d : null;
-}
-
-function group(key: string, c: Counts): GroupRow {
-  return {
-    key,
-    attempts: c.attempts,
-    passed: c.passed,
-    failed: c.attempts - c.passed,
-    yield: ratio(c.passed, c.attempts),
-  };
-}
-
-function groups(map: Map<string, Counts>): GroupRow[] {
-  return [...map.entries()].sort((x, y) => compareText(x[0], y[0])).map(([k, c]) => group(k, c));
-}
-
-/** Most frequent first; ties in key order so output is stable. */
-function pareto(map: Map<string, number>, total: number): ParetoRow[] {
-  let running = 0;
-  return [...map.entries()]
-    .sort((x, y) => y[1] - x[1] || compareText(x[0], y[0]))
-    .map(([key, n]) => {
-      running += n;
-      return { key, count: n, share: n / total, cumulative: running / total };
-    });
-}
-
-/** The `limit` most frequent keys (ties in key order), and how many occurrences the rest had. */
-function mostFrequent(
-  map: Map<string, number>,
-  limit: number,
-): { messages: Map<string, number>; dropped: number } {
-  if (map.size <= limit) return { messages: map, dropped: 0 };
-  const sorted = [...map.entries()].sort((x, y) => y[1] - x[1] || compareText(x[0], y[0]));
-  return {
-    messages: new Map(sorted.slice(0, limit)),
-    dropped: sorted.slice(limit).reduce((s, [, n]) => s + n, 0),
-  };
-}
-
-function topKey(map: Map<string, number>): string | null {
-  let best: string | null = null;
-  let bestN = 0;
-  for (const [k, n] of map)
-    if (n > bestN || (n === bestN && best !== null && k < best)) [best, bestN] = [k, n];
-  return best;
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
