@@ -263,3 +263,39 @@ test('the yield panel stays intact when the layout switches from tiles to compac
   assert.match(lines[lot + 1], /^fails by slot: none$/);
   assert.ok(!lines.some((l) => l.startsWith('╭')), 'no tiles left');
 });
+
+test('compact rows name every state too, in short words at 80 columns', async (t) => {
+  const slots = SLOT_STATES.map((s, i) => ({ portPath: `p-${s}`, name: `R${String(i).padStart(2, '0')}` }));
+  const extra = Array.from({ length: 21 }, (_, i) => ({
+    portPath: `x${i}`,
+    name: `X${String(i).padStart(2, '0')}`,
+  }));
+  const app = renderApp(t, { slots: [...slots, ...extra], size: { columns: 80, rows: 24 } });
+  for (const s of SLOT_STATES) {
+    if (s === 'empty') continue;
+    app.store.handle(attach(`p-${s}`));
+    if (s === 'pass') app.store.handle(result(`p-${s}`, 'pass'));
+    else if (s === 'fail') app.store.handle(result(`p-${s}`, 'fail', { code: 'timeout' }));
+    else app.store.handle(state(`p-${s}`, s));
+  }
+  await waitFor(() => app.text().includes('timed out'), 'rows drawn');
+  const f = app.text();
+  assert.ok(!f.includes('╭'), 'compact layout');
+  for (const [i, label] of [
+    'EMPTY',
+    'DETECT',
+    'CONNECT',
+    'IDENT',
+    'CHECK',
+    'FLASH',
+    'VERIFY',
+    'RESET',
+    'BOOT',
+    'PASS',
+    'FAIL',
+  ].entries()) {
+    assert.match(f, new RegExp(`R${String(i).padStart(2, '0')} +${label}\\b`), label);
+  }
+  assert.match(f, /R09 +PASS +REMOVE/);
+  assert.match(f, /R10 +FAIL +REMOVE timed out/);
+});
