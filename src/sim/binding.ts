@@ -176,7 +176,7 @@ export class SimPortBinding implements BindingPortInterface {
   async write(buffer: Buffer): Promise<void> {
     if (!this.isOpen) throw canceled('Write canceled');
     if (this.lost) throw this.lost;
-    this.lastWrite = this.link.write(Buffer.from(buffer));
+    this.lastWrite = this.link.write(Buffer.from(buffer), { transfer: true });
     await this.lastWrite;
   }
 

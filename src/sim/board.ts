@@ -64,8 +64,11 @@ export interface HostHandlers {
 }
 
 export interface HostLink {
-  /** Host → chip; resolves once the bytes are on the wire (after their wire time). */
-  write(data: Uint8Array): Promise<void>;
+  /**
+   * Host → chip; resolves once the bytes are on the wire (after their wire time). The bytes are copied unless
+   * `transfer` says the caller hands the buffer over and will not touch it again.
+   */
+  write(data: Uint8Array, opts?: { transfer?: boolean }): Promise<void>;
   /** Host UART rate; undefined = always matches the chip (TCP: no baud on the wire). */
   setBaud(baud: number | undefined): void;
   setLines(lines: { dtr: boolean; rts: boolean }): void;
@@ -382,12 +385,14 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     this.host = host;
     const live = () => this.host === host;
     return {
-      write: (data) =>
+      write: (data, writeOpts) =>
         new Promise<void>((resolve, reject) => {
           if (!live()) return reject(new Error('EIO: device disconnected'));
           const baud = host.baud ?? this.chipBaud;
-          // Copy: the bytes arrive later (after their wire time) and the caller may reuse its buffer.
-          const bytes = Buffer.from(data);
+          // The bytes arrive later (after their wire time): copy unless the caller handed the buffer over.
+          const bytes = writeOpts?.transfer
+            ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
+            : Buffer.from(data);
           this.rx.push(wireMs(this.timing, bytes.length, baud), () => {
             if (live()) this.deliverToChip(bytes, baud);
             resolve();

@@ -45,11 +45,18 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
       },
       { baud: undefined },
     );
+    // Bytes not yet across the simulated wire; reading pauses above this (backpressure without a
+    // pause/resume per chunk, which costs syscalls with 32 boards streaming).
+    let inFlight = 0;
     socket.on('data', (chunk: Buffer) => {
-      // Backpressure: the next chunk is read once this one has crossed the simulated wire.
-      socket.pause();
-      link.write(chunk).then(
-        () => socket.resume(),
+      inFlight += chunk.length;
+      if (inFlight > 0x10000) socket.pause();
+      // Socket chunks are fresh buffers: hand them over without a copy.
+      link.write(chunk, { transfer: true }).then(
+        () => {
+          inFlight -= chunk.length;
+          if (inFlight <= 0x10000 && socket.isPaused()) socket.resume();
+        },
         () => socket.destroy(),
       );
     });
