@@ -4,7 +4,6 @@
  * of failing — a crash may leave a torn last line, and one bad line must never hide the boards after it.
  */
 import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import { listLedgerFiles } from './files.ts';
 import { isCertainlyLedgerRecord } from './record-check.ts';
 import { parseSkippingRegions } from './skip-regions.ts';
@@ -50,7 +49,7 @@ export interface LedgerReaderOptions {
 
 const CHUNK_BYTES = 1 << 20;
 /** A record is a few KB; a longer "line" is garbage and is skipped rather than buffered without bound. */
-const MAX_LINE_CHARS = 4 << 20;
+const MAX_LINE_BYTES = 4 << 20;
 
 export class LedgerReader {
   readonly path: string;
@@ -90,7 +89,7 @@ export class LedgerReader {
               file,
               line,
               kind: 'corrupt',
-              message: `line longer than ${MAX_LINE_CHARS} characters`,
+              message: `line longer than ${MAX_LINE_BYTES} bytes`,
             });
             return;
           }
@@ -189,28 +188,28 @@ async function* readLineChunks(
     signal,
     ...(range ? { start: range.start, end: range.end - 1 } : {}),
   });
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
+  // Newlines are found in the bytes and each line decoded on its own: about three times cheaper than decoding
+  // whole chunks and splitting strings (a UTF-8 newline byte never occurs inside a multi-byte character).
+  let rest: Buffer | undefined;
   let oversized = false;
   let line = 1;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    const text = rest + decoder.write(chunk);
+    const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
     const texts: Array<string | undefined> = [];
     let from = 0;
-    for (let nl = text.indexOf('\n', from); nl !== -1; nl = text.indexOf('\n', from)) {
-      texts.push(oversized ? undefined : text.slice(from, nl));
+    for (let nl = buf.indexOf(0x0a, from); nl !== -1; nl = buf.indexOf(0x0a, from)) {
+      texts.push(oversized ? undefined : buf.toString('utf8', from, nl));
       oversized = false;
       from = nl + 1;
     }
-    rest = text.slice(from);
-    if (rest.length > MAX_LINE_CHARS) {
+    rest = from < buf.length ? buf.subarray(from) : undefined;
+    if (rest && rest.length > MAX_LINE_BYTES) {
       oversized = true;
-      rest = '';
+      rest = undefined;
     }
     if (texts.length > 0) yield { texts, firstLine: line, terminated: true };
     line += texts.length;
   }
-  rest += decoder.end();
   if (oversized) yield { texts: [undefined], firstLine: line, terminated: false };
-  else if (rest.length > 0) yield { texts: [rest], firstLine: line, terminated: false };
+  else if (rest) yield { texts: [rest.toString('utf8')], firstLine: line, terminated: false };
 }

@@ -153,3 +153,31 @@ test('crash: a writer SIGKILLed mid-stream loses no acknowledged record, leaves 
   assert.deepEqual(all.at(-1), after);
   assert.equal(again.problemCount, reader.problemCount);
 });
+
+test('a multi-byte character split across read chunks survives, and an over-long line is skipped, not buffered', async (t) => {
+  const dir = await tempDir(t);
+  const file = join(dir, 'utf8.jsonl');
+  const rec = makeRecord({
+    mac: mac(1),
+    result: 'fail',
+    code: 'internal',
+    message: 'Prüfung 😀 fehlgeschlagen',
+  });
+  const json = JSON.stringify(rec);
+  const emojiAt = Buffer.byteLength(json.slice(0, json.indexOf('😀')));
+  // Pad the first line so that the 4-byte emoji starts one byte before the 1 MiB chunk boundary.
+  const pad = 'x'.repeat((1 << 20) - 1 - emojiAt - 1);
+  const long = 'y'.repeat(5 << 20);
+  await writeFile(file, `${pad}\n${json}\n${long}\n${line(makeRecord({ mac: mac(2) }))}`);
+  const reader = new LedgerReader(file);
+  const got = await readAll(reader);
+  assert.deepEqual(got[0], rec);
+  assert.equal(got[1].mac, mac(2));
+  assert.deepEqual(
+    reader.problems.map((p) => [p.line, p.kind, p.message.slice(0, 16)]),
+    [
+      [1, 'corrupt', 'not JSON: "xxxxx'],
+      [3, 'corrupt', 'line longer than'],
+    ],
+  );
+});
