@@ -61,8 +61,8 @@ export interface UiSnapshot {
 }
 
 interface SlotRecord extends SlotView {
-  /** Index in `results` of the result counted for the board now in the slot (a later update replaces it). */
-  countedResult?: number;
+  /** The result counted for the board now in the slot (a later update for the same board overwrites it). */
+  countedResult?: ResultEntry;
   /** The result's log line is written once, when the result is on disk (PASS is never shown before that). */
   resultLogged?: boolean;
   /** Bumped on every change; snapshots reuse the previous frozen copy when unchanged. */
@@ -87,6 +87,8 @@ const BUSY_STATES: ReadonlySet<SlotState> = new Set([
   'boot-check',
 ]);
 
+const PRUNE_EVERY_MS = 10 * 60_000;
+
 export function isBusy(state: SlotState): boolean {
   return BUSY_STATES.has(state);
 }
@@ -99,7 +101,9 @@ export class StationUiStore {
   private runState: RunState = 'running';
   private detection?: string;
   private readonly slots = new Map<string, SlotRecord>();
-  private readonly results: ResultEntry[] = [];
+  private results: ResultEntry[] = [];
+  /** Results are kept while they count for today or for the current lot; older ones are dropped now and then. */
+  private lastPrune = 0;
   private resultsVersion = 0;
   private lotStart: number;
   private pendingLog: LogLine[] = [];
@@ -235,6 +239,7 @@ export class StationUiStore {
     if (c && c.resultsVersion === this.resultsVersion && c.lot === this.header.lot && c.minute === minute) {
       return c.figures;
     }
+    this.prune(now);
     const figures = computeYield(this.results, {
       lot: this.header.lot,
       now,
@@ -243,6 +248,16 @@ export class StationUiStore {
     });
     this.yieldCache = { resultsVersion: this.resultsVersion, lot: this.header.lot, minute, figures };
     return figures;
+  }
+
+  /** Drops results that count neither for today nor for the current lot (a station left running for weeks). */
+  private prune(now: number): void {
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    const today = new Date(now).toDateString();
+    const lot = this.header.lot;
+    const kept = this.results.filter((e) => e.lot === lot || new Date(e.time).toDateString() === today);
+    if (kept.length !== this.results.length) this.results = kept;
   }
 
   private onResult(slot: SlotRecord, e: Extract<StationEvent, { type: 'result' }>): void {
@@ -269,10 +284,10 @@ export class StationUiStore {
     };
     // A second result for the same board (e.g. recorded:false then recorded:true) updates, never double-counts.
     if (first) {
-      slot.countedResult = this.results.push(entry) - 1;
+      this.results.push(entry);
+      slot.countedResult = entry;
     } else {
-      entry.lot = this.results[slot.countedResult!].lot;
-      this.results[slot.countedResult!] = entry;
+      Object.assign(slot.countedResult!, { ...entry, lot: slot.countedResult!.lot });
     }
     this.resultsVersion++;
     if (!e.recorded || slot.resultLogged) return;

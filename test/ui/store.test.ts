@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StationUiStore } from '../../src/ui/store.ts';
+import type { StationEvent } from '../../src/station/events.ts';
 import { BOARD, HEADER, attach, progress, result, state } from './ui-harness.ts';
 
 function newStore(now = () => 1_700_000_000_000): StationUiStore {
@@ -143,4 +144,26 @@ test('an empty slot shows no board even when the state event still carries one',
   assert.equal(s.state, 'empty');
   assert.equal(s.board, undefined);
   assert.equal(s.lastResult?.result, 'pass');
+});
+
+test('results that count neither for today nor for the lot are dropped; the figures stay the same', () => {
+  let now = new Date(2026, 10, 22, 12, 0, 0).getTime();
+  const store = newStore(() => now);
+  store.handle(attach('p1'));
+  store.handle({ ...result('p1', 'pass'), time: now } as StationEvent);
+  store.setLot('LOT-2');
+  store.handle({ type: 'slot-detached', time: now, slot: 'p1', wasBusy: false });
+  store.handle(attach('p1'));
+  store.handle({ ...result('p1', 'fail', { code: 'timeout' }), time: now } as StationEvent);
+  // Next day, lot LOT-3: yesterday's LOT-1 result counts for nothing; yesterday's LOT-2 result does not count
+  // for today either, but LOT-2 is not the lot any more: both go. Today's results stay.
+  now += 24 * 3_600_000;
+  store.setLot('LOT-3');
+  store.handle({ type: 'slot-detached', time: now, slot: 'p1', wasBusy: false });
+  store.handle(attach('p1'));
+  store.handle({ ...result('p1', 'pass'), time: now } as StationEvent);
+  const f = store.snapshot().yieldFigures;
+  assert.deepEqual(f.lot, { passed: 1, failed: 0 });
+  assert.deepEqual(f.today, { passed: 1, failed: 0 });
+  assert.equal((store as unknown as { results: unknown[] }).results.length, 1);
 });
