@@ -43,7 +43,7 @@ class SilentStdin extends EventEmitter {
 
 async function phase(
   withUi: boolean,
-): Promise<{ cpuMs: number; events: number; writes: number; bytes: number; heapGrowthMB: number }> {
+): Promise<{ cpuMs: number; events: number; writes: number; bytes: number }> {
   const bus = new StationEventBus();
   let events = 0;
   bus.subscribe(() => events++);
@@ -88,7 +88,6 @@ async function phase(
     : undefined;
   // Let every slot get its first board in before measuring.
   await new Promise((r) => setTimeout(r, 4000));
-  const heapBefore = process.memoryUsage().heapUsed;
   const before = process.cpuUsage();
   const eventsBefore = events;
   const writesBefore = term.writes;
@@ -100,7 +99,6 @@ async function phase(
     events: events - eventsBefore,
     writes: term.writes - writesBefore,
     bytes: term.bytes - bytesBefore,
-    heapGrowthMB: (process.memoryUsage().heapUsed - heapBefore) / 1e6,
   };
   ui?.unmount();
   abort.abort();
