@@ -32,6 +32,7 @@ export interface AggregatorState {
   >;
   lots: Array<[string, Counts]>;
   stations: Array<[string, Counts]>;
+  operators: Array<[string, Counts]>;
   boards: {
     macs: string[];
     firstStart: Float64Array;

@@ -16,6 +16,7 @@ export const CSV_TABLES = [
   'recipes',
   'lots',
   'stations',
+  'operators',
 ] as const;
 export type CsvTable = (typeof CSV_TABLES)[number];
 
@@ -178,6 +179,9 @@ export function* formatCsv(table: CsvTable, r: YieldReport, aggregator: YieldAgg
       return;
     case 'stations':
       yield* groupRows('station', r.stations);
+      return;
+    case 'operators':
+      yield* groupRows('operator', r.operators);
       return;
   }
 }

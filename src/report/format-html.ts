@@ -204,6 +204,7 @@ export function formatHtml(r: YieldReport): string {
     ),
   );
   s.push('<h2>Lots</h2>', groupTable('lot', r.lots), '<h2>Stations</h2>', groupTable('station', r.stations));
+  s.push('<h2>Operators</h2>', groupTable('operator', r.operators));
 
   s.push('<h2>Hourly</h2><details><summary>attempts and yield per UTC hour</summary>');
   s.push(

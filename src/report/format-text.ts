@@ -214,12 +214,13 @@ export function formatText(r: YieldReport): string {
   for (const [title, rows] of [
     ['Lots', r.lots],
     ['Stations', r.stations],
+    ['Operators', r.operators],
   ] as const) {
     out.push('', title);
     out.push(
       ...textTable(
         [
-          { title: title === 'Lots' ? 'lot' : 'station' },
+          { title: title === 'Lots' ? 'lot' : title === 'Stations' ? 'station' : 'operator' },
           { title: 'attempts', align: 'right' },
           { title: 'passed', align: 'right' },
           { title: 'failed', align: 'right' },

@@ -55,6 +55,7 @@ export class YieldAggregator {
   private readonly recipes = new Map<string, RecipeState>();
   private readonly lots = new Map<string, Counts>();
   private readonly stations = new Map<string, Counts>();
+  private readonly operators = new Map<string, Counts>();
 
   constructor() {
     this.codeIds.id('');
@@ -83,6 +84,7 @@ export class YieldAggregator {
     if (Number.isFinite(hour)) count(getCounts(this.hours, hour), pass);
     count(getCounts(this.lots, r.lot), pass);
     count(getCounts(this.stations, r.station), pass);
+    count(getCounts(this.operators, r.operator), pass);
     let recipe = this.recipes.get(r.recipe);
     if (!recipe) {
       recipe = { attempts: 0, passed: 0, profiles: new Set(), demo: false, first: Infinity, last: -Infinity };
@@ -149,6 +151,7 @@ export class YieldAggregator {
       recipes: [...this.recipes].map(([k, v]) => [k, { ...v, profiles: [...v.profiles] }]),
       lots: [...this.lots],
       stations: [...this.stations],
+      operators: [...this.operators],
       boards: {
         macs: [...b.index.keys()],
         firstStart: b.firstStart.slice(0, n),
@@ -194,6 +197,7 @@ export class YieldAggregator {
     for (const [h, c] of state.hours) sumInto(getCounts(this.hours, h), c);
     for (const [k, c] of state.lots) sumInto(getCounts(this.lots, k), c);
     for (const [k, c] of state.stations) sumInto(getCounts(this.stations, k), c);
+    for (const [k, c] of state.operators) sumInto(getCounts(this.operators, k), c);
     for (const [key, other] of state.recipes) {
       let recipe = this.recipes.get(key);
       if (!recipe) {
@@ -351,6 +355,7 @@ export class YieldAggregator {
       recipes,
       lots: groups(this.lots),
       stations: groups(this.stations),
+      operators: groups(this.operators),
       failedBoards: failed.slice(0, failedBoardsLimit).map(([, mac, i]) => this.boardRow(mac, i)),
       failedBoardsLimit,
     };

@@ -136,6 +136,7 @@ export interface YieldReport {
   recipes: RecipeRow[];
   lots: GroupRow[];
   stations: GroupRow[];
+  operators: GroupRow[];
   /** Boards whose latest attempt failed, most recent first (up to failedBoardsLimit). */
   failedBoards: BoardRow[];
   failedBoardsLimit: number;

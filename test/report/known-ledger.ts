@@ -39,6 +39,7 @@ function st2(over: Partial<LedgerRecord> & { startMs: number }): LedgerRecord {
     recipe: RECIPE_B,
     profile: 'at-esp32c3',
     chip: 'esp32c3',
+    operator: 'bob',
     ...over,
   });
 }
@@ -167,6 +168,10 @@ export const EXPECTED = {
   stations: [
     ['st1', 6, 2],
     ['st2', 4, 3],
+  ],
+  operators: [
+    ['ann', 6, 2],
+    ['bob', 4, 3],
   ],
   // mac, result, attempts, first start, last end, recipe, lot, station, slot, last code, demo
   boardList: [

@@ -103,6 +103,10 @@ test('json: every figure of the known ledger', async (t) => {
     r.stations.map((g) => [g.key, g.attempts, g.passed]),
     EXPECTED.stations,
   );
+  assert.deepEqual(
+    r.operators.map((g) => [g.key, g.attempts, g.passed]),
+    EXPECTED.operators,
+  );
   assert.deepEqual(r.demo, { attempts: 1, recipes: [RECIPE_B] });
   assert.deepEqual(
     r.failedBoards.map((b) => [b.mac, b.attempts, b.last, b.code]),
@@ -180,6 +184,10 @@ test('csv: every other table carries the same figures', async () => {
     num(await table('stations')).map((r) => r.slice(0, 3)),
     EXPECTED.stations,
   );
+  assert.deepEqual(
+    num(await table('operators')).map((r) => r.slice(0, 3)),
+    EXPECTED.operators,
+  );
 });
 
 test('text: every figure appears, with the demo warning and the unreadable lines located', async (t) => {
@@ -209,6 +217,9 @@ test('text: every figure appears, with the demo warning and the unreadable lines
   has(new RegExp(`${RECIPE_B.slice(0, 12)} +at-esp32c3 +4 +75\\.0 % +3 +66\\.7 % .* DEMO FIRMWARE`));
   has(/LOT-2 +4 +3 +1 +75\.0 %/);
   has(/st1 +6 +2 +4 +33\.3 %/);
+  has(
+    /Operators\n +operator +attempts +passed +failed +yield\n +ann +6 +2 +4 +33\.3 %\n +bob +4 +3 +1 +75\.0 %\n/,
+  );
   has(new RegExp(`${MAC.M3} +2 +2026-11-23 09:05:30Z +st1 +A1 +verify-mismatch`));
   assert.ok(output.includes(`${problems.torn}: torn line: incomplete record`), output);
   assert.ok(output.includes(`${problems.corrupt}: corrupt line: not JSON`), output);

@@ -81,6 +81,10 @@ test('html: self-contained, and the page Chromium renders shows every figure and
   assert.match(text, /\|bbbbbbbbbbbb\|at-esp32c3\|4\|75\.0 %\|3\|66\.7 %\|[^|]+\|[^|]+\|DEMO FIRMWARE\|/);
   assert.match(text, /\|LOT-1\|6\|2\|4\|33\.3 %\|/);
   assert.match(text, /\|st2\|4\|3\|1\|75\.0 %\|/);
+  assert.match(
+    text,
+    /\|operator\|attempts\|passed\|failed\|yield\|ann\|6\|2\|4\|33\.3 %\|bob\|4\|3\|1\|75\.0 %\|/,
+  );
   assert.match(text, /\|2026-11-23 09:00\|5\|2\|3\|40\.0 %\|/);
   assert.match(
     text,
@@ -157,5 +161,9 @@ test('html: hostile ledger values are shown as text and never run, even without 
     'message shown as text',
   );
   assert.ok(dom.includes('&lt;/table&gt;&lt;h1 id="injected"&gt;lot&lt;/h1&gt;'), 'lot shown as text');
+  assert.ok(
+    dom.includes('"&gt;&lt;img src=x onerror="document.title=\'pwned-operator\'"&gt;'),
+    'operator shown as text',
+  );
   assert.match(dom, /class="slot-cell slot-low"/);
 });
