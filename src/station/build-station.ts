@@ -5,6 +5,7 @@
 import type { StationConfig } from '../config/station-config.ts';
 import type { StationProfile } from '../config/profile.ts';
 import type { PreparedFirmware } from '../firmware/prepared.ts';
+import { chipByName } from '../esp/chips/index.ts';
 import { VirtualUsbBus } from '../sim/usb-bus.ts';
 import { hex4 } from './detect/bridge-device.ts';
 import { chooseDeviceSource } from './detect/choose-source.ts';
@@ -89,7 +90,7 @@ export async function buildStation(opts: BuildStationOptions): Promise<BuiltStat
     stationName: config.station,
     profileName: firmware.profileName,
     recipeFingerprint: firmware.fingerprint,
-    chip: firmware.chip,
+    chip: chipByName(firmware.chip)?.displayName ?? firmware.chip,
     operator: config.operator,
     lot: config.lot,
     demoFirmware: firmware.demo,
