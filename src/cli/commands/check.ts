@@ -2,9 +2,9 @@
  * `esp-station check`: validate config, profile and image set without touching a board; print the flash map,
  * then OK (exit 0) or every problem (exit 2).
  */
+import { parseCommandArgs } from '../command-args.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadProfile } from '../../config/profile.ts';
 import type { StationProfile } from '../../config/profile.ts';
 import { formatProblems, InputError } from '../../config/problems.ts';
@@ -32,16 +32,8 @@ Checks config.yaml, the station profile and its image set before any board is to
 Exit 0 when everything is fine, 2 when there is a problem.`;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: {
-    config?: string;
-    profile?: string;
-    firmware?: string;
-    chip?: string;
-    schema?: string;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
+  const parsed = parseCommandArgs(
+    {
       args: argv,
       options: {
         config: { type: 'string' },
@@ -51,16 +43,11 @@ export async function run(argv: string[]): Promise<number> {
         schema: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new InputError({ file: '<command line>', message: `${(err as Error).message}\n${USAGE}` });
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+    },
+    USAGE,
+  );
+  if (!parsed) return 0;
+  const { values } = parsed;
   if (values.schema !== undefined) {
     const name = values.schema;
     if (!(SCHEMA_NAMES as readonly string[]).includes(name)) {

@@ -2,7 +2,7 @@
  * `esp-station info --port <tty|socket://host:port>`: chip, revision, MAC, flash id and size, security state.
  * Exit 0 when the board answered, 1 when it did not, 2 for bad arguments.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../command-args.ts';
 import { InputError } from '../../config/problems.ts';
 import { CHIP_NAMES, chipByName } from '../../esp/chips/index.ts';
 import { isEspError } from '../../esp/errors.ts';
@@ -19,9 +19,8 @@ Connects to one board in download mode and prints what it is.
 Exit 0 ok, 1 board or link failed, 2 bad input.`;
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { port?: string; chip?: string; json?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
+  const parsed = parseCommandArgs(
+    {
       args: argv,
       options: {
         port: { type: 'string', short: 'p' },
@@ -29,16 +28,11 @@ export async function run(argv: string[]): Promise<number> {
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new InputError({ file: '<command line>', message: `${(err as Error).message}\n${USAGE}` });
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+    },
+    USAGE,
+  );
+  if (!parsed) return 0;
+  const { values } = parsed;
   if (!values.port)
     throw new InputError({ file: '<command line>', key: '--port', message: `--port is required\n${USAGE}` });
   const chip = values.chip === undefined ? undefined : chipByName(values.chip);

@@ -2,9 +2,9 @@
  * `esp-station report`: yield figures from the ledger as text, CSV, JSON or one self-contained HTML file.
  * Exit 0 with a report (unreadable ledger lines are reported, never fatal), 2 for bad input.
  */
+import { parseCommandArgs } from '../command-args.ts';
 import { createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import { InputError } from '../../config/problems.ts';
 import type { Problem } from '../../config/problems.ts';
@@ -41,9 +41,8 @@ outliers flagged, hourly series, split by firmware recipe; CSV board list for ME
 
 export async function run(argv: string[]): Promise<number> {
   const cmd = '<command line>';
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
+  const parsed = parseCommandArgs(
+    {
       args: argv,
       options: {
         ledger: { type: 'string' },
@@ -59,16 +58,11 @@ export async function run(argv: string[]): Promise<number> {
         workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new InputError({ file: cmd, message: `${(err as Error).message}\n${USAGE}` });
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+    },
+    USAGE,
+  );
+  if (!parsed) return 0;
+  const values: Record<string, string | string[] | boolean | undefined> = parsed.values;
 
   const problems: Problem[] = [];
   const now = new Date();

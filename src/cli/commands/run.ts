@@ -2,8 +2,8 @@
  * `esp-station run`: the station. Detects boards, flashes them in parallel, records every attempt, and shows
  * the operator screen (or, with --headless, prints one JSON StationEvent per line).
  */
+import { parseCommandArgs } from '../command-args.ts';
 import { stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { InputError } from '../../config/problems.ts';
 import type { Problem } from '../../config/problems.ts';
 import { loadProfile } from '../../config/profile.ts';
@@ -43,9 +43,8 @@ function cli(message: string, key?: string): Problem {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
+  const parsed = parseCommandArgs(
+    {
       args: argv,
       options: {
         config: { type: 'string', default: 'config.yaml' },
@@ -61,16 +60,11 @@ export async function run(argv: string[]): Promise<number> {
         'port-follows-baud': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw new InputError(cli(`${(err as Error).message}\n\n${HELP}`));
-  }
-  if (args.help) {
-    console.log(HELP);
-    return 0;
-  }
+    },
+    HELP,
+  );
+  if (!parsed) return 0;
+  const args = parsed.values;
 
   const problems: Problem[] = [];
   let simulate: number | undefined;

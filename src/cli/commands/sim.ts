@@ -2,7 +2,7 @@
  * `esp-station sim --listen tcp://127.0.0.1:PORT`: serve simulated boards over raw TCP (socket://) until
  * SIGINT/SIGTERM. Exit 0 after a clean stop, 2 for bad input.
  */
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from '../command-args.ts';
 import { InputError, type Problem } from '../../config/problems.ts';
 import { CHIP_NAMES, chipByName } from '../../esp/chips/index.ts';
 import { parseFlashSize, SimBoard } from '../../sim/board.ts';
@@ -36,19 +36,8 @@ export interface SimRunOptions {
 const cmdline = (key: string, message: string): Problem => ({ file: '<command line>', key, message });
 
 export async function run(argv: string[], opts: SimRunOptions = {}): Promise<number> {
-  let values: {
-    listen?: string;
-    chip?: string;
-    mac?: string;
-    'flash-size'?: string;
-    timing?: string;
-    fault?: string[];
-    boards?: string;
-    seed?: string;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
+  const parsed = parseCommandArgs(
+    {
       args: argv,
       options: {
         listen: { type: 'string' },
@@ -61,16 +50,11 @@ export async function run(argv: string[], opts: SimRunOptions = {}): Promise<num
         seed: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new InputError({ file: '<command line>', message: `${(err as Error).message}\n${USAGE}` });
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+    },
+    USAGE,
+  );
+  if (!parsed) return 0;
+  const { values } = parsed;
   const problems: Problem[] = [];
   const listen = /^tcp:\/\/([^:/]+):(\d+)\/?$/.exec(values.listen ?? '');
   if (!listen || Number(listen[2]) > 65535) {
