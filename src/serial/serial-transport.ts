@@ -1,5 +1,6 @@
 import { SerialPortStream } from '@serialport/stream';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import { abortError, StreamTransport } from './stream-transport.ts';
 import {
   DEFAULT_BAUD,
   DisconnectedError,
@@ -14,33 +15,15 @@ async function nativeBinding(): Promise<BindingInterface> {
   return mod.autoDetect() as unknown as BindingInterface;
 }
 
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
-}
-
-class SerialTransport implements Transport {
-  readonly path: string;
+/** A local serial port through serialport's stream (the native binding, or the simulator's). */
+class SerialTransport extends StreamTransport {
   readonly supportsControlLines = true;
-  readonly usbVidPid?: UsbVidPid;
-  readonly closed: Promise<Error | undefined>;
   private readonly port: SerialPortStream;
-  private baud: number;
-  private ended: Error | undefined | null = null;
-  private resolveClosed!: (e: Error | undefined) => void;
-  /** Rejecters of writes in flight: a vanished link must end them at once. */
-  private readonly pendingWrites = new Set<(e: Error) => void>();
-  /** Always reading (flowing mode), so a vanished device is noticed even when nobody listens. */
-  private readonly listeners = new Set<(chunk: Buffer) => void>();
 
   constructor(path: string, port: SerialPortStream, baud: number, usbVidPid?: UsbVidPid) {
-    this.path = path;
+    super(path, baud, usbVidPid);
     this.port = port;
-    this.baud = baud;
-    this.usbVidPid = usbVidPid;
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    port.on('data', (chunk: Buffer) => {
-      for (const cb of this.listeners) cb(chunk);
-    });
+    port.on('data', (chunk: Buffer) => this.deliver(chunk));
     port.on('close', (err?: Error & { disconnected?: boolean }) => {
       this.finish(err ? new DisconnectedError(`${path}: ${err.message}`, { cause: err }) : undefined);
     });
@@ -48,41 +31,12 @@ class SerialTransport implements Transport {
     port.on('error', () => {});
   }
 
-  get baudRate(): number {
-    return this.baud;
+  protected streamIsOpen(): boolean {
+    return this.port.isOpen;
   }
 
-  private finish(err: Error | undefined): void {
-    if (this.ended !== null) return;
-    this.ended = err;
-    this.resolveClosed(err);
-    for (const reject of this.pendingWrites) reject(this.deadError());
-    this.pendingWrites.clear();
-  }
-
-  private deadError(): Error {
-    return this.ended ?? new DisconnectedError(`${this.path} is closed`);
-  }
-
-  write(data: Uint8Array, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (this.ended !== null || !this.port.isOpen) return Promise.reject(this.deadError());
-    return new Promise((resolve, reject) => {
-      const onAbort = () => reject(abortError(signal!));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.pendingWrites.add(reject);
-      this.port.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength), (err) => {
-        signal?.removeEventListener('abort', onAbort);
-        this.pendingWrites.delete(reject);
-        if (err) reject(new DisconnectedError(`${this.path}: write failed: ${err.message}`, { cause: err }));
-        else resolve();
-      });
-    });
-  }
-
-  onData(cb: (chunk: Buffer) => void): () => void {
-    this.listeners.add(cb);
-    return () => this.listeners.delete(cb);
+  protected writeToStream(data: Uint8Array, done: (err: Error | null | undefined) => void): void {
+    this.port.write(Buffer.from(data.buffer, data.byteOffset, data.byteLength), done);
   }
 
   setSignals(s: { dtr: boolean; rts: boolean }): Promise<void> {
@@ -102,11 +56,6 @@ class SerialTransport implements Transport {
         resolve();
       }),
     );
-  }
-
-  flushInput(): void {
-    // Flowing mode delivers bytes as they are read, so nothing waits host-side; the reader
-    // (EspLoader) drops what it has buffered itself.
   }
 
   async close(): Promise<void> {

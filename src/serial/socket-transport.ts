@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { abortError, StreamTransport } from './stream-transport.ts';
 import { DEFAULT_BAUD, DisconnectedError, type OpenTransportOptions, type Transport } from './transport.ts';
 
 /** Parses socket://host:port (IPv6 hosts in brackets). */
@@ -10,33 +11,16 @@ export function parseSocketUrl(url: string): { host: string; port: number } {
   return { host: m[1].replace(/^\[|\]$/g, ''), port };
 }
 
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
-}
-
 /** Raw TCP: no control lines; a baud change only updates what we report (the far end sets its own). */
-class SocketTransport implements Transport {
-  readonly path: string;
+class SocketTransport extends StreamTransport {
   readonly supportsControlLines = false;
-  readonly closed: Promise<Error | undefined>;
   private readonly socket: Socket;
-  private baud: number;
-  private ended: Error | undefined | null = null;
-  private resolveClosed!: (e: Error | undefined) => void;
-  /** Rejecters of writes in flight: a vanished link must end them at once. */
-  private readonly pendingWrites = new Set<(e: Error) => void>();
-  /** Always reading (flowing mode), so a vanished device is noticed even when nobody listens. */
-  private readonly listeners = new Set<(chunk: Buffer) => void>();
   private closing = false;
 
   constructor(path: string, socket: Socket, baud: number) {
-    this.path = path;
+    super(path, baud);
     this.socket = socket;
-    this.baud = baud;
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
-    socket.on('data', (chunk: Buffer) => {
-      for (const cb of this.listeners) cb(chunk);
-    });
+    socket.on('data', (chunk: Buffer) => this.deliver(chunk));
     socket.setNoDelay(true);
     let lastError: Error | undefined;
     socket.on('error', (err) => (lastError = err));
@@ -54,41 +38,12 @@ class SocketTransport implements Transport {
     socket.on('end', () => socket.destroy());
   }
 
-  get baudRate(): number {
-    return this.baud;
+  protected streamIsOpen(): boolean {
+    return !this.socket.destroyed;
   }
 
-  private finish(err: Error | undefined): void {
-    if (this.ended !== null) return;
-    this.ended = err;
-    this.resolveClosed(err);
-    for (const reject of this.pendingWrites) reject(this.deadError());
-    this.pendingWrites.clear();
-  }
-
-  private deadError(): Error {
-    return this.ended ?? new DisconnectedError(`${this.path} is closed`);
-  }
-
-  write(data: Uint8Array, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (this.ended !== null || this.socket.destroyed) return Promise.reject(this.deadError());
-    return new Promise((resolve, reject) => {
-      const onAbort = () => reject(abortError(signal!));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.pendingWrites.add(reject);
-      this.socket.write(data, (err) => {
-        signal?.removeEventListener('abort', onAbort);
-        this.pendingWrites.delete(reject);
-        if (err) reject(new DisconnectedError(`${this.path}: write failed: ${err.message}`, { cause: err }));
-        else resolve();
-      });
-    });
-  }
-
-  onData(cb: (chunk: Buffer) => void): () => void {
-    this.listeners.add(cb);
-    return () => this.listeners.delete(cb);
+  protected writeToStream(data: Uint8Array, done: (err: Error | null | undefined) => void): void {
+    this.socket.write(data, done);
   }
 
   setSignals(): Promise<void> {
@@ -99,10 +54,6 @@ class SocketTransport implements Transport {
     if (this.ended !== null) return Promise.reject(this.deadError());
     this.baud = baud;
     return Promise.resolve();
-  }
-
-  flushInput(): void {
-    // Bytes are delivered as they arrive; the reader drops its own buffer.
   }
 
   async close(): Promise<void> {
