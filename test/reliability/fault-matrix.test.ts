@@ -122,6 +122,12 @@ test('fault matrix: every fault × every phase ends with the right code, and no 
     expectedPhases,
   );
 
+  for (const s of spans) {
+    t.diagnostic(
+      `phase ${s.phase.padEnd(22)} wire bytes ${s.total.join('..')}, to chip ${s.toChip.join('..')}`,
+    );
+  }
+
   // 2. Every cell on its own board, plus clean bystanders, all in one batch through the same station.
   const cells = cellsFor(spans, firmware.regions);
   const bystanders = 6;

@@ -28,7 +28,8 @@ const BOARDS = Number(values.boards);
 const SLOTS = Number(values.slots);
 const FAULT_RATE = Number(values['fault-rate']);
 const SEED = Number(values.seed);
-const WARM_UP = Math.min(200, Math.floor(BOARDS / 5));
+/** Until V8's heap and malloc's arenas have grown to their working size (RSS rises for the first few hundred). */
+const WARM_UP = Math.min(400, Math.floor(BOARDS / 5));
 const SAMPLE_EVERY = Math.max(10, Math.floor(BOARDS / 40));
 
 setFlagsFromString('--expose-gc');
@@ -85,8 +86,9 @@ async function main(): Promise<number> {
   const outcomes = new Map<string, number>();
   /** The first message of each failure code seen on a board without trouble (there should be none). */
   const examples = new Map<string, string>();
+  let cleanFailed = 0;
   const macs: string[] = [];
-  const rss: { board: number; rss: number; heap: number }[] = [];
+  const rss: { board: number; rss: number; heap: number; external: number }[] = [];
 
   // The operator knocks a board out once a third of the image set is written.
   const pullAt = new Map<string, () => void>();
@@ -101,7 +103,7 @@ async function main(): Promise<number> {
   const sample = (): void => {
     gc();
     const m = process.memoryUsage();
-    rss.push({ board: done, rss: m.rss, heap: m.heapUsed });
+    rss.push({ board: done, rss: m.rss, heap: m.heapUsed, external: m.external });
   };
 
   async function position(slotIndex: number): Promise<void> {
@@ -124,6 +126,7 @@ async function main(): Promise<number> {
       pullAt.delete(slot);
       const label = result.result === 'pass' ? 'pass' : (result.code ?? 'fail?');
       outcomes.set(label, (outcomes.get(label) ?? 0) + 1);
+      if (result.result === 'fail' && !trouble) cleanFailed++;
       if (result.result === 'fail' && !trouble && !examples.has(label))
         examples.set(label, `${mac}: ${result.message}`);
       if (!result.recorded) notRecorded.push(mac);
@@ -159,15 +162,30 @@ async function main(): Promise<number> {
   const twice = [...byMac.values()].filter((n) => n > 1).length;
   const lost = BOARDS - records.length;
 
-  // Memory: after warm-up, the mean of the last samples against the mean of the first ones.
+  // Memory: after warm-up, the median of the last third of the samples against the median of the first third.
+  // Medians, because each sample also holds the 16 boards in flight at that moment (their sparse flash and
+  // buffers swing RSS by ~20 MB); a leak shows as a trend, which the thirds compare.
   const after = rss.filter((s) => s.board >= WARM_UP);
-  const k = Math.max(1, Math.floor(after.length / 5));
-  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const rssStart = mean(after.slice(0, k).map((s) => s.rss));
-  const rssEnd = mean(after.slice(-k).map((s) => s.rss));
-  const heapStart = mean(after.slice(0, k).map((s) => s.heap));
-  const heapEnd = mean(after.slice(-k).map((s) => s.heap));
+  const third = Math.max(1, Math.floor(after.length / 3));
+  const median = (xs: number[]): number => {
+    const o = [...xs].sort((a, b) => a - b);
+    return o.length % 2 ? o[(o.length - 1) / 2] : (o[o.length / 2 - 1] + o[o.length / 2]) / 2;
+  };
+  const first = after.slice(0, third);
+  const last = after.slice(-third);
+  const rssStart = median(first.map((s) => s.rss));
+  const rssEnd = median(last.map((s) => s.rss));
+  const heapStart = median(first.map((s) => s.heap));
+  const heapEnd = median(last.map((s) => s.heap));
+  const extStart = median(first.map((s) => s.external));
+  const extEnd = median(last.map((s) => s.external));
+  const rssMax = Math.max(...after.map((s) => s.rss));
   const growth = rssEnd / rssStart - 1;
+  const heapGrowth = heapEnd / heapStart - 1;
+  const series = after
+    .filter((_, i) => i % Math.max(1, Math.floor(after.length / 10)) === 0)
+    .map((s) => `${s.board}:${(s.rss / 1024 / 1024).toFixed(0)}`)
+    .join(' ');
 
   // Handles and timers: let closed sockets and timers settle, then compare with before the station.
   await new Promise((r) => setTimeout(r, 200));
@@ -186,16 +204,20 @@ async function main(): Promise<number> {
       .map(([c, n]) => `${c} ${n}`)
       .join(', ')})`,
     ...[...examples].map(([c, m]) => `  clean board ${c}: ${m}`),
+    `  clean boards:    ${cleanFailed} of the boards without a fault failed`,
     `  false PASS:      ${falsePass.length} (every PASS board's ${expected.length} regions checked by MD5)`,
     `  ledger:          ${records.length} records for ${BOARDS} attempts (lost ${lost}), ${problems} unparsable lines, ${identified} boards by MAC + ${withoutMac} never identified, ${twice} MACs twice, ${notRecorded.length} results not recorded`,
-    `  memory:          RSS ${mb(rssStart)} -> ${mb(rssEnd)} after warm-up (${(growth * 100).toFixed(1)} %), heap ${mb(heapStart)} -> ${mb(heapEnd)}, ${rss.length} samples`,
+    `  memory:          after ${WARM_UP} boards of warm-up, median of first vs last third of ${after.length} samples (after a GC): RSS ${mb(rssStart)} -> ${mb(rssEnd)} (${(growth * 100).toFixed(1)} %, max ${mb(rssMax)}), heap ${mb(heapStart)} -> ${mb(heapEnd)} (${(heapGrowth * 100).toFixed(1)} %), external ${mb(extStart)} -> ${mb(extEnd)}`,
+    `  RSS by board:    ${series} (MB)`,
     `  handles/timers:  before ${JSON.stringify(handlesBefore)}, after ${JSON.stringify(handlesAfter)}`,
   ];
   console.log(lines.join('\n'));
   const failures = [
     falsePass.length > 0 && `false PASS: ${falsePass.slice(0, 5).join('; ')}`,
+    cleanFailed > 0 && `${cleanFailed} boards without a fault failed (a fault must not spill over)`,
     (lost !== 0 || problems !== 0 || twice !== 0 || notRecorded.length > 0) && 'lost or duplicated records',
     growth >= 0.1 && `RSS grew ${(growth * 100).toFixed(1)} % after warm-up`,
+    heapGrowth >= 0.1 && `the JS heap grew ${(heapGrowth * 100).toFixed(1)} % after warm-up`,
     leaked.length > 0 && `leaked: ${JSON.stringify(Object.fromEntries(leaked))}`,
   ].filter(Boolean);
   console.log(failures.length === 0 ? 'soak: OK' : `soak: FAILED\n  ${failures.join('\n  ')}`);
