@@ -1,10 +1,6 @@
 import type { ChipFacts } from './chip.ts';
-import {
-  ESP32_FAMILY_FLASH_SIZES,
-  encodeRevisionFields,
-  readRevisionFields,
-  type RevisionFields,
-} from './revision-fields.ts';
+import { LATER_ROM, laterSpiRegisters, revisionFacts } from './later-rom-layout.ts';
+import { type RevisionFields } from './revision-fields.ts';
 
 const EFUSE_BASE = 0x60008800;
 const BLOCK2 = EFUSE_BASE + 0x40;
@@ -22,28 +18,16 @@ export const esp32c2: ChipFacts = {
   imageChipId: 12,
   detectByChipId: true,
   bootloaderOffset: 0x0,
-  romStatusBytes: 4,
-  romFlashBeginHasEncryptedWord: true,
+  ...LATER_ROM,
   romSecurityInfoBytes: 20,
-  romHasEsp32Commands: true,
   macRegisters: [EFUSE_BASE + 0x40, EFUSE_BASE + 0x44],
   macLayout: 'standard',
   flashCryptCnt: { addr: EFUSE_BASE + 0x30, shift: 7, mask: 0x7 },
   secureBootEn: { addr: EFUSE_BASE + 0x30, shift: 21, mask: 0x1 },
-  readRevision: (read) => readRevisionFields(revision, read),
-  revisionRegisters: (rev) => encodeRevisionFields(revision, rev),
-  spi: {
-    base: 0x60002000,
-    usr: 0x18,
-    usr1: 0x1c,
-    usr2: 0x20,
-    mosiDlen: 0x24,
-    misoDlen: 0x28,
-    w0: 0x58,
-  },
+  ...revisionFacts(revision),
+  spi: laterSpiRegisters(0x60002000),
   // The C2 runs its flash clock from a 60 MHz source (§11.2).
   flashFreq: { '60m': 0xf, '30m': 0x0, '20m': 0x1, '15m': 0x2 },
-  flashSize: ESP32_FAMILY_FLASH_SIZES,
   stubName: 'esp32c2',
   crystalMhz: 40,
   romBanner: [

@@ -1,11 +1,6 @@
 import type { ChipFacts } from './chip.ts';
-import {
-  CLASSIC_FLASH_FREQS,
-  ESP32_FAMILY_FLASH_SIZES,
-  encodeRevisionFields,
-  readRevisionFields,
-  type RevisionFields,
-} from './revision-fields.ts';
+import { LATER_ROM, laterEfuseFacts, laterSpiRegisters } from './later-rom-layout.ts';
+import { CLASSIC_FLASH_FREQS, type RevisionFields } from './revision-fields.ts';
 
 const EFUSE_BASE = 0x60008800;
 const BLOCK1 = EFUSE_BASE + 0x44;
@@ -27,27 +22,11 @@ export const esp32c3: ChipFacts = {
   imageChipId: 5,
   detectByChipId: true,
   bootloaderOffset: 0x0,
-  romStatusBytes: 4,
-  romFlashBeginHasEncryptedWord: true,
+  ...LATER_ROM,
   romSecurityInfoBytes: 20,
-  romHasEsp32Commands: true,
-  macRegisters: [BLOCK1, BLOCK1 + 4],
-  macLayout: 'standard',
-  flashCryptCnt: { addr: EFUSE_BASE + 0x34, shift: 18, mask: 0x7 },
-  secureBootEn: { addr: EFUSE_BASE + 0x38, shift: 20, mask: 0x1 },
-  readRevision: (read) => readRevisionFields(revision, read),
-  revisionRegisters: (rev) => encodeRevisionFields(revision, rev),
-  spi: {
-    base: 0x60002000,
-    usr: 0x18,
-    usr1: 0x1c,
-    usr2: 0x20,
-    mosiDlen: 0x24,
-    misoDlen: 0x28,
-    w0: 0x58,
-  },
+  ...laterEfuseFacts(EFUSE_BASE, revision),
+  spi: laterSpiRegisters(0x60002000),
   flashFreq: CLASSIC_FLASH_FREQS,
-  flashSize: ESP32_FAMILY_FLASH_SIZES,
   stubName: 'esp32c3',
   crystalMhz: 40,
   romBanner: [

@@ -1,10 +1,6 @@
 import type { ChipFacts } from './chip.ts';
-import {
-  ESP32_FAMILY_FLASH_SIZES,
-  encodeRevisionFields,
-  readRevisionFields,
-  type RevisionFields,
-} from './revision-fields.ts';
+import { LATER_ROM, laterEfuseFacts, laterSpiRegisters } from './later-rom-layout.ts';
+import { type RevisionFields } from './revision-fields.ts';
 
 const EFUSE_BASE = 0x600b0800;
 const BLOCK1 = EFUSE_BASE + 0x44;
@@ -22,28 +18,12 @@ export const esp32c6: ChipFacts = {
   imageChipId: 13,
   detectByChipId: true,
   bootloaderOffset: 0x0,
-  romStatusBytes: 4,
-  romFlashBeginHasEncryptedWord: true,
+  ...LATER_ROM,
   romSecurityInfoBytes: 20,
-  romHasEsp32Commands: true,
-  macRegisters: [BLOCK1, BLOCK1 + 4],
-  macLayout: 'standard',
-  flashCryptCnt: { addr: EFUSE_BASE + 0x34, shift: 18, mask: 0x7 },
-  secureBootEn: { addr: EFUSE_BASE + 0x38, shift: 20, mask: 0x1 },
-  readRevision: (read) => readRevisionFields(revision, read),
-  revisionRegisters: (rev) => encodeRevisionFields(revision, rev),
-  spi: {
-    base: 0x60003000,
-    usr: 0x18,
-    usr1: 0x1c,
-    usr2: 0x20,
-    mosiDlen: 0x24,
-    misoDlen: 0x28,
-    w0: 0x58,
-  },
+  ...laterEfuseFacts(EFUSE_BASE, revision),
+  spi: laterSpiRegisters(0x60003000),
   // ROM MSPI divider workaround: 80m and 40m both encode as 0x0 (§11.2).
   flashFreq: { '80m': 0x0, '40m': 0x0, '20m': 0x2 },
-  flashSize: ESP32_FAMILY_FLASH_SIZES,
   stubName: 'esp32c6',
   crystalMhz: 40,
   romBanner: [

@@ -1,10 +1,6 @@
 import type { ChipFacts } from './chip.ts';
-import {
-  ESP32_FAMILY_FLASH_SIZES,
-  encodeRevisionFields,
-  readRevisionFields,
-  type RevisionFields,
-} from './revision-fields.ts';
+import { LATER_ROM, laterEfuseFacts, laterSpiRegisters } from './later-rom-layout.ts';
+import { type RevisionFields } from './revision-fields.ts';
 
 const EFUSE_BASE = 0x600b0800;
 const BLOCK1 = EFUSE_BASE + 0x44;
@@ -22,28 +18,12 @@ export const esp32h2: ChipFacts = {
   imageChipId: 16,
   detectByChipId: true,
   bootloaderOffset: 0x0,
-  romStatusBytes: 4,
-  romFlashBeginHasEncryptedWord: true,
+  ...LATER_ROM,
   romSecurityInfoBytes: 20,
-  romHasEsp32Commands: true,
-  macRegisters: [BLOCK1, BLOCK1 + 4],
-  macLayout: 'standard',
-  flashCryptCnt: { addr: EFUSE_BASE + 0x34, shift: 18, mask: 0x7 },
-  secureBootEn: { addr: EFUSE_BASE + 0x38, shift: 20, mask: 0x1 },
-  readRevision: (read) => readRevisionFields(revision, read),
-  revisionRegisters: (rev) => encodeRevisionFields(revision, rev),
-  spi: {
-    base: 0x60003000,
-    usr: 0x18,
-    usr1: 0x1c,
-    usr2: 0x20,
-    mosiDlen: 0x24,
-    misoDlen: 0x28,
-    w0: 0x58,
-  },
+  ...laterEfuseFacts(EFUSE_BASE, revision),
+  spi: laterSpiRegisters(0x60003000),
   // The H2 flash clock comes from a 96 MHz/48 MHz source (§11.2).
   flashFreq: { '48m': 0xf, '24m': 0x0, '16m': 0x1, '12m': 0x2 },
-  flashSize: ESP32_FAMILY_FLASH_SIZES,
   stubName: 'esp32h2',
   // The H2 crystal is fixed at 32 MHz.
   crystalMhz: 32,
