@@ -206,7 +206,7 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
     state('verifying');
     await timed('verify', async () => {
       for (const r of regions) {
-        const md5 = await session!.flashMd5(r.offset, r.data.length, signal);
+        const md5 = await readMd5(session!, r);
         const rec = regionRecords.get(r.offset);
         if (rec) rec.md5Chip = md5;
         if (md5 !== r.md5) {
@@ -255,6 +255,18 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
       phases,
       attempt,
     };
+  }
+
+  /** The chip's MD5 of a region; a garbled or lost reply is not bad flash, so the (read-only) query is repeated. */
+  async function readMd5(s: BoardSession, r: ImageRegion): Promise<string> {
+    for (let tries = 0; ; tries++) {
+      try {
+        return await s.flashMd5(r.offset, r.data.length, signal);
+      } catch (err) {
+        if (signal.aborted || !isRetryableWriteError(err) || tries >= policy.regionRetries) throw err;
+        log('warn', `reading the MD5 of ${r.label} failed (${(err as Error).message}); asking again`);
+      }
+    }
   }
 
   async function writeAll(
