@@ -115,7 +115,7 @@ export async function buildStation(opts: BuildStationOptions): Promise<BuiltStat
     const station = new Station({
       ...common,
       source: new SimDeviceSource(bus, filter),
-      detectionNote: 'simulated USB bus',
+      detectionNote: `simulated USB bus, ${sim.boards} boards, seed ${sim.seed} (repeat this run with --seed ${sim.seed})`,
       // Fast simulated chips need no real reset waits; realistic ones get the real sequence timing.
       link: new EspBoardLink({ binding: bus.binding, resetTimeScale: sim.timing === 'fast' ? 0.02 : 1 }),
     });

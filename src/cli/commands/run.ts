@@ -3,6 +3,7 @@
  * the operator screen (or, with --headless, prints one JSON StationEvent per line).
  */
 import { parseCommandArgs } from '../command-args.ts';
+import { randomInt } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { InputError } from '../../config/problems.ts';
 import type { Problem } from '../../config/problems.ts';
@@ -27,7 +28,7 @@ const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledg
   --faults MIX     'demo', or NAME[:ARG]:PROBABILITY,... e.g. no-sync:0.1,write-error:0.05
                    (simulator faults, plus wrong-chip, small-flash and unplug)
   --timing T       simulated chip timing: realistic (default) or fast
-  --seed S         seed of the simulated boards and operator (default 1)
+  --seed S         seed of the simulated boards and operator (default: a new one each run, logged)
   --port URL       a remote serial port (ser2net-style socket://HOST:PORT, or NAME=socket://...) as a
                    fixed slot instead of USB detection; repeatable, one slot each
   --port-follows-baud
@@ -86,7 +87,9 @@ export async function run(argv: string[]): Promise<number> {
   if (timing !== 'realistic' && timing !== 'fast') {
     problems.push(cli(`'${timing}' is not a timing; use realistic or fast`, '--timing'));
   }
-  const seed = args.seed === undefined ? 1 : Number(args.seed);
+  // Without --seed every run gets new simulated boards (new MACs), as a real line does; the seed is logged so a
+  // run can be repeated exactly.
+  const seed = args.seed === undefined ? randomInt(1, 2 ** 31) : Number(args.seed);
   if (!Number.isInteger(seed) || seed < 0)
     problems.push(cli(`'${args.seed}' is not a seed; use an integer`, '--seed'));
   const ports: StaticPort[] = [];

@@ -105,8 +105,7 @@ export class SimOperator {
       timing: this.opts.timing,
       faults: recipe.faults,
       seed: seed * 1000 + index + 1,
-      // A MAC per board index: retests of the same board would reuse it.
-      mac: `24:0A:C4:${((seed >> 8) & 0xff).toString(16).padStart(2, '0')}:${((index >> 8) & 0xff).toString(16).padStart(2, '0')}:${(index & 0xff).toString(16).padStart(2, '0')}`.toUpperCase(),
+      mac: simulatedMac(seed, index),
     });
     const sim: SimulatedBoard = {
       index,
@@ -154,4 +153,16 @@ export class SimOperator {
     if (this.finished >= this.opts.boards) this.doneResolve();
     else this.schedulePlug(portPath);
   }
+}
+
+/**
+ * A MAC per (seed, board index), as unique as real boards' MACs: Espressif's OUI, then a 24-bit device part that
+ * starts at a point hashed from the seed, so two runs with different seeds give different boards (a real line
+ * never sees the same MAC twice unless it is a retest) while one seed always gives the same boards.
+ */
+export function simulatedMac(seed: number, index: number): string {
+  const start = Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) >>> 8;
+  const device = (start + index) & 0xffffff;
+  const bytes = [0x24, 0x0a, 0xc4, device >>> 16, (device >>> 8) & 0xff, device & 0xff];
+  return bytes.map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
 }
