@@ -102,6 +102,13 @@ export class BlockInflater {
 
   close(): void {
     this.unfed = [];
+    // An inflate still in flight (the board lost power or its link mid-block) must not settle with a truncated
+    // output: other boards share it through the cache. Rejecting drops the cache entry; waiters retry.
+    if (this.onFail) {
+      this.failure ??= new Error('inflate stopped: the chip reset or lost its link');
+      this.onFail(this.failure);
+      this.onFail = undefined;
+    }
     const z = this.z;
     if (!z) return;
     z.removeAllListeners('data');
