@@ -18,7 +18,12 @@ import type { LiveChild } from './child-processes.ts';
 import { demoFirmware } from './station-rig.ts';
 
 /** Starts `esp-station sim` with N boards on free ports; resolves with their socket:// URLs. */
-async function simBoards(n: number, mac: string, children: LiveChild[]): Promise<string[]> {
+async function simBoards(
+  n: number,
+  mac: string,
+  children: LiveChild[],
+  extra: string[] = [],
+): Promise<string[]> {
   const sim = startCli([
     'sim',
     '--listen',
@@ -29,6 +34,7 @@ async function simBoards(n: number, mac: string, children: LiveChild[]): Promise
     'fast',
     '--mac',
     mac,
+    ...extra,
   ]);
   children.push(sim);
   const urls: string[] = [];
@@ -80,9 +86,11 @@ test('SIGKILL with 16 boards mid-flash: ledger intact, torn line ignored, interr
   const config = writeStationFiles(dir);
   const portArgs = (urls: string[]): string[] => ['--config', config, ...urls.flatMap((u) => ['--port', u])];
   const { firmware } = await demoFirmware();
-  const [early, busy] = await Promise.all([
+  // Secure-boot boards are refused at the check, so their records are on disk before the 16 get to write.
+  const [early, busy, refused] = await Promise.all([
     simBoards(3, '24:0A:C4:C0:00:01', children),
     simBoards(16, '24:0A:C4:C1:00:01', children),
+    simBoards(4, '24:0A:C4:C2:00:01', children, ['--fault', 'secure-boot']),
   ]);
 
   // 0. An earlier shift: three boards recorded by a station that ended normally.
@@ -103,18 +111,21 @@ test('SIGKILL with 16 boards mid-flash: ledger intact, torn line ignored, interr
     ['pass', 'pass', 'pass'],
   );
 
-  // 1. A station flashing 16 boards at once, killed the moment every one of them is writing.
+  // 1. A station flashing 16 boards at once, killed the moment every one of them is writing (and the four
+  //    refused boards are recorded).
   const writing = new Set<string>();
   const resulted = new Set<string>();
   let killedWith = { writing: 0, resulted: 0 };
   const station = startCli(
-    ['run', '--headless', '--port-follows-baud', '--ledger', ledger, ...portArgs(busy)],
+    ['run', '--headless', '--port-follows-baud', '--ledger', ledger, ...portArgs([...busy, ...refused])],
     {
       onLine: (line) => {
         const e = JSON.parse(line) as StationEvent;
         if (e.type === 'progress' && e.progress.overallDone > 0) writing.add(e.slot);
         if (e.type === 'result') resulted.add(e.slot);
-        if (writing.size === busy.length && station.proc.signalCode === null && killedWith.writing === 0) {
+        const allWriting = busy.every((u) => writing.has(u));
+        const refusalsAnnounced = refused.every((u) => resulted.has(u));
+        if (allWriting && refusalsAnnounced && station.proc.signalCode === null && killedWith.writing === 0) {
           killedWith = {
             writing: [...writing].filter((s) => !resulted.has(s)).length,
             resulted: resulted.size,
@@ -139,6 +150,14 @@ test('SIGKILL with 16 boards mid-flash: ledger intact, torn line ignored, interr
   const killed = await readLedger(ledger);
   assert.equal(killed.problems, 0);
   assert.ok(killed.records.length - 3 >= killedWith.resulted, 'every announced result is in the ledger');
+  // The records this station wrote before it was killed: whole, valid, the four refusals among them.
+  const refusals = killed.records.slice(3).filter((r) => refused.includes(r.port));
+  assert.deepEqual(refusals.map((r) => r.code).sort(), [
+    'security-enabled',
+    'security-enabled',
+    'security-enabled',
+    'security-enabled',
+  ]);
   const recordedBusy = new Set(killed.records.slice(3).map((r) => r.port));
   const interrupted = busy.filter((u) => !recordedBusy.has(u));
   assert.ok(interrupted.length >= 12, `${interrupted.length} boards were interrupted`);
