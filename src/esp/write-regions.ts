@@ -5,6 +5,7 @@
  */
 import { deflateSync } from 'node:zlib';
 import type { EspLoader } from './loader.ts';
+import { erasedMd5, erasedSectorPlan } from './erased-sectors.ts';
 import { EspError, isEspError } from './errors.ts';
 import { sleep } from './sleep.ts';
 import { TIMEOUTS, WRITE_BLOCK_ATTEMPTS, deflBlockTimeout, timeoutPerMb } from './timeouts.ts';
@@ -55,6 +56,11 @@ export interface WriteOptions {
   compress?: boolean;
   /** Ask the chip for each region's MD5 first and skip regions that already match. */
   skipUnchanged?: boolean;
+  /**
+   * Stub only: 4 KB sectors that are all 0xFF in the image are not written when the chip reads them erased
+   * (one MD5 each; erased with ERASE_REGION otherwise). Saves their erase + program time on fresh boards.
+   */
+  skipErasedSectors?: boolean;
   /** Attempts per block when the loader reports a checksum error (default 3, as esptool). */
   blockRetries?: number;
   /** writeRegions only: called as each region is written and verified (or skipped). */
@@ -144,9 +150,24 @@ export async function writeRegion(
     });
   };
 
-  let retries: number;
+  let retries = 0;
   let usedCompression = false;
-  if (compressed) {
+  const plan = opts.skipErasedSectors && loader.isStub && compressed ? erasedSectorPlan(region) : undefined;
+  if (plan) {
+    for (const b of plan.blank) {
+      if ((await loader.flashMd5(b.offset, b.length, signal)) !== erasedMd5(b.length)) {
+        await loader.eraseRegion(b.offset, b.length, signal);
+      }
+    }
+    for (const part of plan.parts) {
+      const base = part.offset - region.offset;
+      retries += await writeCompressed(loader, part.offset, part.data, part.compressed, opts, (d) =>
+        progress(base + d),
+      );
+    }
+    progress(size);
+    usedCompression = true;
+  } else if (compressed) {
     try {
       retries = await writeCompressed(loader, offset, data, compressed, opts, progress);
       usedCompression = true;

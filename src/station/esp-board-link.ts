@@ -131,6 +131,8 @@ class EspBoardSession implements BoardSession {
     const r = await writeRegion(this.loader, region, {
       signal: o.signal,
       skipUnchanged: o.skipUnchanged,
+      // Blank (all-0xFF) sectors are left alone when the board reads them erased: fresh boards flash faster.
+      skipErasedSectors: true,
       onProgress: (p) => o.onProgress({ done: p.done, total: p.total }),
     });
     return {

@@ -1,0 +1,69 @@
+/**
+ * Erased-sector skipping against the simulated chip: blank (all-0xFF) 4 KB sectors of an image are not
+ * written on a chip that reads them erased, and are erased (ERASE_REGION) on one that does not; either way the
+ * flash ends up exactly the image, MD5-verified.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import { erasedMd5, erasedSectorPlan } from '../../src/esp/erased-sectors.ts';
+import { writeRegion } from '../../src/esp/write-regions.ts';
+import { pattern, region, simLoader } from './sim-link.ts';
+
+/** data 4 KB | blank 8 KB | data 4 KB + 100 bytes, at 0x10000. */
+function imageWithBlankSectors() {
+  const data = new Uint8Array(0x4000 + 100).fill(0xff);
+  data.set(pattern(0x1000, 1), 0);
+  data.set(pattern(0x1000 + 100, 2), 0x3000);
+  return region(0x10000, data, 'nvs');
+}
+
+test('the plan: whole blank sectors merged into runs, partial ones written, made once per region', () => {
+  const r = imageWithBlankSectors();
+  const plan = erasedSectorPlan(r)!;
+  assert.deepEqual(plan.blank, [{ offset: 0x11000, length: 0x2000 }]);
+  assert.deepEqual(
+    plan.parts.map((p) => [p.offset, p.data.length]),
+    [
+      [0x10000, 0x1000],
+      [0x13000, 0x1000 + 100],
+    ],
+  );
+  assert.equal(erasedSectorPlan(r), plan);
+  assert.equal(erasedSectorPlan(region(0x10000, pattern(0x3000, 3))), undefined);
+  for (const n of [0x1000, 0x2000, 0x1234]) {
+    assert.equal(erasedMd5(n), createHash('md5').update(Buffer.alloc(n, 0xff)).digest('hex'));
+  }
+});
+
+async function counted(t: Parameters<typeof simLoader>[0]) {
+  const link = await simLoader(t, { chip: 'esp32' });
+  await link.loader.runStub();
+  const calls = { erase: 0, begin: 0 };
+  const erase = link.loader.eraseRegion.bind(link.loader);
+  const begin = link.loader.flashDeflBegin.bind(link.loader);
+  link.loader.eraseRegion = (...a) => (calls.erase++, erase(...a));
+  link.loader.flashDeflBegin = (...a) => (calls.begin++, begin(...a));
+  return { ...link, calls };
+}
+
+test('a fresh chip: blank sectors are neither erased nor written; the flash is the image', async (t) => {
+  const { loader, board, calls } = await counted(t);
+  const r = imageWithBlankSectors();
+  const res = await writeRegion(loader, r, { skipErasedSectors: true });
+  assert.equal(res.md5Chip, r.md5);
+  assert.deepEqual(calls, { erase: 0, begin: 2 });
+  assert.ok(board.flash.read(r.offset, r.data.length).equals(Buffer.from(r.data)));
+});
+
+test('a used chip: blank sectors holding old data are erased first; the flash is the image', async (t) => {
+  const { loader, board, calls } = await counted(t);
+  const old = region(0x10000, pattern(0x5000, 9), 'old');
+  await writeRegion(loader, old);
+  const r = imageWithBlankSectors();
+  calls.begin = 0;
+  const res = await writeRegion(loader, r, { skipErasedSectors: true });
+  assert.equal(res.md5Chip, r.md5);
+  assert.deepEqual(calls, { erase: 1, begin: 2 });
+  assert.ok(board.flash.read(r.offset, r.data.length).equals(Buffer.from(r.data)));
+});
