@@ -158,7 +158,9 @@ async function singleBoard(sets: BenchImageSet[]): Promise<SingleRow[]> {
   for (const j of jobs) {
     const station = j.station!;
     const esptoolJs = j.esptoolJs!;
-    const limit = await wireLimit(CHIPS.esp32, j.set.firmware.regions, j.baud, banner);
+    const limit = await wireLimit(CHIPS.esp32, j.set.firmware.regions, j.baud, banner, {
+      skipBlankSectors: true,
+    });
     rows.push({
       set: j.set.name,
       baud: j.baud,

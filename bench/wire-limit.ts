@@ -5,7 +5,8 @@
  * baud change, the stub upload, FLASH_DEFL_* blocks, END and MD5 per region) at baud/10 bytes per second, plus
  * the chip time that cannot overlap with the wire: the boot before SYNC, and each block's inflate + erase +
  * program that is still running when the next block has arrived (the stub acknowledges a block only once the
- * previous block is in flash), and the on-chip MD5 per region.
+ * previous block is in flash), and the on-chip MD5 per region. With `skipBlankSectors` the chip is fresh: sectors
+ * that are all 0xFF in the image are only checked (one MD5 each), not written.
  *
  * Chip times are the datasheet figures of the simulated chip's realistic timing model (src/sim/timing.ts: a
  * W25Q32-class NOR part, ESP32 inflate and MD5 rates) and the stub's erase behaviour (just in time, a 64 KB
@@ -14,6 +15,7 @@
 import { constants, inflateSync } from 'node:zlib';
 import { encodeRequest, syncPayload } from '../src/esp/commands.ts';
 import type { ChipFacts } from '../src/esp/chips/chip.ts';
+import { erasedSectorPlan } from '../src/esp/erased-sectors.ts';
 import { RAM_BLOCK_SIZE, STUB_FLASH_WRITE_SIZE } from '../src/esp/loader.ts';
 import { slipEncode } from '../src/esp/slip.ts';
 import { loadStub } from '../src/esp/stub.ts';
@@ -87,6 +89,7 @@ export async function wireLimit(
   regions: readonly LimitRegion[],
   baud: number,
   bootBannerBytes: number,
+  opts: { skipBlankSectors?: boolean } = {},
 ): Promise<WireLimit> {
   const t = timingModel('realistic');
   const msAt = (bytes: number, b: number) => (bytes * t.uartBitsPerByte * 1000) / b;
@@ -147,19 +150,22 @@ export async function wireLimit(
   // MEM_END, then the stub's OHAI greeting (a 6-byte frame).
   stub += exchange(requestBytes(0x06, u32s(2)), 6, baud);
 
-  // Writes: per region BEGIN, blocks pipelined with the flash work, END, MD5.
+  // Writes: per piece BEGIN, blocks pipelined with the flash work, END; then the MD5 of the region. A fresh chip
+  // reads erased already, so sectors that are all 0xFF in the image cost one MD5 check each, not a write.
   let write = 0;
   const stubStatus = 2;
-  for (const r of regions) {
-    write += exchange(requestBytes(0x10, u32s(5)), replyBytes(0, stubStatus), baud);
-    const inflated = inflatedBlockSizes(r.compressed, STUB_FLASH_WRITE_SIZE);
+  const md5Exchange = (bytes: number) =>
+    exchange(requestBytes(0x13, u32s(4)), replyBytes(16, stubStatus), baud) + (bytes / MIB) * t.md5MsPerMiB;
+  const writePiece = (offset: number, data: Uint8Array, compressed: Uint8Array): number => {
+    const ms = exchange(requestBytes(0x10, u32s(5)), replyBytes(0, stubStatus), baud);
+    const inflated = inflatedBlockSizes(compressed, STUB_FLASH_WRITE_SIZE);
     let now = 0;
     let workDone = 0;
     let written = 0;
-    let erasedTo = r.offset;
-    const regionEnd = Math.ceil((r.offset + r.data.length) / SECTOR) * SECTOR;
-    for (let i = 0; i * STUB_FLASH_WRITE_SIZE < r.compressed.length; i++) {
-      const chunk = r.compressed.subarray(i * STUB_FLASH_WRITE_SIZE, (i + 1) * STUB_FLASH_WRITE_SIZE);
+    let erasedTo = offset;
+    const pieceEnd = Math.ceil((offset + data.length) / SECTOR) * SECTOR;
+    for (let i = 0; i * STUB_FLASH_WRITE_SIZE < compressed.length; i++) {
+      const chunk = compressed.subarray(i * STUB_FLASH_WRITE_SIZE, (i + 1) * STUB_FLASH_WRITE_SIZE);
       const payload = new Uint8Array(16 + chunk.length);
       payload.set(chunk, 16);
       const req = requestBytes(0x11, payload, 1);
@@ -170,27 +176,34 @@ export async function wireLimit(
       // The stub reads the command once the previous block is in flash, then acknowledges and starts this one.
       const handled = Math.max(received, workDone);
       now = handled + msAt(reply, baud);
-      const n = Math.min(inflated[i], r.data.length - written);
-      const end = r.offset + written + n;
+      const n = Math.min(inflated[i], data.length - written);
+      const end = offset + written + n;
       written += n;
       let work = (inflated[i] / MIB) * t.inflateMsPerMiB;
       if (end > erasedTo) {
         // The stub erases just in time, a whole 64 KB block ahead where the write covers it, never past the end.
-        const eraseEnd = Math.min(Math.ceil(end / BLOCK) * BLOCK, regionEnd);
+        const eraseEnd = Math.min(Math.ceil(end / BLOCK) * BLOCK, pieceEnd);
         work += eraseMs(t, erasedTo, eraseEnd);
         erasedTo = eraseEnd;
       }
       work += Math.ceil(n / 256) * t.pageProgramMs;
       workDone = handled + work;
     }
-    // FLASH_DEFL_END is answered once the last block is in flash; then the MD5 over the region.
+    // FLASH_DEFL_END is answered once the last block is in flash.
     const endReq = requestBytes(0x12, u32s(1));
     const afterEnd = Math.max(now + msAt(endReq, baud), workDone) + msAt(replyBytes(0, stubStatus), baud);
     exchange(endReq, replyBytes(0, stubStatus), baud);
-    const md5 = (r.data.length / MIB) * t.md5MsPerMiB;
-    const md5Wire = exchange(requestBytes(0x13, u32s(4)), replyBytes(16, stubStatus), baud);
-    const regionMs = afterEnd + md5 + md5Wire;
-    write += regionMs;
+    return ms + afterEnd;
+  };
+  for (const r of regions) {
+    const plan = opts.skipBlankSectors ? erasedSectorPlan(r) : undefined;
+    if (plan) {
+      for (const b of plan.blank) write += md5Exchange(b.length);
+      for (const part of plan.parts) write += writePiece(part.offset, part.data, part.compressed);
+    } else {
+      write += writePiece(r.offset, r.data, r.compressed);
+    }
+    write += md5Exchange(r.data.length);
   }
   const totalMs = connect + stub + write;
   return {
