@@ -424,7 +424,7 @@ async function others(): Promise<Record<string, string>> {
 // ---- main ---------------------------------------------------------------------------------------------------
 
 const started = performance.now();
-// Everything printed is also kept for bench/results/latest.txt (pasted into docs/readme/performance.md).
+// Everything printed is also kept for bench/results/latest.txt (pasted into README.md, section Performance).
 const printed: string[] = [];
 const print = console.log.bind(console);
 console.log = (...args: unknown[]) => {
