@@ -4,7 +4,7 @@
  * timers), once into the real Ink UI rendering to a null 160×48 terminal. UI CPU = the difference, as % of one core.
  * Run: node --import tsx bench/ui-cpu.ts [seconds=10] [slots=32] [rounds=3]   (target: < 5 %)
  */
-import { EventEmitter } from 'node:events';
+import { NullTerminal, SilentStdin } from './null-terminal.ts';
 import { StationEventBus } from '../src/station/events.ts';
 import { demoSlots, seededRandom, startDemoFeed } from '../src/ui/demo-feed.ts';
 import { renderStationUi } from '../src/ui/index.ts';
@@ -13,33 +13,6 @@ import type { StationControls } from '../src/ui/controls.ts';
 const seconds = Number(process.argv[2] ?? 10);
 const slotCount = Number(process.argv[3] ?? 32);
 const PROGRESS_HZ = 50;
-
-/** A terminal that throws frames away (but looks like a TTY, so Ink renders as it would for an operator). */
-class NullTerminal extends EventEmitter {
-  columns = 160;
-  rows = 48;
-  isTTY = true;
-  writes = 0;
-  bytes = 0;
-  write(s: string): boolean {
-    this.writes++;
-    this.bytes += s.length;
-    return true;
-  }
-}
-
-/** A keyboard that never types (a pipe: no raw mode). */
-class SilentStdin extends EventEmitter {
-  isTTY = undefined;
-  read(): null {
-    return null;
-  }
-  setEncoding(): void {}
-  ref(): void {}
-  unref(): void {}
-  resume(): void {}
-  pause(): void {}
-}
 
 async function phase(
   withUi: boolean,

@@ -4,38 +4,13 @@
  * Run: node --import tsx bench/ui-frame-cost.ts   (prints one line per configuration)
  */
 import '../src/ui/react-production.ts';
-import { EventEmitter } from 'node:events';
+import { NullTerminal, SilentStdin } from './null-terminal.ts';
 import React from 'react';
 import { render } from 'ink';
 import { StationUiStore } from '../src/ui/store.ts';
 import { createSampler } from '../src/ui/sampler.ts';
 import { StationApp } from '../src/ui/components/StationApp.tsx';
 import { demoSlots } from '../src/ui/demo-feed.ts';
-
-class NullTerminal extends EventEmitter {
-  isTTY = true;
-  constructor(
-    readonly columns: number,
-    readonly rows: number,
-  ) {
-    super();
-  }
-  write(): boolean {
-    return true;
-  }
-}
-
-class SilentStdin extends EventEmitter {
-  isTTY = undefined;
-  read(): null {
-    return null;
-  }
-  setEncoding(): void {}
-  ref(): void {}
-  unref(): void {}
-  resume(): void {}
-  pause(): void {}
-}
 
 async function frameCost(slotCount: number, columns: number, rows: number, frames = 200): Promise<number> {
   const slots = demoSlots(slotCount);
