@@ -1,20 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { InputError } from '../../src/config/problems.ts';
-import type { Problem } from '../../src/config/problems.ts';
 import { loadProfile, parseProfile } from '../../src/config/profile.ts';
 import { REPO_ROOT } from '../firmware/fixture-paths.ts';
-
-function problemsOf(fn: () => unknown): Problem[] {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof InputError, `expected InputError, got ${String(err)}`);
-    return err.problems;
-  }
-  assert.fail('expected problems');
-}
+import { problemsOf } from './problems-of.ts';
 
 test('the shipped demo profile is a demo, for esp32, from the generated set', async () => {
   const p = await loadProfile(path.join(REPO_ROOT, 'stations/demo-esp32-at.yaml'));

@@ -2,20 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { InputError } from '../../src/config/problems.ts';
-import type { Problem } from '../../src/config/problems.ts';
 import { loadStationConfig, parseStationConfig } from '../../src/config/station-config.ts';
 import { matchesPortFilter } from '../../src/config/usb-bridges.ts';
 import { REPO_ROOT } from '../firmware/fixture-paths.ts';
-
-function problemsOf(fn: () => unknown): Problem[] {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof InputError, `expected InputError, got ${String(err)}`);
-    return err.problems;
-  }
-  assert.fail('expected problems');
-}
+import { problemsOf } from './problems-of.ts';
 
 test('the shipped config.yaml loads with the demo profile and defaults', async () => {
   const c = await loadStationConfig(path.join(REPO_ROOT, 'config.yaml'));
