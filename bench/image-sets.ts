@@ -1,6 +1,6 @@
 /**
- * The two image sets the benchmark flashes: the real ESP-AT v3.4.0.0 release (read in place from the shared
- * fixtures, never copied into the repo) and the generated demo set. Preparing is timed here (figure 3).
+ * The two image sets the benchmark flashes: the real ESP-AT v3.4.0.0 release (the repository's test fixture,
+ * test/fixtures/esp-at) and the generated demo set. Preparing is timed here (figure 3).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +11,7 @@ import type { PreparedFirmware } from '../src/firmware/prepared.ts';
 import { effectiveFlashSettings, inspectImageSet } from '../src/firmware/profile-firmware.ts';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const ESP_AT_DIR = path.join(
-  path.resolve(REPO_ROOT, '../shared'),
-  'fixtures/esp-at/ESP32-WROOM-32-AT-V3.4.0.0',
-);
+export const ESP_AT_DIR = path.join(REPO_ROOT, 'test/fixtures/esp-at/ESP32-WROOM-32-AT-V3.4.0.0');
 
 export interface BenchImageSet {
   name: 'esp-at-v3.4.0.0' | 'demo';

@@ -8,9 +8,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SimBoard, type SimBoardOptions } from '../../src/sim/board.ts';
 import { startSimServer } from '../../src/sim/tcp-server.ts';
+import { REAL_AT_DIR } from '../firmware/fixture-paths.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/esp-station.mjs', import.meta.url));
-const ESP_AT = '/work/shared/fixtures/esp-at/ESP32-WROOM-32-AT-V3.4.0.0';
+const ESP_AT = REAL_AT_DIR;
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

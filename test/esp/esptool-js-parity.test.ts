@@ -17,8 +17,9 @@ import { effectiveFlashSettings, inspectImageSet } from '../../src/firmware/prof
 import { CHIPS } from '../../src/esp/chips/index.ts';
 import { writeRegions } from '../../src/esp/write-regions.ts';
 import { simLoader } from './sim-link.ts';
+import { REAL_AT_DIR } from '../firmware/fixture-paths.ts';
 
-const ESP_AT = '/work/shared/fixtures/esp-at/ESP32-WROOM-32-AT-V3.4.0.0';
+const ESP_AT = REAL_AT_DIR;
 const md5hex = (d: Uint8Array) => createHash('md5').update(d).digest('hex');
 const FLASH = 4 * 1024 * 1024;
 const BOARD = { chip: 'esp32' as const, mac: '24:0a:c4:12:34:56', flashSize: FLASH, timing: 'fast' as const };

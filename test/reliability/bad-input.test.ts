@@ -14,9 +14,10 @@ import type { BadInput, Workspace } from './bad-inputs.ts';
 import { runCli } from './child-processes.ts';
 import type { CliResult } from './child-processes.ts';
 import { demoFirmware, REPO } from './station-rig.ts';
+import { REAL_AT_DIR } from '../firmware/fixture-paths.ts';
 
 const DEMO_SET = join(REPO, 'var/demo-firmware/esp-at');
-const REAL_SET = join(REPO, '../shared/fixtures/esp-at/ESP32-WROOM-32-AT-V3.4.0.0');
+const REAL_SET = REAL_AT_DIR;
 const PARALLEL = 6;
 
 function workspace(root: string, index: number, trapPort: string): Workspace {

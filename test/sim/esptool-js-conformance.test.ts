@@ -15,8 +15,9 @@ import { SimBinding } from '../../src/sim/binding.ts';
 import { SimBoard, type SimBoardOptions } from '../../src/sim/board.ts';
 import { EsptoolJsPort } from '../support/esptool-js-port.ts';
 import { buildImage, buildPartitionTable, FACTORY_LAYOUT } from '../support/sim-image-builder.ts';
+import { REAL_AT_DIR } from '../firmware/fixture-paths.ts';
 
-const ESP_AT = '/work/shared/fixtures/esp-at/ESP32-WROOM-32-AT-V3.4.0.0';
+const ESP_AT = REAL_AT_DIR;
 const md5hex = (d: Uint8Array) => createHash('md5').update(d).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import { SimBoard, type SimBoardOptions } from '../../src/sim/board.ts';
 import { RawSimClient, romSession, sleep, u32 } from '../support/raw-sim-client.ts';
 import { buildImage, buildPartitionTable, FACTORY_LAYOUT } from '../support/sim-image-builder.ts';
+import { REAL_AT_DIR } from '../firmware/fixture-paths.ts';
 
-const ESP_AT = '/work/shared/fixtures/esp-at/ESP32-WROOM-32-AT-V3.4.0.0';
+const ESP_AT = REAL_AT_DIR;
 
 function powered(t: { after(fn: () => void): void }, opts: SimBoardOptions = {}) {
   const board = new SimBoard({ chip: 'esp32', ...opts });
