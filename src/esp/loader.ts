@@ -1,8 +1,8 @@
 /**
  * The ESP serial bootloader client: reset + SYNC, chip detection, identity, stub upload, baud change and
  * every command a flasher needs (§2), against the ROM or Espressif's stub. One instance per board link.
- * Modelled on esptool's loader.py and espflash's connection/flasher split; the block-level write flow is in
- * write-regions.ts.
+ * Modelled on esptool's loader.py and espflash's connection/flasher split: the wire (frames, matching,
+ * one conversation at a time) is connection.ts; the block-level write flow is in write-regions.ts.
  */
 import type { Transport } from '../serial/transport.ts';
 import type { ChipFacts, ChipName } from './chips/chip.ts';
@@ -17,7 +17,6 @@ import {
   flashEndPayload,
   md5Payload,
   memEndPayload,
-  opName,
   readFlashPayload,
   readFlashSlowPayload,
   readRegPayload,
@@ -28,9 +27,9 @@ import {
   type RegWrite,
 } from './commands.ts';
 import { EspError, isEspError } from './errors.ts';
-import { decodeResponse, isUnsupportedReply, statusError, type Response } from './response.ts';
-import { SlipDecoder, slipEncode } from './slip.ts';
-import { RequestEncoder } from './request-encoder.ts';
+import { decodeResponse, statusError, type Response } from './response.ts';
+import { slipEncode } from './slip.ts';
+import { EspConnection, type CommandOptions } from './connection.ts';
 import {
   defaultResetStrategies,
   hardResetStrategy,
@@ -38,7 +37,7 @@ import {
   runReset,
   type ResetStrategy,
 } from './reset.ts';
-import { abortedError, sleep } from './sleep.ts';
+import { sleep } from './sleep.ts';
 import {
   CONNECT_ATTEMPTS,
   SYNC_TRIES_PER_RESET,
@@ -57,9 +56,6 @@ export const ROM_FLASH_WRITE_SIZE = 0x400;
 export const STUB_FLASH_WRITE_SIZE = 0x4000;
 export const RAM_BLOCK_SIZE = 0x1800;
 const OHAI = Buffer.from('OHAI', 'latin1');
-/** Frames kept while nobody reads (boot noise, repeated replies); older ones are dropped. */
-const MAX_QUEUED_FRAMES = 256;
-const BOOT_LOG_LINES = 40;
 
 export interface ConnectOptions {
   signal?: AbortSignal;
@@ -98,22 +94,6 @@ export interface ChipIdentity {
   crystalMhz?: number;
 }
 
-interface CommandOptions {
-  /** Data checksum for *_DATA commands. */
-  check?: number;
-  timeoutMs?: number;
-  /** Payload bytes expected before the status bytes (READ_REG: 0, MD5: 16/32, security info: 20). */
-  payloadLen?: number;
-  /** The caller decodes the status itself (replies whose payload length varies). */
-  skipStatus?: boolean;
-  signal?: AbortSignal;
-}
-
-type FrameWaiter = {
-  resolve: (frame: Buffer) => void;
-  reject: (e: Error) => void;
-};
-
 export class EspLoader {
   readonly transport: Transport;
   private chipFacts!: ChipFacts;
@@ -121,42 +101,13 @@ export class EspLoader {
   private attached = false;
   private secureDownload = false;
   private securityInfo: SecurityInfo | undefined;
-  private readonly decoder: SlipDecoder;
-  private readonly frames: Buffer[] = [];
-  private waiter: FrameWaiter | undefined;
-  private dead: EspError | undefined;
-  private readonly unsubscribe: () => void;
+  private readonly conn: EspConnection;
   private readonly onLog?: (line: string) => void;
-  private readonly bootLog: string[] = [];
-  private bytesSeen = 0;
-  private busy = false;
-  private readonly encoder = new RequestEncoder();
 
   private constructor(transport: Transport, onLog?: (line: string) => void) {
     this.transport = transport;
     this.onLog = onLog;
-    this.decoder = new SlipDecoder({
-      onFrame: (frame) => this.deliver(frame),
-      onText: (line) => {
-        this.bootLog.push(line);
-        if (this.bootLog.length > BOOT_LOG_LINES) this.bootLog.shift();
-        this.onLog?.(line);
-      },
-    });
-    this.unsubscribe = transport.onData((chunk) => {
-      this.bytesSeen += chunk.length;
-      this.decoder.push(chunk);
-    });
-    void transport.closed.then((err) => {
-      this.dead = new EspError(
-        'disconnected',
-        err ? `board disconnected: ${err.message}` : `${transport.path} was closed`,
-        { cause: err },
-      );
-      const w = this.waiter;
-      this.waiter = undefined;
-      w?.reject(this.dead);
-    });
+    this.conn = new EspConnection(transport, onLog);
   }
 
   /**
@@ -201,141 +152,26 @@ export class EspLoader {
 
   /** Lines printed outside SLIP frames since connecting (most recent last). */
   get recentText(): readonly string[] {
-    return [...this.bootLog];
+    return this.conn.recentText;
   }
 
   /** Stops listening to the transport (the caller owns and closes it). */
   dispose(): void {
-    this.unsubscribe();
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.reject(new EspError('aborted', 'loader disposed'));
-  }
-
-  // ---- frame plumbing ---------------------------------------------------------------------------
-
-  private deliver(frame: Buffer): void {
-    const w = this.waiter;
-    if (w) {
-      this.waiter = undefined;
-      w.resolve(frame);
-      return;
-    }
-    this.frames.push(frame);
-    if (this.frames.length > MAX_QUEUED_FRAMES) this.frames.shift();
+    this.conn.dispose();
   }
 
   /** Drops frames and partial input received so far (esptool `flush_input`). */
   flushInput(): void {
-    this.frames.length = 0;
-    this.decoder.reset();
-    this.transport.flushInput();
+    this.conn.flushInput();
   }
 
-  private readFrame(timeoutMs: number, signal?: AbortSignal, what = 'reply'): Promise<Buffer> {
-    const queued = this.frames.shift();
-    if (queued) return Promise.resolve(queued);
-    if (this.dead) return Promise.reject(this.dead);
-    if (signal?.aborted) return Promise.reject(abortedError(signal));
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.waiter = undefined;
-      };
-      const onAbort = () => {
-        done();
-        reject(abortedError(signal!));
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new EspError('timeout', `no ${what} within ${Math.round(timeoutMs)} ms`));
-      }, timeoutMs);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiter = {
-        resolve: (f) => {
-          done();
-          resolve(f);
-        },
-        reject: (e) => {
-          done();
-          reject(e);
-        },
-      };
-    });
-  }
-
-  private async writeRaw(data: Uint8Array, signal?: AbortSignal): Promise<void> {
-    if (this.dead) throw this.dead;
-    try {
-      await this.transport.write(data, signal);
-    } catch (e) {
-      if (signal?.aborted) throw abortedError(signal);
-      if (this.dead) throw this.dead;
-      throw new EspError('disconnected', `write failed: ${(e as Error).message}`, { cause: e });
-    }
-  }
-
-  /** Sends one command and waits for its reply, matching as esptool does (§1.3). */
-  async command(
+  /** Sends one command and waits for its reply (connection.ts). */
+  command(
     op: number,
     payload: Uint8Array | readonly Uint8Array[],
     opts: CommandOptions = {},
   ): Promise<Response> {
-    return this.exclusive(() => this.commandUnlocked(op, payload, opts));
-  }
-
-  /**
-   * One board link carries one conversation: a second operation while one is running would steal its
-   * replies, so it is refused rather than queued (callers run their steps in order).
-   */
-  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.busy) throw new EspError('protocol', 'two operations at once on one loader');
-    this.busy = true;
-    try {
-      return await fn();
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  private async commandUnlocked(
-    op: number,
-    payload: Uint8Array | readonly Uint8Array[],
-    opts: CommandOptions = {},
-  ): Promise<Response> {
-    const timeoutMs = opts.timeoutMs ?? TIMEOUTS.default;
-    this.frames.length = 0;
-    const parts = payload instanceof Uint8Array ? [payload] : payload;
-    await this.writeRaw(this.encoder.encode(op, parts, opts.check ?? 0), opts.signal);
-    const deadline = Date.now() + timeoutMs;
-    for (let i = 0; i < 100; i++) {
-      let frame: Buffer;
-      try {
-        frame = await this.readFrame(Math.max(1, deadline - Date.now()), opts.signal);
-      } catch (e) {
-        if (isEspError(e, 'timeout')) {
-          throw new EspError('timeout', `${opName(op)}: no reply within ${Math.round(timeoutMs)} ms`, {
-            op,
-          });
-        }
-        throw e;
-      }
-      const resp = decodeResponse(frame);
-      if (!resp) continue;
-      if (resp.op === op) {
-        const err = opts.skipStatus ? undefined : statusError(resp, opts.payloadLen ?? 0);
-        if (err) throw err;
-        return resp;
-      }
-      if (isUnsupportedReply(resp, op)) {
-        // The ROM repeats this reply several times; let the repeats arrive and drop them.
-        await sleep(200, opts.signal);
-        this.flushInput();
-        throw new EspError('unsupported', `${opName(op)} is not supported by this loader`, { op });
-      }
-    }
-    throw new EspError('protocol', `${opName(op)}: no matching reply among 100 frames`, { op });
+    return this.conn.command(op, payload, opts);
   }
 
   // ---- connect ------------------------------------------------------------------------------------
@@ -356,7 +192,7 @@ export class EspLoader {
         } catch (e) {
           if (!isEspError(e, 'timeout') && !isEspError(e, 'protocol')) throw e;
           lastError = e;
-          this.flushInputKeepLog();
+          this.conn.flushInputKeepLog();
           await sleep(50, opts.signal);
         }
       }
@@ -364,13 +200,8 @@ export class EspLoader {
     throw this.connectFailure(lastError);
   }
 
-  /** Between SYNC tries: drop frames but keep the text already seen for the diagnosis. */
-  private flushInputKeepLog(): void {
-    this.frames.length = 0;
-  }
-
   private connectFailure(cause: unknown): EspError {
-    const log = [...this.bootLog];
+    const log = [...this.conn.recentText];
     const bootLine = log.find((l) => /boot:0x[0-9a-f]+/i.test(l));
     const waiting = log.some((l) => /waiting for download/i.test(l));
     if (bootLine && waiting) {
@@ -388,10 +219,11 @@ export class EspLoader {
         { bootLog: log, cause },
       );
     }
-    if (this.bytesSeen > 0) {
+    const bytesSeen = this.conn.bytesReceived;
+    if (bytesSeen > 0) {
       return new EspError(
         'no-sync',
-        `no reply to SYNC; the board sent ${this.bytesSeen} unreadable bytes (wrong baud rate, or an application is running)`,
+        `no reply to SYNC; the board sent ${bytesSeen} unreadable bytes (wrong baud rate, or an application is running)`,
         { bootLog: log, cause },
       );
     }
@@ -585,7 +417,7 @@ export class EspLoader {
       if (!done) throw new EspError('protocol', 'SPI command did not complete in time');
       return await read(reg(spi.w0));
     } finally {
-      if (!this.dead && !signal?.aborted) {
+      if (!this.conn.isClosed && !signal?.aborted) {
         await write(reg(spi.usr), oldUsr);
         await write(reg(spi.usr2), oldUsr2);
       }
@@ -615,7 +447,7 @@ export class EspLoader {
   }
 
   async memData(data: Uint8Array, seq: number, signal?: AbortSignal): Promise<void> {
-    await this.command(Op.MEM_DATA, [this.encoder.dataBlockHeader(data.length, seq), data], {
+    await this.command(Op.MEM_DATA, [this.conn.dataBlockHeader(data.length, seq), data], {
       check: checksum(data),
       signal,
     });
@@ -645,7 +477,7 @@ export class EspLoader {
         }
       }
     }
-    await this.exclusive(() => this.memEndAndOhai(image.entry, signal));
+    await this.conn.exclusive(() => this.memEndAndOhai(image.entry, signal));
     this.stub = true;
     this.onLog?.('[esp] stub running');
   }
@@ -655,13 +487,13 @@ export class EspLoader {
    * a MEM_END error fails, anything else but OHAI is skipped.
    */
   private async memEndAndOhai(entry: number, signal?: AbortSignal): Promise<void> {
-    this.frames.length = 0;
-    await this.writeRaw(slipEncode(encodeRequest(Op.MEM_END, memEndPayload(entry))), signal);
+    this.conn.flushInputKeepLog();
+    await this.conn.writeRaw(slipEncode(encodeRequest(Op.MEM_END, memEndPayload(entry))), signal);
     const deadline = Date.now() + TIMEOUTS.memEndRom + TIMEOUTS.ohai;
     for (;;) {
       let frame: Buffer;
       try {
-        frame = await this.readFrame(Math.max(1, deadline - Date.now()), signal, 'OHAI from the stub');
+        frame = await this.conn.readFrame(Math.max(1, deadline - Date.now()), signal, 'OHAI from the stub');
       } catch (e) {
         if (isEspError(e, 'timeout')) {
           throw new EspError('timeout', 'the flasher stub did not start (no OHAI)', { cause: e });
@@ -735,7 +567,7 @@ export class EspLoader {
   }
 
   async flashData(data: Uint8Array, seq: number, timeoutMs: number, signal?: AbortSignal) {
-    await this.command(Op.FLASH_DATA, [this.encoder.dataBlockHeader(data.length, seq), data], {
+    await this.command(Op.FLASH_DATA, [this.conn.dataBlockHeader(data.length, seq), data], {
       check: checksum(data),
       timeoutMs,
       signal,
@@ -764,7 +596,7 @@ export class EspLoader {
   }
 
   async flashDeflData(data: Uint8Array, seq: number, timeoutMs: number, signal?: AbortSignal) {
-    await this.command(Op.FLASH_DEFL_DATA, [this.encoder.dataBlockHeader(data.length, seq), data], {
+    await this.command(Op.FLASH_DEFL_DATA, [this.conn.dataBlockHeader(data.length, seq), data], {
       check: checksum(data),
       timeoutMs,
       signal,
@@ -823,7 +655,7 @@ export class EspLoader {
     length: number,
     opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
   ): Promise<Buffer> {
-    return this.exclusive(() => this.readFlashStubUnlocked(offset, length, opts));
+    return this.conn.exclusive(() => this.readFlashStubUnlocked(offset, length, opts));
   }
 
   private async readFlashStubUnlocked(
@@ -832,13 +664,13 @@ export class EspLoader {
     opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
   ): Promise<Buffer> {
     const packet = 0x1000;
-    await this.commandUnlocked(Op.READ_FLASH, readFlashPayload(offset, length, packet, 64), {
+    await this.conn.commandUnlocked(Op.READ_FLASH, readFlashPayload(offset, length, packet, 64), {
       signal: opts.signal,
     });
     const out = Buffer.alloc(length);
     let got = 0;
     while (got < length) {
-      const frame = await this.readFrame(TIMEOUTS.readFlashFrame, opts.signal, 'READ_FLASH data');
+      const frame = await this.conn.readFrame(TIMEOUTS.readFlashFrame, opts.signal, 'READ_FLASH data');
       if (frame.length < Math.min(packet, length - got)) {
         throw new EspError('protocol', `READ_FLASH: short data frame (${frame.length} bytes)`);
       }
@@ -846,10 +678,10 @@ export class EspLoader {
       got += Math.min(frame.length, length - got);
       const ack = Buffer.alloc(4);
       ack.writeUInt32LE(got, 0);
-      await this.writeRaw(slipEncode(ack), opts.signal);
+      await this.conn.writeRaw(slipEncode(ack), opts.signal);
       opts.onProgress?.(got, length);
     }
-    const digest = await this.readFrame(TIMEOUTS.readFlashFrame, opts.signal, 'READ_FLASH MD5');
+    const digest = await this.conn.readFrame(TIMEOUTS.readFlashFrame, opts.signal, 'READ_FLASH MD5');
     const { createHash } = await import('node:crypto');
     if (digest.length !== 16 || !digest.equals(createHash('md5').update(out).digest())) {
       throw new EspError('verify-mismatch', 'READ_FLASH: data does not match the MD5 the stub sent');
