@@ -6,7 +6,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { LedgerRecord } from '../src/ledger/record.ts';
-import type { FailureCode } from '../src/station/failure-codes.ts';
+import type { FailureCode } from '../src/ledger/failure-codes.ts';
 
 export interface SampleOptions {
   records: number;

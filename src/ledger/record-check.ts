@@ -5,7 +5,7 @@
  * It is at least as strict as the schema: a test compares the two on mutated records, and another fails when
  * the schema gains or loses a field, so this file is updated with it.
  */
-import { FAILURE_CODES } from '../station/failure-codes.ts';
+import { FAILURE_CODES } from './failure-codes.ts';
 import type { LedgerRecord } from './record.ts';
 
 const REQUIRED_STRINGS = [

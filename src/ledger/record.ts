@@ -3,7 +3,7 @@
  * The zod schema is the single definition; the TypeScript type is inferred from it.
  */
 import { z } from 'zod';
-import { FAILURE_CODES } from '../station/failure-codes.ts';
+import { FAILURE_CODES } from './failure-codes.ts';
 
 export const LEDGER_SCHEMA_VERSION = 1;
 

@@ -2,7 +2,7 @@
  * Station events: the only thing that crosses from the station to the UI, the ledger and any other consumer.
  * The pipeline publishes them; consumers subscribe (StationEventBus). Nothing flows backwards.
  */
-import type { FailureCode } from './failure-codes.ts';
+import type { FailureCode } from '../ledger/failure-codes.ts';
 import type { ChipName } from '../esp/chips/chip.ts';
 
 /** Pipeline states of one board in one slot, in order. */

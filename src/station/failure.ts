@@ -1,7 +1,8 @@
 /**
  * Turning whatever went wrong into exactly one FailureCode and a sentence an operator can act on.
  */
-import type { FailureCode } from './failure-codes.ts';
+import type { FailureCode } from '../ledger/failure-codes.ts';
+import type { EspErrorKind } from '../esp/errors.ts';
 
 /** A failure the pipeline decided on itself (guards, boot check): code and message are already final. */
 export class StationFailure extends Error {
@@ -52,8 +53,11 @@ export const OPERATOR_ADVICE: Readonly<Record<FailureCode, string>> = {
     'esp-station hit an internal error. Retest the board and report the message to the station engineer.',
 };
 
-/** Map the flasher's EspError kinds (src/esp/errors.ts) to the fixed list. */
-const KIND_TO_CODE: Readonly<Record<string, FailureCode>> = {
+/**
+ * Map the flasher's EspError kinds (src/esp/errors.ts) to the fixed list. Every kind is listed, so a new
+ * kind does not compile until it is placed; `undefined` means "an internal error" (the flasher's own fault).
+ */
+const KIND_TO_CODE: Readonly<Record<EspErrorKind, FailureCode | undefined>> = {
   'no-sync': 'no-sync',
   'wrong-boot-mode': 'wrong-boot-mode',
   timeout: 'timeout',
@@ -63,6 +67,9 @@ const KIND_TO_CODE: Readonly<Record<string, FailureCode>> = {
   checksum: 'write-error',
   'write-error': 'write-error',
   'verify-mismatch': 'verify-mismatch',
+  aborted: undefined,
+  unsupported: undefined,
+  protocol: undefined,
 };
 
 /** Error kinds worth retrying a region (and then the board at a lower baud) for. */
@@ -113,7 +120,8 @@ export function classifyFailure(err: unknown, abortReason?: unknown): Classified
   const portProblem = portOpenProblem(err);
   if (portProblem) return { code: 'internal', message: portProblem };
   const kind = errorKind(err);
-  const code = kind ? KIND_TO_CODE[kind] : undefined;
+  const code =
+    kind !== undefined && Object.hasOwn(KIND_TO_CODE, kind) ? KIND_TO_CODE[kind as EspErrorKind] : undefined;
   if (code) {
     // The flasher's own sentence says what it saw (e.g. the boot mode it found); the advice says what to do.
     const detail = errMessage(err).trim();

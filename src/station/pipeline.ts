@@ -7,7 +7,7 @@ import type { ChipName } from '../esp/chips/chip.ts';
 import type { RegionRecord } from '../ledger/record.ts';
 import type { BoardIdentity, BoardLink, BoardSession, ImageRegion, RegionOutcome } from './board-link.ts';
 import type { BoardInfo, ProgressInfo, SlotInfo, SlotState } from './events.ts';
-import type { FailureCode } from './failure-codes.ts';
+import type { FailureCode } from '../ledger/failure-codes.ts';
 import { classifyFailure, isRetryableWriteError, StationFailure } from './failure.ts';
 import { chipDisplayName, formatBytes } from './board-format.ts';
 

@@ -8,7 +8,7 @@ import type { BoardLink } from './board-link.ts';
 import type { BridgeDevice, DetectionMode, DeviceSource } from './detect/bridge-device.ts';
 import type { BoardInfo, ProgressInfo, SlotInfo, SlotState, StationEvent } from './events.ts';
 import { StationEventBus } from './events.ts';
-import type { FailureCode } from './failure-codes.ts';
+import type { FailureCode } from '../ledger/failure-codes.ts';
 import { StationAbort } from './failure.ts';
 import type { LedgerSink } from './ledger-sink.ts';
 import type { AttemptOutcome, PipelineEvent, PipelineFirmware, PipelinePolicy } from './pipeline.ts';

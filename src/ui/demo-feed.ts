@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BoardInfo, SlotState, StationEvent, StationEventBus } from '../station/events.ts';
-import type { FailureCode } from '../station/failure-codes.ts';
+import type { FailureCode } from '../ledger/failure-codes.ts';
 import type { SlotConfig } from './controls.ts';
 
 /** The ESP-AT v3.4.0.0 ESP32-WROOM-32 image set (offset, label, bytes), as flashed in order. */

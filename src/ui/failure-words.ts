@@ -1,9 +1,9 @@
 /**
  * Failure codes in words for the operator's screen. `short` fits a slot tile (≤ 24 chars); `advice` says what
  * to do. Kept in the UI because wording and length are a display concern; the codes themselves live in
- * src/station/failure-codes.ts.
+ * src/ledger/failure-codes.ts.
  */
-import type { FailureCode } from '../station/failure-codes.ts';
+import type { FailureCode } from '../ledger/failure-codes.ts';
 
 export const FAILURE_WORDS: Readonly<Record<FailureCode, { short: string; advice: string }>> = {
   'no-sync': { short: 'no reply from chip', advice: 'board not in download mode or bad cable; re-seat it' },

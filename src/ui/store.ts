@@ -3,7 +3,7 @@
  * must cost next to nothing); React only ever sees immutable snapshots taken at ≤ 10 Hz (see sampler.ts).
  */
 import type { BoardInfo, ProgressInfo, SlotState, StationEvent } from '../station/events.ts';
-import type { FailureCode } from '../station/failure-codes.ts';
+import type { FailureCode } from '../ledger/failure-codes.ts';
 import type { SlotConfig, StationHeader } from './controls.ts';
 import { FAILURE_WORDS } from './failure-words.ts';
 import { computeYield } from './yield-figures.ts';

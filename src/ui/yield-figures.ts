@@ -2,7 +2,7 @@
  * Yield figures computed from the station's 'result' events as the UI saw them (not from the ledger: reports do
  * that). Pure functions over a list of results so the figures are easy to test and cheap to recompute.
  */
-import type { FailureCode } from '../station/failure-codes.ts';
+import type { FailureCode } from '../ledger/failure-codes.ts';
 
 export interface ResultEntry {
   time: number;

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimBoard } from '../../src/sim/board.ts';
-import type { FailureCode } from '../../src/station/failure-codes.ts';
+import type { FailureCode } from '../../src/ledger/failure-codes.ts';
 import { PhaseRecorder, PhaseWatcher } from './pipeline-phases.ts';
 import type { Phase, PhaseSpan } from './pipeline-phases.ts';
 import { flashDifference, rigPortPath, startRig } from './station-rig.ts';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EspError } from '../../src/esp/errors.ts';
-import { FAILURE_CODES } from '../../src/station/failure-codes.ts';
+import { FAILURE_CODES } from '../../src/ledger/failure-codes.ts';
 import { classifyFailure, OPERATOR_ADVICE, StationAbort, StationFailure } from '../../src/station/failure.ts';
 
 test('every flasher error kind maps to one failure code with a sentence that says what to do', () => {

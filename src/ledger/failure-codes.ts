@@ -1,4 +1,8 @@
-/** The fixed list of failure codes: every FAIL carries exactly one, with a sentence an operator understands. */
+/**
+ * The fixed list of failure codes: every FAIL carries exactly one, with a sentence an operator understands.
+ * Part of the ledger's record schema (a record with another code is refused), so it lives with the schema;
+ * the station and the screen import it from here.
+ */
 export const FAILURE_CODES = [
   'no-sync',
   'wrong-boot-mode',
