@@ -1,13 +1,8 @@
 import { SerialPortStream } from '@serialport/stream';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { abortError, StreamTransport } from './stream-transport.ts';
-import {
-  DEFAULT_BAUD,
-  DisconnectedError,
-  type OpenTransportOptions,
-  type Transport,
-  type UsbVidPid,
-} from './transport.ts';
+import { DEFAULT_BAUD, DisconnectedError } from './link-errors.ts';
+import type { OpenTransportOptions, Transport, UsbVidPid } from './transport.ts';
 
 /** The native binding is loaded only for real ports: importing it loads a native addon. */
 async function nativeBinding(): Promise<BindingInterface> {

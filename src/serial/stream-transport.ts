@@ -1,4 +1,5 @@
-import { DisconnectedError, type Transport, type UsbVidPid } from './transport.ts';
+import { DisconnectedError } from './link-errors.ts';
+import type { Transport, UsbVidPid } from './transport.ts';
 
 export function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error('aborted');

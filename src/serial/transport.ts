@@ -36,17 +36,6 @@ export interface OpenTransportOptions {
   signal?: AbortSignal;
 }
 
-/** The link went away (unplug, socket reset) or was used after close. */
-export class DisconnectedError extends Error {
-  readonly disconnected = true;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DisconnectedError';
-  }
-}
-
-export const DEFAULT_BAUD = 115200;
-
 export async function openTransport(pathOrUrl: string, opts: OpenTransportOptions = {}): Promise<Transport> {
   opts.signal?.throwIfAborted();
   if (pathOrUrl.startsWith('socket://')) {

@@ -26,7 +26,7 @@ import {
   inspectImageSet,
   loadProfileFirmware,
 } from '../../firmware/profile-firmware.ts';
-import { DisconnectedError } from '../../serial/transport.ts';
+import { DisconnectedError } from '../../serial/link-errors.ts';
 
 const USAGE = `usage: esp-station flash --port <tty | socket://host:port>
          (--profile stations/x.yaml | --firmware <flasher_args.json | download.config | folder> | OFFSET=PATH ...)

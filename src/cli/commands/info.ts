@@ -8,7 +8,7 @@ import { CHIP_NAMES, chipByName } from '../../esp/chips/index.ts';
 import { isEspError } from '../../esp/errors.ts';
 import { formatKeyValues, identityLines } from '../../esp/identity-text.ts';
 import { openLoader } from '../../esp/link-options.ts';
-import { DisconnectedError } from '../../serial/transport.ts';
+import { DisconnectedError } from '../../serial/link-errors.ts';
 
 const USAGE = `usage: esp-station info --port <tty | socket://host:port> [--chip CHIP] [--json]
 

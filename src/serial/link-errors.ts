@@ -1,0 +1,15 @@
+/**
+ * What the factory (transport.ts) and every transport share at run time, kept apart from both so that
+ * the factory, which loads the transports, is never loaded back by them.
+ */
+
+/** The link went away (unplug, socket reset) or was used after close. */
+export class DisconnectedError extends Error {
+  readonly disconnected = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DisconnectedError';
+  }
+}
+
+export const DEFAULT_BAUD = 115200;
