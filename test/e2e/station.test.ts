@@ -17,10 +17,10 @@ import { SimBoard } from '../../src/sim/board.ts';
 import type { SimBoardOptions } from '../../src/sim/board.ts';
 import { SeededRandom } from '../../src/sim/rng.ts';
 import { VirtualUsbBus } from '../../src/sim/usb-bus.ts';
-import { SimDeviceSource } from '../../src/station/detect/sim-source.ts';
+import { SimDeviceSource } from '../../src/sim-station/sim-source.ts';
 import { EspBoardLink } from '../../src/station/esp-board-link.ts';
 import type { StationEvent } from '../../src/station/events.ts';
-import { policyFromProfile } from '../../src/station/build-station.ts';
+import { policyFromProfile } from '../../src/cli/build-station.ts';
 import { Station } from '../../src/station/station.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');

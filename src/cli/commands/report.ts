@@ -14,7 +14,7 @@ import { CSV_TABLES, formatCsv } from '../../report/format-csv.ts';
 import type { CsvTable } from '../../report/format-csv.ts';
 import { formatHtml } from '../../report/format-html.ts';
 import { formatText } from '../../report/format-text.ts';
-import { defaultLedgerLocation } from '../../report/ledger-location.ts';
+import { defaultLedgerLocation } from '../ledger-location.ts';
 import { parseTimeArgument } from '../../report/time-argument.ts';
 import type { ReportFilter } from '../../report/yield-report.ts';
 

@@ -11,11 +11,10 @@ import { loadProfile } from '../../config/profile.ts';
 import { loadStationConfig } from '../../config/station-config.ts';
 import { loadProfileFirmware } from '../../firmware/profile-firmware.ts';
 import { LedgerWriter } from '../../ledger/writer.ts';
-import { buildStation } from '../../station/build-station.ts';
+import { buildStation } from '../build-station.ts';
 import { parseStaticPort, type StaticPort } from '../../station/detect/static-ports.ts';
-import type { BuiltStation } from '../../station/build-station.ts';
-import { parseFaultMix } from '../../station/simulate/fault-mix.ts';
-import type { FaultMix } from '../../station/simulate/fault-mix.ts';
+import type { BuiltStation } from '../build-station.ts';
+import type { FaultMix } from '../../sim-station/fault-mix.ts';
 
 const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledger FILE]
                         [--simulate N [--faults MIX] [--timing realistic|fast] [--seed S] [--once]]
@@ -78,10 +77,14 @@ export async function run(argv: string[]): Promise<number> {
     }
   }
   let mix: FaultMix = { kind: 'none' };
-  try {
-    mix = parseFaultMix(args.faults);
-  } catch (err) {
-    problems.push(cli((err as Error).message, '--faults'));
+  if (args.faults !== undefined) {
+    // The fault names are the simulator's: loaded only when a mix is given, so a real run never loads src/sim.
+    const { parseFaultMix } = await import('../../sim-station/fault-mix.ts');
+    try {
+      mix = parseFaultMix(args.faults);
+    } catch (err) {
+      problems.push(cli((err as Error).message, '--faults'));
+    }
   }
   const timing = args.timing ?? 'realistic';
   if (timing !== 'realistic' && timing !== 'fast') {

@@ -3,8 +3,8 @@
  * selection) or a comma list of `NAME[:ARG]:PROBABILITY`, e.g. `no-sync:0.1,write-error:0.05,drop-bytes:0.001:0.02`.
  * NAME is a simulator fault (src/sim/faults.ts) or one of the board/operator variations below.
  */
-import { FAULT_NAMES, parseFault } from '../../sim/faults.ts';
-import { SeededRandom } from '../../sim/rng.ts';
+import { FAULT_NAMES, parseFault } from '../sim/faults.ts';
+import { SeededRandom } from '../sim/rng.ts';
 
 /** Variations that are not chip faults: a different chip, too little flash, the operator pulling mid-write. */
 export const BOARD_VARIATIONS = ['wrong-chip', 'small-flash', 'unplug'] as const;

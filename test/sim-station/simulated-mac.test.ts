@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { simulatedMac } from '../../src/station/simulate/sim-operator.ts';
+import { simulatedMac } from '../../src/sim-station/sim-operator.ts';
 
 test('simulated boards get Espressif-OUI MACs, one per board index, the same for the same seed', () => {
   const mac = simulatedMac(7, 3);

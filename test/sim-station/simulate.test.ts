@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SimBoard } from '../../src/sim/board.ts';
 import { VirtualUsbBus } from '../../src/sim/usb-bus.ts';
-import { SimDeviceSource } from '../../src/station/detect/sim-source.ts';
+import { SimDeviceSource } from '../../src/sim-station/sim-source.ts';
 import { VidPidFilter } from '../../src/station/detect/vid-pid-filter.ts';
 import type { StationEvent } from '../../src/station/events.ts';
 import { StationEventBus } from '../../src/station/events.ts';
-import { boardRecipe, parseFaultMix } from '../../src/station/simulate/fault-mix.ts';
-import { SimOperator, simPortPath } from '../../src/station/simulate/sim-operator.ts';
+import { boardRecipe, parseFaultMix } from '../../src/sim-station/fault-mix.ts';
+import { SimOperator, simPortPath } from '../../src/sim-station/sim-operator.ts';
 
 test('fault mixes: demo marks every third board, probabilities are seeded, bad items are explained', () => {
   const demo = parseFaultMix('demo');

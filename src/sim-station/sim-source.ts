@@ -2,15 +2,15 @@
  * Detection from the simulator's VirtualUsbBus: the same attach/detach the hotplug source produces, for
  * `esp-station run --simulate` and the end-to-end tests.
  */
-import type { UsbDeviceInfo, VirtualUsbBus } from '../../sim/usb-bus.ts';
+import type { UsbDeviceInfo, VirtualUsbBus } from '../sim/usb-bus.ts';
 import type {
   BridgeDevice,
   DeviceListener,
   DeviceSource,
   DeviceSourceStartOptions,
-} from './bridge-device.ts';
-import { hex4 } from './bridge-device.ts';
-import type { VidPidFilter } from './vid-pid-filter.ts';
+} from '../station/detect/bridge-device.ts';
+import { hex4 } from '../station/detect/bridge-device.ts';
+import type { VidPidFilter } from '../station/detect/vid-pid-filter.ts';
 
 export function bridgeFromSim(d: UsbDeviceInfo): BridgeDevice {
   return {

@@ -1,36 +1,28 @@
 /**
- * Wiring a Station from config, profile, prepared firmware and ledger: detection mode, the real flasher link,
- * or the simulator (virtual USB bus + simulated operator) for `run --simulate`.
+ * Wiring a Station from config, profile, prepared firmware and ledger: detection mode and the real flasher
+ * link, or (only with `run --simulate`) the simulated line from src/sim-station, loaded on demand so a real
+ * run never loads the simulator.
  */
 import type { StationConfig } from '../config/station-config.ts';
 import type { StationProfile } from '../config/profile.ts';
 import type { PreparedFirmware } from '../firmware/prepared.ts';
 import { chipByName } from '../esp/chips/index.ts';
-import { VirtualUsbBus } from '../sim/usb-bus.ts';
-import { hex4 } from './detect/bridge-device.ts';
-import { chooseDeviceSource } from './detect/choose-source.ts';
-import { SimDeviceSource } from './detect/sim-source.ts';
-import { StaticPortSource, type StaticPort } from './detect/static-ports.ts';
-import { VidPidFilter } from './detect/vid-pid-filter.ts';
-import { EspBoardLink } from './esp-board-link.ts';
-import type { LedgerSink } from './ledger-sink.ts';
-import type { PipelinePolicy } from './pipeline.ts';
-import type { FaultMix } from './simulate/fault-mix.ts';
-import { SimOperator } from './simulate/sim-operator.ts';
-import { Station } from './station.ts';
+import type { SimulatedLine, SimulatedLineOptions } from '../sim-station/simulated-line.ts';
+import { hex4 } from '../station/detect/bridge-device.ts';
+import { chooseDeviceSource } from '../station/detect/choose-source.ts';
+import { StaticPortSource, type StaticPort } from '../station/detect/static-ports.ts';
+import { VidPidFilter } from '../station/detect/vid-pid-filter.ts';
+import { EspBoardLink } from '../station/esp-board-link.ts';
+import type { LedgerSink } from '../station/ledger-sink.ts';
+import type { PipelinePolicy } from '../station/pipeline.ts';
+import { Station } from '../station/station.ts';
 
 export interface BuildStationOptions {
   config: StationConfig;
   profile: StationProfile;
   firmware: PreparedFirmware;
   ledger: LedgerSink;
-  simulate?: {
-    boards: number;
-    mix: FaultMix;
-    timing: 'fast' | 'realistic';
-    seed: number;
-    positions?: number;
-  };
+  simulate?: SimulatedLineOptions;
   /** Forward the flasher's boot-log lines as log events (`run --verbose`). */
   linkLog?: boolean;
   /** Fail a board that takes longer than this (default 10 minutes). */
@@ -58,7 +50,7 @@ export interface BuiltStation {
   startSimulation?: () => void;
   /** Simulation only: resolves when every simulated board has a result and was pulled. */
   simulationDone?: Promise<void>;
-  simulator?: { bus: VirtualUsbBus; operator: SimOperator };
+  simulator?: SimulatedLine['simulator'];
   dispose(): void;
 }
 
@@ -110,41 +102,9 @@ export async function buildStation(opts: BuildStationOptions): Promise<BuiltStat
   };
 
   if (opts.simulate) {
-    const sim = opts.simulate;
-    const bus = new VirtualUsbBus();
-    const station = new Station({
-      ...common,
-      source: new SimDeviceSource(bus, filter),
-      detectionNote: `simulated USB bus, ${sim.boards} boards, seed ${sim.seed} (repeat this run with --seed ${sim.seed})`,
-      // Fast simulated chips need no real reset waits; realistic ones get the real sequence timing.
-      link: new EspBoardLink({ binding: bus.binding, resetTimeScale: sim.timing === 'fast' ? 0.02 : 1 }),
-    });
-    const ac = new AbortController();
-    const operator = new SimOperator({
-      bus,
-      events: station.bus,
-      boards: sim.boards,
-      mix: sim.mix,
-      timing: sim.timing,
-      seed: sim.seed,
-      chip: firmware.chip,
-      signal: ac.signal,
-      // As many hub positions as workers (at least 8), so a 32-worker station is fed 32 boards at once.
-      positions: sim.positions ?? Math.max(8, config.concurrency),
-    });
-    return {
-      station,
-      header,
-      detectionReason: 'simulated USB bus',
-      startSimulation: () => operator.start(),
-      simulationDone: operator.done,
-      simulator: { bus, operator },
-      dispose: () => {
-        ac.abort();
-        operator.stop();
-        for (const d of bus.list()) bus.unplug(d.portPath);
-      },
-    };
+    const { buildSimulatedLine } = await import('../sim-station/simulated-line.ts');
+    const line = buildSimulatedLine(common, opts.simulate, filter, firmware.chip);
+    return { ...line, header, detectionReason: 'simulated USB bus' };
   }
 
   if (opts.ports && opts.ports.list.length > 0) {

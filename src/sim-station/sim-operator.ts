@@ -3,11 +3,11 @@
  * time (a few slots, each taking the next board once the previous one was removed), pulls each board a moment
  * after its result, and sometimes pulls one mid-write when the fault mix says so. Seeded: same seed, same day.
  */
-import type { SimBoardOptions } from '../../sim/board.ts';
-import { SimBoard } from '../../sim/board.ts';
-import { SeededRandom } from '../../sim/rng.ts';
-import type { VirtualUsbBus } from '../../sim/usb-bus.ts';
-import type { StationEvent, StationEventBus } from '../events.ts';
+import type { SimBoardOptions } from '../sim/board.ts';
+import { SimBoard } from '../sim/board.ts';
+import { SeededRandom } from '../sim/rng.ts';
+import type { VirtualUsbBus } from '../sim/usb-bus.ts';
+import type { StationEvent, StationEventBus } from '../station/events.ts';
 import type { FaultMix } from './fault-mix.ts';
 import { boardRecipe } from './fault-mix.ts';
 
