@@ -1,18 +1,19 @@
 /**
- * The station: detection feeds slots, slots feed a p-queue of per-board pipelines, every outcome goes to the
- * ledger before anyone is told. One AbortController per board, so an unplug, hang or failure stays in its slot.
+ * The station: detection feeds slots (slots.ts), slots feed a p-queue of per-board pipelines, every outcome goes
+ * to the ledger before anyone is told. One AbortController per board, so an unplug, hang or failure stays in its
+ * slot.
  */
 import PQueue from 'p-queue';
-import type { LedgerRecord } from '../ledger/record.ts';
+import { attemptRecord } from './attempt-record.ts';
 import type { BoardLink } from './board-link.ts';
-import type { BridgeDevice, DetectionMode, DeviceSource } from './detect/bridge-device.ts';
-import type { BoardInfo, ProgressInfo, SlotInfo, SlotState, StationEvent } from './events.ts';
+import type { DetectionMode, DeviceSource } from './detect/bridge-device.ts';
+import type { SlotInfo, StationEvent } from './events.ts';
 import { StationEventBus } from './events.ts';
-import type { FailureCode } from '../ledger/failure-codes.ts';
 import { StationAbort } from './failure.ts';
 import type { LedgerSink } from './ledger-sink.ts';
-import type { AttemptOutcome, PipelineEvent, PipelineFirmware, PipelinePolicy } from './pipeline.ts';
+import type { AttemptOutcome, PipelineFirmware, PipelinePolicy } from './pipeline.ts';
 import { runPipeline } from './pipeline.ts';
+import { Slots, type SlotRuntime } from './slots.ts';
 
 export interface StationFirmware extends PipelineFirmware {
   fingerprint: string;
@@ -55,48 +56,6 @@ export interface StationOptions {
 
 export type StationRunState = 'idle' | 'running' | 'paused' | 'stopping' | 'stopped';
 
-export interface SlotSnapshot extends SlotInfo {
-  state: SlotState;
-  present: boolean;
-  busy: boolean;
-  awaitingRemoval: boolean;
-  attempt: number;
-  board?: BoardInfo;
-  baud?: number;
-  progress?: ProgressInfo;
-  message?: string;
-  lastResult?: { result: 'pass' | 'fail'; code?: FailureCode; message?: string; recorded: boolean };
-}
-
-export interface StationSnapshot {
-  state: StationRunState;
-  detection?: DetectionMode;
-  stationName: string;
-  profileName: string;
-  recipeFingerprint: string;
-  chip: string;
-  demoFirmware: boolean;
-  operator: string;
-  lot: string;
-  inFlight: number;
-  queued: number;
-  passed: number;
-  failed: number;
-  slots: SlotSnapshot[];
-}
-
-interface SlotRuntime extends SlotSnapshot {
-  controller?: AbortController;
-  queuedTask: boolean;
-  /** A board plugged in while the previous one's aborted attempt is still being recorded. */
-  pendingAttach?: BridgeDevice;
-  /** A native-USB board vanished after its reset; its removal takes effect when this timer fires. */
-  reenumerationTimer?: NodeJS.Timeout;
-}
-
-/** Espressif's own USB (USB-Serial/JTAG, USB-OTG ROM CDC): the chip itself is the USB device. */
-const NATIVE_USB_VID = '303a';
-
 /** A source may explain its mode after start (e.g. hotplug that fell back to polling). */
 function sourceNote(source: DeviceSource): string | undefined {
   const note = (source as { note?: unknown }).note;
@@ -106,13 +65,10 @@ function sourceNote(source: DeviceSource): string | undefined {
 export class Station {
   readonly bus: StationEventBus;
   private readonly queue: PQueue;
-  private readonly slots = new Map<string, SlotRuntime>();
-  private readonly slotNames = new Map<string, string>();
+  private readonly slots: Slots;
   private runState: StationRunState = 'idle';
   private operator: string;
   private lot: string;
-  private passed = 0;
-  private failed = 0;
   private inFlightCount = 0;
   private readonly now: () => number;
   private readonly completions = new Set<(o: { slot: string; outcome: AttemptOutcome }) => void>();
@@ -122,7 +78,14 @@ export class Station {
     this.now = opts.now ?? Date.now;
     this.operator = opts.operator ?? '';
     this.lot = opts.lot ?? '';
-    for (const s of opts.slots ?? []) this.slotNames.set(s.usbPath, s.name);
+    this.slots = new Slots({
+      names: opts.slots,
+      publish: (e) => this.publish(e),
+      now: this.now,
+      accepting: () => this.runState !== 'stopping' && this.runState !== 'stopped',
+      enqueue: (slot) => this.enqueue(slot),
+      reenumerationGraceMs: opts.reenumerationGraceMs,
+    });
     const concurrency = opts.concurrency ?? Math.max(1, opts.slots?.length || 4);
     this.queue = new PQueue({ concurrency, autoStart: true });
   }
@@ -163,11 +126,11 @@ export class Station {
   async start(): Promise<void> {
     if (this.runState !== 'idle') throw new Error(`station already ${this.runState}`);
     this.runState = 'running';
-    for (const [usbPath, name] of this.slotNames) this.ensureSlot(usbPath, name);
+    this.slots.createConfigured();
     await this.opts.source.start(
       {
-        attach: (d) => this.attached(d),
-        detach: (p) => this.detached(p),
+        attach: (d) => this.slots.attached(d),
+        detach: (p) => this.slots.detached(p),
         warn: (m) => this.publish({ type: 'log', time: this.now(), slot: '', level: 'warn', message: m }),
       },
       { offerPresent: this.opts.offerPresentAtStart ?? true },
@@ -215,41 +178,11 @@ export class Station {
         slot.controller?.abort(new StationAbort('station-stop', 'station stopped'));
       }
     }
-    for (const slot of this.slots.values()) {
-      if (slot.reenumerationTimer) {
-        clearTimeout(slot.reenumerationTimer);
-        delete slot.reenumerationTimer;
-      }
-    }
+    this.slots.clearReenumerationTimers();
     this.queue.start(); // a paused queue would never drain its aborted tasks
     await this.queue.onIdle();
     this.runState = 'stopped';
     this.publish({ type: 'station', time: this.now(), state: 'stopped' });
-  }
-
-  snapshot(): StationSnapshot {
-    const fw = this.opts.firmware;
-    return {
-      state: this.runState,
-      detection: this.opts.source.mode,
-      stationName: this.opts.stationName,
-      profileName: fw.profileName,
-      recipeFingerprint: fw.fingerprint,
-      chip: fw.chip,
-      demoFirmware: fw.demo,
-      operator: this.operator,
-      lot: this.lot,
-      inFlight: this.inFlightCount,
-      queued: this.queue.size,
-      passed: this.passed,
-      failed: this.failed,
-      slots: [...this.slots.values()]
-        .map((s) => {
-          const { controller: _c, queuedTask: _q, reenumerationTimer: _t, pendingAttach: _p, ...snap } = s;
-          return structuredClone(snap);
-        })
-        .sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true })),
-    };
   }
 
   private stationState(): 'running' | 'paused' | 'stopping' | 'stopped' {
@@ -258,124 +191,6 @@ export class Station {
 
   private publish(e: StationEvent): void {
     this.bus.publish(e);
-  }
-
-  private ensureSlot(portPath: string, name?: string): SlotRuntime {
-    let slot = this.slots.get(portPath);
-    if (!slot) {
-      slot = {
-        portPath,
-        name: name ?? this.slotNames.get(portPath) ?? portPath,
-        tty: '',
-        vid: '',
-        pid: '',
-        state: 'empty',
-        present: false,
-        busy: false,
-        awaitingRemoval: false,
-        attempt: 0,
-        queuedTask: false,
-      };
-      this.slots.set(portPath, slot);
-    }
-    return slot;
-  }
-
-  private slotInfo(s: SlotRuntime): SlotInfo {
-    return {
-      portPath: s.portPath,
-      name: s.name,
-      tty: s.tty,
-      vid: s.vid,
-      pid: s.pid,
-      ...(s.usbSerial !== undefined && { usbSerial: s.usbSerial }),
-    };
-  }
-
-  private attached(d: BridgeDevice): void {
-    if (this.runState === 'stopping' || this.runState === 'stopped') return;
-    const slot = this.ensureSlot(d.portPath);
-    if (slot.busy && !slot.present) {
-      // The previous board was pulled and its attempt is still winding down: one attempt per slot at a time.
-      slot.pendingAttach = d;
-      return;
-    }
-    if (slot.reenumerationTimer) {
-      clearTimeout(slot.reenumerationTimer);
-      delete slot.reenumerationTimer;
-      if (d.usbSerial !== undefined && d.usbSerial === slot.usbSerial && d.vid === slot.vid) {
-        // The same chip is back after its reset: follow its new tty, keep its result, never flash it again.
-        this.publish({
-          type: 'log',
-          time: this.now(),
-          slot: slot.portPath,
-          level: 'info',
-          message: `native USB board re-enumerated as ${d.tty}`,
-        });
-      } else {
-        // Another board: the held removal of the previous one happens now.
-        this.removeBoard(slot);
-      }
-    }
-    if (slot.present) {
-      // Same physical port seen again without a removal in between (a re-enumerated native-USB board, or a
-      // source repeating itself): follow its tty, never start a second attempt.
-      if (slot.tty !== d.tty) {
-        slot.tty = d.tty;
-        this.publish({
-          type: 'slot-attached',
-          time: this.now(),
-          slot: slot.portPath,
-          slotInfo: this.slotInfo(slot),
-        });
-      }
-      return;
-    }
-    Object.assign(slot, { tty: d.tty, vid: d.vid, pid: d.pid, present: true, awaitingRemoval: false });
-    if (d.usbSerial !== undefined) slot.usbSerial = d.usbSerial;
-    else delete slot.usbSerial;
-    delete slot.board;
-    delete slot.progress;
-    delete slot.lastResult;
-    delete slot.baud;
-    delete slot.message;
-    this.publish({
-      type: 'slot-attached',
-      time: this.now(),
-      slot: slot.portPath,
-      slotInfo: this.slotInfo(slot),
-    });
-    this.setState(slot, 'detected');
-    this.enqueue(slot);
-  }
-
-  private detached(portPath: string): void {
-    const slot = this.slots.get(portPath);
-    if (slot?.pendingAttach) {
-      delete slot.pendingAttach;
-      return;
-    }
-    if (!slot || !slot.present || slot.reenumerationTimer) return;
-    const afterReset = slot.awaitingRemoval || slot.state === 'resetting' || slot.state === 'boot-check';
-    if (slot.vid === NATIVE_USB_VID && slot.usbSerial !== undefined && afterReset) {
-      slot.reenumerationTimer = setTimeout(() => {
-        delete slot.reenumerationTimer;
-        this.removeBoard(slot);
-      }, this.opts.reenumerationGraceMs ?? 5000);
-      return;
-    }
-    this.removeBoard(slot);
-  }
-
-  private removeBoard(slot: SlotRuntime): void {
-    if (!slot.present) return;
-    const portPath = slot.portPath;
-    const wasBusy = slot.busy || slot.queuedTask;
-    slot.present = false;
-    slot.awaitingRemoval = false;
-    slot.controller?.abort(new StationAbort('unplugged', 'board unplugged'));
-    this.publish({ type: 'slot-detached', time: this.now(), slot: portPath, wasBusy });
-    if (!slot.busy) this.setState(slot, 'empty');
   }
 
   private enqueue(slot: SlotRuntime): void {
@@ -388,27 +203,6 @@ export class Station {
         // Aborted while waiting (unplugged or station stopping): the board was never touched, nothing to record.
         if (slot.controller === controller) slot.queuedTask = false;
       });
-  }
-
-  private setState(
-    slot: SlotRuntime,
-    state: SlotState,
-    extra: Partial<PipelineEvent & { type: 'state' }> = {},
-  ): void {
-    slot.state = state;
-    if (extra.board) slot.board = extra.board;
-    if (extra.baud !== undefined) slot.baud = extra.baud;
-    slot.message = extra.message;
-    this.publish({
-      type: 'state',
-      time: this.now(),
-      slot: slot.portPath,
-      state,
-      attempt: slot.attempt,
-      ...(slot.board && { board: slot.board }),
-      ...(slot.baud !== undefined && { baud: slot.baud }),
-      ...(extra.message !== undefined && { message: extra.message }),
-    });
   }
 
   private async runAttempt(slot: SlotRuntime, controller: AbortController): Promise<void> {
@@ -428,7 +222,7 @@ export class Station {
         ),
       timeoutMs,
     );
-    const info = this.slotInfo(slot);
+    const info = this.slots.info(slot);
     const started = this.now();
     let abandoned = false;
     let hardTimer: NodeJS.Timeout | undefined;
@@ -469,9 +263,8 @@ export class Station {
           },
           publish: (e) => {
             if (abandoned) return; // an abandoned pipeline must not repaint a slot that moved on
-            if (e.type === 'state') this.setState(slot, e.state, e);
+            if (e.type === 'state') this.slots.setState(slot, e.state, e);
             else if (e.type === 'progress') {
-              slot.progress = e.progress;
               this.publish({ type: 'progress', time: this.now(), slot: slot.portPath, progress: e.progress });
             } else {
               this.publish({
@@ -497,13 +290,22 @@ export class Station {
     const next = slot.pendingAttach;
     if (next) {
       delete slot.pendingAttach;
-      this.attached(next);
+      this.slots.attached(next);
     }
   }
 
   /** Ledger first (write + fsync), then the result event, then the screen may say PASS. */
   private async record(slot: SlotRuntime, info: SlotInfo, outcome: AttemptOutcome): Promise<void> {
-    const rec = this.ledgerRecord(info, outcome);
+    const rec = attemptRecord(
+      {
+        stationName: this.opts.stationName,
+        operator: this.operator,
+        lot: this.lot,
+        firmware: this.opts.firmware,
+      },
+      info,
+      outcome,
+    );
     let recorded = false;
     try {
       await this.opts.ledger.append(rec);
@@ -521,15 +323,6 @@ export class Station {
         message: outcome.message,
       });
     }
-    if (outcome.result === 'pass') this.passed++;
-    else this.failed++;
-    slot.lastResult = {
-      result: outcome.result,
-      ...(outcome.code !== undefined && { code: outcome.code }),
-      ...(outcome.message !== undefined && { message: outcome.message }),
-      recorded,
-    };
-    delete slot.progress;
     this.publish({
       type: 'result',
       time: this.now(),
@@ -542,53 +335,17 @@ export class Station {
       attempt: outcome.attempt,
       recorded,
     });
-    this.setState(slot, outcome.result, outcome.message !== undefined ? { message: outcome.message } : {});
+    this.slots.setState(
+      slot,
+      outcome.result,
+      outcome.message !== undefined ? { message: outcome.message } : {},
+    );
     if (slot.present) {
       // The board stays in the slot until someone pulls it; it is never flashed again while it is there.
       slot.awaitingRemoval = true;
       this.publish({ type: 'awaiting-removal', time: this.now(), slot: slot.portPath });
     } else {
-      this.setState(slot, 'empty');
+      this.slots.setState(slot, 'empty');
     }
-  }
-
-  private ledgerRecord(info: SlotInfo, o: AttemptOutcome): LedgerRecord {
-    const fw = this.opts.firmware;
-    const b = o.board;
-    const startIso = new Date(o.start).toISOString();
-    return {
-      v: 1,
-      id: `${this.opts.stationName}/${startIso}/${info.portPath}`,
-      start: startIso,
-      end: new Date(o.end).toISOString(),
-      station: this.opts.stationName,
-      slot: info.name,
-      portPath: info.portPath,
-      port: info.tty,
-      ...(info.usbSerial !== undefined && { usbSerial: info.usbSerial }),
-      ...(info.vid && { vidPid: `${info.vid}:${info.pid}` }),
-      operator: this.operator,
-      lot: this.lot,
-      ...(b && {
-        mac: b.mac,
-        chip: b.chip,
-        revision: b.revision,
-        ...(b.flashId !== undefined && { flashId: b.flashId }),
-        ...(b.flashSizeBytes !== undefined && { flashSize: b.flashSizeBytes }),
-        secureBoot: b.secureBoot,
-        flashEncryption: b.flashEncryption,
-      }),
-      profile: fw.profileName,
-      recipe: fw.fingerprint,
-      ...(fw.demo && { demoFirmware: true }),
-      regions: o.regions,
-      ...(o.baud !== undefined && { baud: o.baud }),
-      phases: Object.fromEntries(Object.entries(o.phases).map(([k, v]) => [k, Math.max(0, Math.round(v))])),
-      durationMs: Math.max(0, o.end - o.start),
-      result: o.result,
-      ...(o.code !== undefined && { code: o.code }),
-      ...(o.message !== undefined && { message: o.message }),
-      attempt: o.attempt,
-    };
   }
 }

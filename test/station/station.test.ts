@@ -53,6 +53,23 @@ function statesOf(events: StationEvent[], slot: string): string[] {
     .map((e) => (e as { state: string }).state);
 }
 
+/** What the events last said about a slot: the station tells its consumers everything through events. */
+function slotSeen(events: StationEvent[], slot: string) {
+  const seen = { name: '', tty: '', present: false, state: 'empty', awaitingRemoval: false };
+  for (const e of events) {
+    if (e.type === 'station' || e.slot !== slot) continue;
+    if (e.type === 'slot-attached')
+      Object.assign(seen, { name: e.slotInfo.name, tty: e.slotInfo.tty, present: true });
+    else if (e.type === 'slot-detached') Object.assign(seen, { present: false, awaitingRemoval: false });
+    else if (e.type === 'awaiting-removal') seen.awaitingRemoval = true;
+    else if (e.type === 'state') {
+      seen.state = e.state;
+      if (e.state === 'detected') seen.awaitingRemoval = false;
+    }
+  }
+  return seen;
+}
+
 function dedupe(a: string[]): string[] {
   return a.filter((s, i) => s !== a[i - 1]);
 }
@@ -99,13 +116,12 @@ test('a board runs through every state, is recorded before the result, and waits
     assert.ok(p in rec.phases, `phase ${p} timed`);
   }
   assert.ok(events.some((e) => e.type === 'progress' && e.progress.overallDone === e.progress.overallTotal));
-  const snap = station.snapshot();
-  assert.equal(snap.slots[0].awaitingRemoval, true);
-  assert.equal(snap.passed, 1);
+  assert.equal(slotSeen(events, '1-1.2').awaitingRemoval, true);
+  assert.equal(events.filter((e) => e.type === 'result' && e.result === 'pass').length, 1);
 });
 
 test('a board left plugged is never flashed twice; after removal and re-plug it is a retest (attempt 2)', async (t) => {
-  const { source, ledger, station, link, waitDone } = setup();
+  const { source, ledger, station, link, events, waitDone } = setup();
   t.after(() => station.stop());
   await station.start();
   source.plug('1-1.2', '/dev/ttyUSB0');
@@ -115,7 +131,7 @@ test('a board left plugged is never flashed twice; after removal and re-plug it 
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(ledger.records.length, 1);
   assert.equal(link.connects.length, 1);
-  assert.equal(station.snapshot().slots[0].tty, '/dev/ttyUSB4');
+  assert.equal(slotSeen(events, '1-1.2').tty, '/dev/ttyUSB4');
   source.unplug('1-1.2');
   source.plug('1-1.2', '/dev/ttyUSB1');
   await waitDone(2);
@@ -142,7 +158,7 @@ test('unplug mid-write fails that board as disconnected and leaves the neighbour
   assert.equal(bySlot['1-1.2'].result, 'pass');
   const detached = events.find((e) => e.type === 'slot-detached');
   assert.equal(detached?.type === 'slot-detached' && detached.wasBusy, true);
-  assert.equal(station.snapshot().slots.find((s) => s.portPath === '1-1.1')?.state, 'empty');
+  assert.equal(slotSeen(events, '1-1.1').state, 'empty');
 });
 
 test('guards refuse wrong chip, small flash and enabled security before the first write', async (t) => {
@@ -305,7 +321,7 @@ test('pause stops new starts, in-flight boards finish; resume continues; concurr
   await waitDone(1);
   await new Promise((r) => setTimeout(r, 80));
   assert.equal(done.length, 1, 'no new start while paused');
-  assert.equal(station.snapshot().state, 'paused');
+  assert.equal(station.state, 'paused');
   station.resume();
   await waitDone(2);
   assert.equal(ledger.records.length, 2);
@@ -328,13 +344,15 @@ test('stop drops boards that never started and waits for boards in flight', asyn
 });
 
 test('configured slot names label the slot and the record', async (t) => {
-  const { source, ledger, station, waitDone } = setup({ slots: [{ name: 'A1', usbPath: '1-1.4.2' }] });
+  const { source, ledger, station, events, waitDone } = setup({
+    slots: [{ name: 'A1', usbPath: '1-1.4.2' }],
+  });
   t.after(() => station.stop());
   await station.start();
-  assert.equal(station.snapshot().slots[0].name, 'A1');
   source.plug('1-1.4.2');
   source.plug('1-1.4.3');
   await waitDone(2);
+  assert.equal(slotSeen(events, '1-1.4.2').name, 'A1');
   const names = ledger.records.map((r) => `${r.portPath}=${r.slot}`).sort();
   assert.deepEqual(names, ['1-1.4.2=A1', '1-1.4.3=1-1.4.3']);
 });
@@ -355,7 +373,7 @@ test('a board plugged into a slot whose pulled board is still being recorded wai
     ledger.records.map((r) => `${r.port} ${r.result} ${r.code ?? ''}`),
     ['/dev/ttyUSB0 fail disconnected', '/dev/ttyUSB1 pass '],
   );
-  assert.equal(station.snapshot().slots[0].awaitingRemoval, true);
+  assert.equal(slotSeen(events, '1-1.1').awaitingRemoval, true);
 });
 
 test('a wedged flasher that ignores the abort still frees its slot with FAIL/timeout', async (t) => {
@@ -383,11 +401,11 @@ test('a native-USB board re-enumerating after its reset is the same board, not a
   await waitDone(1);
   // The chip resets into its firmware: the USB device drops and comes back as ttyACM1, same serial (its MAC).
   source.unplug('1-1.4');
-  assert.equal(station.snapshot().slots[0].present, true, 'the removal is held (snapshot works meanwhile)');
+  assert.equal(slotSeen(events, '1-1.4').present, true, 'the removal is held');
   source.plug('1-1.4', '/dev/ttyACM1', s3);
   await new Promise((r) => setTimeout(r, 120));
   assert.equal(ledger.records.length, 1, 'not flashed again');
-  const snap = station.snapshot().slots[0];
+  const snap = slotSeen(events, '1-1.4');
   assert.equal(snap.tty, '/dev/ttyACM1');
   assert.equal(snap.awaitingRemoval, true);
   assert.ok(!events.some((e) => e.type === 'slot-detached'), 'the operator never saw it leave');
@@ -395,7 +413,7 @@ test('a native-USB board re-enumerating after its reset is the same board, not a
   source.unplug('1-1.4');
   await new Promise((r) => setTimeout(r, 120));
   assert.equal(events.filter((e) => e.type === 'slot-detached').length, 1);
-  assert.equal(station.snapshot().slots[0].state, 'empty');
+  assert.equal(slotSeen(events, '1-1.4').state, 'empty');
   // Another board (another serial) plugged in quickly after a pull is flashed.
   source.plug('1-1.4', '/dev/ttyACM0', s3);
   await waitDone(2);

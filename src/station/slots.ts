@@ -1,0 +1,203 @@
+/**
+ * The slots' lifecycle: a board arriving in a slot, leaving it, or coming back under another tty after its own
+ * reset (native USB). Decides when a slot gets a new attempt; the station (station.ts) runs the attempts.
+ */
+import type { BridgeDevice } from './detect/bridge-device.ts';
+import type { BoardInfo, SlotInfo, SlotState, StationEvent } from './events.ts';
+import { StationAbort } from './failure.ts';
+import type { PipelineEvent } from './pipeline.ts';
+
+export interface SlotRuntime extends SlotInfo {
+  state: SlotState;
+  present: boolean;
+  busy: boolean;
+  awaitingRemoval: boolean;
+  attempt: number;
+  board?: BoardInfo;
+  baud?: number;
+  controller?: AbortController;
+  queuedTask: boolean;
+  /** A board plugged in while the previous one's aborted attempt is still being recorded. */
+  pendingAttach?: BridgeDevice;
+  /** A native-USB board vanished after its reset; its removal takes effect when this timer fires. */
+  reenumerationTimer?: NodeJS.Timeout;
+}
+
+/** Espressif's own USB (USB-Serial/JTAG, USB-OTG ROM CDC): the chip itself is the USB device. */
+const NATIVE_USB_VID = '303a';
+
+export interface SlotsOptions {
+  /** Named slots by USB port path; boards on other ports get a slot named after the port path. */
+  names?: readonly { name: string; usbPath: string }[];
+  publish(e: StationEvent): void;
+  now(): number;
+  /** False once the station is stopping: a board arriving then is not started. */
+  accepting(): boolean;
+  /** Queue an attempt for a board that just arrived in this slot. */
+  enqueue(slot: SlotRuntime): void;
+  /** How long a native-USB board's removal after its reset is held (see StationOptions). */
+  reenumerationGraceMs?: number;
+}
+
+export class Slots {
+  private readonly slots = new Map<string, SlotRuntime>();
+  private readonly names = new Map<string, string>();
+
+  constructor(private readonly opts: SlotsOptions) {
+    for (const s of opts.names ?? []) this.names.set(s.usbPath, s.name);
+  }
+
+  values(): IterableIterator<SlotRuntime> {
+    return this.slots.values();
+  }
+
+  /** The configured slots exist from the start, plugged or not. */
+  createConfigured(): void {
+    for (const [usbPath, name] of this.names) this.ensure(usbPath, name);
+  }
+
+  ensure(portPath: string, name?: string): SlotRuntime {
+    let slot = this.slots.get(portPath);
+    if (!slot) {
+      slot = {
+        portPath,
+        name: name ?? this.names.get(portPath) ?? portPath,
+        tty: '',
+        vid: '',
+        pid: '',
+        state: 'empty',
+        present: false,
+        busy: false,
+        awaitingRemoval: false,
+        attempt: 0,
+        queuedTask: false,
+      };
+      this.slots.set(portPath, slot);
+    }
+    return slot;
+  }
+
+  info(s: SlotRuntime): SlotInfo {
+    return {
+      portPath: s.portPath,
+      name: s.name,
+      tty: s.tty,
+      vid: s.vid,
+      pid: s.pid,
+      ...(s.usbSerial !== undefined && { usbSerial: s.usbSerial }),
+    };
+  }
+
+  setState(
+    slot: SlotRuntime,
+    state: SlotState,
+    extra: Partial<PipelineEvent & { type: 'state' }> = {},
+  ): void {
+    slot.state = state;
+    if (extra.board) slot.board = extra.board;
+    if (extra.baud !== undefined) slot.baud = extra.baud;
+    this.opts.publish({
+      type: 'state',
+      time: this.opts.now(),
+      slot: slot.portPath,
+      state,
+      attempt: slot.attempt,
+      ...(slot.board && { board: slot.board }),
+      ...(slot.baud !== undefined && { baud: slot.baud }),
+      ...(extra.message !== undefined && { message: extra.message }),
+    });
+  }
+
+  attached(d: BridgeDevice): void {
+    if (!this.opts.accepting()) return;
+    const slot = this.ensure(d.portPath);
+    if (slot.busy && !slot.present) {
+      // The previous board was pulled and its attempt is still winding down: one attempt per slot at a time.
+      slot.pendingAttach = d;
+      return;
+    }
+    if (slot.reenumerationTimer) {
+      clearTimeout(slot.reenumerationTimer);
+      delete slot.reenumerationTimer;
+      if (d.usbSerial !== undefined && d.usbSerial === slot.usbSerial && d.vid === slot.vid) {
+        // The same chip is back after its reset: follow its new tty, keep its result, never flash it again.
+        this.opts.publish({
+          type: 'log',
+          time: this.opts.now(),
+          slot: slot.portPath,
+          level: 'info',
+          message: `native USB board re-enumerated as ${d.tty}`,
+        });
+      } else {
+        // Another board: the held removal of the previous one happens now.
+        this.removeBoard(slot);
+      }
+    }
+    if (slot.present) {
+      // Same physical port seen again without a removal in between (a re-enumerated native-USB board, or a
+      // source repeating itself): follow its tty, never start a second attempt.
+      if (slot.tty !== d.tty) {
+        slot.tty = d.tty;
+        this.opts.publish({
+          type: 'slot-attached',
+          time: this.opts.now(),
+          slot: slot.portPath,
+          slotInfo: this.info(slot),
+        });
+      }
+      return;
+    }
+    Object.assign(slot, { tty: d.tty, vid: d.vid, pid: d.pid, present: true, awaitingRemoval: false });
+    if (d.usbSerial !== undefined) slot.usbSerial = d.usbSerial;
+    else delete slot.usbSerial;
+    delete slot.board;
+    delete slot.baud;
+    this.opts.publish({
+      type: 'slot-attached',
+      time: this.opts.now(),
+      slot: slot.portPath,
+      slotInfo: this.info(slot),
+    });
+    this.setState(slot, 'detected');
+    this.opts.enqueue(slot);
+  }
+
+  detached(portPath: string): void {
+    const slot = this.slots.get(portPath);
+    if (slot?.pendingAttach) {
+      delete slot.pendingAttach;
+      return;
+    }
+    if (!slot || !slot.present || slot.reenumerationTimer) return;
+    const afterReset = slot.awaitingRemoval || slot.state === 'resetting' || slot.state === 'boot-check';
+    if (slot.vid === NATIVE_USB_VID && slot.usbSerial !== undefined && afterReset) {
+      slot.reenumerationTimer = setTimeout(() => {
+        delete slot.reenumerationTimer;
+        this.removeBoard(slot);
+      }, this.opts.reenumerationGraceMs ?? 5000);
+      return;
+    }
+    this.removeBoard(slot);
+  }
+
+  /** Held removals are dropped when the station stops (nothing is left to show them to). */
+  clearReenumerationTimers(): void {
+    for (const slot of this.slots.values()) {
+      if (slot.reenumerationTimer) {
+        clearTimeout(slot.reenumerationTimer);
+        delete slot.reenumerationTimer;
+      }
+    }
+  }
+
+  private removeBoard(slot: SlotRuntime): void {
+    if (!slot.present) return;
+    const portPath = slot.portPath;
+    const wasBusy = slot.busy || slot.queuedTask;
+    slot.present = false;
+    slot.awaitingRemoval = false;
+    slot.controller?.abort(new StationAbort('unplugged', 'board unplugged'));
+    this.opts.publish({ type: 'slot-detached', time: this.opts.now(), slot: portPath, wasBusy });
+    if (!slot.busy) this.setState(slot, 'empty');
+  }
+}
