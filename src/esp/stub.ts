@@ -1,11 +1,24 @@
 /**
- * Espressif's flasher stub images (esp-flasher-stub, Apache-2.0 OR MIT), as shipped in esptool-js 0.7.0
- * (lib/targets/stub_flasher/<chip>.json, §6.2). Loaded once per chip and shared by every worker.
+ * Espressif's flasher stub images (esp-flasher-stub, Apache-2.0 OR MIT), pinned in this repository under
+ * ./stubs/esp-flasher-stub-<release>/<chip>.json (§6.2; attribution and MD5SUMS live there). Nothing outside
+ * the repository decides what code runs on the chip. Loaded once per release and chip, shared by every worker.
  */
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { ChipFacts } from './chips/chip.ts';
+
+/** Releases kept in ./stubs. */
+export const STUB_RELEASES = ['v1.2.2', 'v1.0.0'] as const;
+export type StubRelease = (typeof STUB_RELEASES)[number];
+
+/**
+ * The release uploaded unless asked otherwise: it skips erasing blank sectors (fresh boards flash faster).
+ * It re-programs UART0 at start-up on ESP32/S2/P4, so it is uploaded at the ROM's baud (see EspLoader.runStub).
+ */
+export const DEFAULT_STUB_RELEASE: StubRelease = 'v1.2.2';
+
+export function isStubRelease(value: string): value is StubRelease {
+  return (STUB_RELEASES as readonly string[]).includes(value);
+}
 
 export interface StubSegment {
   addr: number;
@@ -13,6 +26,7 @@ export interface StubSegment {
 }
 
 export interface StubImage {
+  release: StubRelease;
   entry: number;
   text: StubSegment;
   data?: StubSegment;
@@ -28,14 +42,15 @@ interface StubJson {
 
 const cache = new Map<string, Promise<StubImage>>();
 
-function stubDir(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('esptool-js')), 'targets', 'stub_flasher');
+/** The JSON file of `chip`'s stub in `release` (a file URL inside this repository). */
+export function stubFile(chip: Pick<ChipFacts, 'stubName'>, release: StubRelease): URL {
+  return new URL(`./stubs/esp-flasher-stub-${release}/${chip.stubName}.json`, import.meta.url);
 }
 
-async function load(name: string): Promise<StubImage> {
-  const json = JSON.parse(await readFile(join(stubDir(), `${name}.json`), 'utf8')) as StubJson;
+async function load(chip: ChipFacts, release: StubRelease): Promise<StubImage> {
+  const json = JSON.parse(await readFile(stubFile(chip, release), 'utf8')) as StubJson;
   return {
+    release,
     entry: json.entry,
     text: { addr: json.text_start, data: Buffer.from(json.text, 'base64') },
     data:
@@ -45,12 +60,13 @@ async function load(name: string): Promise<StubImage> {
   };
 }
 
-export function loadStub(chip: ChipFacts): Promise<StubImage> {
-  let p = cache.get(chip.stubName);
+export function loadStub(chip: ChipFacts, release: StubRelease = DEFAULT_STUB_RELEASE): Promise<StubImage> {
+  const key = `${release}/${chip.stubName}`;
+  let p = cache.get(key);
   if (!p) {
-    p = load(chip.stubName);
-    cache.set(chip.stubName, p);
-    p.catch(() => cache.delete(chip.stubName));
+    p = load(chip, release);
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
   }
   return p;
 }

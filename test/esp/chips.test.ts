@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CHIPS, CHIP_NAMES, chipByImageChipId, chipByMagic, chipByName } from '../../src/esp/chips/index.ts';
+import { STUB_RELEASES, stubFile } from '../../src/esp/stub.ts';
 
 test('every chip is registered under its own name', () => {
   assert.deepEqual(CHIP_NAMES.sort(), [
@@ -85,15 +86,13 @@ test('protocol shape facts per chip (§1.3, §2.1, §11.1)', () => {
   assert.equal(CHIPS.esp8266.flashSize['4MB'], 4);
 });
 
-test('stub JSON exists for every chip', async () => {
+test('stub JSON exists for every chip in every pinned release', async () => {
   const { readFile } = await import('node:fs/promises');
-  for (const name of CHIP_NAMES) {
-    const url = new URL(
-      `../../node_modules/esptool-js/lib/targets/stub_flasher/${CHIPS[name].stubName}.json`,
-      import.meta.url,
-    );
-    const stub = JSON.parse(await readFile(url, 'utf8')) as { entry: number; text: string };
-    assert.equal(typeof stub.entry, 'number', name);
+  for (const release of STUB_RELEASES) {
+    for (const name of CHIP_NAMES) {
+      const stub = JSON.parse(await readFile(stubFile(CHIPS[name], release), 'utf8')) as { entry: number };
+      assert.equal(typeof stub.entry, 'number', `${release} ${name}`);
+    }
   }
 });
 

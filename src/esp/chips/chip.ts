@@ -72,7 +72,7 @@ export interface ChipFacts {
   flashFreq: Readonly<Record<string, number>>;
   /** Flash size nibble by name, e.g. { '4MB': 2 } (§11.2). */
   flashSize: Readonly<Record<string, number>>;
-  /** Name of Espressif's stub JSON in esptool-js (lib/targets/stub_flasher/<stubName>.json). */
+  /** Name of the chip's stub JSON in each pinned release (src/esp/stubs/esp-flasher-stub-<release>/<stubName>.json). */
   stubName: string;
   /** Default crystal in MHz and the ROM boot banner lines printed on reset into download mode (§7). */
   crystalMhz: number;
