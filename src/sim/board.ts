@@ -15,6 +15,7 @@ import { RomLoader } from './rom-loader.ts';
 import { SlipDecoder, slipEncode } from './slip.ts';
 import { defaultJedecId, type SpiFlashIdentity } from './spi-flash-commands.ts';
 import { StubLoader } from './stub-loader.ts';
+import type { StubBehaviour } from './stub-releases.ts';
 import { timingModel, wireMs, type TimingModel, type TimingName } from './timing.ts';
 import { WireQueue } from './wire-queue.ts';
 
@@ -48,10 +49,16 @@ export interface SimBoardOptions {
   resetCircuit?: 'auto-reset' | 'usb-jtag';
 }
 
-export type BoardMode = 'off' | 'reset' | 'download' | 'stub' | 'app';
+/** 'halted': the CPU runs uploaded code the simulator cannot model; silent until reset (see `haltReason`). */
+export type BoardMode = 'off' | 'reset' | 'download' | 'stub' | 'halted' | 'app';
+
+/** The baud the ROM has on record (UartDev.baud_rate): what a stub ≥ v1.1.0 re-programs UART0 for. */
+const ROM_BAUD_ON_RECORD = 115200;
 
 export interface BoardEvents {
   mode: [mode: BoardMode];
+  /** The chip jumped into code it cannot run; the sentence says what and why. */
+  halted: [reason: string];
   boot: [result: FlashBootResult];
   'link-lost': [];
 }
@@ -114,6 +121,10 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   /** Bytes delivered over the wire in each direction (after faults). */
   readonly stats = { toChip: 0, toHost: 0 };
   lastBoot: FlashBootResult | undefined;
+  /** The stub release running now (recognised from the uploaded code), until the next reset. */
+  stubRelease: string | undefined;
+  /** Why the chip halted (mode 'halted'), until the next reset. */
+  haltReason: string | undefined;
 
   private readonly regs: RegisterFile;
   private readonly flashCtl: FlashController;
@@ -194,6 +205,11 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     return this._mode;
   }
 
+  /** Bytes the flash chip erased since power-up and the time that took (ms), for tests of the stub releases. */
+  get flashStats(): { readonly erasedBytes: number; readonly eraseMs: number } {
+    return this.flashCtl.stats;
+  }
+
   /** The chip's current UART rate (following the host while the ROM autobauds). */
   get chipBaud(): number {
     return this.chipBaudFixed ?? this.host?.baud ?? 115200;
@@ -267,6 +283,8 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     this.generation = new AbortController();
     this.loader?.dispose();
     this.loader = undefined;
+    this.stubRelease = undefined;
+    this.haltReason = undefined;
     this.frames.clear();
     this.decoder.clear();
   }
@@ -341,13 +359,26 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       setChipBaud: (baud) => {
         this.chipBaudFixed = baud;
       },
-      startStub: () => {
+      lockAutobaud: () => {
+        this.chipBaudFixed ??= this.chipBaud;
+      },
+      startStub: (stub: StubBehaviour) => {
         this.loader?.dispose();
         const ctx = this.context();
-        this.loader = new StubLoader(ctx);
+        this.loader = new StubLoader(ctx, stub);
+        this.stubRelease = stub.release;
+        // v1.1.0+ on ESP32/S2: the clock boost re-programs UART0 for the ROM's baud on record, not the current one.
+        if (stub.reprogramsUartAtStart) this.chipBaudFixed = ROM_BAUD_ON_RECORD;
         this.setMode('stub');
         // esp-flasher-stub greets with an unsolicited OHAI frame (§6.1).
         ctx.sendFrame(Buffer.from('OHAI', 'latin1'));
+      },
+      halt: (reason) => {
+        this.loader?.dispose();
+        this.loader = undefined;
+        this.haltReason = reason;
+        this.setMode('halted');
+        this.emit('halted', reason);
       },
       softReset: (kind) => {
         setImmediate(() => {

@@ -16,6 +16,8 @@ export class FlashController {
   private corruptSector: number | undefined;
   private readonly writeError: boolean;
   private readonly corruption: boolean;
+  /** What the flash chip was busy with since power-up: bytes erased and the time that took (ms). */
+  readonly stats = { erasedBytes: 0, eraseMs: 0 };
 
   constructor(
     readonly flash: NorFlash,
@@ -45,6 +47,7 @@ export class FlashController {
     let addr = sectorOf(offset);
     const end = Math.min(this.flash.size, Math.ceil((offset + length) / SECTOR) * SECTOR);
     let ms = 0;
+    const start = addr;
     while (addr < end) {
       if (addr % BLOCK === 0 && addr + BLOCK <= end) {
         this.flash.eraseBlock(addr);
@@ -56,12 +59,22 @@ export class FlashController {
         addr += SECTOR;
       }
     }
+    this.stats.erasedBytes += addr - start;
+    this.stats.eraseMs += ms * this.slowdown;
     return ms * this.slowdown;
+  }
+
+  /** How long reading `bytes` into RAM takes (ms). */
+  readMs(bytes: number): number {
+    return (bytes / 0x100000) * this.timing.readMsPerMiB;
   }
 
   async eraseChip(signal: AbortSignal): Promise<void> {
     this.flash.eraseChip();
-    await sleep((this.flash.size / BLOCK) * this.timing.blockEraseMs * this.slowdown, signal);
+    const ms = (this.flash.size / BLOCK) * this.timing.blockEraseMs * this.slowdown;
+    this.stats.erasedBytes += this.flash.size;
+    this.stats.eraseMs += ms;
+    await sleep(ms, signal);
   }
 
   /** Program `data` at `offset`; false when the flash reported a program failure (write-error fault). */

@@ -3,6 +3,7 @@ import type { SimChipExtras } from './chip-extras.ts';
 import type { FlashController } from './flash-controller.ts';
 import type { FrameQueue } from './frame-queue.ts';
 import type { RegisterFile } from './registers.ts';
+import type { StubBehaviour } from './stub-releases.ts';
 import type { TimingModel } from './timing.ts';
 
 /** What the ROM loader and the stub see of the chip they run on. One context per boot; reset aborts `signal`. */
@@ -22,8 +23,12 @@ export interface LoaderContext {
   /** Switch the chip's UART; output already queued still goes out at the old rate. */
   setChipBaud(baud: number): void;
   crystalMhz: number;
-  /** MEM_END jumped into an uploaded stub: switch to stub semantics (sends OHAI). */
-  startStub(): void;
+  /** The ROM's autobaud settles on the host's current rate (first SYNC); it holds until CHANGE_BAUDRATE. */
+  lockAutobaud(): void;
+  /** MEM_END jumped into a recognised stub release: switch to its semantics (it sends OHAI). */
+  startStub(stub: StubBehaviour): void;
+  /** MEM_END jumped into code the simulator cannot run: the chip goes silent until reset; `reason` says why. */
+  halt(reason: string): void;
   /** The chip resets itself: `download` keeps the latched boot mode, `flash` runs user code. */
   softReset(kind: 'download' | 'flash'): void;
 }

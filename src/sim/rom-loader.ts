@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { sleep } from './frame-queue.ts';
 import { BlockInflater } from './inflater.ts';
 import { securityInfo, type Loader, type LoaderContext } from './loader-context.ts';
 import { buildResponse, dataChecksum, OP, parseRequest, ROM_ERR, SYNC_PAYLOAD, words } from './protocol.ts';
+import { KNOWN_STUB_RELEASES, recogniseStub } from './stub-releases.ts';
 
 interface MemSegment {
   addr: number;
@@ -9,6 +11,8 @@ interface MemSegment {
   blockSize: number;
   blocks: number;
   received: Set<number>;
+  /** What landed in RAM: the stub is recognised by it, not by what the host claims. */
+  bytes: Buffer;
 }
 
 interface FlashWrite {
@@ -87,6 +91,8 @@ export class RomLoader implements Loader {
     switch (op) {
       case OP.SYNC:
         if (!data.equals(SYNC_PAYLOAD)) return;
+        // The ROM measured the host's rate on the first SYNC's 0x55 bytes and keeps it until CHANGE_BAUDRATE.
+        ctx.lockAutobaud();
         this.lastValue = 0x20120707;
         for (let i = 0; i < 8; i++) this.reply(op);
         return;
@@ -110,7 +116,7 @@ export class RomLoader implements Loader {
         if (size > 0x80000 || blockSize === 0 || blocks * blockSize < size)
           return this.reply(op, ROM_ERR.BAD_RAM_SIZE);
         if (addr < 0x3f000000 || addr >= 0x60000000) return this.reply(op, ROM_ERR.BAD_RAM_ADDR);
-        this.mem.push({ addr, size, blockSize, blocks, received: new Set() });
+        this.mem.push({ addr, size, blockSize, blocks, received: new Set(), bytes: Buffer.alloc(size) });
         return this.reply(op);
       }
       case OP.MEM_DATA: {
@@ -120,7 +126,9 @@ export class RomLoader implements Loader {
         const payload = data.subarray(16);
         if (len !== payload.length || len > seg.blockSize) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
         if (dataChecksum(payload) !== (req.checksum & 0xff)) return this.reply(op, ROM_ERR.CHECKSUM);
-        if (seq >= seg.blocks) return this.reply(op, ROM_ERR.BAD_RAM_SIZE);
+        if (seq >= seg.blocks || seq * seg.blockSize + len > seg.size)
+          return this.reply(op, ROM_ERR.BAD_RAM_SIZE);
+        payload.copy(seg.bytes, seq * seg.blockSize);
         seg.received.add(seq);
         return this.reply(op);
       }
@@ -129,13 +137,19 @@ export class RomLoader implements Loader {
         const [noEntry, entry] = words(data, 2);
         this.reply(op);
         if (noEntry !== 0) return;
-        const landed = this.mem.some(
-          (s) => s.received.size === s.blocks && entry >= s.addr && entry < s.addr + s.size,
-        );
-        if (landed) ctx.startStub();
+        const code = [...this.mem]
+          .reverse()
+          .find((s) => s.received.size === s.blocks && entry >= s.addr && entry < s.addr + s.size);
         // A jump outside the uploaded code crashes the CPU; the watchdog brings the chip back up.
-        else ctx.softReset('flash');
-        return;
+        if (!code) return ctx.softReset('flash');
+        const textMd5 = createHash('md5').update(code.bytes).digest('hex');
+        const stub = recogniseStub(ctx.chip.name, entry, textMd5);
+        if (stub) return ctx.startStub(stub);
+        return ctx.halt(
+          `the code uploaded to 0x${code.addr.toString(16)} (entry 0x${(entry >>> 0).toString(16)}, text MD5 ` +
+            `${textMd5}) is not a known esp-flasher-stub release for ${ctx.chip.name} ` +
+            `(known: ${KNOWN_STUB_RELEASES.join(', ')}): the simulated chip cannot run it, no OHAI`,
+        );
       }
       case OP.SPI_ATTACH:
         // The ROM takes 8 bytes: hspi_arg and the is_legacy byte + 3 padding bytes (§2.1).

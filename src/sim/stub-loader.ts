@@ -3,8 +3,11 @@ import { sleep } from './frame-queue.ts';
 import { BlockInflater } from './inflater.ts';
 import { securityInfo, type Loader, type LoaderContext } from './loader-context.ts';
 import { buildResponse, dataChecksum, OP, parseRequest, STUB_ERR, SYNC_PAYLOAD, words } from './protocol.ts';
+import type { StubBehaviour } from './stub-releases.ts';
 
 const MAX_BLOCK = 0x4000;
+const SECTOR = 0x1000;
+const BLOCK = 0x10000;
 
 interface StubWrite {
   compressed: boolean;
@@ -12,15 +15,18 @@ interface StubWrite {
   /** Exact number of (uncompressed) bytes to write: the stub's FLASH_BEGIN size word (§2.2). */
   total: number;
   written: number;
-  /** First byte not yet erased: the stub erases just in time, sector by sector. */
+  /** First byte not yet erased (or found blank): the stub erases just in time, sector by sector. */
   erasedTo: number;
+  /** v1.1.0+: a sector of this write read non-blank; from here on everything is erased without reading. */
+  dirtySeen: boolean;
   inflater?: BlockInflater;
 }
 
 /**
  * The flasher stub (esp-flasher-stub semantics, §2.2, §6): 2 status bytes `[error, 0]`, 0x4000 blocks,
  * FLASH_DATA acknowledged on receipt and written while the next block arrives, errors of that deferred write
- * reported on the next command, ERASE_FLASH/ERASE_REGION, READ_FLASH with acks and an MD5 trailer.
+ * reported on the next command, ERASE_FLASH/ERASE_REGION, READ_FLASH with acks and an MD5 trailer. What differs
+ * between releases (blank-sector skipping) follows the release recognised from the uploaded code.
  */
 export class StubLoader implements Loader {
   readonly kind = 'stub';
@@ -29,7 +35,10 @@ export class StubLoader implements Loader {
   private work: Promise<void> = Promise.resolve();
   private pendingError = 0;
 
-  constructor(private readonly ctx: LoaderContext) {}
+  constructor(
+    private readonly ctx: LoaderContext,
+    private readonly behaviour: StubBehaviour,
+  ) {}
 
   dispose(): void {
     this.write?.inflater?.close();
@@ -153,7 +162,9 @@ export class StubLoader implements Loader {
       offset,
       total,
       written: 0,
-      erasedTo: offset,
+      // The erase covers whole sectors from the one holding `offset` (ALIGN_DOWN in the stub).
+      erasedTo: Math.floor(offset / SECTOR) * SECTOR,
+      dirtySeen: false,
       inflater: compressed ? new BlockInflater() : undefined,
     };
     this.reply(op);
@@ -194,19 +205,38 @@ export class StubLoader implements Loader {
     const addr = w.offset + w.written;
     w.written += n;
     const end = addr + n;
-    if (end > w.erasedTo) {
-      // Erase just in time, but a whole 64 KB block ahead when the write covers it (one block erase is far
-      // quicker than 16 sector erases), never past the declared size.
-      const totalEnd = Math.min(Math.ceil((w.offset + w.total) / 0x1000) * 0x1000, ctx.flash.flash.size);
-      const eraseEnd = Math.min(Math.ceil(end / 0x10000) * 0x10000, totalEnd);
-      ms += ctx.flash.eraseNow(w.erasedTo, eraseEnd - w.erasedTo);
-      w.erasedTo = eraseEnd;
-    }
+    if (end > w.erasedTo) ms += this.eraseUpTo(w, end);
     const result = ctx.flash.programNow(addr, out.subarray(0, n));
     ms += result.ms;
     if (!result.ok) this.pendingError = STUB_ERR.FAILED_SPI_OP;
     // One timer for inflate + erase + program: the chip is busy that long before it looks at the next command.
     await sleep(ms, ctx.signal);
+  }
+
+  /**
+   * Erase just in time up to `end`, a whole 64 KB block ahead when the write covers it (one block erase is far
+   * quicker than 16 sector erases), never past the declared size. v1.1.0+ first reads each sector and leaves a
+   * blank one alone, until the first non-blank sector of this write (esp-flasher-stub `s_conditional_erase_next`).
+   * Returns the flash chip's busy time (ms).
+   */
+  private eraseUpTo(w: StubWrite, end: number): number {
+    const { ctx } = this;
+    const totalEnd = Math.min(Math.ceil((w.offset + w.total) / SECTOR) * SECTOR, ctx.flash.flash.size);
+    let ms = 0;
+    while (w.erasedTo < end) {
+      if (this.behaviour.skipsBlankSectors && !w.dirtySeen) {
+        ms += ctx.flash.readMs(SECTOR);
+        if (ctx.flash.flash.isSectorErased(w.erasedTo)) {
+          w.erasedTo += SECTOR;
+          continue;
+        }
+        w.dirtySeen = true;
+      }
+      const eraseEnd = Math.min(Math.ceil(end / BLOCK) * BLOCK, totalEnd);
+      ms += ctx.flash.eraseNow(w.erasedTo, eraseEnd - w.erasedTo);
+      w.erasedTo = eraseEnd;
+    }
+    return ms;
   }
 
   private async readFlash(op: number, data: Buffer): Promise<void> {

@@ -15,6 +15,8 @@ export interface TimingModel {
   pageProgramMs: number;
   /** On-chip MD5 over flash, per MiB. */
   md5MsPerMiB: number;
+  /** Plain flash read into RAM (a stub checking whether a sector is blank), per MiB. */
+  readMsPerMiB: number;
   /** Inflate of compressed data on the chip, per MiB of output. */
   inflateMsPerMiB: number;
   /** From EN release until the ROM banner starts. */
@@ -36,6 +38,7 @@ const REALISTIC: TimingModel = {
   blockEraseMs: 150,
   pageProgramMs: 0.7,
   md5MsPerMiB: 250,
+  readMsPerMiB: 100,
   inflateMsPerMiB: 60,
   romStartMs: 30,
   appStartMs: 300,
@@ -50,6 +53,7 @@ const FAST: TimingModel = {
   blockEraseMs: 0,
   pageProgramMs: 0,
   md5MsPerMiB: 0,
+  readMsPerMiB: 0,
   inflateMsPerMiB: 0,
   romStartMs: 0,
   appStartMs: 0,

@@ -112,16 +112,13 @@ class EspBoardSession implements BoardSession {
   }
 
   async prepareWrites(o: { stub: boolean; baud: number; signal: AbortSignal }): Promise<number> {
-    const rawTcp = this.remoteFollowsBaud ? 'change' : 'keep';
-    if (o.stub && !this.loader.isStub && this.loader.chip.romBaudKeptByStub) {
-      // Upload the stub at the flashing baud too: the ROM changes rate (with the ESP32 clock compensation) and
-      // the stub keeps it. At 921600 this saves ~0.5 s per board of stub upload at 115200.
-      const baud = await this.loader.changeBaud(o.baud, o.signal, { rawTcp });
-      await this.loader.runStub(o.signal);
-      return baud;
-    }
+    // As esptool: the stub goes up at the ROM's rate and the baud is changed through it. A stub ≥ v1.1.0
+    // re-programs UART0 at start-up (ESP32/S2) for the rate the ROM has on record, not one a ROM
+    // CHANGE_BAUDRATE set, so uploading it at a raised ROM baud loses its OHAI.
     if (o.stub) await this.loader.runStub(o.signal);
-    return this.loader.changeBaud(o.baud, o.signal, { rawTcp });
+    return this.loader.changeBaud(o.baud, o.signal, {
+      rawTcp: this.remoteFollowsBaud ? 'change' : 'keep',
+    });
   }
 
   async writeRegion(

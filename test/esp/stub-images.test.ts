@@ -39,7 +39,11 @@ test('each release carries both licence texts (Apache-2.0 OR MIT) and a README n
   for (const release of STUB_RELEASES) {
     const dir = releaseDir(release);
     for (const licence of ['LICENSE-APACHE', 'LICENSE-MIT']) {
-      assert.deepEqual(await readFile(new URL(licence, dir)), await readFile(new URL(licence, first)), licence);
+      assert.deepEqual(
+        await readFile(new URL(licence, dir)),
+        await readFile(new URL(licence, first)),
+        licence,
+      );
     }
     const readme = await readFile(new URL('README.md', dir), 'utf8');
     assert.match(readme, new RegExp(`esp-flasher-stub/releases/tag/${release.replace(/\./g, '\\.')}`));

@@ -169,9 +169,14 @@ interface StubJson {
   data_start?: number;
 }
 
-/** Espressif's flasher stub for `stubName` as esptool-js ships it (esp-flasher-stub, Apache-2.0 OR MIT). */
-export function loadStubJson(stubName: string): StubJson {
-  const path = createRequire(import.meta.url).resolve(`esptool-js/lib/targets/stub_flasher/${stubName}.json`);
+/**
+ * Espressif's flasher stub for `stubName` (esp-flasher-stub, Apache-2.0 OR MIT): as esptool-js ships it, or the
+ * given release as pinned in src/esp/stubs.
+ */
+export function loadStubJson(stubName: string, release?: 'v1.0.0' | 'v1.2.2'): StubJson {
+  const path = release
+    ? new URL(`../../src/esp/stubs/esp-flasher-stub-${release}/${stubName}.json`, import.meta.url)
+    : createRequire(import.meta.url).resolve(`esptool-js/lib/targets/stub_flasher/${stubName}.json`);
   return JSON.parse(readFileSync(path, 'utf8')) as StubJson;
 }
 

@@ -42,12 +42,6 @@ export interface ChipFacts {
   romSecurityInfoBytes: 0 | 12 | 20;
   /** ROM supports compressed writes, SPI_ATTACH, CHANGE_BAUDRATE, MD5 (false only on ESP8266). */
   romHasEsp32Commands: boolean;
-  /**
-   * The UART rate the ROM was switched to survives the stub's start (the stub does not change the CPU/APB
-   * clock the UART divider depends on), so the stub can be uploaded at the flashing baud. Unset = upload at
-   * the ROM's rate and change baud afterwards, as esptool does.
-   */
-  romBaudKeptByStub?: boolean;
   /** eFuse MAC registers and layout (§9.1). */
   macRegisters: readonly number[];
   macLayout: MacLayout;

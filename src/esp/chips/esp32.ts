@@ -33,8 +33,6 @@ export const esp32: ChipFacts = {
   romFlashBeginHasEncryptedWord: false,
   romSecurityInfoBytes: 0,
   romHasEsp32Commands: true,
-  // The ESP32 stub runs on the ROM's clocks (no max-CPU-frequency switch), so a ROM baud change holds.
-  romBaudKeptByStub: true,
   macRegisters: [EFUSE_RD + 0x4, EFUSE_RD + 0x8],
   macLayout: 'esp32',
   flashCryptCnt: { addr: EFUSE_RD, shift: 20, mask: 0x7f },
