@@ -190,7 +190,9 @@ export class EspLoader {
           this.onLog?.(`[esp] synced after reset ${strategy.name}`);
           return;
         } catch (e) {
-          if (!isEspError(e, 'timeout') && !isEspError(e, 'protocol')) throw e;
+          // As esptool (any FatalError in sync): a garbled frame may read as an "unsupported" reply.
+          if (!isEspError(e, 'timeout') && !isEspError(e, 'protocol') && !isEspError(e, 'unsupported'))
+            throw e;
           lastError = e;
           this.conn.flushInputKeepLog();
           await sleep(50, opts.signal);
