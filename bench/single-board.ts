@@ -44,7 +44,10 @@ export function benchPolicy(baud: number): PipelinePolicy {
     regionRetries: 0,
     boardRetriesPerBaud: 0,
     stub: true,
+    compress: true,
     skipUnchanged: false,
+    eraseAll: false,
+    resetAfter: true,
   };
 }
 

@@ -15,7 +15,7 @@
 import { constants, inflateSync } from 'node:zlib';
 import { encodeRequest, syncPayload } from '../src/esp/commands.ts';
 import type { ChipFacts } from '../src/esp/chips/chip.ts';
-import { erasedSectorPlan } from '../src/esp/erased-sectors.ts';
+import type { ErasedSectorPlan } from '../src/esp/erased-sectors.ts';
 import { RAM_BLOCK_SIZE, STUB_FLASH_WRITE_SIZE } from '../src/esp/loader.ts';
 import { slipEncode } from '../src/esp/slip.ts';
 import { loadStub } from '../src/esp/stub.ts';
@@ -30,6 +30,8 @@ export interface LimitRegion {
   offset: number;
   data: Uint8Array;
   compressed: Uint8Array;
+  /** The prepared region's blank-sector plan (what the station writes around). */
+  erasedPlan?: ErasedSectorPlan;
 }
 
 export interface WireLimit {
@@ -196,7 +198,7 @@ export async function wireLimit(
     return ms + afterEnd;
   };
   for (const r of regions) {
-    const plan = opts.skipBlankSectors ? erasedSectorPlan(r) : undefined;
+    const plan = opts.skipBlankSectors ? r.erasedPlan : undefined;
     if (plan) {
       for (const b of plan.blank) write += md5Exchange(b.length);
       for (const part of plan.parts) write += writePiece(part.offset, part.data, part.compressed);

@@ -67,10 +67,11 @@ export function policyFromProfile(
     regionRetries: profile.retry.regionRetries,
     boardRetriesPerBaud: profile.retry.boardRetriesPerBaud,
     stub: profile.stub,
+    compress: true,
     skipUnchanged: profile.skipUnchanged,
-    ...(profile.bootCheck && {
-      bootCheck: { pattern: profile.bootCheck.pattern, timeoutMs: profile.bootCheck.timeoutMs },
-    }),
+    eraseAll: profile.checks.erase === 'all',
+    resetAfter: true,
+    ...(profile.bootCheck && { bootCheck: profile.bootCheck }),
   };
 }
 

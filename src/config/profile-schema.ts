@@ -102,10 +102,37 @@ const checksSchema = z.strictObject({
   erase: z.enum(['none', 'region', 'all']).default('region'),
 });
 
+/**
+ * What an ESP-IDF application shows on the download port (UART0) when it boots — the bootloader's own line —
+ * and what a crashing one shows; a profile may add its app's first lines (ESP-AT: `at param mode:`).
+ */
+const DEFAULT_BOOT_EXPECT = ['boot: Loaded app from partition at offset'];
+const DEFAULT_BOOT_FORBID = [
+  'Guru Meditation Error',
+  'abort() was called',
+  'Rebooting...',
+  'Brownout detector was triggered',
+  'invalid header',
+  'No bootable app partitions',
+];
+
+const bootText = z
+  .string()
+  .min(1)
+  .refine((t) => t.trim() !== 'ready', {
+    message:
+      "ESP-AT prints 'ready' on its AT port (UART1), never on the download port this check watches; expect the boot log's lines instead (e.g. 'boot: Loaded app from partition at offset', 'at param mode:')",
+  });
+
+/** What the download port (UART0) must show after the hard reset: src/station/boot-check.ts. */
 const bootCheckSchema = z.strictObject({
-  /** Text (not a regex) expected in the boot output after the hard reset, e.g. 'ready' for ESP-AT. */
-  pattern: z.string().min(1),
+  /** Texts (not regexes) that must appear in this order. */
+  expect: z.array(bootText).min(1).default(DEFAULT_BOOT_EXPECT),
+  /** Texts that fail the board wherever they appear (a panic, a reboot). */
+  forbid: z.array(z.string().min(1)).default(DEFAULT_BOOT_FORBID),
   timeoutMs: z.number().int().min(100).max(120_000).default(5000),
+  /** After the last expected line, how long to keep watching for a forbidden one. */
+  settleMs: z.number().int().min(0).max(60_000).default(500),
 });
 
 const retrySchema = z.strictObject({

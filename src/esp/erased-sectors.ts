@@ -2,10 +2,10 @@
  * Erased-sector skipping: 4 KB sectors that are all 0xFF in the image need neither erase nor program when the
  * chip already reads them erased (a fresh board, or a board whose sector happens to be blank). A region with
  * such sectors is written as its other parts; the blank sectors are checked with one MD5 each and erased only
- * when they are not blank. The plan depends only on the image, so it is made once per prepared region.
+ * when they are not blank. The plan depends only on the image: src/firmware makes it once per prepared region,
+ * with the same compressor as the whole region.
  */
 import { createHash } from 'node:crypto';
-import { deflateSync } from 'node:zlib';
 
 const SECTOR = 0x1000;
 
@@ -16,7 +16,6 @@ export interface ErasedSectorPlan {
   parts: { offset: number; data: Uint8Array; compressed: Uint8Array }[];
 }
 
-const plans = new WeakMap<object, ErasedSectorPlan | null>();
 const blankMd5 = new Map<number, string>();
 const FF_SECTOR = new Uint8Array(SECTOR).fill(0xff);
 
@@ -38,9 +37,10 @@ function isBlank(data: Uint8Array, from: number, to: number): boolean {
 }
 
 /** The plan for a region, or undefined when it has no whole blank sector (then it is written as one piece). */
-export function erasedSectorPlan(region: { offset: number; data: Uint8Array }): ErasedSectorPlan | undefined {
-  const cached = plans.get(region);
-  if (cached !== undefined) return cached ?? undefined;
+export function erasedSectorPlan(
+  region: { offset: number; data: Uint8Array },
+  deflate: (data: Uint8Array) => Uint8Array,
+): ErasedSectorPlan | undefined {
   const { offset, data } = region;
   const end = offset + data.length;
   const blank: ErasedSectorPlan['blank'] = [];
@@ -50,19 +50,15 @@ export function erasedSectorPlan(region: { offset: number; data: Uint8Array }): 
     if (last && last.offset + last.length === s) last.length += SECTOR;
     else blank.push({ offset: s, length: SECTOR });
   }
-  let plan: ErasedSectorPlan | null = null;
-  if (blank.length > 0) {
-    const parts: ErasedSectorPlan['parts'] = [];
-    let at = offset;
-    for (const b of [...blank, { offset: end, length: 0 }]) {
-      if (b.offset > at) {
-        const part = data.subarray(at - offset, b.offset - offset);
-        parts.push({ offset: at, data: part, compressed: deflateSync(part, { level: 9 }) });
-      }
-      at = b.offset + b.length;
+  if (blank.length === 0) return undefined;
+  const parts: ErasedSectorPlan['parts'] = [];
+  let at = offset;
+  for (const b of [...blank, { offset: end, length: 0 }]) {
+    if (b.offset > at) {
+      const part = data.subarray(at - offset, b.offset - offset);
+      parts.push({ offset: at, data: part, compressed: deflate(part) });
     }
-    plan = { blank, parts };
+    at = b.offset + b.length;
   }
-  plans.set(region, plan);
-  return plan ?? undefined;
+  return Object.freeze({ blank, parts });
 }

@@ -13,12 +13,18 @@ export function formatFlashId(flashId: number): string {
   return `manufacturer 0x${manufacturer.toString(16).padStart(2, '0')}, device 0x${device.toString(16).padStart(4, '0')}`;
 }
 
-export function identityLines(id: ChipIdentity): [string, string][] {
+/** What the identity lines show: a ChipIdentity, or the station's view of a board. */
+export type IdentityForText = Pick<
+  ChipIdentity,
+  'displayName' | 'revision' | 'mac' | 'crystalMhz' | 'secureBoot' | 'flashEncryption'
+> & { flashId?: number; flashSizeBytes?: number; secureDownloadMode?: boolean };
+
+export function identityLines(id: IdentityForText): [string, string][] {
   return [
     ['Chip', `${id.displayName} (revision ${formatRevision(id.revision)})`],
     ['MAC', id.mac],
     ...(id.crystalMhz !== undefined ? ([['Crystal', `${id.crystalMhz} MHz`]] as [string, string][]) : []),
-    ['Flash ID', formatFlashId(id.flashId)],
+    ['Flash ID', id.flashId === undefined ? 'unknown' : formatFlashId(id.flashId)],
     [
       'Flash size',
       id.flashSizeBytes === undefined

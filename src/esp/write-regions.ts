@@ -5,7 +5,7 @@
  */
 import { deflateSync } from 'node:zlib';
 import type { EspLoader } from './loader.ts';
-import { erasedMd5, erasedSectorPlan } from './erased-sectors.ts';
+import { erasedMd5, type ErasedSectorPlan } from './erased-sectors.ts';
 import { EspError, isEspError } from './errors.ts';
 import { sleep } from './sleep.ts';
 import { TIMEOUTS, WRITE_BLOCK_ATTEMPTS, deflBlockTimeout, timeoutPerMb } from './timeouts.ts';
@@ -21,6 +21,8 @@ export interface FlashRegion {
   compressed?: Uint8Array;
   /** Lower-case hex MD5 of `data`. */
   md5: string;
+  /** The region's whole blank sectors and the compressed parts between them, made once per recipe. */
+  erasedPlan?: ErasedSectorPlan;
 }
 
 export interface RegionResult {
@@ -57,8 +59,9 @@ export interface WriteOptions {
   /** Ask the chip for each region's MD5 first and skip regions that already match. */
   skipUnchanged?: boolean;
   /**
-   * Stub only: 4 KB sectors that are all 0xFF in the image are not written when the chip reads them erased
-   * (one MD5 each; erased with ERASE_REGION otherwise). Saves their erase + program time on fresh boards.
+   * Stub only, for regions that carry an `erasedPlan`: 4 KB sectors that are all 0xFF in the image are not
+   * written when the chip reads them erased (one MD5 each; erased with ERASE_REGION otherwise). Saves their
+   * erase + program time on fresh boards.
    */
   skipErasedSectors?: boolean;
   /** Attempts per block when the loader reports a checksum error (default 3, as esptool). */
@@ -152,7 +155,7 @@ export async function writeRegion(
 
   let retries = 0;
   let usedCompression = false;
-  const plan = opts.skipErasedSectors && loader.isStub && compressed ? erasedSectorPlan(region) : undefined;
+  const plan = opts.skipErasedSectors && loader.isStub && compressed ? region.erasedPlan : undefined;
   if (plan) {
     for (const b of plan.blank) {
       if ((await loader.flashMd5(b.offset, b.length, signal)) !== erasedMd5(b.length)) {
@@ -290,9 +293,4 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a);
   out.set(b, a.length);
   return out;
-}
-
-/** Resets the board into its firmware after writing (EN pulse; nothing on links without control lines). */
-export async function hardReset(loader: EspLoader, signal?: AbortSignal): Promise<void> {
-  await loader.hardReset(signal);
 }

@@ -123,7 +123,7 @@ export function formatProfilePolicy(p: StationProfile): string {
   ].filter(Boolean);
   return [
     `checks:    ${checks.join(', ')}`,
-    `boot:      ${p.bootCheck ? `expect '${p.bootCheck.pattern}' within ${p.bootCheck.timeoutMs} ms` : 'no boot check'}`,
+    `boot:      ${p.bootCheck ? `UART0 shows ${p.bootCheck.expect.map((e) => `'${e}'`).join(', then ')} within ${p.bootCheck.timeoutMs} ms` : 'no boot check'}`,
     `retries:   ${p.retry.regionRetries} per region, ${p.retry.boardRetriesPerBaud} per baud step; stub ${p.stub ? 'on' : 'off (ROM only)'}${p.skipUnchanged ? '; unchanged regions skipped' : ''}`,
   ].join('\n');
 }

@@ -7,9 +7,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { chipByName } from '../esp/chips/index.ts';
-import type { ChipName } from '../esp/chips/index.ts';
+import type { ChipFacts, ChipName } from '../esp/chips/index.ts';
+import { erasedSectorPlan, type ErasedSectorPlan } from '../esp/erased-sectors.ts';
+import { revisionRequirement, type RevisionRequirement } from '../esp/revision-requirement.ts';
 import type { FlashSettings } from './flash-settings.ts';
-import { flashSizeName, KEEP_ALL } from './flash-settings.ts';
+import { flashSizeBytes, flashSizeName, KEEP_ALL } from './flash-settings.ts';
 import { findPartitionTables, partitionFor } from './flash-layout.ts';
 import type { LoadedRegion } from './flash-layout.ts';
 import type { ImageSet } from './image-set.ts';
@@ -25,6 +27,8 @@ export interface PreparedRegion {
   data: Uint8Array;
   /** zlib (level 9) of `data`, for FLASH_DEFL_*. */
   compressed: Uint8Array;
+  /** Whole blank (0xFF) sectors and the compressed parts between them; absent when there are none. */
+  erasedPlan?: ErasedSectorPlan;
   md5: string;
   sha256: string;
   partition?: { label: string; type: number; subtype: number; size: number };
@@ -43,9 +47,16 @@ export interface PreparedFirmware {
   /** Flash the set needs: the furthest region end or partition end. */
   requiredFlashBytes: number;
   /**
-   * Chip revisions (major*100+minor) the images accept, from the bootloader and app headers' min/max_rev_full;
-   * a board outside it will not boot them (esptool refuses to write such images).
+   * Flash size the bootloader header declares, in bytes (undefined: no bootloader in the set, or size
+   * 'detect', where each board's own size is written). ESP-IDF's bootloader refuses to boot on a smaller chip.
    */
+  declaredFlashBytes: number | undefined;
+  /**
+   * What each image accepts, as esptool decides it before writing (src/esp/revision-requirement.ts): a board
+   * outside them will not boot, so it is refused before any write.
+   */
+  revisionRequirements: readonly RevisionRequirement[];
+  /** The same as one range of major*100+minor, for display. */
   revisionRange: { min: number; max: number };
   demo: boolean;
   profileName: string;
@@ -109,12 +120,14 @@ export function prepareFirmware(
       if (p.header) header = { ...p.header, patched: p.patched, shaUpdated: p.shaUpdated, note: p.skipped };
     }
     const part = partitionFor(tables, r.offset);
+    const erasedPlan = erasedSectorPlan({ offset: r.offset, data }, deflate);
     return Object.freeze({
       offset: r.offset,
       label: r.label,
       file: r.file,
       data,
       compressed: deflate(data),
+      ...(erasedPlan && { erasedPlan }),
       md5: createHash('md5').update(data).digest('hex'),
       sha256: createHash('sha256').update(data).digest('hex'),
       partition: part
@@ -130,15 +143,14 @@ export function prepareFirmware(
     ...tables.map((t) => partitionTableEnd(t.table)),
   );
 
+  const revisionRequirements = imageRevisionRequirements(regions, chip);
   const revisionRange = { min: 0, max: 0xffff };
-  for (const r of regions) {
-    if (!(isBootloaderOffset(chip, r.offset) || r.partition?.type === 0x00) || chip.imageChipId === undefined)
-      continue;
-    const p = parseFirmwareImage(r.data);
-    if (!p.ok || !p.image.extended) continue;
-    revisionRange.min = Math.max(revisionRange.min, p.image.extended.minRevFull);
-    revisionRange.max = Math.min(revisionRange.max, p.image.extended.maxRevFull);
+  for (const r of revisionRequirements) {
+    const min = r.kind === 'full' || r.field === 'minor' ? r.min : r.min * 100;
+    revisionRange.min = Math.max(revisionRange.min, min);
+    if (r.kind === 'full' && r.max !== undefined) revisionRange.max = Math.min(revisionRange.max, r.max);
   }
+  const bootloader = regions.find((r) => isBootloaderOffset(chip, r.offset));
 
   const bySize = new Map<number, readonly PreparedRegion[]>();
   let unpatched: readonly PreparedRegion[] | undefined;
@@ -182,8 +194,37 @@ export function prepareFirmware(
     regions,
     regionsFor,
     requiredFlashBytes,
+    declaredFlashBytes:
+      settings.size === 'detect' || !bootloader ? undefined : declaredFlashBytes(bootloader.data, chip),
+    revisionRequirements: Object.freeze(revisionRequirements),
     revisionRange: Object.freeze(revisionRange),
     demo: opts.demo ?? false,
     profileName: opts.profileName ?? imageSet.sourceFile,
   });
+}
+
+/**
+ * esptool parses every file it writes as an image and checks the revision fields of those that parse (the
+ * bootloader and apps; partition tables, otadata and NVS do not start with the image magic).
+ */
+function imageRevisionRequirements(
+  regions: readonly PreparedRegion[],
+  chip: ChipFacts,
+): RevisionRequirement[] {
+  if (chip.imageChipId === undefined) return [];
+  const out: RevisionRequirement[] = [];
+  for (const r of regions) {
+    const p = parseFirmwareImage(r.data);
+    if (!p.ok || !p.image.extended || p.image.extended.chipId !== chip.imageChipId) continue;
+    out.push(revisionRequirement(r.label, p.image.extended, chip.imageMinRevField ?? 'major'));
+  }
+  return out;
+}
+
+/** The flash size a bootloader image's header declares, in bytes (undefined when the nibble is unknown). */
+function declaredFlashBytes(bootloader: Uint8Array, chip: ChipFacts): number | undefined {
+  const p = parseFirmwareImage(bootloader, chip.name !== 'esp8266');
+  if (!p.ok) return undefined;
+  const name = Object.entries(chip.flashSize).find(([, nibble]) => nibble === p.image.flashSizeNibble)?.[0];
+  return name === undefined ? undefined : flashSizeBytes(name);
 }

@@ -8,6 +8,7 @@ export const FAILURE_CODES = [
   'wrong-boot-mode',
   'wrong-chip',
   'flash-too-small',
+  'chip-revision',
   'security-enabled',
   'write-error',
   'verify-mismatch',

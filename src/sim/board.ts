@@ -327,7 +327,11 @@ export class SimBoard extends EventEmitter<BoardEvents> {
           : cause === 'sw'
             ? this.extras.flashBootLine.replace(/rst:0x[0-9a-f]+ \([^)]*\)/, 'rst:0xc (SW_CPU_RESET)')
             : undefined;
-    const result = flashBootLog(this.flash, this.chip, this.extras, { resetLine, ...this.security });
+    const result = flashBootLog(this.flash, this.chip, this.extras, {
+      resetLine,
+      ...this.security,
+      revision: this.revision,
+    });
     this.lastBoot = result;
     this.transmit(Buffer.from(`${result.bootLines.join('\r\n')}\r\n`, 'latin1'));
     this.chipBaudFixed = 115200;

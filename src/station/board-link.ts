@@ -4,6 +4,8 @@
  * guard logic stay readable and free of protocol details.
  */
 import type { ChipName } from '../esp/chips/chip.ts';
+import type { ErasedSectorPlan } from '../esp/erased-sectors.ts';
+import type { BootOutputSource } from './boot-check.ts';
 import type { SlotInfo } from './events.ts';
 
 export interface BoardIdentity {
@@ -23,6 +25,8 @@ export interface ImageRegion {
   label: string;
   data: Uint8Array;
   compressed?: Uint8Array;
+  /** Blank sectors and the compressed parts between them (prepared once per recipe). */
+  erasedPlan?: ErasedSectorPlan;
   md5: string;
 }
 
@@ -43,27 +47,37 @@ export interface WriteProgress {
   total: number;
 }
 
-export interface BoardSession {
+export interface BoardSession extends BootOutputSource {
   /** Baud the link runs at now. */
   readonly baud: number;
   identify(signal: AbortSignal): Promise<BoardIdentity>;
-  /** Upload and start the stub (unless ROM-only), then switch to `baud`; resolves with the baud in use. */
-  prepareWrites(opts: { stub: boolean; baud: number; signal: AbortSignal }): Promise<number>;
+  /**
+   * Start the stub (unless ROM-only) at the ROM's baud, switch to `baud` (through the stub when it runs), attach
+   * the flash and tell the loader its size (SPI_SET_PARAMS: the ROM assumes 2 MB otherwise); resolves with the
+   * baud in use.
+   */
+  prepareWrites(opts: {
+    stub: boolean;
+    baud: number;
+    flashSizeBytes: number;
+    signal: AbortSignal;
+  }): Promise<number>;
+  /** Erase the whole chip (stub only). */
+  eraseFlash(signal: AbortSignal): Promise<void>;
   /** Write one region and check the chip's MD5 of it; rejects (EspError 'verify-mismatch', ...) otherwise. */
   writeRegion(
     region: ImageRegion,
-    opts: { signal: AbortSignal; skipUnchanged: boolean; onProgress: (p: WriteProgress) => void },
+    opts: {
+      signal: AbortSignal;
+      skipUnchanged: boolean;
+      compress: boolean;
+      onProgress: (p: WriteProgress) => void;
+    },
   ): Promise<RegionOutcome>;
   /** MD5 the chip computes over [offset, offset+size), lower-case hex. */
   flashMd5(offset: number, size: number, signal: AbortSignal): Promise<string>;
-  /** Hard-reset into the application; from here on the session collects what the firmware prints. */
+  /** Hard-reset into the application; from here on `bootOutput` collects what the firmware prints. */
   hardReset(signal: AbortSignal): Promise<void>;
-  /** Wait until the output since hardReset contains `pattern`, or `timeoutMs` passes. */
-  watchBoot(opts: {
-    pattern: string;
-    timeoutMs: number;
-    signal: AbortSignal;
-  }): Promise<{ matched: boolean; output: string }>;
   close(): Promise<void>;
 }
 

@@ -82,7 +82,7 @@ export class EspBoardLink implements BoardLink {
 
 class EspBoardSession implements BoardSession {
   private bootText = '';
-  private bootWaiters = new Set<() => void>();
+  private readonly bootListeners = new Set<() => void>();
   private stopCapture: (() => void) | undefined;
 
   constructor(
@@ -111,23 +111,41 @@ class EspBoardSession implements BoardSession {
     };
   }
 
-  async prepareWrites(o: { stub: boolean; baud: number; signal: AbortSignal }): Promise<number> {
+  async prepareWrites(o: {
+    stub: boolean;
+    baud: number;
+    flashSizeBytes: number;
+    signal: AbortSignal;
+  }): Promise<number> {
     // As esptool: the stub goes up at the ROM's rate and the baud is changed through it. A stub ≥ v1.1.0
     // re-programs UART0 at start-up (ESP32/S2) for the rate the ROM has on record, not one a ROM
     // CHANGE_BAUDRATE set, so uploading it at a raised ROM baud loses its OHAI.
     if (o.stub) await this.loader.runStub(o.signal);
-    return this.loader.changeBaud(o.baud, o.signal, {
+    const baud = await this.loader.changeBaud(o.baud, o.signal, {
       rawTcp: this.remoteFollowsBaud ? 'change' : 'keep',
     });
+    await this.loader.attachFlash(o.signal);
+    await this.loader.spiSetParams(o.flashSizeBytes, o.signal);
+    return baud;
+  }
+
+  eraseFlash(signal: AbortSignal): Promise<void> {
+    return this.loader.eraseFlash(signal);
   }
 
   async writeRegion(
     region: ImageRegion,
-    o: { signal: AbortSignal; skipUnchanged: boolean; onProgress: (p: WriteProgress) => void },
+    o: {
+      signal: AbortSignal;
+      skipUnchanged: boolean;
+      compress: boolean;
+      onProgress: (p: WriteProgress) => void;
+    },
   ): Promise<RegionOutcome> {
     const r = await writeRegion(this.loader, region, {
       signal: o.signal,
       skipUnchanged: o.skipUnchanged,
+      compress: o.compress,
       // Blank (all-0xFF) sectors are left alone when the board reads them erased: fresh boards flash faster.
       skipErasedSectors: true,
       onProgress: (p) => o.onProgress({ done: p.done, total: p.total }),
@@ -148,6 +166,15 @@ class EspBoardSession implements BoardSession {
     return this.loader.flashMd5(offset, size, signal);
   }
 
+  get bootOutput(): string {
+    return this.bootText;
+  }
+
+  onBootOutput(listener: () => void): () => void {
+    this.bootListeners.add(listener);
+    return () => this.bootListeners.delete(listener);
+  }
+
   async hardReset(signal: AbortSignal): Promise<void> {
     // The application prints its boot log at the ROM's baud, not at the flashing baud.
     if (this.transport.baudRate !== this.romBaud) await this.transport.setBaudRate(this.romBaud);
@@ -155,36 +182,9 @@ class EspBoardSession implements BoardSession {
     this.stopCapture?.();
     this.stopCapture = this.transport.onData((chunk) => {
       this.bootText = (this.bootText + chunk.toString('latin1')).slice(-BOOT_OUTPUT_MAX);
-      for (const w of this.bootWaiters) w();
+      for (const l of this.bootListeners) l();
     });
     await this.loader.hardReset(signal, this.timeScale);
-  }
-
-  watchBoot(o: {
-    pattern: string;
-    timeoutMs: number;
-    signal: AbortSignal;
-  }): Promise<{ matched: boolean; output: string }> {
-    return new Promise((resolve, reject) => {
-      const finish = (matched: boolean): void => {
-        clearTimeout(timer);
-        this.bootWaiters.delete(check);
-        o.signal.removeEventListener('abort', onAbort);
-        resolve({ matched, output: this.bootText });
-      };
-      const check = (): void => {
-        if (this.bootText.includes(o.pattern)) finish(true);
-      };
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        this.bootWaiters.delete(check);
-        reject(o.signal.reason);
-      };
-      const timer = setTimeout(() => finish(false), o.timeoutMs);
-      o.signal.addEventListener('abort', onAbort, { once: true });
-      this.bootWaiters.add(check);
-      check();
-    });
   }
 
   async close(): Promise<void> {

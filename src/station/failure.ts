@@ -37,6 +37,8 @@ export const OPERATOR_ADVICE: Readonly<Record<FailureCode, string>> = {
   'wrong-chip': 'This board has a different chip than the profile flashes. Set it aside for another product.',
   'flash-too-small':
     'The flash on this board is smaller than the image set needs. Use a module with more flash.',
+  'chip-revision':
+    "This board's chip revision is outside what the firmware accepts; it would not boot. Set it aside for engineering.",
   'security-enabled':
     'Secure boot or flash encryption is enabled on this board and the profile does not allow it. Set it aside for engineering.',
   'write-error':
@@ -48,7 +50,7 @@ export const OPERATOR_ADVICE: Readonly<Record<FailureCode, string>> = {
   disconnected:
     'The board was unplugged or its USB link dropped before it was done. Plug it in again to retest.',
   'boot-check-failed':
-    'After the reset the firmware did not report ready in time. Retest once; a repeat means the board or image is wrong.',
+    'After the reset the firmware did not start cleanly (its boot log on the download port). Retest once; a repeat means the board or image is wrong.',
   internal:
     'esp-station hit an internal error. Retest the board and report the message to the station engineer.',
 };

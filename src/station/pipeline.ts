@@ -3,17 +3,23 @@
  * reset → boot check. Publishes a StationEvent for every state change and returns what the ledger records.
  * It never throws: every way out is an AttemptOutcome with one FailureCode.
  */
+import { stripVTControlCharacters } from 'node:util';
 import type { ChipName } from '../esp/chips/chip.ts';
+import { revisionRefusal, type RevisionRequirement } from '../esp/revision-requirement.ts';
 import type { RegionRecord } from '../ledger/record.ts';
+import { watchBootOutput, type BootCheckPolicy } from './boot-check.ts';
 import type { BoardIdentity, BoardLink, BoardSession, ImageRegion, RegionOutcome } from './board-link.ts';
 import type { BoardInfo, ProgressInfo, SlotInfo, SlotState } from './events.ts';
 import type { FailureCode } from '../ledger/failure-codes.ts';
 import { classifyFailure, isRetryableWriteError, StationFailure } from './failure.ts';
 import { chipDisplayName, formatBytes } from './board-format.ts';
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
 export interface PipelinePolicy {
-  /** The chip the profile flashes; any other is refused before the first write. */
-  chip: ChipName;
+  /** The chip the profile flashes; any other is refused before the first write. Unset: any chip (raw images). */
+  chip?: ChipName;
   allowSecureBoot: boolean;
   allowFlashEncryption: boolean;
   /** Extra lower bound on detected flash size, on top of what the image set needs. */
@@ -25,14 +31,26 @@ export interface PipelinePolicy {
   /** Connect attempts in total (each with the next reset strategy); default: one per strategy, at least 2. */
   connectAttempts?: number;
   stub: boolean;
+  /** FLASH_DEFL_* (zlib) writes; false sends the bytes as they are. */
+  compress: boolean;
   skipUnchanged: boolean;
-  bootCheck?: { pattern: string; timeoutMs: number };
+  /** Erase the whole chip before writing (profile `checks.erase: all`). */
+  eraseAll: boolean;
+  /** Hard-reset into the firmware after verifying (false: leave the board in the loader). */
+  resetAfter: boolean;
+  /** What UART0 must show after the reset; needs resetAfter. */
+  bootCheck?: BootCheckPolicy;
 }
 
 /** What the pipeline needs of src/firmware's PreparedFirmware. */
 export interface PipelineFirmware {
-  chip: ChipName;
+  /** Unset for raw images written as given (any chip). */
+  chip?: ChipName;
   requiredFlashBytes: number;
+  /** Flash size the bootloader header declares (the bootloader will not boot on a smaller chip). */
+  declaredFlashBytes?: number;
+  /** Chip revisions the images accept (none: any). */
+  revisionRequirements?: readonly RevisionRequirement[];
   /** Regions for this board: flash size patched for 'detect'; the bootloader left unpatched under secure boot. */
   regionsFor(flashSizeBytes: number, board?: { secureBoot?: boolean }): readonly ImageRegion[];
   readonly regions: readonly ImageRegion[];
@@ -41,6 +59,8 @@ export interface PipelineFirmware {
 export type PipelineEvent =
   | { type: 'state'; state: SlotState; board?: BoardInfo; baud?: number; message?: string }
   | { type: 'progress'; progress: ProgressInfo }
+  /** A region written and verified by the chip's MD5 (or found unchanged and skipped). */
+  | { type: 'region'; region: RegionRecord }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 export interface PipelineInput {
@@ -173,6 +193,11 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
     const regions = await timed('check', async () => checkBoard(board!, input.firmware, policy, log));
 
     const ladder = policy.baudLadder.length > 0 ? policy.baudLadder : [115200];
+    // SPI_SET_PARAMS: the ROM assumes 2 MB until told; esptool falls back to 4 MB when the size is unknown.
+    const flashSizeBytes =
+      board.flashSizeBytes ??
+      Math.max(input.firmware.declaredFlashBytes ?? 0, input.firmware.requiredFlashBytes, 4 * 1024 * 1024);
+    let erased = false;
     const totalBytes = regions.reduce((n, r) => n + r.data.length, 0);
     let done = false;
     let lastErr: unknown;
@@ -186,8 +211,13 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
           // Inside the try: a bridge that cannot hold this baud often fails right at the switch (or the stub
           // upload); that too is a reason to step down the ladder, not to give up.
           baud = await timed('stub', () =>
-            session!.prepareWrites({ stub: policy.stub, baud: ladder[step], signal }),
+            session!.prepareWrites({ stub: policy.stub, baud: ladder[step], flashSizeBytes, signal }),
           );
+          if (policy.eraseAll && !erased) {
+            state('flashing', 'erasing the whole flash');
+            await timed('erase', () => session!.eraseFlash(signal));
+            erased = true;
+          }
           await writeAll(session!, regions, totalBytes);
           done = true;
           break ladder;
@@ -218,19 +248,24 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
       }
     });
 
-    state('resetting');
-    await timed('reset', () => session!.hardReset(signal));
-    if (policy.bootCheck) {
-      const { pattern, timeoutMs } = policy.bootCheck;
-      state('boot-check', `waiting for '${pattern}'`);
-      const seen = await timed('bootCheck', () => session!.watchBoot({ pattern, timeoutMs, signal }));
-      if (!seen.matched) {
-        const tail = seen.output.trim().split('\n').slice(-2).join(' | ').slice(0, 160);
-        throw new StationFailure(
-          'boot-check-failed',
-          `After the reset the firmware did not print '${pattern}' within ${(timeoutMs / 1000).toFixed(1)} s` +
-            `${tail ? ` (last output: ${tail})` : ' (no output)'}. Retest once; a repeat means the board or image is wrong.`,
+    if (policy.resetAfter) {
+      state('resetting');
+      await timed('reset', () => session!.hardReset(signal));
+      if (policy.bootCheck) {
+        const check = policy.bootCheck;
+        state(
+          'boot-check',
+          `watching the boot log for '${check.expect[check.expect.length - 1] ?? 'a clean start'}'`,
         );
+        const r = await timed('bootCheck', () => watchBootOutput(session!, check, signal));
+        if (!r.ok) {
+          const tail = lastLines(r.output, 2);
+          throw new StationFailure(
+            'boot-check-failed',
+            `After the reset the board did not start cleanly: ${r.reason}` +
+              `${tail ? ` (last output: ${tail})` : ' (no output)'}. Retest once; a repeat means the board or image is wrong.`,
+          );
+        }
       }
     }
     return finish('pass');
@@ -298,6 +333,7 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
             s.writeRegion(r, {
               signal,
               skipUnchanged: policy.skipUnchanged,
+              compress: policy.compress,
               onProgress: (p) => {
                 const t = now();
                 if (t - rateT >= 250) {
@@ -328,14 +364,13 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
               },
             }),
           );
-          regionRecords.set(
-            r.offset,
-            toRegionRecord({
-              ...out,
-              retries: earlier + retries + out.retries,
-              seconds: (now() - t0) / 1000,
-            }),
-          );
+          const record = toRegionRecord({
+            ...out,
+            retries: earlier + retries + out.retries,
+            seconds: (now() - t0) / 1000,
+          });
+          regionRecords.set(r.offset, record);
+          input.publish({ type: 'region', region: record });
           break;
         } catch (err) {
           if (signal.aborted || !isRetryableWriteError(err) || retries >= policy.regionRetries) {
@@ -373,10 +408,18 @@ export function checkBoard(
   policy: PipelinePolicy,
   log: (level: 'info' | 'warn' | 'error', message: string) => void,
 ): readonly ImageRegion[] {
-  if (board.chip !== policy.chip) {
+  const want = policy.chip ?? firmware.chip;
+  if (want !== undefined && board.chip !== want) {
     throw new StationFailure(
       'wrong-chip',
-      `This board is an ${chipDisplayName(board.chip)}; the profile flashes ${chipDisplayName(policy.chip)}. Set it aside for another product.`,
+      `This board is an ${chipDisplayName(board.chip)}; the profile flashes ${chipDisplayName(want)}. Set it aside for another product.`,
+    );
+  }
+  const revision = revisionRefusal(firmware.revisionRequirements ?? [], board.revision);
+  if (revision) {
+    throw new StationFailure(
+      'chip-revision',
+      `${revision}: the firmware would not boot on it. Set the board aside for engineering (another firmware build is needed).`,
     );
   }
   const need = Math.max(firmware.requiredFlashBytes, policy.minFlashBytes ?? 0);
@@ -386,6 +429,14 @@ export function checkBoard(
     throw new StationFailure(
       'flash-too-small',
       `This board has ${formatBytes(board.flashSizeBytes)} of flash; the image set needs ${formatBytes(need)}. Use a module with more flash.`,
+    );
+  } else if (
+    firmware.declaredFlashBytes !== undefined &&
+    board.flashSizeBytes < firmware.declaredFlashBytes
+  ) {
+    throw new StationFailure(
+      'flash-too-small',
+      `This board has ${formatBytes(board.flashSizeBytes)} of flash; the bootloader header says ${formatBytes(firmware.declaredFlashBytes)} and would refuse to boot. Use a module with that much flash, or set the profile's flash.size to the modules' real size (or detect).`,
     );
   }
   const refused = [
@@ -406,4 +457,15 @@ export function checkBoard(
   return board.secureBoot
     ? firmware.regionsFor(firmware.requiredFlashBytes, { secureBoot: true })
     : firmware.regions;
+}
+
+/** The last `n` non-empty lines of what a board printed, without control sequences, for a one-line message. */
+function lastLines(output: string, n: number): string {
+  return stripVTControlCharacters(output)
+    .split('\n')
+    .map((l) => l.replace(CONTROL, '').trim())
+    .filter(Boolean)
+    .slice(-n)
+    .join(' | ')
+    .slice(0, 160);
 }

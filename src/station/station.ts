@@ -8,6 +8,7 @@ import { attemptRecord } from './attempt-record.ts';
 import type { BoardLink } from './board-link.ts';
 import type { DetectionMode, DeviceSource } from './detect/bridge-device.ts';
 import type { SlotInfo, StationEvent } from './events.ts';
+import type { ChipName } from '../esp/chips/chip.ts';
 import { StationEventBus } from './events.ts';
 import { StationAbort } from './failure.ts';
 import type { LedgerSink } from './ledger-sink.ts';
@@ -16,6 +17,7 @@ import { runPipeline } from './pipeline.ts';
 import { Slots, type SlotRuntime } from './slots.ts';
 
 export interface StationFirmware extends PipelineFirmware {
+  chip: ChipName;
   fingerprint: string;
   demo: boolean;
   profileName: string;
@@ -264,6 +266,8 @@ export class Station {
           publish: (e) => {
             if (abandoned) return; // an abandoned pipeline must not repaint a slot that moved on
             if (e.type === 'state') this.slots.setState(slot, e.state, e);
+            // Regions reach the ledger with the outcome; the screen shows progress, not each region.
+            else if (e.type === 'region') return;
             else if (e.type === 'progress') {
               this.publish({ type: 'progress', time: this.now(), slot: slot.portPath, progress: e.progress });
             } else {

@@ -16,6 +16,10 @@ export const FAILURE_WORDS: Readonly<Record<FailureCode, { short: string; advice
     short: 'flash too small',
     advice: 'the flash chip is smaller than the image set needs',
   },
+  'chip-revision': {
+    short: 'chip revision refused',
+    advice: 'the firmware does not support this chip revision; set aside',
+  },
   'security-enabled': {
     short: 'security enabled',
     advice: 'secure boot or flash encryption is on; set aside',
@@ -28,8 +32,8 @@ export const FAILURE_WORDS: Readonly<Record<FailureCode, { short: string; advice
   timeout: { short: 'timed out', advice: 'the board stopped answering; check the cable and retest' },
   disconnected: { short: 'board unplugged', advice: 'the board was removed or lost USB while busy; retest' },
   'boot-check-failed': {
-    short: 'AT boot check failed',
-    advice: 'firmware did not answer AT after reset; retest',
+    short: 'boot check failed',
+    advice: 'firmware did not start cleanly after reset; retest',
   },
   internal: { short: 'station error', advice: 'an internal station error; tell the line engineer' },
 };

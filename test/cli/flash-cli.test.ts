@@ -138,7 +138,7 @@ test('the wrong chip on the port fails with exit 1 before writing', async (t) =>
   await writeFile(path.join(dir, 'a.bin'), Buffer.alloc(4096, 1));
   const r = await cli(['flash', '--port', port, '--chip', 'esp32', `0x10000=${path.join(dir, 'a.bin')}`]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /expected esp32 but the board is ESP32-C6/);
+  assert.match(r.stderr, /FAIL: This board is an ESP32-C6; the profile flashes ESP32\..*\[wrong-chip\]/);
   assert.ok(board.flash.read(0x10000, 16).every((b: number) => b === 0xff));
 });
 
@@ -167,7 +167,7 @@ test('a link that drops mid-write fails with exit 1 and says disconnected', asyn
   await writeFile(path.join(dir, 'big.bin'), data);
   const r = await cli(['flash', '--port', port, `0x10000=${path.join(dir, 'big.bin')}`]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /FAIL: board disconnected/);
+  assert.match(r.stderr, /FAIL: .*\(board disconnected: .*\) \[disconnected\]/);
 });
 
 test('info --json prints the identity as JSON', async (t) => {

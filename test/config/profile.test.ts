@@ -13,7 +13,9 @@ test('the shipped demo profile is a demo, for esp32, from the generated set', as
   assert.deepEqual(p.imageSet, { kind: 'demo', layout: 'esp-at' });
   assert.deepEqual(p.flash, { mode: 'dio', freq: '40m', size: '4MB' });
   assert.equal(p.checks.minFlashSize, 4 * 1024 * 1024);
-  assert.deepEqual(p.bootCheck, { pattern: 'ready', timeoutMs: 3000 });
+  assert.deepEqual(p.bootCheck?.expect, ['boot: Loaded app from partition at offset', 'at param mode:']);
+  assert.equal(p.bootCheck?.timeoutMs, 3000);
+  assert.ok(p.bootCheck?.forbid.includes('Guru Meditation Error'));
   assert.equal(p.stub, true);
   assert.equal(p.baseDir, path.join(REPO_ROOT, 'stations'));
 });
@@ -42,6 +44,20 @@ test('defaults: retries, checks, stub on, no boot check', () => {
       { offset: 0x10000, file: 'app.bin', label: 'app' },
     ],
   });
+});
+
+test("the boot check watches UART0: waiting there for ESP-AT's 'ready' (it comes on UART1) is refused", () => {
+  const base = 'name: n\nchip: esp32\nimageSet:\n  folder: rel\n';
+  let ps = problemsOf(() => parseProfile('p.yaml', `${base}bootCheck:\n  expect: [ready]\n`));
+  assert.equal(ps[0].line, 6);
+  assert.match(ps[0].message, /AT port \(UART1\)/);
+  // The old single pattern is gone: the key is refused where it stands.
+  ps = problemsOf(() => parseProfile('p.yaml', `${base}bootCheck:\n  pattern: ready\n`));
+  assert.equal(ps[0].key, 'bootCheck.pattern');
+  assert.equal(ps[0].line, 6);
+  const p = parseProfile('p.yaml', `${base}bootCheck: {}\n`);
+  assert.deepEqual(p.bootCheck?.expect, ['boot: Loaded app from partition at offset']);
+  assert.equal(p.bootCheck?.settleMs, 500);
 });
 
 test('a typo in a key is an error at its line with the allowed keys', () => {

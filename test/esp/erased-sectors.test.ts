@@ -6,21 +6,25 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import { deflateSync } from 'node:zlib';
 import { erasedMd5, erasedSectorPlan } from '../../src/esp/erased-sectors.ts';
 import { writeRegion } from '../../src/esp/write-regions.ts';
 import { pattern, region, simLoader } from './sim-link.ts';
 
-/** data 4 KB | blank 8 KB | data 4 KB + 100 bytes, at 0x10000. */
+const deflate = (data: Uint8Array) => deflateSync(data, { level: 9 });
+
+/** data 4 KB | blank 8 KB | data 4 KB + 100 bytes, at 0x10000, with its plan made as src/firmware makes it. */
 function imageWithBlankSectors() {
   const data = new Uint8Array(0x4000 + 100).fill(0xff);
   data.set(pattern(0x1000, 1), 0);
   data.set(pattern(0x1000 + 100, 2), 0x3000);
-  return region(0x10000, data, 'nvs');
+  const r = region(0x10000, data, 'nvs');
+  return { ...r, erasedPlan: erasedSectorPlan(r, deflate) };
 }
 
-test('the plan: whole blank sectors merged into runs, partial ones written, made once per region', () => {
+test('the plan: whole blank sectors merged into runs, partial ones written, each part compressed', () => {
   const r = imageWithBlankSectors();
-  const plan = erasedSectorPlan(r)!;
+  const plan = r.erasedPlan!;
   assert.deepEqual(plan.blank, [{ offset: 0x11000, length: 0x2000 }]);
   assert.deepEqual(
     plan.parts.map((p) => [p.offset, p.data.length]),
@@ -29,8 +33,8 @@ test('the plan: whole blank sectors merged into runs, partial ones written, made
       [0x13000, 0x1000 + 100],
     ],
   );
-  assert.equal(erasedSectorPlan(r), plan);
-  assert.equal(erasedSectorPlan(region(0x10000, pattern(0x3000, 3))), undefined);
+  for (const part of plan.parts) assert.deepEqual(part.compressed, deflate(part.data));
+  assert.equal(erasedSectorPlan(region(0x10000, pattern(0x3000, 3)), deflate), undefined);
   for (const n of [0x1000, 0x2000, 0x1234]) {
     assert.equal(erasedMd5(n), createHash('md5').update(Buffer.alloc(n, 0xff)).digest('hex'));
   }

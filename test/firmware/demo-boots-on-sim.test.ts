@@ -10,7 +10,7 @@ import { NorFlash } from '../../src/sim/nor-flash.ts';
 import { REPO_ROOT } from './fixture-paths.ts';
 
 // The simulated chip decides what boots from what is really in its flash; the demo set must satisfy it.
-test('the prepared demo firmware, written to a simulated ESP32 flash, boots to "ready"', async () => {
+test('the prepared demo firmware, written to a simulated ESP32 flash, boots: "ready" on the AT port, never UART0', async () => {
   const fw = await loadProfileFirmware(
     await loadProfile(path.join(REPO_ROOT, 'stations/demo-esp32-at.yaml')),
   );
@@ -22,13 +22,19 @@ test('the prepared demo firmware, written to a simulated ESP32 flash, boots to "
   const boot = flashBootLog(flash, chip, simChipExtras('esp32'), {
     flashEncryption: false,
     secureBoot: false,
+    revision: 300,
   });
   assert.deepEqual(
     [boot.bootloader, boot.partitionTable, boot.app],
     [true, true, true],
     boot.bootLines.join('\n'),
   );
-  assert.ok(boot.appLines.includes('ready'), boot.appLines.join('\n'));
+  assert.ok(boot.atLines.includes('ready'), boot.atLines.join('\n'));
+  // UART0 carries the boot log only: a station waiting for `ready` there would fail every real board.
+  assert.ok(![...boot.bootLines, ...boot.appLines].some((l) => l.includes('ready')));
+  assert.ok(boot.appLines.includes('at param mode: 1'), boot.appLines.join('\n'));
+  assert.ok(boot.bootLines.some((l) => l.includes('boot: Loaded app from partition at offset 0x100000')));
+  assert.ok(boot.bootLines.some((l) => l.includes('boot: chip revision: v3.0')));
 
   // Without the app the same board does not get there.
   const bare = new NorFlash(4 * 1024 * 1024);
@@ -36,7 +42,8 @@ test('the prepared demo firmware, written to a simulated ESP32 flash, boots to "
   const noApp = flashBootLog(bare, chip, simChipExtras('esp32'), {
     flashEncryption: false,
     secureBoot: false,
+    revision: 300,
   });
   assert.equal(noApp.app, false);
-  assert.ok(!noApp.appLines.includes('ready'));
+  assert.deepEqual(noApp.atLines, []);
 });

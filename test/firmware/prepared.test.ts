@@ -24,6 +24,10 @@ function countingDeflate() {
   return { counter, deflate };
 }
 
+function planParts(regions: readonly PreparedRegion[]): number {
+  return regions.reduce((n, r) => n + (r.erasedPlan?.parts.length ?? 0), 0);
+}
+
 test('real release: each region padded, hashed, compressed once; bootloader patched; others byte-identical', async () => {
   const set = await flasherArgsSet(path.join(REAL_AT_DIR, 'flasher_args.json'));
   const { counter, deflate } = countingDeflate();
@@ -32,7 +36,16 @@ test('real release: each region padded, hashed, compressed once; bootloader patc
     { mode: 'qio', freq: '80m', size: '4MB' },
     { profileName: 'real', deflate },
   );
-  assert.equal(counter.calls, 6);
+  // Once per region, plus once per part between whole blank sectors (the plan the stub writes around).
+  assert.equal(counter.calls, 6 + planParts(fw.regions));
+  assert.deepEqual(
+    fw.regions.filter((r) => r.erasedPlan).map((r) => r.label),
+    ['otadata', 'mfg_nvs'],
+  );
+  for (const r of fw.regions) {
+    for (const part of r.erasedPlan?.parts ?? [])
+      assert.deepEqual(inflateSync(part.compressed), Buffer.from(part.data));
+  }
   assert.equal(fw.chip, 'esp32');
   assert.equal(fw.requiredFlashBytes, 0x400000);
   for (const r of fw.regions) {
@@ -117,7 +130,7 @@ test('32 workers share one prepared copy: same objects, no extra zlib work, no m
   const { counter, deflate } = countingDeflate();
   const r = await inspectProfileFirmware(await loadProfile(await c.profile()), { deflate });
   const fw = r.prepared!;
-  assert.equal(counter.calls, fw.regions.length);
+  assert.equal(counter.calls, fw.regions.length + planParts(fw.regions));
   const callsAfterPrepare = counter.calls;
   const before = process.memoryUsage().arrayBuffers;
   // Each worker walks its regions the way the flasher does: 16 KB blocks of the compressed stream.

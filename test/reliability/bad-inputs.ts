@@ -241,7 +241,7 @@ export const BAD_INPUTS: BadInput[] = [
   },
   {
     name: 'profile boot check timeout has the wrong type',
-    setup: (w) => add(w.profile, 'bootCheck:\n  pattern: ready\n  timeoutMs: soon\n'),
+    setup: (w) => add(w.profile, 'bootCheck:\n  expect: [at param mode]\n  timeoutMs: soon\n'),
     where: (w) => at(w.profile, 11),
     says: /timeoutMs|number/i,
   },

@@ -91,7 +91,7 @@ test('USB-Serial/JTAG boards latch the download request (esptool USBJTAGSerialRe
   assert.equal(board.mode, 'download');
 });
 
-test('hard reset with the ESP-AT v3.4 image set in flash boots it and prints ready', async (t) => {
+test('hard reset with the ESP-AT v3.4 image set in flash boots it: the boot log on UART0, `ready` on the AT port', async (t) => {
   const { board, client } = powered(t);
   const files: [number, string][] = [
     [0x1000, 'bootloader/bootloader.bin'],
@@ -104,11 +104,12 @@ test('hard reset with the ESP-AT v3.4 image set in flash boots it and prints rea
   for (const [offset, file] of files) board.flash.program(offset, readFileSync(join(ESP_AT, file)));
   client.text = '';
   await client.hardReset();
-  await client.until(() => client.text.includes('ready'));
+  await client.until(() => client.text.includes('at param mode'));
   assert.match(client.text, /End of partition table/);
   assert.match(client.text, /Loaded app from partition at offset 0x100000/);
-  assert.match(client.text, /Project name: +esp-at/);
-  assert.match(client.text, /\r\nready\r\n/);
+  assert.match(client.text, /\r\nat param mode: 1\r\n/);
+  assert.doesNotMatch(client.text, /ready/);
+  assert.deepEqual(board.lastBoot?.atLines, ['', 'ready']);
   assert.deepEqual(
     { bl: board.lastBoot?.bootloader, pt: board.lastBoot?.partitionTable, app: board.lastBoot?.app },
     { bl: true, pt: true, app: true },
@@ -123,7 +124,7 @@ test('boot log tells a broken partition table and a corrupt app apart', async (t
   const app = buildImage({ project: 'esp-at', hash: true });
   board.flash.program(0x10000, app);
   await client.hardReset();
-  await client.until(() => client.text.includes('ready'));
+  await client.until(() => client.text.includes('at param mode'));
   assert.equal(board.lastBoot?.app, true);
 
   // One byte of the app cleared (as NOR corruption would): the SHA-256 no longer matches.
@@ -132,7 +133,8 @@ test('boot log tells a broken partition table and a corrupt app apart', async (t
   await client.hardReset();
   await client.until(() => client.text.includes('No bootable app'));
   assert.match(client.text, /Image hash failed|Checksum failed/);
-  assert.doesNotMatch(client.text, /ready/);
+  assert.doesNotMatch(client.text, /at param mode/);
+  assert.deepEqual(board.lastBoot?.atLines, []);
 
   // Table MD5 line broken.
   board.flash.program(0x8000, Buffer.from([0x00]));

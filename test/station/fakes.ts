@@ -98,6 +98,7 @@ export class FakeLink implements BoardLink {
     let baud = 115200;
     const flash = this.flash.get(slot.portPath) ?? new Map<number, string>();
     this.flash.set(slot.portPath, flash);
+    let bootOutput = '';
     return {
       get baud() {
         return baud;
@@ -119,6 +120,9 @@ export class FakeLink implements BoardLink {
           throw new KindError('timeout', `no reply at ${o.baud} baud`);
         baud = o.baud;
         return baud;
+      },
+      async eraseFlash(): Promise<void> {
+        flash.clear();
       },
       async writeRegion(region, o): Promise<RegionOutcome> {
         writes.push({ portPath: slot.portPath, offset: region.offset, baud });
@@ -162,10 +166,12 @@ export class FakeLink implements BoardLink {
       async flashMd5(offset): Promise<string> {
         return flash.get(offset) ?? 'f'.repeat(32);
       },
-      async hardReset(): Promise<void> {},
-      async watchBoot(o) {
-        const out = s.bootOutput ?? 'boot: ESP-AT\nready\n';
-        return { matched: out.includes(o.pattern), output: out };
+      get bootOutput() {
+        return bootOutput;
+      },
+      onBootOutput: () => () => undefined,
+      async hardReset(): Promise<void> {
+        bootOutput = s.bootOutput ?? 'I (1231) boot: Loaded app from partition at offset 0x100000\n';
       },
       async close(): Promise<void> {},
     };

@@ -15,8 +15,16 @@ const POLICY: PipelinePolicy = {
   regionRetries: 2,
   boardRetriesPerBaud: 0,
   stub: true,
+  compress: true,
   skipUnchanged: false,
-  bootCheck: { pattern: 'ready', timeoutMs: 1000 },
+  eraseAll: false,
+  resetAfter: true,
+  bootCheck: {
+    expect: ['boot: Loaded app from partition at offset'],
+    forbid: ['Guru Meditation Error', 'invalid header'],
+    timeoutMs: 1000,
+    settleMs: 0,
+  },
 };
 
 function setup(over: Partial<StationOptions> = {}, policy: Partial<PipelinePolicy> = {}) {

@@ -1,32 +1,28 @@
 /**
- * `esp-station flash`: flash one board headless. The image set comes from a station profile, an image-set
- * path (flasher_args.json / download.config / release folder) or OFFSET=PATH pairs; it is checked and
- * prepared before the board is touched. Exit 0 PASS, 1 board or link failed, 2 bad input.
+ * `esp-station flash`: flash one board headless, through the station's own pipeline (the same checks, prepared
+ * firmware, header-patch rule, erase option, reset choice by VID:PID and boot check as `esp-station run`).
+ * This file only turns arguments into the pipeline's inputs and prints its events. The image set comes from a
+ * station profile, an image-set path (flasher_args.json / download.config / release folder) or OFFSET=PATH
+ * pairs; it is checked and prepared before the board is touched. Exit 0 PASS, 1 board or link failed,
+ * 2 bad input.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadProfile } from '../../config/profile.ts';
 import { InputError, type Problem } from '../../config/problems.ts';
 import { CHIP_NAMES, chipByName, type ChipFacts } from '../../esp/chips/index.ts';
-import { isEspError } from '../../esp/errors.ts';
-import { formatFlashSize } from '../../esp/flash-size.ts';
-import { formatKeyValues, identityLines } from '../../esp/identity-text.ts';
-import { openLoader } from '../../esp/link-options.ts';
-import type { EspLoader } from '../../esp/loader.ts';
-import { writeRegions, type RegionProgress, type RegionResult } from '../../esp/write-regions.ts';
 import { imageSetFromPath } from '../../firmware/image-set-source.ts';
-import { labelFromFile, type ImageSet } from '../../firmware/image-set.ts';
-import { padTo4, zlibLevel9 } from '../../firmware/prepared.ts';
-import type { ChipName } from '../../esp/chips/index.ts';
-import type { FlashRegion } from '../../esp/write-regions.ts';
-import { readFile, stat } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { prepareRawImages } from '../../firmware/raw-images.ts';
 import {
   effectiveFlashSettings,
   inspectImageSet,
   loadProfileFirmware,
 } from '../../firmware/profile-firmware.ts';
-import { DisconnectedError } from '../../serial/link-errors.ts';
+import { policyFromProfile } from '../build-station.ts';
+import { EspBoardLink } from '../../station/esp-board-link.ts';
+import { runPipeline, type PipelineFirmware, type PipelinePolicy } from '../../station/pipeline.ts';
+import { flashPrinter } from '../flash-printer.ts';
+import { slotForPort } from '../port-slot.ts';
 
 const USAGE = `usage: esp-station flash --port <tty | socket://host:port>
          (--profile stations/x.yaml | --firmware <flasher_args.json | download.config | folder> | OFFSET=PATH ...)
@@ -156,209 +152,70 @@ function parseFlashArgs(argv: string[]): FlashArgs | 'help' {
   };
 }
 
-/** Firmware that does not depend on the board: everything but a --firmware / pairs set without a chip. */
-async function prepareFor(
-  args: FlashArgs,
-  chip: ChipFacts | undefined,
-  set?: ImageSet,
-): Promise<FlashPlan | undefined> {
+/** What the command line sets for a run without a profile (a profile's own settings win where it has them). */
+const COMMAND_LINE_POLICY = {
+  allowSecureBoot: false,
+  allowFlashEncryption: false,
+  regionRetries: 2,
+  boardRetriesPerBaud: 0,
+  stub: true,
+  skipUnchanged: false,
+  eraseAll: false,
+} as const;
+
+/** The firmware and policy for this run, decided before the board is touched. */
+async function plan(args: FlashArgs): Promise<{ firmware: PipelineFirmware; policy: PipelinePolicy }> {
+  const overrides = {
+    baudLadder: [args.baud],
+    compress: args.compress,
+    resetAfter: args.hardReset,
+  };
   if (args.profile) {
     const profile = await loadProfile(args.profile);
     if (args.chip && chipByName(profile.chip)?.name !== args.chip.name) {
       throw bad(`--chip ${args.chip.name} contradicts the profile's chip ${profile.chip}`, '--chip');
     }
-    const fw = await loadProfileFirmware(profile);
+    const firmware = await loadProfileFirmware(profile);
+    if (firmware.demo) {
+      process.stderr.write(
+        `warning: profile ${profile.name} writes DEMO FIRMWARE (generated, not a release); do not ship this board\n`,
+      );
+    }
+    const policy = policyFromProfile(profile, { baudLadder: [args.baud] });
     return {
-      chip: fw.chip,
-      regions: fw.regions,
-      regionsFor: (n) => fw.regionsFor(n),
-      requiredFlashBytes: fw.requiredFlashBytes,
+      firmware,
       policy: {
-        stub: profile.stub,
-        skipUnchanged: profile.skipUnchanged,
-        allowSecureBoot: profile.checks.allowSecureBoot,
-        allowFlashEncryption: profile.checks.allowFlashEncryption,
-        eraseAll: profile.checks.erase === 'all',
+        ...policy,
+        ...overrides,
+        // The command line can only make a run slower or stricter than the profile.
+        stub: policy.stub && args.stub,
+        skipUnchanged: policy.skipUnchanged || args.skipUnchanged,
+        // Without the reset the firmware never starts, so there is nothing to check.
+        ...(!args.hardReset && { bootCheck: undefined }),
       },
     };
   }
-  if (!set) return undefined;
-  const useChip = chip ?? (set.chip ? chipByName(set.chip) : undefined);
-  if (!useChip) return undefined;
-  const r = await inspectImageSet(set, useChip, effectiveFlashSettings({ flash: {} }, set), {
-    profileName: args.firmware ? path.basename(args.firmware) : 'command line',
+  const commandLine: PipelinePolicy = {
+    ...COMMAND_LINE_POLICY,
+    ...overrides,
+    ...(args.chip && { chip: args.chip.name }),
+    stub: args.stub,
+    skipUnchanged: args.skipUnchanged,
+  };
+  if (args.pairs.length) {
+    return { firmware: await prepareRawImages(args.pairs, CLI, args.chip?.name), policy: commandLine };
+  }
+  const set = await imageSetFromPath(args.firmware!);
+  if (args.chip && set.chip && chipByName(set.chip)?.name !== args.chip.name) {
+    throw bad(`--chip ${args.chip.name} contradicts the image set's chip ${set.chip}`, '--chip');
+  }
+  const chip = args.chip ?? (set.chip ? chipByName(set.chip) : undefined);
+  if (!chip) throw bad(`${args.firmware} does not say which chip it is for; add --chip`, '--chip');
+  const r = await inspectImageSet(set, chip, effectiveFlashSettings({ flash: {} }, set), {
+    profileName: path.basename(args.firmware!),
   });
   if (!r.prepared) throw new InputError(r.problems);
-  return r.prepared;
-}
-
-function kib(bytes: number): string {
-  return `${(bytes / 1024).toFixed(1)} KiB`;
-}
-
-function progressPrinter(): { update(p: RegionProgress): void; done(r: RegionResult): void } {
-  const tty = process.stdout.isTTY;
-  let last = 0;
-  return {
-    update(p) {
-      if (!tty) return;
-      const now = Date.now();
-      if (now - last < 100 && p.done < p.total) return;
-      last = now;
-      const pct = p.total ? Math.floor((100 * p.done) / p.total) : 100;
-      const all = p.overall ? `, overall ${Math.floor((100 * p.overall.done) / p.overall.total)}%` : '';
-      process.stdout.write(
-        `\rWriting ${p.label} @0x${p.offset.toString(16)} ... ${String(pct).padStart(3)}% (${kib(p.bytesPerSecond)}/s${all})   `,
-      );
-    },
-    done(r) {
-      const what = r.skipped
-        ? 'unchanged, skipped'
-        : `${r.size} bytes in ${r.seconds.toFixed(2)} s, MD5 verified`;
-      process.stdout.write(
-        `${tty ? '\r' : ''}Wrote ${r.label} @0x${r.offset.toString(16)}: ${what}${' '.repeat(10)}\n`,
-      );
-    },
-  };
-}
-
-function summaryTable(results: readonly RegionResult[]): string {
-  const head = ['region', 'offset', 'bytes', 'MD5 (verified on chip)', 'seconds', 'retries'];
-  const rows = results.map((r) => [
-    r.label,
-    `0x${r.offset.toString(16).padStart(5, '0')}`,
-    String(r.size),
-    `${r.md5Chip}${r.skipped ? ' (unchanged)' : ''}`,
-    r.seconds.toFixed(2),
-    String(r.retries),
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  return [head, ...rows]
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
-async function flashBoard(
-  loader: EspLoader,
-  args: FlashArgs,
-  prepared: FlashPlan,
-  signal: AbortSignal,
-): Promise<RegionResult[]> {
-  const id = await loader.identify(signal);
-  console.log(formatKeyValues([['Port', args.port], ...identityLines(id)]));
-  if (prepared.chip !== undefined && id.chip !== prepared.chip) {
-    throw new BoardMismatch(`the firmware is for ${prepared.chip} but the board is ${id.displayName}`);
-  }
-  const flashBytes = id.flashSizeBytes;
-  if (flashBytes !== undefined && prepared.requiredFlashBytes > flashBytes) {
-    throw new BoardMismatch(
-      `the firmware needs ${formatFlashSize(prepared.requiredFlashBytes)} of flash but the board has ${formatFlashSize(flashBytes)}`,
-    );
-  }
-  const policy = prepared.policy;
-  // Writing plaintext over a board with security features on bricks it or is refused by the chip.
-  if (id.secureBoot && !policy?.allowSecureBoot) {
-    throw new BoardMismatch(
-      'secure boot is enabled on this board; only a profile with checks.allowSecureBoot may flash it',
-    );
-  }
-  if (id.flashEncryption && !policy?.allowFlashEncryption) {
-    throw new BoardMismatch(
-      'flash encryption is enabled on this board; only a profile with checks.allowFlashEncryption may flash it',
-    );
-  }
-  const regions = flashBytes !== undefined ? prepared.regionsFor(flashBytes) : prepared.regions;
-  if (args.stub && (policy?.stub ?? true)) await loader.runStub(signal);
-  const baud = await loader.changeBaud(args.baud, signal, {
-    rawTcp: args.baudExplicit ? 'change' : 'keep',
-  });
-  await loader.attachFlash(signal);
-  if (flashBytes !== undefined) await loader.spiSetParams(flashBytes, signal);
-  console.log(`Loader: ${loader.isStub ? 'stub' : 'ROM'} at ${baud} baud`);
-  if (policy?.eraseAll) {
-    console.log('Erasing the whole flash (profile checks.erase: all) ...');
-    await loader.eraseFlash(signal);
-  }
-  const printer = progressPrinter();
-  const results = await writeRegions(loader, regions, {
-    signal,
-    compress: args.compress,
-    skipUnchanged: args.skipUnchanged || (policy?.skipUnchanged ?? false),
-    onProgress: (p) => printer.update(p),
-    onRegionDone: (r) => printer.done(r),
-  });
-  if (args.hardReset) await loader.hardReset(signal);
-  return results;
-}
-
-class BoardMismatch extends Error {}
-
-/** What flashBoard needs; src/firmware's FlashPlan satisfies it. */
-interface FlashPlan {
-  chip?: ChipName;
-  regions: readonly FlashRegion[];
-  regionsFor(flashSizeBytes: number): readonly FlashRegion[];
-  requiredFlashBytes: number;
-  /** From a station profile; command-line flags can only make it stricter or slower (--no-stub). */
-  policy?: {
-    stub: boolean;
-    skipUnchanged: boolean;
-    allowSecureBoot: boolean;
-    allowFlashEncryption: boolean;
-    eraseAll: boolean;
-  };
-}
-
-/**
- * OFFSET=PATH files are written as given, like esptool write_flash: padded to 4 bytes, no image checks and
- * no header patching (there are no flash settings to apply).
- */
-async function rawFilesPlan(pairs: { offset: number; file: string }[]): Promise<FlashPlan> {
-  const regions: FlashRegion[] = [];
-  const problems: Problem[] = [];
-  for (const p of [...pairs].sort((a, b) => a.offset - b.offset)) {
-    const key = `0x${p.offset.toString(16)}=${p.file}`;
-    // A FIFO or device would block the read forever: only regular files are images.
-    const st = await stat(p.file).catch(() => undefined);
-    if (!st || !st.isFile()) {
-      problems.push({
-        file: CLI,
-        key,
-        message: `cannot read ${p.file}: ${st ? 'not a regular file' : 'not found'}; give the path of an image file`,
-      });
-      continue;
-    }
-    const bytes = await readFile(p.file).catch((e: NodeJS.ErrnoException) => {
-      problems.push({ file: CLI, key, message: `cannot read ${p.file}: ${e.code ?? e.message}` });
-      return undefined;
-    });
-    if (!bytes) continue;
-    const data = padTo4(new Uint8Array(bytes));
-    regions.push({
-      offset: p.offset,
-      label: labelFromFile(p.file),
-      data,
-      compressed: zlibLevel9(data),
-      md5: createHash('md5').update(data).digest('hex'),
-    });
-  }
-  for (let i = 1; i < regions.length; i++) {
-    const prev = regions[i - 1];
-    if (prev.offset + prev.data.length > regions[i].offset) {
-      problems.push({
-        file: CLI,
-        message: `${prev.label} @0x${prev.offset.toString(16)} overlaps ${regions[i].label} @0x${regions[i].offset.toString(16)}`,
-      });
-    }
-  }
-  if (problems.length) throw new InputError(problems);
-  const end = Math.max(0, ...regions.map((r) => r.offset + r.data.length));
-  return { regions, regionsFor: () => regions, requiredFlashBytes: end };
+  return { firmware: r.prepared, policy: { ...commandLine, chip: chip.name } };
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -367,47 +224,25 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const set = args.firmware ? await imageSetFromPath(args.firmware) : undefined;
-  if (args.chip && set?.chip && chipByName(set.chip)?.name !== args.chip.name) {
-    throw bad(`--chip ${args.chip.name} contradicts the image set's chip ${set.chip}`, '--chip');
-  }
-  // Bad input is found before a board is touched, whenever the chip is known up front.
-  let prepared = args.pairs.length
-    ? { ...(await rawFilesPlan(args.pairs)), chip: args.chip?.name }
-    : await prepareFor(args, args.chip, set);
-
+  // Bad input is found before a board is touched.
+  const { firmware, policy } = await plan(args);
+  const slot = await slotForPort(args.port);
+  const printer = flashPrinter({ port: args.port, stub: policy.stub });
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
   const started = performance.now();
   try {
-    const { transport, loader } = await openLoader(args.port, {
+    const outcome = await runPipeline({
+      slot,
+      link: new EspBoardLink({ remoteFollowsBaud: args.baudExplicit }),
+      policy,
+      firmware,
       signal: abort.signal,
-      expectChip: prepared?.chip ?? args.chip?.name,
+      publish: (e) => printer.onEvent(e),
+      attemptNumberFor: () => 1,
     });
-    try {
-      // --firmware / pairs without a named chip: prepare for the chip on the board.
-      prepared ??= await prepareFor(args, loader.chip, set);
-      if (!prepared) throw bad('cannot tell which chip the firmware is for; add --chip');
-      const results = await flashBoard(loader, args, prepared, abort.signal);
-      console.log('');
-      console.log(summaryTable(results));
-      const total = results.reduce((n, r) => n + (r.skipped ? 0 : r.size), 0);
-      console.log(
-        `\nPASS: ${results.length} region(s), ${total} bytes written and verified in ${((performance.now() - started) / 1000).toFixed(2)} s`,
-      );
-      return 0;
-    } finally {
-      loader.dispose();
-      await transport.close();
-    }
-  } catch (e) {
-    if (isEspError(e) || e instanceof DisconnectedError || e instanceof BoardMismatch) {
-      if (process.stdout.isTTY) process.stdout.write('\n');
-      console.error(`FAIL: ${(e as Error).message}`);
-      return 1;
-    }
-    throw e;
+    return printer.finish(outcome, (performance.now() - started) / 1000);
   } finally {
     process.off('SIGINT', onSigint);
   }

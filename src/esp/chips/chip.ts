@@ -48,6 +48,12 @@ export interface ChipFacts {
   /** Security state by register (§9.2); undefined where there is none (ESP8266). */
   flashCryptCnt?: RegField;
   secureBootEn?: RegField;
+  /**
+   * Which version the legacy `min_rev` byte of an image header compares against when the image has no
+   * min/max_rev_full: ESP-IDF writes the minor version there on ESP32-C3, the major one elsewhere (esptool
+   * write_flash). Default 'major'.
+   */
+  imageMinRevField?: 'minor';
   /** Chip revision (major*100+minor) from register words (§8.4). Reads registers through `read`. */
   readRevision(read: (addr: number) => Promise<number>): Promise<number>;
   /** Register addresses `readRevision` needs, with values giving revision `rev` (used by the simulator). */

@@ -27,6 +27,7 @@ export const esp32c3: ChipFacts = {
   ...laterEfuseFacts(EFUSE_BASE, revision),
   spi: laterSpiRegisters(0x60002000),
   flashFreq: CLASSIC_FLASH_FREQS,
+  imageMinRevField: 'minor',
   stubName: 'esp32c3',
   crystalMhz: 40,
   romBanner: [
