@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
-import { chipByName } from '../esp/chips/index.ts';
+import { chipByImageChipId, chipByName } from '../esp/chips/index.ts';
 import type { ChipFacts, ChipName } from '../esp/chips/index.ts';
 import { erasedSectorPlan, type ErasedSectorPlan } from '../esp/erased-sectors.ts';
 import { revisionRequirement, type RevisionRequirement } from '../esp/revision-requirement.ts';
@@ -205,18 +205,21 @@ export function prepareFirmware(
 
 /**
  * esptool parses every file it writes as an image and checks the revision fields of those that parse (the
- * bootloader and apps; partition tables, otadata and NVS do not start with the image magic).
+ * bootloader and apps; partition tables, otadata and NVS do not start with the image magic). Without a chip
+ * (raw files), each image's own chip id says whose rules apply.
  */
-function imageRevisionRequirements(
-  regions: readonly PreparedRegion[],
-  chip: ChipFacts,
+export function imageRevisionRequirements(
+  regions: readonly { label: string; data: Uint8Array }[],
+  chip?: ChipFacts,
 ): RevisionRequirement[] {
-  if (chip.imageChipId === undefined) return [];
+  if (chip?.name === 'esp8266') return [];
   const out: RevisionRequirement[] = [];
   for (const r of regions) {
     const p = parseFirmwareImage(r.data);
-    if (!p.ok || !p.image.extended || p.image.extended.chipId !== chip.imageChipId) continue;
-    out.push(revisionRequirement(r.label, p.image.extended, chip.imageMinRevField ?? 'major'));
+    if (!p.ok || !p.image.extended) continue;
+    const owner = chip ?? chipByImageChipId(p.image.extended.chipId);
+    if (!owner || p.image.extended.chipId !== owner.imageChipId) continue;
+    out.push(revisionRequirement(r.label, p.image.extended, owner.imageMinRevField ?? 'major'));
   }
   return out;
 }

@@ -4,18 +4,21 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import type { ChipName } from '../esp/chips/index.ts';
+import { chipByName, type ChipName } from '../esp/chips/index.ts';
+import type { RevisionRequirement } from '../esp/revision-requirement.ts';
 import { erasedSectorPlan } from '../esp/erased-sectors.ts';
 import type { Problem } from '../config/problems.ts';
 import { InputError } from '../config/problems.ts';
 import { labelFromFile } from './image-set.ts';
-import { padTo4, zlibLevel9, type PreparedRegion } from './prepared.ts';
+import { imageRevisionRequirements, padTo4, zlibLevel9, type PreparedRegion } from './prepared.ts';
 
 export interface RawImages {
   chip?: ChipName;
   regions: readonly PreparedRegion[];
   regionsFor(flashSizeBytes: number): readonly PreparedRegion[];
   requiredFlashBytes: number;
+  /** Checked as esptool checks raw files: every file that parses as an image. */
+  revisionRequirements: readonly RevisionRequirement[];
 }
 
 /** `where` names the input in problems (e.g. '<command line>'). Every unreadable file is reported at once. */
@@ -74,5 +77,6 @@ export async function prepareRawImages(
     regions: frozen,
     regionsFor: () => frozen,
     requiredFlashBytes: Math.max(0, ...regions.map((r) => r.offset + r.data.length)),
+    revisionRequirements: imageRevisionRequirements(regions, chip ? chipByName(chip) : undefined),
   };
 }

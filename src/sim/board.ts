@@ -84,6 +84,12 @@ export interface HostLink {
 
 let boardCounter = 0;
 
+/** What ESP-IDF's panic handler prints on UART0 before it resets the chip. */
+const APP_PANIC =
+  "Guru Meditation Error: Core  0 panic'ed (LoadProhibited). Exception was unhandled.\r\n" +
+  'Backtrace: 0x400d1a2b:0x3ffb1f50 0x400d2c3d:0x3ffb1f70\r\n\r\nRebooting...\r\n';
+const APP_PANIC_REBOOT_MS = 20;
+
 export function parseFlashSize(size: number | string): number {
   if (typeof size === 'number') return size;
   const m = /^(\d+)\s*(KB|MB)$/i.exec(size.trim());
@@ -339,6 +345,11 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       if (result.appLines.length > 0)
         this.transmit(Buffer.from(`${result.appLines.join('\r\n')}\r\n`, 'latin1'));
       this.emit('boot', result);
+      if (result.app && findFault(this.faults, 'app-crash')) {
+        this.transmit(Buffer.from(APP_PANIC, 'latin1'));
+        // A real panic handler prints, then resets; never synchronously, or a fast board would spin.
+        this.later(Math.max(APP_PANIC_REBOOT_MS, this.timing.appStartMs), () => this.boot(false, 'sw'));
+      }
     };
     if (this.timing.appStartMs > 0) this.later(this.timing.appStartMs, printApp);
     else printApp();

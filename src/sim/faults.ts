@@ -22,7 +22,9 @@ export type FaultSpec =
   /** Secure boot is enabled in eFuse. */
   | { name: 'secure-boot' }
   /** Flash encryption is enabled in eFuse (FLASH_CRYPT_CNT odd). */
-  | { name: 'flash-encryption' };
+  | { name: 'flash-encryption' }
+  /** The app panics right after it starts and the chip reboots into it again and again (a crash loop). */
+  | { name: 'app-crash' };
 
 export type FaultName = FaultSpec['name'];
 
@@ -64,6 +66,7 @@ export const FAULT_DOCS: Readonly<Record<FaultName, FaultDoc>> = {
   brownout: { arg: 'bytes', required: true, text: 'the chip resets once after receiving BYTES bytes' },
   'secure-boot': { text: 'secure boot enabled in eFuse' },
   'flash-encryption': { text: 'flash encryption enabled in eFuse' },
+  'app-crash': { text: 'the app panics right after it starts and the chip reboots, again and again' },
 };
 
 export const FAULT_NAMES = Object.keys(FAULT_DOCS) as FaultName[];

@@ -50,6 +50,8 @@ export interface WriteProgress {
 export interface BoardSession extends BootOutputSource {
   /** Baud the link runs at now. */
   readonly baud: number;
+  /** The link has reset lines (DTR/RTS); a raw TCP port has none. */
+  readonly canReset: boolean;
   identify(signal: AbortSignal): Promise<BoardIdentity>;
   /**
    * Start the stub (unless ROM-only) at the ROM's baud, switch to `baud` (through the stub when it runs), attach

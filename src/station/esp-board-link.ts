@@ -97,6 +97,10 @@ class EspBoardSession implements BoardSession {
     return this.transport.baudRate;
   }
 
+  get canReset(): boolean {
+    return this.transport.supportsControlLines;
+  }
+
   async identify(signal: AbortSignal): Promise<BoardIdentity> {
     const id = await this.loader.identify(signal);
     return {

@@ -248,7 +248,12 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
       }
     });
 
-    if (policy.resetAfter) {
+    if (policy.resetAfter && !session!.canReset) {
+      log(
+        'warn',
+        'this link has no reset lines (raw TCP): the board was not reset, so it still runs the loader and its boot was not checked',
+      );
+    } else if (policy.resetAfter) {
       state('resetting');
       await timed('reset', () => session!.hardReset(signal));
       if (policy.bootCheck) {

@@ -37,7 +37,8 @@ interface Plan {
     | 'write-error'
     | 'security-enabled'
     | 'wrong-chip'
-    | 'flash-too-small';
+    | 'flash-too-small'
+    | 'boot-check-failed';
 }
 
 const PLANS: Plan[] = [
@@ -53,9 +54,11 @@ const PLANS: Plan[] = [
   { name: 'good-6', options: {}, expect: 'pass' },
   { name: 'failing-writes', options: { faults: ['write-error'] }, expect: 'write-error' },
   { name: '2MB-module', options: { flashSize: '2MB' }, expect: 'flash-too-small' },
+  // Written and verified perfectly, but its app panics and reboots: only the UART0 boot check sees it.
+  { name: 'crash-loop', options: { faults: ['app-crash'] }, expect: 'boot-check-failed' },
 ];
 
-test('a station run on 12 simulated boards: one record per attempt, PASS flash byte-exact, unplug isolated', async (t) => {
+test('a station run on 13 simulated boards: one record per attempt, PASS flash byte-exact, unplug isolated', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'e2e-station-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const profile = await loadProfile(join(REPO, 'stations/demo-esp32-at.yaml'));
@@ -170,6 +173,12 @@ test('a station run on 12 simulated boards: one record per attempt, PASS flash b
   const byMac = new Map(records.filter((r) => r.mac).map((r) => [r.mac!, r]));
   const noMac = records.filter((r) => !r.mac);
   assert.deepEqual(noMac, [], 'every simulated board identified');
+  const crashed = records.find((r) => r.code === 'boot-check-failed')!;
+  assert.match(crashed.message!, /Guru Meditation Error/);
+  assert.ok(
+    crashed.regions.every((r) => r.md5Chip === r.md5Expected),
+    'its flash was right all along',
+  );
   for (const [mac, { plan }] of boards) {
     const rec = byMac.get(mac);
     assert.ok(rec, `record for ${plan.name}`);

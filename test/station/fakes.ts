@@ -74,6 +74,11 @@ export class FakeLink implements BoardLink {
   readonly scripts = new Map<string, FakeBoardScript>();
   readonly writes: { portPath: string; offset: number; baud: number }[] = [];
   readonly connects: { portPath: string; attempt: number }[] = [];
+  /** What each prepareWrites asked for (the flash size goes to SPI_SET_PARAMS). */
+  readonly prepared: { portPath: string; baud: number; flashSizeBytes: number; stub: boolean }[] = [];
+  /** Whole-chip erases and hard resets, by portPath, in order. */
+  readonly erases: string[] = [];
+  readonly resets: string[] = [];
   /** What each board's flash holds, by portPath and offset. */
   readonly flash = new Map<string, Map<number, string>>();
   private failCount = new Map<string, number>();
@@ -95,6 +100,7 @@ export class FakeLink implements BoardLink {
     await sleep(1);
     const writes = this.writes;
     const failCount = this.failCount;
+    const { prepared, erases, resets } = this;
     let baud = 115200;
     const flash = this.flash.get(slot.portPath) ?? new Map<number, string>();
     this.flash.set(slot.portPath, flash);
@@ -103,6 +109,7 @@ export class FakeLink implements BoardLink {
       get baud() {
         return baud;
       },
+      canReset: true,
       async identify(): Promise<BoardIdentity> {
         return {
           chip: 'esp32',
@@ -116,12 +123,19 @@ export class FakeLink implements BoardLink {
         };
       },
       async prepareWrites(o): Promise<number> {
+        prepared.push({
+          portPath: slot.portPath,
+          baud: o.baud,
+          flashSizeBytes: o.flashSizeBytes,
+          stub: o.stub,
+        });
         if (s.failBaudSwitchAt?.includes(o.baud))
           throw new KindError('timeout', `no reply at ${o.baud} baud`);
         baud = o.baud;
         return baud;
       },
       async eraseFlash(): Promise<void> {
+        erases.push(slot.portPath);
         flash.clear();
       },
       async writeRegion(region, o): Promise<RegionOutcome> {
@@ -171,6 +185,7 @@ export class FakeLink implements BoardLink {
       },
       onBootOutput: () => () => undefined,
       async hardReset(): Promise<void> {
+        resets.push(slot.portPath);
         bootOutput = s.bootOutput ?? 'I (1231) boot: Loaded app from partition at offset 0x100000\n';
       },
       async close(): Promise<void> {},

@@ -191,6 +191,61 @@ test('guards refuse wrong chip, small flash and enabled security before the firs
   for (const r of ledger.records) assert.equal(r.regions.length, 0);
 });
 
+test('a chip revision outside what the images accept, or a header bigger than the flash, is refused before writing', async (t) => {
+  const firmware = {
+    ...makeFirmware(),
+    revisionRequirements: [{ image: 'esp-at.bin', kind: 'full' as const, min: 3, max: 199 }],
+    declaredFlashBytes: 16 * 1024 * 1024,
+  };
+  const { source, ledger, station, link, waitDone } = setup({ firmware });
+  t.after(() => station.stop());
+  link.script('1-1.1', { identity: { revision: 2, flashSizeBytes: 16 * 1024 * 1024 } });
+  link.script('1-1.2', { identity: { revision: 4, flashSizeBytes: 4 * 1024 * 1024 } });
+  link.script('1-1.3', { identity: { revision: 101, flashSizeBytes: 16 * 1024 * 1024 } });
+  await station.start();
+  for (const p of ['1-1.1', '1-1.2', '1-1.3']) source.plug(p);
+  await waitDone(3);
+  const by = Object.fromEntries(ledger.records.map((r) => [r.portPath, r]));
+  assert.equal(by['1-1.1'].code, 'chip-revision');
+  assert.match(by['1-1.1'].message!, /esp-at\.bin needs chip revision v0\.3 to v1\.99; this chip is v0\.2/);
+  assert.equal(by['1-1.2'].code, 'flash-too-small');
+  assert.match(by['1-1.2'].message!, /bootloader header says 16 MB/);
+  assert.equal(by['1-1.3'].result, 'pass');
+  assert.deepEqual(
+    link.writes.map((w) => w.portPath).filter((p) => p !== '1-1.3'),
+    [],
+    'nothing is written to a refused board',
+  );
+  assert.deepEqual(
+    link.prepared.map((p) => p.portPath),
+    ['1-1.3'],
+    'no stub, no baud change either',
+  );
+});
+
+test("the loader is told the board's flash size; erase all runs once before the first write; no reset leaves it be", async (t) => {
+  const { source, ledger, station, link, waitDone } = setup(
+    {},
+    { eraseAll: true, resetAfter: false, baudLadder: [921600, 115200], boardRetriesPerBaud: 0 },
+  );
+  t.after(() => station.stop());
+  link.script('1-1.1', { identity: { flashSizeBytes: 8 * 1024 * 1024 }, failWritesAtBaud: [921600] });
+  await station.start();
+  source.plug('1-1.1');
+  await waitDone(1);
+  assert.equal(ledger.records[0].result, 'pass');
+  assert.deepEqual(
+    link.prepared.map((p) => [p.baud, p.flashSizeBytes]),
+    [
+      [921600, 8 * 1024 * 1024],
+      [115200, 8 * 1024 * 1024],
+    ],
+  );
+  assert.deepEqual(link.erases, ['1-1.1'], 'one chip erase, not one per baud step');
+  assert.deepEqual(link.resets, [], 'resetAfter: false');
+  assert.equal(ledger.records[0].phases.bootCheck, undefined);
+});
+
 test('security is allowed when the profile says so', async (t) => {
   const { source, ledger, station, link, waitDone } = setup({}, { allowSecureBoot: true });
   t.after(() => station.stop());

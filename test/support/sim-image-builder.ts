@@ -14,6 +14,9 @@ export function buildImage(opts: {
   hash?: boolean;
   flashMode?: number;
   flashSizeFreq?: number;
+  /** Chip revisions the image accepts, major*100+minor (default: any). */
+  minRevFull?: number;
+  maxRevFull?: number;
 }): Buffer {
   const segments = [...(opts.segments ?? [{ addr: 0x3ffb0000, data: Buffer.alloc(64, 0x42) }])];
   if (opts.project !== undefined) {
@@ -31,7 +34,8 @@ export function buildImage(opts: {
   header.writeUInt32LE(opts.entry ?? 0x40080000, 4);
   header[8] = 0xee;
   header.writeUInt16LE(opts.chipId ?? 0, 12);
-  header.writeUInt16LE(0xffff, 17);
+  header.writeUInt16LE(opts.minRevFull ?? 0, 15);
+  header.writeUInt16LE(opts.maxRevFull ?? 0xffff, 17);
   header[23] = opts.hash ? 1 : 0;
   const parts: Buffer[] = [header];
   let checksum = 0xef;

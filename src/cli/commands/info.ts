@@ -9,6 +9,7 @@ import { isEspError } from '../../esp/errors.ts';
 import { formatKeyValues, identityLines } from '../../esp/identity-text.ts';
 import { openLoader } from '../../esp/link-options.ts';
 import { DisconnectedError } from '../../serial/link-errors.ts';
+import { slotForPort } from '../port-slot.ts';
 
 const USAGE = `usage: esp-station info --port <tty | socket://host:port> [--chip CHIP] [--json]
 
@@ -48,9 +49,13 @@ export async function run(argv: string[]): Promise<number> {
   const onSigint = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
   try {
+    const slot = await slotForPort(values.port);
     const { transport, loader } = await openLoader(values.port, {
       signal: abort.signal,
       expectChip: chip?.name,
+      ...(slot.vid && {
+        usbVidPid: { vid: Number.parseInt(slot.vid, 16), pid: Number.parseInt(slot.pid, 16) },
+      }),
     });
     try {
       const id = await loader.identify(abort.signal);
