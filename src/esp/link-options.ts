@@ -1,5 +1,5 @@
 /**
- * Opening a board link and connecting the loader, shared by the one-board commands (flash, info)
+ * Opening a board link and connecting the loader, for `info`
  * and anyone else who needs "port string → synced loader".
  */
 import { openTransport, type Transport, type UsbVidPid } from '../serial/transport.ts';
