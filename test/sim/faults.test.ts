@@ -14,12 +14,13 @@ test('parses every fault name with its argument', () => {
   assert.deepEqual(parseFault('brownout:20000'), { name: 'brownout', bytes: 20000 });
   assert.deepEqual(parseFault('secure-boot'), { name: 'secure-boot' });
   assert.deepEqual(parseFault('flash-encryption'), { name: 'flash-encryption' });
+  assert.deepEqual(parseFault('app-crash'), { name: 'app-crash' });
   assert.deepEqual(parseFault('bit-flip:1@20000+8'), {
     name: 'bit-flip',
     rate: 1,
     window: { from: 20000, bytes: 8 },
   });
-  assert.equal(FAULT_NAMES.length, 10);
+  assert.equal(FAULT_NAMES.length, 11);
 });
 
 test('formatFault is the inverse of parseFault', () => {

@@ -1,0 +1,319 @@
+/**
+ * `npm run conformance`: esp-station against Espressif's real ROM and stub code, emulated by QEMU (ESP32 v3 and
+ * ESP32-C3), one emulator at a time. For each chip: `esp-station info`, then `esp-station flash` of an ESP-AT
+ * image set with the stub at 115200 and 921600 (ESP32-C3 also ROM-only), each onto a fresh emulated flash
+ * that is then compared with the images byte for byte; and esptool-js 0.7.0 (which uploads the very same stub
+ * images, esp-flasher-stub v1.2.2) on the same emulator for a side-by-side time. Not part of `npm test`.
+ *
+ *   ESP_QEMU_DIR   the esp-qemu folder (default ../shared/tools/esp-qemu beside the repository)
+ *   ESP_AT_C3_DIR  a real ESP32-C3 ESP-AT release folder (default: an ESP-AT-shaped set generated here)
+ *   ESP_QEMU_LOCK  a lock file so only one emulator runs on the machine (default $TMPDIR/esp-qemu.lock)
+ *
+ * Exit 0 when every run wrote byte-identical flash and esp-station was no slower than esptool-js on each pair.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chipByName, type ChipFacts } from '../../src/esp/chips/index.ts';
+import { imageSetFromPath } from '../../src/firmware/image-set-source.ts';
+import { effectiveFlashSettings, inspectImageSet } from '../../src/firmware/profile-firmware.ts';
+import type { PreparedRegion } from '../../src/firmware/prepared.ts';
+import { writeC3ImageSet } from './c3-image-set.ts';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const QEMU_DIR = path.resolve(process.env.ESP_QEMU_DIR ?? path.join(REPO, '../shared/tools/esp-qemu'));
+const LOCK = process.env.ESP_QEMU_LOCK ?? path.join(os.tmpdir(), 'esp-qemu.lock');
+const ESP_AT_ESP32 = path.join(REPO, 'test/fixtures/esp-at/ESP32-WROOM-32-AT-V3.4.0.0');
+const FLASH_BYTES = 4 * 1024 * 1024;
+
+interface Run {
+  chip: string;
+  tool: 'esp-station' | 'esptool-js';
+  loader: 'stub' | 'ROM';
+  baud: number;
+  seconds: number;
+  ok: boolean;
+  /** Every region of the image set reads back byte for byte from the emulated flash. */
+  identical: boolean;
+  note?: string;
+}
+
+function missingQemu(): never {
+  console.error(`npm run conformance needs Espressif's ROM under QEMU: no esp-qemu at ${QEMU_DIR}.
+Set ESP_QEMU_DIR to a folder holding:
+  esp-qemu                     a script: esp-qemu esp32|esp32c3 FLASH.bin PORT, running
+                               qemu-system-xtensa -machine esp32 (or qemu-system-riscv32 -machine esp32c3)
+                               -display none -monitor none -L rom -drive file=FLASH.bin,if=mtd,format=raw
+                               -serial tcp:127.0.0.1:PORT,server,nowait
+                               -global driver=esp32.gpio,property=strap_mode,value=0x0f
+                               (esp32c3: driver=esp32c3.gpio, value=0x02 — UART download mode)
+  bin/qemu-system-xtensa, bin/qemu-system-riscv32, rom/ (esp32-v3-rom.bin, esp32-v3-rom-app.bin, esp32c3-rom.bin)
+A QEMU with Espressif's machines: build Espressif's fork (github.com/espressif/qemu, branch esp-develop) with
+  ./configure --target-list=xtensa-softmmu,riscv32-softmmu --enable-gcrypt --enable-slirp && make
+(its pc-bios/ holds the ROM images), or install Espressif's prebuilt one with ESP-IDF's
+  python tools/idf_tools.py install qemu-xtensa qemu-riscv32
+Runtime libraries on Debian: apt-get install libglib2.0-0 libpixman-1-0 libslirp0 libgcrypt20 libfdt1`);
+  process.exit(2);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect({ host: '127.0.0.1', port });
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
+/** Starts the emulator (waiting for the machine-wide lock) on a fresh all-0xFF flash; resolves once it listens. */
+async function startQemu(chip: string, flashFile: string): Promise<{ port: number; stop(): Promise<void> }> {
+  await writeFile(flashFile, Buffer.alloc(FLASH_BYTES, 0xff));
+  const port = await freePort();
+  const child = spawn('flock', [LOCK, path.join(QEMU_DIR, 'esp-qemu'), chip, flashFile, String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const stop = async (): Promise<void> => {
+    if (!gone) process.kill(-child.pid!, 'SIGTERM');
+    await exited;
+  };
+  // The lock may be held by another emulator on this machine for a while.
+  for (let waited = 0; !(await portOpen(port)); waited += 100) {
+    if (gone) throw new Error(`esp-qemu ${chip} ended: ${stderr.trim()}`);
+    if (waited > 15 * 60_000) {
+      await stop();
+      throw new Error(`esp-qemu ${chip} did not listen on ${port} within 15 minutes`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { port, stop };
+}
+
+function runChild(
+  cmd: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr, ms: performance.now() - t0 }));
+  });
+}
+
+function identical(flash: Buffer, regions: readonly PreparedRegion[]): boolean {
+  return regions.every((r) => flash.subarray(r.offset, r.offset + r.data.length).equals(Buffer.from(r.data)));
+}
+
+async function prepared(chip: ChipFacts, flasherArgs: string): Promise<readonly PreparedRegion[]> {
+  const set = await imageSetFromPath(flasherArgs);
+  const r = await inspectImageSet(set, chip, effectiveFlashSettings({ flash: {} }, set));
+  if (!r.prepared) throw new Error(`${flasherArgs}: ${r.problems.map((p) => p.message).join('; ')}`);
+  return r.prepared.regionsFor(FLASH_BYTES);
+}
+
+async function conformChip(chipName: 'esp32' | 'esp32c3', work: string, runs: Run[]): Promise<void> {
+  const chip = chipByName(chipName)!;
+  const flasherArgs =
+    chipName === 'esp32'
+      ? path.join(ESP_AT_ESP32, 'flasher_args.json')
+      : process.env.ESP_AT_C3_DIR
+        ? path.join(path.resolve(process.env.ESP_AT_C3_DIR), 'flasher_args.json')
+        : await writeC3ImageSet(
+            path.join(work, 'c3-set'),
+            path.join(ESP_AT_ESP32, 'customized_partitions/mfg_nvs.bin'),
+          );
+  const regions = await prepared(chip, flasherArgs);
+  // esptool-js writes exactly the bytes esp-station writes (headers already as the recipe wants them).
+  const pairs: string[] = [];
+  await mkdir(path.join(work, `${chipName}-regions`), { recursive: true });
+  for (const r of regions) {
+    const file = path.join(work, `${chipName}-regions`, `${r.offset.toString(16)}.bin`);
+    await writeFile(file, r.data);
+    pairs.push(`0x${r.offset.toString(16)}=${file}`);
+  }
+  const flashFile = path.join(work, `${chipName}-flash.bin`);
+  const cli = path.join(REPO, 'bin/esp-station.mjs');
+
+  {
+    const q = await startQemu(chipName, flashFile);
+    const r = await runChild(process.execPath, [
+      cli,
+      'info',
+      '--port',
+      `socket://127.0.0.1:${q.port}`,
+    ]).finally(() => q.stop());
+    const ok = r.code === 0 && new RegExp(`Chip: +${chip.displayName} `).test(r.stdout);
+    console.log(
+      `${chip.displayName} info: ${ok ? 'ok' : 'FAILED'}\n${r.stdout.trim()}${r.stderr.trim() ? `\n${r.stderr.trim()}` : ''}\n`,
+    );
+    if (!ok)
+      runs.push({
+        chip: chip.displayName,
+        tool: 'esp-station',
+        loader: 'ROM',
+        baud: 115200,
+        seconds: r.ms / 1000,
+        ok,
+        identical: false,
+        note: 'info',
+      });
+  }
+
+  const plan: { tool: Run['tool']; loader: Run['loader']; baud: number }[] = [
+    { tool: 'esp-station', loader: 'stub', baud: 115200 },
+    { tool: 'esptool-js', loader: 'stub', baud: 115200 },
+    { tool: 'esp-station', loader: 'stub', baud: 921600 },
+    { tool: 'esptool-js', loader: 'stub', baud: 921600 },
+    ...(chipName === 'esp32c3'
+      ? [{ tool: 'esp-station' as const, loader: 'ROM' as const, baud: 921600 }]
+      : []),
+  ];
+  for (const p of plan) {
+    const q = await startQemu(chipName, flashFile);
+    const port = `socket://127.0.0.1:${q.port}`;
+    let r;
+    try {
+      r =
+        p.tool === 'esp-station'
+          ? await runChild(process.execPath, [
+              cli,
+              'flash',
+              '--port',
+              port,
+              '--firmware',
+              flasherArgs,
+              '--after',
+              'no-reset',
+              '--baud',
+              String(p.baud),
+              ...(p.loader === 'ROM' ? ['--no-stub'] : []),
+            ])
+          : await runChild(process.execPath, [
+              '--import',
+              'tsx',
+              path.join(REPO, 'scripts/conformance/esptool-js-tcp.ts'),
+              `127.0.0.1:${q.port}`,
+              String(p.baud),
+              ...pairs,
+            ]);
+    } finally {
+      await q.stop();
+    }
+    let ok = r.code === 0;
+    let note: string | undefined;
+    if (p.tool === 'esptool-js') {
+      const line = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as {
+        ok?: boolean;
+        message?: string;
+      };
+      ok = ok && line.ok === true;
+      note = line.message;
+    } else if (!ok) {
+      note = (r.stderr.trim().split('\n').pop() ?? '').slice(0, 160);
+    }
+    const same = identical(await readFile(flashFile), regions);
+    runs.push({
+      chip: chip.displayName,
+      ...p,
+      seconds: r.ms / 1000,
+      ok,
+      identical: same,
+      ...(note && { note }),
+    });
+    console.log(
+      `${chip.displayName} ${p.tool} ${p.loader} @${p.baud}: ${(r.ms / 1000).toFixed(1)} s, ${ok ? 'ok' : 'FAILED'}, flash ${same ? 'identical' : 'DIFFERS'}${note ? ` (${note})` : ''}`,
+    );
+  }
+}
+
+function table(runs: readonly Run[]): { text: string; pass: boolean } {
+  let pass = runs.every((r) => r.ok && r.identical);
+  const rows = runs.map((r) => {
+    const pair =
+      r.tool === 'esp-station'
+        ? runs.find(
+            (o) => o.tool === 'esptool-js' && o.chip === r.chip && o.loader === r.loader && o.baud === r.baud,
+          )
+        : undefined;
+    const ratio = pair && pair.ok && r.ok ? r.seconds / pair.seconds : undefined;
+    if (ratio !== undefined && ratio > 1) pass = false;
+    return [
+      r.chip,
+      r.tool,
+      r.loader,
+      String(r.baud),
+      r.seconds.toFixed(1),
+      r.ok ? (r.identical ? 'identical' : 'DIFFERS') : `FAILED${r.note ? `: ${r.note}` : ''}`,
+      ratio === undefined ? '' : `${ratio.toFixed(2)} (${(1 / ratio).toFixed(2)}x)`,
+    ];
+  });
+  const head = ['chip', 'tool', 'loader', 'baud', 'seconds', 'flash', 'esp-station / esptool-js'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return { text: [fmt(head), ...rows.map(fmt)].join('\n'), pass };
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(path.join(QEMU_DIR, 'esp-qemu'))) missingQemu();
+  const work = await mkdtemp(path.join(os.tmpdir(), 'esp-conformance-'));
+  const runs: Run[] = [];
+  const started = new Date();
+  try {
+    for (const chip of ['esp32', 'esp32c3'] as const) await conformChip(chip, work, runs);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  const { text, pass } = table(runs);
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+  console.log(
+    `\nConformance against Espressif's ROM and stub under QEMU (${started.toISOString()}, load ${load}):\n`,
+  );
+  console.log(text);
+  console.log(
+    '\nSame stub images in both tools (esp-flasher-stub v1.2.2). Under QEMU that stub halves the emulated ESP32 UART pace for every host (an emulator artefact): compare rows, not absolute seconds.',
+  );
+  const out = path.join(REPO, 'var/conformance');
+  await mkdir(out, { recursive: true });
+  await writeFile(
+    path.join(out, 'latest.json'),
+    `${JSON.stringify({ started, load: os.loadavg(), runs }, null, 2)}\n`,
+  );
+  await writeFile(path.join(out, 'latest.txt'), `${text}\n`);
+  console.log(pass ? '\nPASS' : '\nFAIL: a run failed, wrote different flash, or was slower than esptool-js');
+  process.exit(pass ? 0 : 1);
+}
+
+await main();
