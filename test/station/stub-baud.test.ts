@@ -38,7 +38,10 @@ test('station path: stub at 115200, then 921600 through the stub; a region is wr
   t.after(() => session.close());
   const bauds: number[] = [];
   board.on('mode', () => bauds.push(board.chipBaud));
-  assert.equal(await session.prepareWrites({ stub: true, baud: 921600, signal }), 921600);
+  assert.equal(
+    await session.prepareWrites({ stub: true, baud: 921600, flashSizeBytes: 4 * 1024 * 1024, signal }),
+    921600,
+  );
   assert.equal(board.stubRelease, 'v1.2.2');
   // The stub sets exactly what it is asked (no ROM clock error): the change went through the stub.
   assert.equal(board.chipBaud, 921600);
@@ -47,6 +50,7 @@ test('station path: stub at 115200, then 921600 through the stub; a region is wr
   const outcome = await session.writeRegion(region(0x10000, data), {
     signal,
     skipUnchanged: false,
+    compress: true,
     onProgress: () => {},
   });
   assert.equal(outcome.md5Chip, outcome.md5Expected);
