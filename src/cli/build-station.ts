@@ -8,6 +8,7 @@ import type { StationProfile } from '../config/profile.ts';
 import type { PreparedFirmware } from '../firmware/prepared.ts';
 import { chipByName } from '../esp/chips/index.ts';
 import type { SimulatedLine, SimulatedLineOptions } from '../sim-station/simulated-line.ts';
+import type { StationHeader } from '../ui/controls.ts';
 import { hex4 } from '../station/detect/bridge-device.ts';
 import { chooseDeviceSource } from '../station/detect/choose-source.ts';
 import { StaticPortSource, type StaticPort } from '../station/detect/static-ports.ts';
@@ -36,15 +37,7 @@ export interface BuildStationOptions {
 
 export interface BuiltStation {
   station: Station;
-  header: {
-    stationName: string;
-    profileName: string;
-    recipeFingerprint: string;
-    chip: string;
-    operator: string;
-    lot: string;
-    demoFirmware: boolean;
-  };
+  header: StationHeader;
   detectionReason: string;
   /** Simulation only: plugs the boards (call after station.start()). */
   startSimulation?: () => void;
@@ -79,7 +72,7 @@ export async function buildStation(opts: BuildStationOptions): Promise<BuiltStat
   const { config, profile, firmware, ledger } = opts;
   const filter = new VidPidFilter(config.portFilters.map((f) => `${hex4(f.vid)}:${hex4(f.pid)}`));
   const policy = policyFromProfile(profile, config);
-  const header = {
+  const header: StationHeader = {
     stationName: config.station,
     profileName: firmware.profileName,
     recipeFingerprint: firmware.fingerprint,

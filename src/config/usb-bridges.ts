@@ -2,6 +2,8 @@
  * USB-UART bridges found on ESP32 boards (node-platform.md §7). The default port filter: a port whose
  * VID:PID is not in this list is not offered to the station unless config.yaml lists it.
  */
+import { ESPRESSIF_USB_JTAG, ESPRESSIF_USB_VID } from '../esp/usb-ids.ts';
+
 export interface PortFilter {
   vid: number;
   pid: number;
@@ -23,9 +25,9 @@ export const DEFAULT_PORT_FILTERS: readonly PortFilter[] = Object.freeze([
   { vid: 0x0403, pid: 0x6011, name: 'FTDI FT4232' },
   { vid: 0x0403, pid: 0x6014, name: 'FTDI FT232H' },
   { vid: 0x0403, pid: 0x6015, name: 'FTDI FT231X' },
-  { vid: 0x303a, pid: 0x1001, name: 'Espressif USB-Serial/JTAG' },
-  { vid: 0x303a, pid: 0x0002, name: 'Espressif USB-OTG (S2/S3 ROM CDC)' },
-  { vid: 0x303a, pid: 0x0009, name: 'Espressif USB-OTG (S3 ROM CDC)' },
+  { ...ESPRESSIF_USB_JTAG, name: 'Espressif USB-Serial/JTAG' },
+  { vid: ESPRESSIF_USB_VID, pid: 0x0002, name: 'Espressif USB-OTG (S2/S3 ROM CDC)' },
+  { vid: ESPRESSIF_USB_VID, pid: 0x0009, name: 'Espressif USB-OTG (S3 ROM CDC)' },
 ]);
 
 export function matchesPortFilter(filters: readonly PortFilter[], vid: number, pid: number): boolean {

@@ -3,6 +3,7 @@
  * always written together, which on Linux is one TIOCMSET) or waits. `true` = line asserted.
  * On auto-reset boards DTR drives the boot strap pin and RTS drives EN.
  */
+import { ESPRESSIF_USB_JTAG } from './usb-ids.ts';
 import type { Transport } from '../serial/transport.ts';
 import { sleep } from './sleep.ts';
 
@@ -80,8 +81,6 @@ export function hardResetStrategy(usbJtag: boolean): ResetStrategy {
       : [{ dtr: false, rts: true }, { waitMs: 100 }, { rts: false }],
   };
 }
-
-export const ESPRESSIF_USB_JTAG = { vid: 0x303a, pid: 0x1001 } as const;
 
 export function isUsbJtagSerial(transport: Transport): boolean {
   const id = transport.usbVidPid;

@@ -12,4 +12,5 @@ export class DisconnectedError extends Error {
   }
 }
 
+/** The rate every ESP ROM talks at after reset (and prints its boot log at): the default of every link. */
 export const DEFAULT_BAUD = 115200;

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ChipFacts, ChipName } from '../esp/chips/chip.ts';
 import { chipByName } from '../esp/chips/index.ts';
+import { DEFAULT_BAUD } from '../serial/link-errors.ts';
 import { flashBootLog, type FlashBootResult } from './boot-log.ts';
 import { simChipExtras, type SimChipExtras } from './chip-extras.ts';
 import { findFault, parseFault, type FaultSpec } from './faults.ts';
@@ -149,7 +150,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   private generation = new AbortController();
   private loader: Loader | undefined;
   /** undefined = autobaud (ROM before CHANGE_BAUDRATE): the chip follows whatever rate the host uses. */
-  private chipBaudFixed: number | undefined = 115200;
+  private chipBaudFixed: number | undefined = DEFAULT_BAUD;
   private disconnectArmed: number | undefined;
   private brownoutArmed: number | undefined;
 
@@ -218,7 +219,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
 
   /** The chip's current UART rate (following the host while the ROM autobauds). */
   get chipBaud(): number {
-    return this.chipBaudFixed ?? this.host?.baud ?? 115200;
+    return this.chipBaudFixed ?? this.host?.baud ?? DEFAULT_BAUD;
   }
 
   /** ESP32: scale the RTC calibration to the actual crystal, keeping the ROM's small clock error. */
@@ -340,7 +341,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     });
     this.lastBoot = result;
     this.transmit(Buffer.from(`${result.bootLines.join('\r\n')}\r\n`, 'latin1'));
-    this.chipBaudFixed = 115200;
+    this.chipBaudFixed = DEFAULT_BAUD;
     const printApp = () => {
       if (result.appLines.length > 0)
         this.transmit(Buffer.from(`${result.appLines.join('\r\n')}\r\n`, 'latin1'));

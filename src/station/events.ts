@@ -21,6 +21,15 @@ export const SLOT_STATES = [
 ] as const;
 export type SlotState = (typeof SLOT_STATES)[number];
 
+/** States in which a board is being worked on: from connecting to its boot check, before its result. */
+const BUSY_SLOT_STATES: ReadonlySet<SlotState> = new Set(
+  SLOT_STATES.slice(SLOT_STATES.indexOf('connecting'), SLOT_STATES.indexOf('pass')),
+);
+
+export function isBusySlotState(state: SlotState): boolean {
+  return BUSY_SLOT_STATES.has(state);
+}
+
 /** What identifies a physical slot: its USB port path, whatever tty the OS picked. */
 export interface SlotInfo {
   /** Physical USB port path, e.g. `1-1.4.2`; for simulated boards `sim-3`. Stable key. */

@@ -2,7 +2,8 @@
  * The slots' lifecycle: a board arriving in a slot, leaving it, or coming back under another tty after its own
  * reset (native USB). Decides when a slot gets a new attempt; the station (station.ts) runs the attempts.
  */
-import type { BridgeDevice } from './detect/bridge-device.ts';
+import { ESPRESSIF_USB_VID } from '../esp/usb-ids.ts';
+import { hex4, type BridgeDevice } from './detect/bridge-device.ts';
 import type { BoardInfo, SlotInfo, SlotState, StationEvent } from './events.ts';
 import { StationAbort } from './failure.ts';
 import type { PipelineEvent } from './pipeline.ts';
@@ -24,7 +25,7 @@ export interface SlotRuntime extends SlotInfo {
 }
 
 /** Espressif's own USB (USB-Serial/JTAG, USB-OTG ROM CDC): the chip itself is the USB device. */
-const NATIVE_USB_VID = '303a';
+const NATIVE_USB_VID = hex4(ESPRESSIF_USB_VID);
 
 export interface SlotsOptions {
   /** Named slots by USB port path; boards on other ports get a slot named after the port path. */

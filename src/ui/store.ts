@@ -3,6 +3,7 @@
  * must cost next to nothing); React only ever sees immutable snapshots taken at ≤ 10 Hz (see sampler.ts).
  */
 import type { BoardInfo, ProgressInfo, SlotState, StationEvent } from '../station/events.ts';
+import { isBusySlotState } from '../station/events.ts';
 import type { FailureCode } from '../ledger/failure-codes.ts';
 import type { SlotConfig, StationHeader } from './controls.ts';
 import { FAILURE_WORDS } from './failure-words.ts';
@@ -77,21 +78,7 @@ export interface StoreOptions {
   now?: () => number;
 }
 
-const BUSY_STATES: ReadonlySet<SlotState> = new Set([
-  'connecting',
-  'identifying',
-  'checking',
-  'flashing',
-  'verifying',
-  'resetting',
-  'boot-check',
-]);
-
 const PRUNE_EVERY_MS = 10 * 60_000;
-
-export function isBusy(state: SlotState): boolean {
-  return BUSY_STATES.has(state);
-}
 
 export class StationUiStore {
   /** Bumped on every change; the sampler compares it to decide whether to take a snapshot. */
@@ -203,7 +190,7 @@ export class StationUiStore {
   /** Boards the UI sees as busy (the controls' own count is authoritative for the quit question). */
   get busyCount(): number {
     let n = 0;
-    for (const s of this.slots.values()) if (isBusy(s.state)) n++;
+    for (const s of this.slots.values()) if (isBusySlotState(s.state)) n++;
     return n;
   }
 

@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { SimBoard, type SimBoardOptions } from '../../src/sim/board.ts';
 import { startSimServer } from '../../src/sim/tcp-server.ts';
 import { REAL_AT_DIR } from '../firmware/fixture-paths.ts';
+import { md5hex } from '../support/md5.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/esp-station.mjs', import.meta.url));
 const ESP_AT = REAL_AT_DIR;
@@ -35,10 +36,6 @@ async function tmp(t: TestContext): Promise<string> {
   return dir;
 }
 
-function md5(b: Uint8Array): string {
-  return createHash('md5').update(b).digest('hex');
-}
-
 test('flash OFFSET=PATH over socket://: PASS, summary with MD5, flash content identical', async (t) => {
   const { board, port } = await served(t, { chip: 'esp32c3', mac: '58:CF:79:01:02:03' });
   const dir = await tmp(t);
@@ -52,7 +49,7 @@ test('flash OFFSET=PATH over socket://: PASS, summary with MD5, flash content id
   assert.match(r.stdout, /Wrote app @0x10000: 70004 bytes/);
   // The image is padded to 4 bytes with 0xFF before hashing and writing.
   const padded = Buffer.concat([app, Buffer.from([0xff, 0xff, 0xff])]);
-  assert.match(r.stdout, new RegExp(`app +0x10000 +70004 +${md5(padded)}`));
+  assert.match(r.stdout, new RegExp(`app +0x10000 +70004 +${md5hex(padded)}`));
   assert.match(r.stdout, /^PASS: 1 region\(s\), 70004 bytes written and verified/m);
   assert.deepEqual(board.flash.read(0x10000, padded.length), padded);
 });
@@ -66,7 +63,7 @@ test('flash --firmware with the real ESP-AT v3.4.0.0 release onto a simulated ES
   }
   // Non-bootloader images land byte for byte.
   const app = await readFile(path.join(ESP_AT, 'esp-at.bin'));
-  assert.equal(md5(board.flash.read(0x100000, app.length)), md5(app));
+  assert.equal(md5hex(board.flash.read(0x100000, app.length)), md5hex(app));
 });
 
 test('flash --profile: ROM-only profile, flash size detected from the board and patched into the bootloader', async (t) => {
@@ -93,7 +90,7 @@ test('flash --profile: ROM-only profile, flash size detected from the board and 
   // Bootloader header byte 3: size nibble 3 (8MB) in the high half, freq 40m (0) in the low half.
   assert.equal(board.flash.read(0x1000 + 3, 1)[0], 0x30);
   const app = await readFile(path.join(ESP_AT, 'esp-at.bin'));
-  assert.equal(md5(board.flash.read(0x100000, app.length)), md5(app));
+  assert.equal(md5hex(board.flash.read(0x100000, app.length)), md5hex(app));
 });
 
 test('a board with flash encryption is refused (exit 1) unless the profile allows it', async (t) => {

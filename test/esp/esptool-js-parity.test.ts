@@ -5,7 +5,6 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ESPLoader, Transport } from 'esptool-js';
@@ -18,9 +17,9 @@ import { CHIPS } from '../../src/esp/chips/index.ts';
 import { writeRegions } from '../../src/esp/write-regions.ts';
 import { simLoader } from './sim-link.ts';
 import { REAL_AT_DIR } from '../firmware/fixture-paths.ts';
+import { md5hex } from '../support/md5.ts';
 
 const ESP_AT = REAL_AT_DIR;
-const md5hex = (d: Uint8Array) => createHash('md5').update(d).digest('hex');
 const FLASH = 4 * 1024 * 1024;
 const BOARD = { chip: 'esp32' as const, mac: '24:0a:c4:12:34:56', flashSize: FLASH, timing: 'fast' as const };
 

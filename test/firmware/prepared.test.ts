@@ -11,8 +11,7 @@ import type { PreparedRegion } from '../../src/firmware/prepared.ts';
 import { inspectProfileFirmware } from '../../src/firmware/profile-firmware.ts';
 import { demoCopy } from './broken-image-sets.ts';
 import { REAL_AT_DIR, tempDir } from './fixture-paths.ts';
-
-const md5 = (d: Uint8Array) => createHash('md5').update(d).digest('hex');
+import { md5hex } from '../support/md5.ts';
 
 function countingDeflate() {
   const counter = { calls: 0, bytes: 0 };
@@ -52,7 +51,7 @@ test('real release: each region padded, hashed, compressed once; bootloader patc
     const file = new Uint8Array(readFileSync(r.file));
     assert.equal(r.data.length % 4, 0);
     assert.deepEqual(inflateSync(r.compressed), Buffer.from(r.data));
-    assert.equal(r.md5, md5(r.data));
+    assert.equal(r.md5, md5hex(r.data));
     assert.equal(r.sha256, createHash('sha256').update(r.data).digest('hex'));
     if (r.offset === 0x1000) {
       assert.equal(r.data[2], 0x00); // qio
@@ -102,7 +101,7 @@ test('a file whose length is not a multiple of 4 is padded with 0xFF, and the MD
   };
   const fw = prepareFirmware(set, { mode: 'keep', freq: 'keep', size: 'keep' }, { chip: 'esp32' });
   assert.deepEqual([...fw.regions[0].data], [1, 2, 3, 4, 5, 0xff, 0xff, 0xff]);
-  assert.equal(fw.regions[0].md5, md5(Uint8Array.from([1, 2, 3, 4, 5, 0xff, 0xff, 0xff])));
+  assert.equal(fw.regions[0].md5, md5hex(Uint8Array.from([1, 2, 3, 4, 5, 0xff, 0xff, 0xff])));
 });
 
 test('the recipe fingerprint depends on chip, settings, offsets and file contents, and nothing else', async (t) => {
@@ -186,7 +185,7 @@ test('a board with secure boot gets the bootloader exactly as built (esptool doe
   assert.equal(fw.regions[0].data[2], 0x00); // qio for ordinary boards
   const secure = fw.regionsFor(4 * 1024 * 1024, { secureBoot: true });
   assert.deepEqual(Buffer.from(secure[0].data), original);
-  assert.equal(secure[0].md5, md5(original));
+  assert.equal(secure[0].md5, md5hex(original));
   assert.equal(fw.regionsFor(4 * 1024 * 1024, { secureBoot: true }), secure, 'prepared once');
   assert.equal(secure[5], fw.regions[5], 'the app is shared');
 });

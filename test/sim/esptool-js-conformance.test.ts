@@ -6,7 +6,6 @@
  * follows the real chip; each such place is noted below.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,9 +15,9 @@ import { SimBoard, type SimBoardOptions } from '../../src/sim/board.ts';
 import { EsptoolJsPort } from '../support/esptool-js-port.ts';
 import { buildImage, buildPartitionTable, FACTORY_LAYOUT } from '../support/sim-image-builder.ts';
 import { REAL_AT_DIR } from '../firmware/fixture-paths.ts';
+import { md5hex } from '../support/md5.ts';
 
 const ESP_AT = REAL_AT_DIR;
-const md5hex = (d: Uint8Array) => createHash('md5').update(d).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Session {

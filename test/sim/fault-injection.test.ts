@@ -3,7 +3,6 @@
  * protocol frames written here from the spec. The flasher's own view of these faults is tested in test/esp.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { SerialPortStream } from '@serialport/stream';
 import { ESPLoader, Transport } from 'esptool-js';
@@ -13,8 +12,7 @@ import { VirtualUsbBus, type UsbDeviceInfo } from '../../src/sim/usb-bus.ts';
 import { EsptoolJsPort } from '../support/esptool-js-port.ts';
 import { checksum, RawSimClient, romSession, sleep, u32 } from '../support/raw-sim-client.ts';
 import { buildImage, buildPartitionTable, FACTORY_LAYOUT } from '../support/sim-image-builder.ts';
-
-const md5hex = (d: Uint8Array) => createHash('md5').update(d).digest('hex');
+import { md5hex } from '../support/md5.ts';
 
 async function esptoolJs(t: { after(fn: () => Promise<void> | void): void }, opts: SimBoardOptions) {
   const binding = new SimBinding();

@@ -3,7 +3,6 @@
  * station's own logic (states, guards, retries, pool, ledger-before-display) is tested on its own. The
  * end-to-end test (test/e2e) runs the real pieces.
  */
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   BoardIdentity,
@@ -17,6 +16,7 @@ import type { SlotInfo } from '../../src/station/events.ts';
 import type { LedgerRecord } from '../../src/ledger/record.ts';
 import type { LedgerSink } from '../../src/station/ledger-sink.ts';
 import type { StationFirmware } from '../../src/station/station.ts';
+import { md5hex } from '../support/md5.ts';
 
 export class KindError extends Error {
   constructor(
@@ -47,15 +47,11 @@ export interface FakeBoardScript {
   corruptOffset?: number;
 }
 
-export function md5(data: Uint8Array): string {
-  return createHash('md5').update(data).digest('hex');
-}
-
 export function makeFirmware(sizes: number[] = [0x1000, 0x3000]): StationFirmware {
   let offset = 0x1000;
   const regions: ImageRegion[] = sizes.map((n, i) => {
     const data = new Uint8Array(n).map((_, j) => (j * 7 + i) & 0xff);
-    const r = { offset, label: `r${i}`, data, md5: md5(data) };
+    const r = { offset, label: `r${i}`, data, md5: md5hex(data) };
     offset += Math.ceil(n / 0x1000) * 0x1000 + 0x1000;
     return r;
   });
