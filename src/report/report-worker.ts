@@ -7,7 +7,7 @@ import { LedgerReader } from '../ledger/reader.ts';
 import type { LedgerProblem } from '../ledger/reader.ts';
 import { recordFilter } from './record-filter.ts';
 import { YieldAggregator } from './yield-aggregator.ts';
-import type { AggregatorState } from './yield-aggregator.ts';
+import type { AggregatorState } from './aggregator-state.ts';
 import type { LedgerRange } from './ledger-ranges.ts';
 import type { ReportFilter } from './yield-report.ts';
 

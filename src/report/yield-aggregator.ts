@@ -6,14 +6,22 @@
  */
 import type { LedgerRecord } from '../ledger/record.ts';
 import { CycleTimeHistogram } from './cycle-time-histogram.ts';
-import type { AggregatorState } from './aggregator-state.ts';
+import {
+  getCounts,
+  getRecipe,
+  getSlot,
+  mergeAggregatorState,
+  toAggregatorState,
+  type AggregatorState,
+  type AggregatorTables,
+  type RecipeState,
+  type SlotState,
+} from './aggregator-state.ts';
 import { BoardTable, DEMO, FINAL_PASS, FIRST_PASS, Interner } from './board-table.ts';
 import { compareText, group, groups, mostFrequent, pareto, ratio, topKey } from './ranking.ts';
 import type { Counts } from './ranking.ts';
 import { judgeSlots } from './slot-outliers.ts';
 import type { BoardRow, HourRow, RecipeRow, SlotRow, Totals, YieldReport } from './yield-report.ts';
-
-export type { AggregatorState } from './aggregator-state.ts';
 
 /** Distinct failure messages tracked for the Pareto; beyond this, further new messages are only counted. */
 export const MAX_TRACKED_MESSAGES = 1000;
@@ -21,41 +29,29 @@ export const MAX_TRACKED_MESSAGES = 1000;
 const MAX_FILLED_HOURS = 24 * 366;
 const HOUR_MS = 3_600_000;
 
-interface RecipeState extends Counts {
-  profiles: Set<string>;
-  demo: boolean;
-  first: number;
-  last: number;
-}
-
-interface SlotState extends Counts {
-  station: string;
-  slot: string;
-  codes: Map<string, number>;
-}
-
-export class YieldAggregator {
-  private attempts = 0;
-  private passed = 0;
-  private withoutMac = 0;
-  private demoAttempts = 0;
-  private firstStart = Infinity;
-  private lastEnd = -Infinity;
-  private readonly cycle = new CycleTimeHistogram();
-  private readonly boards = new BoardTable();
-  private readonly recipeIds = new Interner();
-  private readonly lotIds = new Interner();
-  private readonly slotIds = new Interner();
-  private readonly codeIds = new Interner();
-  private readonly codes = new Map<string, number>();
-  private readonly messages = new Map<string, number>();
-  private untrackedMessages = 0;
-  private readonly slots = new Map<string, SlotState>();
-  private readonly hours = new Map<number, Counts>();
-  private readonly recipes = new Map<string, RecipeState>();
-  private readonly lots = new Map<string, Counts>();
-  private readonly stations = new Map<string, Counts>();
-  private readonly operators = new Map<string, Counts>();
+/** The tables are public for aggregator-state.ts (state out, worker merge in); only this class adds to them. */
+export class YieldAggregator implements AggregatorTables {
+  attempts = 0;
+  passed = 0;
+  withoutMac = 0;
+  demoAttempts = 0;
+  firstStart = Infinity;
+  lastEnd = -Infinity;
+  readonly cycle = new CycleTimeHistogram();
+  readonly boards = new BoardTable();
+  readonly recipeIds = new Interner();
+  readonly lotIds = new Interner();
+  readonly slotIds = new Interner();
+  readonly codeIds = new Interner();
+  readonly codes = new Map<string, number>();
+  readonly messages = new Map<string, number>();
+  untrackedMessages = 0;
+  readonly slots = new Map<string, SlotState>();
+  readonly hours = new Map<number, Counts>();
+  readonly recipes = new Map<string, RecipeState>();
+  readonly lots = new Map<string, Counts>();
+  readonly stations = new Map<string, Counts>();
+  readonly operators = new Map<string, Counts>();
 
   constructor() {
     this.codeIds.id('');
@@ -73,23 +69,14 @@ export class YieldAggregator {
     this.cycle.add(r.durationMs);
 
     const slotKey = `${r.station}\u0000${r.slot}`;
-    let slot = this.slots.get(slotKey);
-    if (!slot)
-      this.slots.set(
-        slotKey,
-        (slot = { station: r.station, slot: r.slot, attempts: 0, passed: 0, codes: new Map() }),
-      );
+    const slot = getSlot(this.slots, slotKey, r.station, r.slot);
     count(slot, pass);
     const hour = Math.floor(end / HOUR_MS) * HOUR_MS;
     if (Number.isFinite(hour)) count(getCounts(this.hours, hour), pass);
     count(getCounts(this.lots, r.lot), pass);
     count(getCounts(this.stations, r.station), pass);
     count(getCounts(this.operators, r.operator), pass);
-    let recipe = this.recipes.get(r.recipe);
-    if (!recipe) {
-      recipe = { attempts: 0, passed: 0, profiles: new Set(), demo: false, first: Infinity, last: -Infinity };
-      this.recipes.set(r.recipe, recipe);
-    }
+    const recipe = getRecipe(this.recipes, r.recipe);
     count(recipe, pass);
     recipe.profiles.add(r.profile);
     if (r.demoFirmware) recipe.demo = true;
@@ -133,113 +120,12 @@ export class YieldAggregator {
   }
 
   toState(): AggregatorState {
-    const b = this.boards;
-    const n = b.size;
-    return {
-      attempts: this.attempts,
-      passed: this.passed,
-      withoutMac: this.withoutMac,
-      demoAttempts: this.demoAttempts,
-      firstStart: this.firstStart,
-      lastEnd: this.lastEnd,
-      cycle: this.cycle.toState(),
-      codes: [...this.codes],
-      messages: [...this.messages],
-      untrackedMessages: this.untrackedMessages,
-      slots: [...this.slots].map(([k, v]) => [k, { ...v, codes: [...v.codes] }]),
-      hours: [...this.hours],
-      recipes: [...this.recipes].map(([k, v]) => [k, { ...v, profiles: [...v.profiles] }]),
-      lots: [...this.lots],
-      stations: [...this.stations],
-      operators: [...this.operators],
-      boards: {
-        macs: [...b.index.keys()],
-        firstStart: b.firstStart.slice(0, n),
-        lastEnd: b.lastEnd.slice(0, n),
-        attempts: b.attempts.slice(0, n),
-        flags: b.flags.slice(0, n),
-        firstRecipe: b.firstRecipe.slice(0, n),
-        lastRecipe: b.lastRecipe.slice(0, n),
-        lastLot: b.lastLot.slice(0, n),
-        lastSlot: b.lastSlot.slice(0, n),
-        lastCode: b.lastCode.slice(0, n),
-        recipes: this.recipeIds.values,
-        lots: this.lotIds.values,
-        slots: this.slotIds.values,
-        codes: this.codeIds.values,
-      },
-    };
+    return toAggregatorState(this);
   }
 
   /** Adds the records behind `state`, as if they had been add()ed after everything seen so far. */
   merge(state: AggregatorState): void {
-    this.attempts += state.attempts;
-    this.passed += state.passed;
-    this.withoutMac += state.withoutMac;
-    this.demoAttempts += state.demoAttempts;
-    this.firstStart = Math.min(this.firstStart, state.firstStart);
-    this.lastEnd = Math.max(this.lastEnd, state.lastEnd);
-    this.cycle.merge(state.cycle);
-    addCounts(this.codes, state.codes);
-    addCounts(this.messages, state.messages);
-    this.untrackedMessages += state.untrackedMessages;
-    for (const [key, other] of state.slots) {
-      let slot = this.slots.get(key);
-      if (!slot)
-        this.slots.set(
-          key,
-          (slot = { station: other.station, slot: other.slot, attempts: 0, passed: 0, codes: new Map() }),
-        );
-      slot.attempts += other.attempts;
-      slot.passed += other.passed;
-      addCounts(slot.codes, other.codes);
-    }
-    for (const [h, c] of state.hours) sumInto(getCounts(this.hours, h), c);
-    for (const [k, c] of state.lots) sumInto(getCounts(this.lots, k), c);
-    for (const [k, c] of state.stations) sumInto(getCounts(this.stations, k), c);
-    for (const [k, c] of state.operators) sumInto(getCounts(this.operators, k), c);
-    for (const [key, other] of state.recipes) {
-      let recipe = this.recipes.get(key);
-      if (!recipe) {
-        recipe = {
-          attempts: 0,
-          passed: 0,
-          profiles: new Set(),
-          demo: false,
-          first: Infinity,
-          last: -Infinity,
-        };
-        this.recipes.set(key, recipe);
-      }
-      sumInto(recipe, other);
-      for (const p of other.profiles) recipe.profiles.add(p);
-      recipe.demo ||= other.demo;
-      recipe.first = Math.min(recipe.first, other.first);
-      recipe.last = Math.max(recipe.last, other.last);
-    }
-    const o = state.boards;
-    const recipeMap = o.recipes.map((x) => this.recipeIds.id(x));
-    const lotMap = o.lots.map((x) => this.lotIds.id(x));
-    const slotMap = o.slots.map((x) => this.slotIds.id(x));
-    const codeMap = o.codes.map((x) => this.codeIds.id(x));
-    const b = this.boards;
-    for (let j = 0; j < o.macs.length; j++) {
-      const i = b.slotOf(o.macs[j]);
-      b.attempts[i] += o.attempts[j];
-      if (o.firstStart[j] < b.firstStart[i]) {
-        b.firstStart[i] = o.firstStart[j];
-        b.firstRecipe[i] = recipeMap[o.firstRecipe[j]];
-        b.flags[i] = (b.flags[i] & ~FIRST_PASS) | (o.flags[j] & FIRST_PASS);
-      }
-      if (o.lastEnd[j] >= b.lastEnd[i]) {
-        b.lastEnd[i] = o.lastEnd[j];
-        b.lastRecipe[i] = recipeMap[o.lastRecipe[j]];
-        b.lastLot[i] = lotMap[o.lastLot[j]];
-        b.lastSlot[i] = slotMap[o.lastSlot[j]];
-        b.lastCode[i] = codeMap[o.lastCode[j]];
-        b.flags[i] = (b.flags[i] & FIRST_PASS) | (o.flags[j] & (FINAL_PASS | DEMO));
-      }
-    }
+    mergeAggregatorState(this, state);
   }
 
   /** One row per board, in first-seen order (for the board-list CSV). */
@@ -403,19 +289,4 @@ export class YieldAggregator {
 function count(c: Counts, pass: boolean): void {
   c.attempts++;
   if (pass) c.passed++;
-}
-
-function getCounts<K>(map: Map<K, Counts>, key: K): Counts {
-  let c = map.get(key);
-  if (!c) map.set(key, (c = { attempts: 0, passed: 0 }));
-  return c;
-}
-
-function sumInto(into: Counts, c: Counts): void {
-  into.attempts += c.attempts;
-  into.passed += c.passed;
-}
-
-function addCounts(into: Map<string, number>, from: Array<[string, number]>): void {
-  for (const [k, n] of from) into.set(k, (into.get(k) ?? 0) + n);
 }
