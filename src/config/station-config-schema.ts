@@ -46,5 +46,3 @@ export const StationConfigFileSchema = z.strictObject({
   offerPresentAtStart: z.boolean().default(true),
   detection: z.enum(['auto', 'hotplug', 'polling']).default('auto'),
 });
-
-export type StationConfigFile = z.output<typeof StationConfigFileSchema>;

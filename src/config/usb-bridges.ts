@@ -33,7 +33,3 @@ export const DEFAULT_PORT_FILTERS: readonly PortFilter[] = Object.freeze([
 export function matchesPortFilter(filters: readonly PortFilter[], vid: number, pid: number): boolean {
   return filters.some((f) => f.vid === vid && f.pid === pid);
 }
-
-export function formatVidPid(f: { vid: number; pid: number }): string {
-  return `${f.vid.toString(16).padStart(4, '0')}:${f.pid.toString(16).padStart(4, '0')}`;
-}

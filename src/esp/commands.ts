@@ -26,7 +26,6 @@ export const Op = {
   READ_FLASH: 0xd2,
   RUN_USER_CODE: 0xd3,
 } as const;
-export type OpCode = (typeof Op)[keyof typeof Op];
 
 export function opName(op: number): string {
   const entry = Object.entries(Op).find(([, v]) => v === op);

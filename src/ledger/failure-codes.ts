@@ -19,7 +19,3 @@ export const FAILURE_CODES = [
 ] as const;
 
 export type FailureCode = (typeof FAILURE_CODES)[number];
-
-export function isFailureCode(s: string): s is FailureCode {
-  return (FAILURE_CODES as readonly string[]).includes(s);
-}

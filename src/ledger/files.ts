@@ -7,8 +7,6 @@ import { join } from 'node:path';
 
 export const LEDGER_EXTENSION = '.jsonl';
 
-export type Rotation = { by: 'day' } | { by: 'size'; maxBytes: number } | { by: 'none' };
-
 /** Station names go into file names: keep them portable and free of path separators. */
 export function fileSafeStation(station: string): string {
   const safe = station.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');

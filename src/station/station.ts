@@ -6,7 +6,7 @@
 import PQueue from 'p-queue';
 import { attemptRecord } from './attempt-record.ts';
 import type { BoardLink } from './board-link.ts';
-import type { DetectionMode, DeviceSource } from './detect/bridge-device.ts';
+import type { DeviceSource } from './detect/bridge-device.ts';
 import type { SlotInfo, StationEvent } from './events.ts';
 import type { ChipName } from '../esp/chips/chip.ts';
 import { StationEventBus } from './events.ts';
@@ -90,10 +90,6 @@ export class Station {
     });
     const concurrency = opts.concurrency ?? Math.max(1, opts.slots?.length || 4);
     this.queue = new PQueue({ concurrency, autoStart: true });
-  }
-
-  get detection(): DetectionMode {
-    return this.opts.source.mode;
   }
 
   get inFlight(): number {

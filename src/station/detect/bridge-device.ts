@@ -37,10 +37,6 @@ export interface DeviceSource {
   stop(): Promise<void>;
 }
 
-export function vidPidOf(device: Pick<BridgeDevice, 'vid' | 'pid'>): string {
-  return `${device.vid}:${device.pid}`;
-}
-
 /** Format a numeric USB id as 4 lower-case hex digits. */
 export function hex4(n: number): string {
   return n.toString(16).padStart(4, '0');
