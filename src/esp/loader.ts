@@ -3,6 +3,8 @@
  * every command a flasher needs (§2), against the ROM or Espressif's stub. One instance per board link.
  * Modelled on esptool's loader.py and espflash's connection/flasher split: the wire (frames, matching,
  * one conversation at a time) is connection.ts; the block-level write flow is in write-regions.ts.
+ * Over 400 lines on purpose: every operation reads and changes the same per-board session state (ROM or stub,
+ * flash attached, secure download, the chip detected), which one class keeps in one place.
  */
 import type { Transport } from '../serial/transport.ts';
 import type { ChipFacts, ChipName } from './chips/chip.ts';

@@ -1,3 +1,8 @@
+/**
+ * The simulated board (SimBoard below). Over 400 lines on purpose: power, straps, reset circuit, UART timing,
+ * faults and the loader hand-over are one device's state machine, kept together; the parts that stand alone
+ * (flash, registers, loaders, boot log, wire queue) are their own files.
+ */
 import { EventEmitter } from 'node:events';
 import type { ChipFacts, ChipName } from '../esp/chips/chip.ts';
 import { chipByName } from '../esp/chips/index.ts';

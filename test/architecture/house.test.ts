@@ -1,0 +1,73 @@
+/**
+ * The house rules of src/ (docs/architecture.md): every directory is a room on a floor (rooms.ts), no import
+ * runs from a lower room to a higher one or across one floor, and no module loads itself back through a loop.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { importGraph, loops, roomOf, type ImportEdge } from './import-graph.ts';
+import { FLOOR_OF, FLOORS } from './rooms.ts';
+
+const SRC = resolve(import.meta.dirname, '../../src');
+const edges = importGraph(SRC);
+
+test('the graph is read: value and type imports, the CLI wiring among them', () => {
+  assert.ok(edges.length > 300, `${edges.length} imports found`);
+  assert.ok(edges.some((e) => e.from === 'cli/commands/run.ts' && e.to === 'cli/build-station.ts'));
+  assert.ok(edges.some((e) => e.typeOnly) && edges.some((e) => !e.typeOnly));
+});
+
+test('every directory under src/ is a room with a floor, each room named once', () => {
+  const rooms = FLOORS.flat();
+  assert.equal(new Set(rooms).size, rooms.length, 'a room is on one floor only');
+  const dirs = readdirSync(SRC, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name);
+  const unplaced = dirs.filter((d) => !FLOOR_OF.has(d));
+  assert.deepEqual(unplaced, [], 'place new rooms on a floor in test/architecture/rooms.ts');
+  const loose = readdirSync(SRC, { withFileTypes: true }).filter((d) => d.isFile());
+  assert.deepEqual(
+    loose.map((d) => join('src', d.name)),
+    [],
+    'every source file lives in a room',
+  );
+});
+
+/** Imports that leave their room for one on the same floor or above, or for a room not on the plan. */
+function wrongWay(list: readonly ImportEdge[]): string[] {
+  return list
+    .filter((e) => roomOf(e.from) !== roomOf(e.to))
+    .filter((e) => {
+      const from = FLOOR_OF.get(roomOf(e.from));
+      const to = FLOOR_OF.get(roomOf(e.to));
+      return from === undefined || to === undefined || to <= from;
+    })
+    .map((e) => `${e.from} → ${e.to}${e.typeOnly ? ' (type)' : ''}`);
+}
+
+test('no import runs from a lower room to a higher one, or between rooms on one floor (types too)', () => {
+  assert.deepEqual(wrongWay(edges), []);
+});
+
+test('no import loop among the modules that load at run time', () => {
+  // Type-only imports are erased by the compiler: they give no load order, so they cannot form a loop.
+  assert.deepEqual(loops(edges.filter((e) => !e.typeOnly)), []);
+});
+
+test('the checks see what they look for: made-up wrong imports and a loop are found', () => {
+  const made: ImportEdge[] = [
+    { from: 'ledger/record.ts', to: 'station/failure-codes.ts', typeOnly: true },
+    { from: 'ui/store.ts', to: 'sim-station/fault-mix.ts', typeOnly: false },
+    { from: 'nvs/partition.ts', to: 'cli/main.ts', typeOnly: false },
+    { from: 'station/station.ts', to: 'esp/loader.ts', typeOnly: false },
+    { from: 'serial/transport.ts', to: 'serial/socket-transport.ts', typeOnly: false },
+    { from: 'serial/socket-transport.ts', to: 'serial/transport.ts', typeOnly: false },
+  ];
+  assert.deepEqual(wrongWay(made), [
+    'ledger/record.ts → station/failure-codes.ts (type)',
+    'ui/store.ts → sim-station/fault-mix.ts',
+    'nvs/partition.ts → cli/main.ts',
+  ]);
+  assert.deepEqual(loops(made), [['serial/transport.ts', 'serial/socket-transport.ts']]);
+});
