@@ -19,14 +19,11 @@ export interface SlotState extends Counts {
   codes: Map<string, number>;
 }
 
-/** The tables a YieldAggregator keeps while records stream in (its fields). */
-export interface AggregatorTables {
-  attempts: number;
-  passed: number;
-  withoutMac: number;
-  demoAttempts: number;
-  firstStart: number;
-  lastEnd: number;
+/** The tables a YieldAggregator keeps while records stream in (its fields); the counters are the state's. */
+export interface AggregatorTables extends Pick<
+  AggregatorState,
+  'attempts' | 'passed' | 'withoutMac' | 'demoAttempts' | 'firstStart' | 'lastEnd' | 'untrackedMessages'
+> {
   readonly cycle: CycleTimeHistogram;
   readonly boards: BoardTable;
   readonly recipeIds: Interner;
@@ -35,7 +32,6 @@ export interface AggregatorTables {
   readonly codeIds: Interner;
   readonly codes: Map<string, number>;
   readonly messages: Map<string, number>;
-  untrackedMessages: number;
   readonly slots: Map<string, SlotState>;
   readonly hours: Map<number, Counts>;
   readonly recipes: Map<string, RecipeState>;
