@@ -15,6 +15,17 @@ export const FAILURE_CODES = [
   'timeout',
   'disconnected',
   'boot-check-failed',
+  // The post-flash test on the AT port (src/board-test), one code per way it goes wrong.
+  'at-no-channel',
+  'at-no-ready',
+  'at-slow-ready',
+  'at-no-answer',
+  'at-command-error',
+  'at-version-mismatch',
+  'at-module-mismatch',
+  'at-mac-mismatch',
+  'at-mfg-mismatch',
+  'at-no-ap',
   'internal',
 ] as const;
 

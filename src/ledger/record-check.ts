@@ -6,7 +6,7 @@
  * the schema gains or loses a field, so this file is updated with it.
  */
 import { FAILURE_CODES } from './failure-codes.ts';
-import type { LedgerRecord } from './record.ts';
+import { TEST_STEP_RESULTS, type LedgerRecord } from './record.ts';
 
 const REQUIRED_STRINGS = [
   'id',
@@ -24,7 +24,7 @@ const REQUIRED_STRINGS = [
 const OPTIONAL_STRINGS = ['usbSerial', 'vidPid', 'mac', 'chip', 'message'];
 const OPTIONAL_INTEGERS = ['revision', 'flashId', 'flashSize', 'baud'];
 const OPTIONAL_BOOLEANS = ['secureBoot', 'flashEncryption', 'demoFirmware'];
-const OTHER_KEYS = ['v', 'regions', 'phases', 'durationMs', 'result', 'code', 'attempt'];
+const OTHER_KEYS = ['v', 'regions', 'phases', 'durationMs', 'result', 'code', 'test', 'attempt'];
 
 /** Every key the record schema knows, for the test that keeps this file and the schema in step. */
 export const CHECKED_RECORD_KEYS: readonly string[] = [
@@ -45,7 +45,20 @@ export const CHECKED_REGION_KEYS: readonly string[] = [
   'skipped',
 ];
 
+export const CHECKED_TEST_KEYS: readonly string[] = [
+  'result',
+  'port',
+  'baud',
+  'failedStep',
+  'note',
+  'transcript',
+];
+export const CHECKED_TEST_STEP_KEYS: readonly string[] = ['step', 'command', 'lines', 'ms', 'result'];
+
 const RECORD_KEYS = new Set(CHECKED_RECORD_KEYS);
+const TEST_KEYS = new Set(CHECKED_TEST_KEYS);
+const TEST_STEP_KEYS = new Set(CHECKED_TEST_STEP_KEYS);
+const STEP_RESULTS = new Set<string>(TEST_STEP_RESULTS);
 const REGION_KEYS = new Set(CHECKED_REGION_KEYS);
 const CODES = new Set<string>(FAILURE_CODES);
 const MD5 = /^[0-9a-f]{32}$/;
@@ -77,6 +90,37 @@ function isRegion(r: unknown): boolean {
   );
 }
 
+const isOptionalString = (x: unknown) => x === undefined || typeof x === 'string';
+
+function isTestStep(e: unknown): boolean {
+  return (
+    isObject(e) &&
+    onlyKeys(e, TEST_STEP_KEYS) &&
+    typeof e.step === 'string' &&
+    e.step !== '' &&
+    isOptionalString(e.command) &&
+    Array.isArray(e.lines) &&
+    e.lines.every((l) => typeof l === 'string') &&
+    isAmount(e.ms) &&
+    typeof e.result === 'string' &&
+    STEP_RESULTS.has(e.result)
+  );
+}
+
+function isTest(t: unknown): boolean {
+  return (
+    isObject(t) &&
+    onlyKeys(t, TEST_KEYS) &&
+    (t.result === 'pass' || t.result === 'fail' || t.result === 'skipped') &&
+    isOptionalString(t.port) &&
+    (t.baud === undefined || (Number.isSafeInteger(t.baud) && (t.baud as number) > 0)) &&
+    isOptionalString(t.failedStep) &&
+    isOptionalString(t.note) &&
+    Array.isArray(t.transcript) &&
+    t.transcript.every(isTestStep)
+  );
+}
+
 /** True only when `value` is certainly a valid LedgerRecord; false means "ask the schema". */
 export function isCertainlyLedgerRecord(value: unknown): value is LedgerRecord {
   if (!isObject(value) || value.v !== 1 || !onlyKeys(value, RECORD_KEYS)) return false;
@@ -95,5 +139,6 @@ export function isCertainlyLedgerRecord(value: unknown): value is LedgerRecord {
   for (const k in phases) if (!isAmount(phases[k])) return false;
   if (!Array.isArray(value.regions)) return false;
   for (const r of value.regions) if (!isRegion(r)) return false;
+  if (value.test !== undefined && !isTest(value.test)) return false;
   return true;
 }

@@ -23,6 +23,31 @@ export const RegionRecordSchema = z.strictObject({
   skipped: z.boolean().optional(),
 });
 
+/** How one step of the post-flash test ended: answered right, answered wrong, no answer in time, ERROR. */
+export const TEST_STEP_RESULTS = ['ok', 'fail', 'timeout', 'error'] as const;
+
+/** One step of the post-flash test on the AT port (src/board-test): the command, what came back, how long. */
+export const TestStepRecordSchema = z.strictObject({
+  step: z.string().min(1),
+  command: z.string().optional(),
+  lines: z.array(z.string()),
+  ms: z.number().nonnegative(),
+  result: z.enum(TEST_STEP_RESULTS),
+});
+
+export const BoardTestRecordSchema = z.strictObject({
+  /** skipped: the profile has the test on, but the slot has no AT port (the UART0 boot check stood alone). */
+  result: z.enum(['pass', 'fail', 'skipped']),
+  /** The AT port (tty or socket URL) and its baud. */
+  port: z.string().optional(),
+  baud: z.number().int().positive().optional(),
+  /** The step that failed; the record's code says how. */
+  failedStep: z.string().optional(),
+  /** Why the test was skipped. */
+  note: z.string().optional(),
+  transcript: z.array(TestStepRecordSchema),
+});
+
 export const LedgerRecordSchema = z.strictObject({
   v: z.literal(LEDGER_SCHEMA_VERSION),
   /** Unique id of this attempt (station + time + slot). */
@@ -56,9 +81,13 @@ export const LedgerRecordSchema = z.strictObject({
   result: z.enum(['pass', 'fail']),
   code: z.enum(FAILURE_CODES).optional(),
   message: z.string().optional(),
+  /** The post-flash test on the AT port, when the profile has one. */
+  test: BoardTestRecordSchema.optional(),
   /** 1 for the first attempt on this MAC (as known to this ledger), 2 for the first retest, ... */
   attempt: z.number().int().positive(),
 });
 
 export type LedgerRecord = z.infer<typeof LedgerRecordSchema>;
 export type RegionRecord = z.infer<typeof RegionRecordSchema>;
+export type BoardTestRecord = z.infer<typeof BoardTestRecordSchema>;
+export type TestStepRecord = z.infer<typeof TestStepRecordSchema>;

@@ -51,6 +51,26 @@ export const OPERATOR_ADVICE: Readonly<Record<FailureCode, string>> = {
     'The board was unplugged or its USB link dropped before it was done. Plug it in again to retest.',
   'boot-check-failed':
     'After the reset the firmware did not start cleanly (its boot log on the download port). Retest once; a repeat means the board or image is wrong.',
+  'at-no-channel':
+    "This slot's AT port could not be used, so the board was flashed but not tested. Check the slot's AT cable and bridge, then retest.",
+  'at-no-ready':
+    "The firmware never said 'ready' on the AT port after the reset. Check the AT wiring of the slot; retest once, a repeat means the board does not start.",
+  'at-slow-ready':
+    "The firmware said 'ready' on the AT port, but later than allowed. Retest once; a board that is always slow has a power or flash problem.",
+  'at-no-answer':
+    'The firmware stopped answering AT commands on the AT port. Check the AT wiring (both directions); retest once.',
+  'at-command-error':
+    'The firmware refused a test command (ERROR): it is not the firmware the recipe flashes. Set the board aside for engineering.',
+  'at-version-mismatch':
+    "The firmware running is not the recipe's version, although the flash verified. Set the board aside for engineering; do not ship it.",
+  'at-module-mismatch':
+    "The firmware reports another module name than the recipe's factory parameters. Set the board aside for engineering.",
+  'at-mac-mismatch':
+    'The AT port answers with another MAC than the board flashed: the AT cable goes to another board. Fix the slot wiring and retest.',
+  'at-mfg-mismatch':
+    'The firmware cannot read back its manufacturing data (mfg_nvs) as written. Retest once; a repeat means the flash or the image is wrong.',
+  'at-no-ap':
+    "The radio did not find the line's test access point. Check the access point; if other boards find it, set this board aside (radio or antenna).",
   internal:
     'esp-station hit an internal error. Retest the board and report the message to the station engineer.',
 };

@@ -8,8 +8,8 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['cli'],
   ['ui', 'sim-station', 'firmware'],
   ['station', 'sim', 'config'],
-  ['identity', 'report', 'esp', 'central'],
-  ['board-test', 'ledger', 'nvs', 'serial'],
+  ['identity', 'report', 'esp', 'central', 'board-test'],
+  ['ledger', 'nvs', 'serial'],
 ];
 
 /** Floor number of each room: 0 is the top (cli). */

@@ -1,9 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LedgerRecordSchema, RegionRecordSchema } from '../../src/ledger/record.ts';
+import {
+  BoardTestRecordSchema,
+  LedgerRecordSchema,
+  RegionRecordSchema,
+  TestStepRecordSchema,
+} from '../../src/ledger/record.ts';
 import {
   CHECKED_RECORD_KEYS,
   CHECKED_REGION_KEYS,
+  CHECKED_TEST_KEYS,
+  CHECKED_TEST_STEP_KEYS,
   isCertainlyLedgerRecord,
 } from '../../src/ledger/record-check.ts';
 import { mac, makeRecord } from './record-builder.ts';
@@ -11,6 +18,8 @@ import { mac, makeRecord } from './record-builder.ts';
 test('the fast check knows exactly the fields of the schema (update record-check.ts with record.ts)', () => {
   assert.deepEqual([...CHECKED_RECORD_KEYS].sort(), Object.keys(LedgerRecordSchema.shape).sort());
   assert.deepEqual([...CHECKED_REGION_KEYS].sort(), Object.keys(RegionRecordSchema.shape).sort());
+  assert.deepEqual([...CHECKED_TEST_KEYS].sort(), Object.keys(BoardTestRecordSchema.shape).sort());
+  assert.deepEqual([...CHECKED_TEST_STEP_KEYS].sort(), Object.keys(TestStepRecordSchema.shape).sort());
 });
 
 function prng(seed: number): () => number {
@@ -47,6 +56,27 @@ test('the fast check never accepts what the schema rejects, and accepts valid re
     makeRecord({ mac: undefined, result: 'fail', code: 'no-sync', message: 'm' }),
     makeRecord({ demoFirmware: true, regions: [] }),
     makeRecord({
+      result: 'fail',
+      code: 'at-version-mismatch',
+      test: {
+        result: 'fail',
+        port: '/dev/ttyUSB1',
+        baud: 115200,
+        failedStep: 'version',
+        transcript: [
+          { step: 'ready', lines: ['ready'], ms: 1200, result: 'ok' },
+          {
+            step: 'version',
+            command: 'AT+GMR',
+            lines: ['Bin version:v3.3.0.0(WROOM-32)', 'OK'],
+            ms: 9,
+            result: 'fail',
+          },
+        ],
+      },
+    }),
+    makeRecord({ test: { result: 'skipped', note: 'no AT port', transcript: [] } }),
+    makeRecord({
       regions: [
         {
           offset: 0,
@@ -76,6 +106,14 @@ test('the fast check never accepts what the schema rejects, and accepts valid re
         const key = pick([...CHECKED_RECORD_KEYS, 'extra', '__proto__']);
         if (rand() < 0.2) delete r[key];
         else r[key] = pick(ODD_VALUES);
+      } else if (where < 0.7 && typeof r.test === 'object' && r.test !== null) {
+        const t = r.test as Record<string, unknown>;
+        const steps = t.transcript as Array<Record<string, unknown>>;
+        const inStep = Array.isArray(steps) && steps.length > 0 && rand() < 0.5;
+        const target = inStep && typeof steps[0] === 'object' && steps[0] !== null ? steps[0] : t;
+        const key = pick([...(inStep ? CHECKED_TEST_STEP_KEYS : CHECKED_TEST_KEYS), 'extra']);
+        if (rand() < 0.2) delete target[key];
+        else target[key] = pick([...ODD_VALUES, 'skipped', 'ok', ['x', 1]]);
       } else if (where < 0.85) {
         const regions = r.regions as Array<Record<string, unknown>>;
         if (!Array.isArray(regions) || regions.length === 0) continue;
