@@ -5,6 +5,7 @@
  */
 import { formatKeyValues, identityLines } from '../esp/identity-text.ts';
 import type { RegionRecord } from '../ledger/record.ts';
+import type { BoardInfo } from '../station/events.ts';
 import type { AttemptOutcome, PipelineEvent } from '../station/pipeline.ts';
 import { screenSafe } from '../ui/screen-safe-text.ts';
 
@@ -24,6 +25,11 @@ export function flashPrinter(o: {
   const err = o.err ?? process.stderr;
   const tty = out.isTTY === true;
   let identified = false;
+  let lastBoard: BoardInfo | undefined;
+  const printIdentity = (board: BoardInfo): void => {
+    identified = true;
+    line(formatKeyValues([['Port', o.port], ...identityLines({ ...board, displayName: board.chipDisplay })]));
+  };
   let loaderShown = false;
   let lastProgress = 0;
   let progressOnLine = false;
@@ -35,15 +41,9 @@ export function flashPrinter(o: {
   return {
     onEvent(e) {
       if (e.type === 'state') {
-        if (e.board && !identified && e.state !== 'connecting') {
-          identified = true;
-          line(
-            formatKeyValues([
-              ['Port', o.port],
-              ...identityLines({ ...e.board, displayName: e.board.chipDisplay }),
-            ]),
-          );
-        }
+        if (e.board) lastBoard = e.board;
+        // The flash is identified once the loader runs; the identity is printed whole when it is known.
+        if (e.board?.flashId !== undefined && !identified) printIdentity(e.board);
         if (e.state === 'flashing' && !loaderShown && e.baud !== undefined) {
           loaderShown = true;
           line(`Loader: ${o.stub ? 'stub' : 'ROM'} at ${e.baud} baud`);
@@ -69,6 +69,7 @@ export function flashPrinter(o: {
       }
     },
     finish(outcome, seconds) {
+      if (!identified && lastBoard) printIdentity(lastBoard);
       if (outcome.regions.length > 0) line(`\n${summaryTable(outcome.regions)}`);
       if (outcome.result === 'pass') {
         const written = outcome.regions.filter((r) => !r.skipped);

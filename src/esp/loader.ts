@@ -81,19 +81,24 @@ export interface SecurityInfo {
   apiVersion?: number;
 }
 
+/** What the ROM tells about the chip from its registers and eFuses, before any code is uploaded. */
 export interface ChipIdentity {
   chip: ChipName;
   displayName: string;
   /** major*100 + minor */
   revision: number;
   mac: string;
-  /** RDID: manufacturer | memory type << 8 | capacity << 16 */
-  flashId: number;
-  flashSizeBytes: number | undefined;
   secureBoot: boolean;
   flashEncryption: boolean;
   secureDownloadMode: boolean;
   crystalMhz?: number;
+}
+
+/** The SPI flash behind the chip, read once the loader may talk to it. */
+export interface FlashIdentity {
+  /** RDID: manufacturer | memory type << 8 | capacity << 16 */
+  flashId: number;
+  flashSizeBytes: number | undefined;
 }
 
 export class EspLoader {
@@ -340,6 +345,11 @@ export class EspLoader {
   }
 
   /** Chip, revision, MAC, flash id and size, security state (§8-§10). Attaches the SPI flash if needed. */
+  /**
+   * Revision, MAC, security state and crystal, from registers the ROM reads without touching the SPI flash —
+   * esptool's order: the flash is attached and identified only after the stub runs (`detectFlash`), so the ROM
+   * is asked nothing a board in the field has not answered for esptool before the stub takes over.
+   */
   async identify(signal?: AbortSignal): Promise<ChipIdentity> {
     const chip = this.chipFacts;
     if (this.secureDownload) {
@@ -370,19 +380,22 @@ export class EspLoader {
     }
     // The divider is the ROM's; once the stub runs (or the rate changed) it says nothing about the crystal.
     const crystal = this.stub ? undefined : await crystalMhz(chip, this.transport.baudRate, read);
-    const flashId = await this.flashId(signal);
     return {
       chip: chip.name,
       displayName: chip.displayName,
       revision,
       mac,
-      flashId,
-      flashSizeBytes: flashSizeFromId(flashId),
       secureBoot,
       flashEncryption,
       secureDownloadMode: this.secureDownload,
       ...(crystal !== undefined && { crystalMhz: crystal }),
     };
+  }
+
+  /** The flash's JEDEC id and the size it names (attaching the flash first on the ROM). */
+  async detectFlash(signal?: AbortSignal): Promise<FlashIdentity> {
+    const flashId = await this.flashId(signal);
+    return { flashId, flashSizeBytes: flashSizeFromId(flashId) };
   }
 
   /** RDID (0x9F) through the SPI peripheral's user-command registers (§10.1). */

@@ -67,6 +67,8 @@ export interface BoardEvents {
   halted: [reason: string];
   boot: [result: FlashBootResult];
   'link-lost': [];
+  /** A request frame reached the loader: its opcode, and which loader (ROM or stub) takes it. */
+  request: [op: number, mode: BoardMode];
 }
 
 /** The host end of the board's UART (a serial port or a TCP connection). */
@@ -417,6 +419,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       } catch {
         return;
       }
+      if (frame[0] === 0x00 && frame.length >= 8) this.emit('request', frame[1]!, this.mode);
       try {
         await this.loader?.handle(frame);
       } catch (err) {

@@ -3,21 +3,14 @@
  * src/esp over src/serial; tests may drive a scripted one. Keeping the seam here lets the pipeline's retry and
  * guard logic stay readable and free of protocol details.
  */
-import type { ChipName } from '../esp/chips/chip.ts';
 import type { ErasedSectorPlan } from '../esp/erased-sectors.ts';
+import type { ChipIdentity, FlashIdentity } from '../esp/loader.ts';
+import type { RegionResult } from '../esp/write-regions.ts';
 import type { BootOutputSource } from './boot-check.ts';
 import type { SlotInfo } from './events.ts';
 
-export interface BoardIdentity {
-  chip: ChipName;
-  revision: number;
-  mac: string;
-  flashId?: number;
-  flashSizeBytes?: number;
-  secureBoot: boolean;
-  flashEncryption: boolean;
-  crystalMhz?: number;
-}
+/** The board as the station knows it: the chip first, its flash once the loader may read it. */
+export type BoardIdentity = ChipIdentity & Partial<FlashIdentity>;
 
 /** One region of the prepared image set (src/firmware PreparedRegion has these fields and more). */
 export interface ImageRegion {
@@ -30,16 +23,8 @@ export interface ImageRegion {
   md5: string;
 }
 
-export interface RegionOutcome {
-  offset: number;
-  label: string;
-  size: number;
-  md5Expected: string;
-  md5Chip?: string;
-  seconds: number;
-  retries: number;
-  skipped?: boolean;
-}
+/** One region written and verified by the chip's MD5 (or found unchanged): what src/esp reports. */
+export type RegionOutcome = RegionResult;
 
 export interface WriteProgress {
   /** Uncompressed bytes of this region done, and its total. */
@@ -52,18 +37,17 @@ export interface BoardSession extends BootOutputSource {
   readonly baud: number;
   /** The link has reset lines (DTR/RTS); a raw TCP port has none. */
   readonly canReset: boolean;
-  identify(signal: AbortSignal): Promise<BoardIdentity>;
+  /** The chip from the ROM's registers (revision, MAC, security); the flash is not touched yet. */
+  identify(signal: AbortSignal): Promise<ChipIdentity>;
   /**
-   * Start the stub (unless ROM-only) at the ROM's baud, switch to `baud` (through the stub when it runs), attach
-   * the flash and tell the loader its size (SPI_SET_PARAMS: the ROM assumes 2 MB otherwise); resolves with the
-   * baud in use.
+   * Start the stub (unless ROM-only) at the ROM's baud, switch to `baud` (through the stub when it runs) and
+   * attach the flash; resolves with the baud in use. As esptool: nothing talks to the flash before this.
    */
-  prepareWrites(opts: {
-    stub: boolean;
-    baud: number;
-    flashSizeBytes: number;
-    signal: AbortSignal;
-  }): Promise<number>;
+  prepareWrites(opts: { stub: boolean; baud: number; signal: AbortSignal }): Promise<number>;
+  /** The flash's id and size (after prepareWrites). */
+  detectFlash(signal: AbortSignal): Promise<FlashIdentity>;
+  /** SPI_SET_PARAMS: the ROM assumes 2 MB until told; esptool always tells it. */
+  setFlashSize(bytes: number, signal: AbortSignal): Promise<void>;
   /** Erase the whole chip (stub only). */
   eraseFlash(signal: AbortSignal): Promise<void>;
   /** Write one region and check the chip's MD5 of it; rejects (EspError 'verify-mismatch', ...) otherwise. */

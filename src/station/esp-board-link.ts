@@ -8,14 +8,8 @@ import { defaultResetStrategies } from '../esp/reset.ts';
 import { writeRegion } from '../esp/write-regions.ts';
 import { openTransport } from '../serial/transport.ts';
 import type { Transport } from '../serial/transport.ts';
-import type {
-  BoardIdentity,
-  BoardLink,
-  BoardSession,
-  ImageRegion,
-  RegionOutcome,
-  WriteProgress,
-} from './board-link.ts';
+import type { ChipIdentity, FlashIdentity } from '../esp/loader.ts';
+import type { BoardLink, BoardSession, ImageRegion, RegionOutcome, WriteProgress } from './board-link.ts';
 import type { SlotInfo } from './events.ts';
 
 export interface EspBoardLinkOptions {
@@ -101,26 +95,11 @@ class EspBoardSession implements BoardSession {
     return this.transport.supportsControlLines;
   }
 
-  async identify(signal: AbortSignal): Promise<BoardIdentity> {
-    const id = await this.loader.identify(signal);
-    return {
-      chip: id.chip,
-      revision: id.revision,
-      mac: id.mac,
-      flashId: id.flashId,
-      ...(id.flashSizeBytes !== undefined && { flashSizeBytes: id.flashSizeBytes }),
-      secureBoot: id.secureBoot,
-      flashEncryption: id.flashEncryption,
-      ...(id.crystalMhz !== undefined && { crystalMhz: id.crystalMhz }),
-    };
+  identify(signal: AbortSignal): Promise<ChipIdentity> {
+    return this.loader.identify(signal);
   }
 
-  async prepareWrites(o: {
-    stub: boolean;
-    baud: number;
-    flashSizeBytes: number;
-    signal: AbortSignal;
-  }): Promise<number> {
+  async prepareWrites(o: { stub: boolean; baud: number; signal: AbortSignal }): Promise<number> {
     // As esptool: the stub goes up at the ROM's rate and the baud is changed through it. A stub ≥ v1.1.0
     // re-programs UART0 at start-up (ESP32/S2) for the rate the ROM has on record, not one a ROM
     // CHANGE_BAUDRATE set, so uploading it at a raised ROM baud loses its OHAI.
@@ -129,8 +108,15 @@ class EspBoardSession implements BoardSession {
       rawTcp: this.remoteFollowsBaud ? 'change' : 'keep',
     });
     await this.loader.attachFlash(o.signal);
-    await this.loader.spiSetParams(o.flashSizeBytes, o.signal);
     return baud;
+  }
+
+  detectFlash(signal: AbortSignal): Promise<FlashIdentity> {
+    return this.loader.detectFlash(signal);
+  }
+
+  setFlashSize(bytes: number, signal: AbortSignal): Promise<void> {
+    return this.loader.spiSetParams(bytes, signal);
   }
 
   eraseFlash(signal: AbortSignal): Promise<void> {
@@ -146,7 +132,7 @@ class EspBoardSession implements BoardSession {
       onProgress: (p: WriteProgress) => void;
     },
   ): Promise<RegionOutcome> {
-    const r = await writeRegion(this.loader, region, {
+    return writeRegion(this.loader, region, {
       signal: o.signal,
       skipUnchanged: o.skipUnchanged,
       compress: o.compress,
@@ -154,16 +140,6 @@ class EspBoardSession implements BoardSession {
       skipErasedSectors: true,
       onProgress: (p) => o.onProgress({ done: p.done, total: p.total }),
     });
-    return {
-      offset: r.offset,
-      label: r.label,
-      size: r.size,
-      md5Expected: r.md5Expected,
-      md5Chip: r.md5Chip,
-      seconds: r.seconds,
-      retries: r.retries,
-      ...(r.skipped && { skipped: true }),
-    };
   }
 
   flashMd5(offset: number, size: number, signal: AbortSignal): Promise<string> {

@@ -97,7 +97,7 @@ export interface AttemptOutcome {
 export function toBoardInfo(b: BoardIdentity): BoardInfo {
   return {
     chip: b.chip,
-    chipDisplay: chipDisplayName(b.chip),
+    chipDisplay: b.displayName,
     revision: b.revision,
     mac: b.mac,
     ...(b.flashId !== undefined && { flashId: b.flashId }),
@@ -108,7 +108,9 @@ export function toBoardInfo(b: BoardIdentity): BoardInfo {
   };
 }
 
-function toRegionRecord(r: RegionOutcome): RegionRecord {
+function toRegionRecord(
+  r: Omit<RegionOutcome, 'md5Chip' | 'skipped' | 'compressed'> & Partial<RegionOutcome>,
+): RegionRecord {
   return {
     offset: r.offset,
     label: r.label,
@@ -117,7 +119,7 @@ function toRegionRecord(r: RegionOutcome): RegionRecord {
     ...(r.md5Chip !== undefined && { md5Chip: r.md5Chip }),
     seconds: Math.max(0, r.seconds),
     retries: r.retries,
-    ...(r.skipped !== undefined && { skipped: r.skipped }),
+    ...(r.skipped && { skipped: true }),
   };
 }
 
@@ -190,15 +192,12 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
     state('identifying', `${boardInfo.chipDisplay} rev ${board.revision} ${board.mac}`);
 
     state('checking');
-    const regions = await timed('check', async () => checkBoard(board!, input.firmware, policy, log));
+    await timed('check', async () => checkChip(board!, input.firmware, policy));
 
     const ladder = policy.baudLadder.length > 0 ? policy.baudLadder : [115200];
-    // SPI_SET_PARAMS: the ROM assumes 2 MB until told; esptool falls back to 4 MB when the size is unknown.
-    const flashSizeBytes =
-      board.flashSizeBytes ??
-      Math.max(input.firmware.declaredFlashBytes ?? 0, input.firmware.requiredFlashBytes, 4 * 1024 * 1024);
+    let regions: readonly ImageRegion[] | undefined;
+    let flashSizeBytes = 0;
     let erased = false;
-    const totalBytes = regions.reduce((n, r) => n + r.data.length, 0);
     let done = false;
     let lastErr: unknown;
     ladder: for (let step = 0; step < ladder.length; step++) {
@@ -211,14 +210,35 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
           // Inside the try: a bridge that cannot hold this baud often fails right at the switch (or the stub
           // upload); that too is a reason to step down the ladder, not to give up.
           baud = await timed('stub', () =>
-            session!.prepareWrites({ stub: policy.stub, baud: ladder[step], flashSizeBytes, signal }),
+            session!.prepareWrites({ stub: policy.stub, baud: ladder[step], signal }),
           );
+          if (!regions) {
+            // As esptool: the flash is identified once the loader runs, and checked before the first write.
+            const flash = await timed('check', () => session!.detectFlash(signal));
+            board = { ...board!, ...flash };
+            boardInfo = toBoardInfo(board);
+            state('checking');
+            regions = checkFlash(board, input.firmware, policy, log);
+            // SPI_SET_PARAMS: esptool falls back to 4 MB when the size cannot be told from the id.
+            flashSizeBytes =
+              board.flashSizeBytes ??
+              Math.max(
+                input.firmware.declaredFlashBytes ?? 0,
+                input.firmware.requiredFlashBytes,
+                4 * 1024 * 1024,
+              );
+          }
+          await session!.setFlashSize(flashSizeBytes, signal);
           if (policy.eraseAll && !erased) {
             state('flashing', 'erasing the whole flash');
             await timed('erase', () => session!.eraseFlash(signal));
             erased = true;
           }
-          await writeAll(session!, regions, totalBytes);
+          await writeAll(
+            session!,
+            regions,
+            regions.reduce((n, r) => n + r.data.length, 0),
+          );
           done = true;
           break ladder;
         } catch (err) {
@@ -230,12 +250,13 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
         }
       }
     }
-    if (!done) throw lastErr;
+    if (!done || !regions) throw lastErr;
+    const written = regions;
 
     // Read every region's MD5 back once all are written: a later region must not have clobbered an earlier one.
     state('verifying');
     await timed('verify', async () => {
-      for (const r of regions) {
+      for (const r of written) {
         const md5 = await readMd5(session!, r);
         const rec = regionRecords.get(r.offset);
         if (rec) rec.md5Chip = md5;
@@ -406,18 +427,14 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
   }
 }
 
-/** Guards before the first write; returns the regions to write for this board's flash size. */
-export function checkBoard(
-  board: BoardIdentity,
-  firmware: PipelineFirmware,
-  policy: PipelinePolicy,
-  log: (level: 'info' | 'warn' | 'error', message: string) => void,
-): readonly ImageRegion[] {
+/** Guards on the chip itself, before any code is uploaded: the right chip, a revision the images run on, no
+ * security feature the profile does not allow. */
+export function checkChip(board: BoardIdentity, firmware: PipelineFirmware, policy: PipelinePolicy): void {
   const want = policy.chip ?? firmware.chip;
   if (want !== undefined && board.chip !== want) {
     throw new StationFailure(
       'wrong-chip',
-      `This board is an ${chipDisplayName(board.chip)}; the profile flashes ${chipDisplayName(want)}. Set it aside for another product.`,
+      `This board is an ${board.displayName}; the profile flashes ${chipDisplayName(want)}. Set it aside for another product.`,
     );
   }
   const revision = revisionRefusal(firmware.revisionRequirements ?? [], board.revision);
@@ -427,6 +444,25 @@ export function checkBoard(
       `${revision}: the firmware would not boot on it. Set the board aside for engineering (another firmware build is needed).`,
     );
   }
+  const refused = [
+    board.secureBoot && !policy.allowSecureBoot ? 'secure boot' : undefined,
+    board.flashEncryption && !policy.allowFlashEncryption ? 'flash encryption' : undefined,
+  ].filter((x): x is string => x !== undefined);
+  if (refused.length > 0) {
+    throw new StationFailure(
+      'security-enabled',
+      `${refused.join(' and ')} ${refused.length > 1 ? 'are' : 'is'} enabled on this board and the profile does not allow it. Set it aside for engineering; do not retry.`,
+    );
+  }
+}
+
+/** Guards on the flash, before the first write; returns the regions to write for this board's flash size. */
+export function checkFlash(
+  board: BoardIdentity,
+  firmware: PipelineFirmware,
+  policy: PipelinePolicy,
+  log: (level: 'info' | 'warn' | 'error', message: string) => void,
+): readonly ImageRegion[] {
   const need = Math.max(firmware.requiredFlashBytes, policy.minFlashBytes ?? 0);
   if (board.flashSizeBytes === undefined) {
     log('warn', 'flash size unknown (flash id not recognised); cannot check it fits');
@@ -442,16 +478,6 @@ export function checkBoard(
     throw new StationFailure(
       'flash-too-small',
       `This board has ${formatBytes(board.flashSizeBytes)} of flash; the bootloader header says ${formatBytes(firmware.declaredFlashBytes)} and would refuse to boot. Use a module with that much flash, or set the profile's flash.size to the modules' real size (or detect).`,
-    );
-  }
-  const refused = [
-    board.secureBoot && !policy.allowSecureBoot ? 'secure boot' : undefined,
-    board.flashEncryption && !policy.allowFlashEncryption ? 'flash encryption' : undefined,
-  ].filter((x): x is string => x !== undefined);
-  if (refused.length > 0) {
-    throw new StationFailure(
-      'security-enabled',
-      `${refused.join(' and ')} ${refused.length > 1 ? 'are' : 'is'} enabled on this board and the profile does not allow it. Set it aside for engineering; do not retry.`,
     );
   }
   if (board.flashSizeBytes !== undefined) {

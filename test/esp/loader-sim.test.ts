@@ -18,7 +18,7 @@ test('connects to and identifies every chip: revision, MAC, flash id and size', 
     assert.equal(id.chip, name);
     assert.equal(id.revision, revision, name);
     assert.equal(id.mac, mac, name);
-    assert.equal(id.flashSizeBytes, 8 * 1024 * 1024, name);
+    assert.equal((await loader.detectFlash()).flashSizeBytes, 8 * 1024 * 1024, name);
     assert.equal(id.secureBoot, false);
     assert.equal(id.flashEncryption, false);
   }

@@ -4,6 +4,8 @@
  * end-to-end test (test/e2e) runs the real pieces.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChipIdentity, FlashIdentity } from '../../src/esp/loader.ts';
+import { chipDisplayName } from '../../src/station/board-format.ts';
 import type {
   BoardIdentity,
   BoardLink,
@@ -45,6 +47,14 @@ export interface FakeBoardScript {
   failBaudSwitchAt?: number[];
   /** Flash MD5 read back differs from the image for this offset. */
   corruptOffset?: number;
+}
+
+function pickFlash(id: Partial<BoardIdentity> | undefined): Partial<FlashIdentity> {
+  if (!id) return {};
+  return {
+    ...('flashId' in id && { flashId: id.flashId }),
+    ...('flashSizeBytes' in id && { flashSizeBytes: id.flashSizeBytes }),
+  };
 }
 
 export function makeFirmware(sizes: number[] = [0x1000, 0x3000]): StationFirmware {
@@ -106,25 +116,26 @@ export class FakeLink implements BoardLink {
         return baud;
       },
       canReset: true,
-      async identify(): Promise<BoardIdentity> {
+      async identify(): Promise<ChipIdentity> {
+        const chip = s.identity?.chip ?? 'esp32';
         return {
-          chip: 'esp32',
-          revision: 300,
+          chip,
+          displayName: chipDisplayName(chip),
+          revision: s.identity?.revision ?? 300,
           mac: `24:0A:C4:00:00:${slot.portPath.replace(/\D/g, '').padStart(2, '0').slice(-2)}`,
-          flashId: 0x1640ef,
-          flashSizeBytes: 4 * 1024 * 1024,
-          secureBoot: false,
-          flashEncryption: false,
-          ...s.identity,
+          secureBoot: s.identity?.secureBoot ?? false,
+          flashEncryption: s.identity?.flashEncryption ?? false,
+          secureDownloadMode: false,
         };
       },
+      async detectFlash(): Promise<FlashIdentity> {
+        return { flashId: 0x1640ef, flashSizeBytes: 4 * 1024 * 1024, ...pickFlash(s.identity) };
+      },
+      async setFlashSize(bytes): Promise<void> {
+        prepared[prepared.length - 1]!.flashSizeBytes = bytes;
+      },
       async prepareWrites(o): Promise<number> {
-        prepared.push({
-          portPath: slot.portPath,
-          baud: o.baud,
-          flashSizeBytes: o.flashSizeBytes,
-          stub: o.stub,
-        });
+        prepared.push({ portPath: slot.portPath, baud: o.baud, flashSizeBytes: 0, stub: o.stub });
         if (s.failBaudSwitchAt?.includes(o.baud))
           throw new KindError('timeout', `no reply at ${o.baud} baud`);
         baud = o.baud;
@@ -171,6 +182,8 @@ export class FakeLink implements BoardLink {
           md5Chip: region.md5,
           seconds: (Date.now() - t0) / 1000,
           retries: 0,
+          skipped: false,
+          compressed: true,
         };
       },
       async flashMd5(offset): Promise<string> {

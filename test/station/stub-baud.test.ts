@@ -38,10 +38,7 @@ test('station path: stub at 115200, then 921600 through the stub; a region is wr
   t.after(() => session.close());
   const bauds: number[] = [];
   board.on('mode', () => bauds.push(board.chipBaud));
-  assert.equal(
-    await session.prepareWrites({ stub: true, baud: 921600, flashSizeBytes: 4 * 1024 * 1024, signal }),
-    921600,
-  );
+  assert.equal(await session.prepareWrites({ stub: true, baud: 921600, signal }), 921600);
   assert.equal(board.stubRelease, 'v1.2.2');
   // The stub sets exactly what it is asked (no ROM clock error): the change went through the stub.
   assert.equal(board.chipBaud, 921600);

@@ -58,7 +58,7 @@ export async function run(argv: string[]): Promise<number> {
       }),
     });
     try {
-      const id = await loader.identify(abort.signal);
+      const id = { ...(await loader.identify(abort.signal)), ...(await loader.detectFlash(abort.signal)) };
       if (values.json) console.log(JSON.stringify({ port: values.port, ...id }, null, 2));
       else console.log(formatKeyValues([['Port', values.port], ...identityLines(id)]));
       return 0;
