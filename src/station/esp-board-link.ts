@@ -6,6 +6,7 @@ import type { BindingInterface } from '@serialport/bindings-interface' with { 'r
 import { EspLoader } from '../esp/loader.ts';
 import { defaultResetStrategies } from '../esp/reset.ts';
 import { writeRegion } from '../esp/write-regions.ts';
+import { DEFAULT_BAUD } from '../serial/link-errors.ts';
 import { openTransport } from '../serial/transport.ts';
 import type { Transport } from '../serial/transport.ts';
 import type { ChipIdentity, FlashIdentity } from '../esp/loader.ts';
@@ -41,7 +42,7 @@ export class EspBoardLink implements BoardLink {
     slot: SlotInfo,
     o: { attempt: number; signal: AbortSignal; onLog?: (line: string) => void },
   ): Promise<BoardSession> {
-    const romBaud = this.opts.romBaud ?? 115200;
+    const romBaud = this.opts.romBaud ?? DEFAULT_BAUD;
     const vid = Number.parseInt(slot.vid, 16);
     const pid = Number.parseInt(slot.pid, 16);
     const transport = await openTransport(slot.tty, {
