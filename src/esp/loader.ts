@@ -47,7 +47,7 @@ import {
   WRITE_BLOCK_ATTEMPTS,
   timeoutPerMb,
 } from './timeouts.ts';
-import { loadStub } from './stub.ts';
+import { DEFAULT_STUB_RELEASE, loadStub, type StubRelease } from './stub.ts';
 import { assembleMac } from './mac.ts';
 import { flashSizeFromId } from './flash-size.ts';
 import { esp32RomBaudToSend } from './baud-drift.ts';
@@ -457,13 +457,17 @@ export class EspLoader {
     });
   }
 
-  /** Uploads and starts Espressif's flasher stub (§6.1); waits for its OHAI greeting. */
-  async runStub(signal?: AbortSignal): Promise<void> {
+  /**
+   * Uploads and starts Espressif's flasher stub (§6.1; default release in stub.ts) and waits for its OHAI.
+   * Call it at the ROM's own baud, as esptool does, and change baud afterwards through the stub: a release
+   * ≥ v1.1.0 re-programs UART0 on ESP32/S2 for the ROM's baud on record, not one a ROM CHANGE_BAUDRATE set.
+   */
+  async runStub(signal?: AbortSignal, opts: { release?: StubRelease } = {}): Promise<void> {
     if (this.stub) return;
     if (this.secureDownload) {
       throw new EspError('unsupported', 'no stub in Secure Download Mode');
     }
-    const image = await loadStub(this.chipFacts);
+    const image = await loadStub(this.chipFacts, opts.release ?? DEFAULT_STUB_RELEASE);
     for (const seg of [image.text, image.data]) {
       if (!seg) continue;
       const blocks = Math.ceil(seg.data.length / RAM_BLOCK_SIZE);
@@ -483,7 +487,7 @@ export class EspLoader {
     }
     await this.conn.exclusive(() => this.memEndAndOhai(image.entry, signal));
     this.stub = true;
-    this.onLog?.('[esp] stub running');
+    this.onLog?.(`[esp] stub running (esp-flasher-stub ${image.release})`);
   }
 
   /**
