@@ -52,6 +52,7 @@ import { assembleMac } from './mac.ts';
 import { flashSizeFromId } from './flash-size.ts';
 import { esp32RomBaudToSend } from './baud-drift.ts';
 import { crystalMhz } from './crystal.ts';
+import { newestSecureBoot, secureBootFromFuses } from './chips/secure-boot.ts';
 
 export const CHIP_DETECT_MAGIC_REG = 0x40001000;
 export const ROM_FLASH_WRITE_SIZE = 0x400;
@@ -91,6 +92,8 @@ export interface ChipIdentity {
   flashId: number;
   flashSizeBytes: number | undefined;
   secureBoot: boolean;
+  /** Which secure boot is on: V1 (ESP32 only, ABS_DONE_0) or V2; absent when off. */
+  secureBootVersion?: 1 | 2;
   flashEncryption: boolean;
   secureDownloadMode: boolean;
   crystalMhz?: number;
@@ -353,20 +356,18 @@ export class EspLoader {
     const words: number[] = [];
     for (const addr of chip.macRegisters) words.push(await read(addr));
     const mac = assembleMac(chip.macLayout, words);
-    let secureBoot = false;
+    let secureBootVersion: 1 | 2 | undefined;
     let flashEncryption = false;
     if (this.securityInfo) {
-      secureBoot = (this.securityInfo.flags & 1) !== 0;
+      // Flag bit 0 (SECURE_BOOT_EN) of a chip that has only one kind: S2 and later know only V2.
+      if ((this.securityInfo.flags & 1) !== 0) secureBootVersion = newestSecureBoot(chip, revision);
       flashEncryption = popcount(this.securityInfo.flashCryptCnt) % 2 === 1;
     } else {
       if (chip.flashCryptCnt) {
         const f = chip.flashCryptCnt;
         flashEncryption = popcount(((await read(f.addr)) >>> f.shift) & f.mask) % 2 === 1;
       }
-      if (chip.secureBootEn) {
-        const f = chip.secureBootEn;
-        secureBoot = (((await read(f.addr)) >>> f.shift) & f.mask) !== 0;
-      }
+      secureBootVersion = await secureBootFromFuses(chip, revision, read);
     }
     // The divider is the ROM's; once the stub runs (or the rate changed) it says nothing about the crystal.
     const crystal = this.stub ? undefined : await crystalMhz(chip, this.transport.baudRate, read);
@@ -378,7 +379,8 @@ export class EspLoader {
       mac,
       flashId,
       flashSizeBytes: flashSizeFromId(flashId),
-      secureBoot,
+      secureBoot: secureBootVersion !== undefined,
+      ...(secureBootVersion !== undefined && { secureBootVersion }),
       flashEncryption,
       secureDownloadMode: this.secureDownload,
       ...(crystal !== undefined && { crystalMhz: crystal }),
