@@ -122,7 +122,7 @@ function secureBootOf(
   const version = asked === 'v1' ? 1 : 2;
   if (!have.includes(version)) {
     throw new Error(
-      `a ${chip.displayName} ${formatRevision(revision)} has no Secure Boot V${version} ` +
+      `${chip.displayName} ${formatRevision(revision)} has no Secure Boot V${version} ` +
         `(it has ${have.length > 0 ? have.map((v) => `V${v}`).join(' and ') : 'no secure boot'})`,
     );
   }

@@ -32,7 +32,7 @@ test('the simulator burns the eFuse of the version asked, and refuses a version 
   assert.equal(new SimBoard({ chip: 'esp32c3', secureBoot: true }).secureBootVersion, 2);
   assert.throws(
     () => new SimBoard({ chip: 'esp32', revision: 100, secureBoot: 'v2' }),
-    /a ESP32 v1\.0 has no Secure Boot V2 \(it has V1\)/,
+    /ESP32 v1\.0 has no Secure Boot V2 \(it has V1\)/,
   );
   assert.throws(
     () => new SimBoard({ chip: 'esp32c3', secureBoot: 'v1' }),
