@@ -22,7 +22,10 @@ export async function secureBootFromFuses(
 }
 
 /** The newest secure boot version a chip of `revision` has (what GET_SECURITY_INFO's one flag bit means). */
-export function newestSecureBoot(chip: Pick<ChipFacts, 'secureBootFuses'>, revision: number): 1 | 2 | undefined {
+export function newestSecureBoot(
+  chip: Pick<ChipFacts, 'secureBootFuses'>,
+  revision: number,
+): 1 | 2 | undefined {
   const versions = (chip.secureBootFuses ?? [])
     .filter((f) => f.fromRevision === undefined || revision >= f.fromRevision)
     .map((f) => f.version);
