@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { ESPLoader, Transport as EsptoolTransport } from 'esptool-js';
 import type { PreparedFirmware } from '../src/firmware/prepared.ts';
+import type { StubRelease } from '../src/esp/stub.ts';
 import { SimBinding } from '../src/sim/binding.ts';
 import { SimBoard } from '../src/sim/board.ts';
 import { EspBoardLink } from '../src/station/esp-board-link.ts';
@@ -58,6 +59,7 @@ export async function flashWithStation(
   firmware: PreparedFirmware,
   baud: number,
   signal: AbortSignal,
+  opts: { stubRelease?: StubRelease } = {},
 ): Promise<StationRun> {
   const binding = new SimBinding();
   const board = new SimBoard({ chip: 'esp32', flashSize: FLASH_BYTES, timing: 'realistic', seed: ++boardNo });
@@ -66,7 +68,7 @@ export async function flashWithStation(
   try {
     const outcome = await runPipeline({
       slot: { portPath: `bench-${boardNo}`, name: 'bench', tty, vid: '10c4', pid: 'ea60' },
-      link: new EspBoardLink({ binding: binding as never }),
+      link: new EspBoardLink({ binding: binding as never, stubRelease: opts.stubRelease }),
       policy: benchPolicy(baud),
       firmware,
       signal,

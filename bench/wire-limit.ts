@@ -9,8 +9,10 @@
  * that are all 0xFF in the image are only checked (one MD5 each), not written.
  *
  * Chip times are the datasheet figures of the simulated chip's realistic timing model (src/sim/timing.ts: a
- * W25Q32-class NOR part, ESP32 inflate and MD5 rates) and the stub's erase behaviour (just in time, a 64 KB
- * block ahead where the write covers it, as src/sim/stub-loader.ts does); the wire model knows nothing of the station's code paths, so a host that wastes time shows up as efficiency < 1.
+ * W25Q32-class NOR part, ESP32 inflate and MD5 rates) and the stub release's erase behaviour (just in time, a
+ * 64 KB block ahead where the write covers it, as src/sim/stub-loader.ts does; v1.1.0+ on a fresh chip reads each
+ * sector and erases none); the wire model knows nothing of the station's code paths, so a host that wastes time
+ * shows up as efficiency < 1. The stub goes up at the ROM's 115200 and the baud changes through it, as esptool.
  */
 import { constants, inflateSync } from 'node:zlib';
 import { encodeRequest, syncPayload } from '../src/esp/commands.ts';
@@ -18,7 +20,7 @@ import type { ChipFacts } from '../src/esp/chips/chip.ts';
 import type { ErasedSectorPlan } from '../src/esp/erased-sectors.ts';
 import { RAM_BLOCK_SIZE, STUB_FLASH_WRITE_SIZE } from '../src/esp/loader.ts';
 import { slipEncode } from '../src/esp/slip.ts';
-import { loadStub } from '../src/esp/stub.ts';
+import { DEFAULT_STUB_RELEASE, loadStub, type StubRelease } from '../src/esp/stub.ts';
 import { timingModel, type TimingModel } from '../src/sim/timing.ts';
 
 const SECTOR = 0x1000;
@@ -91,8 +93,11 @@ export async function wireLimit(
   regions: readonly LimitRegion[],
   baud: number,
   bootBannerBytes: number,
-  opts: { skipBlankSectors?: boolean } = {},
+  opts: { skipBlankSectors?: boolean; stubRelease?: StubRelease } = {},
 ): Promise<WireLimit> {
+  const release = opts.stubRelease ?? DEFAULT_STUB_RELEASE;
+  // The chip is fresh (all 0xFF): a release that skips blank sectors reads each one and erases nothing.
+  const erasesBlank = release === 'v1.0.0';
   const t = timingModel('realistic');
   const msAt = (bytes: number, b: number) => (bytes * t.uartBitsPerByte * 1000) / b;
   const romStatus = chip.romStatusBytes;
@@ -126,31 +131,31 @@ export async function wireLimit(
     return 0;
   });
   const idReads =
-    revisionReads + chip.macRegisters.length + (chip.flashCryptCnt ? 1 : 0) + (chip.secureBootEn ? 1 : 0);
+    revisionReads +
+    chip.macRegisters.length +
+    (chip.flashCryptCnt ? 1 : 0) +
+    new Set(chip.secureBootFuses?.map((f) => f.addr)).size;
   for (let i = 0; i < idReads; i++) connect += readReg(ROM_BAUD, romStatus);
   connect += exchange(requestBytes(0x0d, u32s(2)), replyBytes(0, romStatus), ROM_BAUD);
   for (let i = 0; i < 4; i++) connect += readReg(ROM_BAUD, romStatus);
   for (let i = 0; i < 7; i++) connect += writeReg(ROM_BAUD, romStatus);
 
-  // Stub at the target baud: the ROM changes baud first (ESP32: 2 reads for its clock compensation).
+  // Stub at the ROM's 115200 (it re-programs the UART at start-up), then CHANGE_BAUDRATE through the stub.
   let stub = 0;
-  if (baud !== ROM_BAUD) {
-    stub += readReg(ROM_BAUD, romStatus) + readReg(ROM_BAUD, romStatus);
-    stub += exchange(requestBytes(0x0f, u32s(2)), replyBytes(0, romStatus), ROM_BAUD);
-  }
-  const image = await loadStub(chip);
+  const image = await loadStub(chip, release);
   for (const seg of [image.text, image.data]) {
     if (!seg) continue;
-    stub += exchange(requestBytes(0x05, u32s(4)), replyBytes(0, romStatus), baud);
+    stub += exchange(requestBytes(0x05, u32s(4)), replyBytes(0, romStatus), ROM_BAUD);
     for (let off = 0; off < seg.data.length; off += RAM_BLOCK_SIZE) {
       const block = seg.data.subarray(off, off + RAM_BLOCK_SIZE);
       const payload = new Uint8Array(16 + block.length);
       payload.set(block, 16);
-      stub += exchange(requestBytes(0x07, payload), replyBytes(0, romStatus), baud);
+      stub += exchange(requestBytes(0x07, payload), replyBytes(0, romStatus), ROM_BAUD);
     }
   }
   // MEM_END, then the stub's OHAI greeting (a 6-byte frame).
-  stub += exchange(requestBytes(0x06, u32s(2)), 6, baud);
+  stub += exchange(requestBytes(0x06, u32s(2)), 6, ROM_BAUD);
+  if (baud !== ROM_BAUD) stub += exchange(requestBytes(0x0f, u32s(2)), replyBytes(0, 2), ROM_BAUD);
 
   // Writes: per piece BEGIN, blocks pipelined with the flash work, END; then the MD5 of the region. A fresh chip
   // reads erased already, so sectors that are all 0xFF in the image cost one MD5 check each, not a write.
@@ -185,7 +190,9 @@ export async function wireLimit(
       if (end > erasedTo) {
         // The stub erases just in time, a whole 64 KB block ahead where the write covers it, never past the end.
         const eraseEnd = Math.min(Math.ceil(end / BLOCK) * BLOCK, pieceEnd);
-        work += eraseMs(t, erasedTo, eraseEnd);
+        work += erasesBlank
+          ? eraseMs(t, erasedTo, eraseEnd)
+          : ((eraseEnd - Math.floor(erasedTo / SECTOR) * SECTOR) / MIB) * t.readMsPerMiB;
         erasedTo = eraseEnd;
       }
       work += Math.ceil(n / 256) * t.pageProgramMs;

@@ -7,6 +7,12 @@ export function formatRevision(rev: number): string {
   return `v${Math.floor(rev / 100)}.${rev % 100}`;
 }
 
+/** 'v3.1' or '3.1' → 301 (major*100+minor); undefined when the text is no revision. */
+export function parseRevision(text: string): number | undefined {
+  const m = /^v?(\d{1,2})\.(\d{1,2})$/i.exec(text.trim());
+  return m ? Number(m[1]) * 100 + Number(m[2]) : undefined;
+}
+
 export function formatFlashId(flashId: number): string {
   const manufacturer = flashId & 0xff;
   const device = (((flashId >>> 8) & 0xff) << 8) | ((flashId >>> 16) & 0xff);
@@ -17,7 +23,7 @@ export function formatFlashId(flashId: number): string {
 export type IdentityForText = Pick<
   ChipIdentity,
   'displayName' | 'revision' | 'mac' | 'crystalMhz' | 'secureBoot' | 'flashEncryption'
-> & { flashId?: number; flashSizeBytes?: number; secureDownloadMode?: boolean };
+> & { flashId?: number; flashSizeBytes?: number; secureDownloadMode?: boolean; secureBootVersion?: 1 | 2 };
 
 export function identityLines(id: IdentityForText): [string, string][] {
   return [
@@ -31,7 +37,10 @@ export function identityLines(id: IdentityForText): [string, string][] {
         ? 'unknown (no size for this flash id)'
         : formatFlashSize(id.flashSizeBytes),
     ],
-    ['Secure boot', id.secureBoot ? 'ENABLED' : 'disabled'],
+    [
+      'Secure boot',
+      id.secureBoot ? `ENABLED${id.secureBootVersion ? ` (V${id.secureBootVersion})` : ''}` : 'disabled',
+    ],
     ['Flash encryption', id.flashEncryption ? 'ENABLED' : 'disabled'],
     ...(id.secureDownloadMode ? ([['Secure download', 'ENABLED']] as [string, string][]) : []),
   ];

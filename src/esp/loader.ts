@@ -47,11 +47,12 @@ import {
   WRITE_BLOCK_ATTEMPTS,
   timeoutPerMb,
 } from './timeouts.ts';
-import { loadStub } from './stub.ts';
+import { DEFAULT_STUB_RELEASE, loadStub, type StubRelease } from './stub.ts';
 import { assembleMac } from './mac.ts';
 import { flashSizeFromId } from './flash-size.ts';
 import { esp32RomBaudToSend } from './baud-drift.ts';
 import { crystalMhz } from './crystal.ts';
+import { newestSecureBoot, secureBootFromFuses } from './chips/secure-boot.ts';
 
 export const CHIP_DETECT_MAGIC_REG = 0x40001000;
 export const ROM_FLASH_WRITE_SIZE = 0x400;
@@ -89,6 +90,8 @@ export interface ChipIdentity {
   revision: number;
   mac: string;
   secureBoot: boolean;
+  /** Which secure boot is on: V1 (ESP32 only, ABS_DONE_0) or V2; absent when off. */
+  secureBootVersion?: 1 | 2;
   flashEncryption: boolean;
   secureDownloadMode: boolean;
   crystalMhz?: number;
@@ -344,7 +347,6 @@ export class EspLoader {
     };
   }
 
-  /** Chip, revision, MAC, flash id and size, security state (§8-§10). Attaches the SPI flash if needed. */
   /**
    * Revision, MAC, security state and crystal, from registers the ROM reads without touching the SPI flash —
    * esptool's order: the flash is attached and identified only after the stub runs (`detectFlash`), so the ROM
@@ -363,20 +365,18 @@ export class EspLoader {
     const words: number[] = [];
     for (const addr of chip.macRegisters) words.push(await read(addr));
     const mac = assembleMac(chip.macLayout, words);
-    let secureBoot = false;
+    let secureBootVersion: 1 | 2 | undefined;
     let flashEncryption = false;
     if (this.securityInfo) {
-      secureBoot = (this.securityInfo.flags & 1) !== 0;
+      // Flag bit 0 (SECURE_BOOT_EN) of a chip that has only one kind: S2 and later know only V2.
+      if ((this.securityInfo.flags & 1) !== 0) secureBootVersion = newestSecureBoot(chip, revision);
       flashEncryption = popcount(this.securityInfo.flashCryptCnt) % 2 === 1;
     } else {
       if (chip.flashCryptCnt) {
         const f = chip.flashCryptCnt;
         flashEncryption = popcount(((await read(f.addr)) >>> f.shift) & f.mask) % 2 === 1;
       }
-      if (chip.secureBootEn) {
-        const f = chip.secureBootEn;
-        secureBoot = (((await read(f.addr)) >>> f.shift) & f.mask) !== 0;
-      }
+      secureBootVersion = await secureBootFromFuses(chip, revision, read);
     }
     // The divider is the ROM's; once the stub runs (or the rate changed) it says nothing about the crystal.
     const crystal = this.stub ? undefined : await crystalMhz(chip, this.transport.baudRate, read);
@@ -385,7 +385,8 @@ export class EspLoader {
       displayName: chip.displayName,
       revision,
       mac,
-      secureBoot,
+      secureBoot: secureBootVersion !== undefined,
+      ...(secureBootVersion !== undefined && { secureBootVersion }),
       flashEncryption,
       secureDownloadMode: this.secureDownload,
       ...(crystal !== undefined && { crystalMhz: crystal }),
@@ -470,13 +471,17 @@ export class EspLoader {
     });
   }
 
-  /** Uploads and starts Espressif's flasher stub (§6.1); waits for its OHAI greeting. */
-  async runStub(signal?: AbortSignal): Promise<void> {
+  /**
+   * Uploads and starts Espressif's flasher stub (§6.1; default release in stub.ts) and waits for its OHAI.
+   * Call it at the ROM's own baud, as esptool does, and change baud afterwards through the stub: a release
+   * ≥ v1.1.0 re-programs UART0 on ESP32/S2 for the ROM's baud on record, not one a ROM CHANGE_BAUDRATE set.
+   */
+  async runStub(signal?: AbortSignal, opts: { release?: StubRelease } = {}): Promise<void> {
     if (this.stub) return;
     if (this.secureDownload) {
       throw new EspError('unsupported', 'no stub in Secure Download Mode');
     }
-    const image = await loadStub(this.chipFacts);
+    const image = await loadStub(this.chipFacts, opts.release ?? DEFAULT_STUB_RELEASE);
     for (const seg of [image.text, image.data]) {
       if (!seg) continue;
       const blocks = Math.ceil(seg.data.length / RAM_BLOCK_SIZE);
@@ -496,7 +501,7 @@ export class EspLoader {
     }
     await this.conn.exclusive(() => this.memEndAndOhai(image.entry, signal));
     this.stub = true;
-    this.onLog?.('[esp] stub running');
+    this.onLog?.(`[esp] stub running (esp-flasher-stub ${image.release})`);
   }
 
   /**

@@ -25,6 +25,8 @@ export interface SimOperatorOptions {
   removeDelayMs?: [number, number];
   /** Chip of the good boards (the profile's chip). */
   chip?: SimBoardOptions['chip'];
+  /** Revision of the good boards (default: what ships today). */
+  revision?: number;
   signal?: AbortSignal;
 }
 
@@ -101,6 +103,7 @@ export class SimOperator {
     const v = new Set(recipe.variations);
     const board = new SimBoard({
       chip: v.has('wrong-chip') ? 'esp32s3' : (this.opts.chip ?? 'esp32'),
+      ...(!v.has('wrong-chip') && this.opts.revision !== undefined && { revision: this.opts.revision }),
       flashSize: v.has('small-flash') ? '2MB' : '4MB',
       timing: this.opts.timing,
       faults: recipe.faults,

@@ -18,6 +18,8 @@ export interface SimulatedLineOptions {
   timing: 'fast' | 'realistic';
   seed: number;
   positions?: number;
+  /** Chip revision of the boards (major*100+minor); default: what ships today. */
+  revision?: number;
 }
 
 export interface SimulatedLine {
@@ -53,6 +55,7 @@ export function buildSimulatedLine(
     timing: sim.timing,
     seed: sim.seed,
     chip,
+    ...(sim.revision !== undefined && { revision: sim.revision }),
     signal: ac.signal,
     // As many hub positions as workers (at least 8), so a 32-worker station is fed 32 boards at once.
     positions: sim.positions ?? Math.max(8, common.concurrency),

@@ -8,7 +8,8 @@ import type { ChipFacts, ChipName } from '../esp/chips/chip.ts';
 import { chipByName } from '../esp/chips/index.ts';
 import { DEFAULT_BAUD } from '../serial/link-errors.ts';
 import { flashBootLog, type FlashBootResult } from './boot-log.ts';
-import { simChipExtras, type SimChipExtras } from './chip-extras.ts';
+import { formatRevision } from '../esp/identity-text.ts';
+import { DEFAULT_REVISIONS, simChipExtras, type SimChipExtras } from './chip-extras.ts';
 import { findFault, parseFault, type FaultSpec } from './faults.ts';
 import { FlashController } from './flash-controller.ts';
 import { FrameQueue } from './frame-queue.ts';
@@ -30,7 +31,7 @@ export interface SimBoardOptions {
   chip?: ChipName | ChipFacts;
   /** Base MAC 'AA:BB:CC:DD:EE:FF' (default: Espressif OUI + a per-board number). */
   mac?: string | Uint8Array;
-  /** Chip revision major*100+minor (default: 300 = v3.0 on ESP32, 0 on ESP8266, 2 = v0.2 on the others). */
+  /** Chip revision major*100+minor (default: what ships today, chip-extras.ts DEFAULT_REVISIONS). */
   revision?: number;
   /** Crystal in MHz (default: the chip's). */
   crystalMhz?: number;
@@ -38,7 +39,11 @@ export interface SimBoardOptions {
   flashId?: number;
   /** Flash size in bytes or '4MB' (default 4 MB). */
   flashSize?: number | string;
-  secureBoot?: boolean;
+  /**
+   * Secure boot eFuses: 'v1' (ESP32 only: ABS_DONE_0), 'v2' (ESP32 from v3.0: ABS_DONE_1; S2 and later), or true
+   * for the newest the chip and revision have. The 'secure-boot' fault means true.
+   */
+  secureBoot?: boolean | 'v1' | 'v2';
   flashEncryption?: boolean;
   /** Secure Download Mode (ESP32-S2 and later ROMs only; ignored elsewhere): most ROM commands refused, no stub. */
   secureDownloadMode?: boolean;
@@ -105,10 +110,25 @@ export function parseFlashSize(size: number | string): number {
   return Number(m[1]) * (m[2].toUpperCase() === 'KB' ? 1024 : 1024 * 1024);
 }
 
-function defaultRevision(chip: ChipFacts): number {
-  if (chip.name === 'esp32') return 300;
-  if (chip.name === 'esp8266') return 0;
-  return 2;
+/** The secure boot version `asked` means on this chip, or an error naming what the chip has. */
+function secureBootOf(
+  chip: ChipFacts,
+  revision: number,
+  asked: boolean | 'v1' | 'v2' | undefined,
+): 1 | 2 | undefined {
+  if (!asked) return undefined;
+  const have = (chip.secureBootFuses ?? [])
+    .filter((f) => f.fromRevision === undefined || revision >= f.fromRevision)
+    .map((f) => f.version);
+  if (asked === true) return have.length > 0 ? (Math.max(...have) as 1 | 2) : undefined;
+  const version = asked === 'v1' ? 1 : 2;
+  if (!have.includes(version)) {
+    throw new Error(
+      `${chip.displayName} ${formatRevision(revision)} has no Secure Boot V${version} ` +
+        `(it has ${have.length > 0 ? have.map((v) => `V${v}`).join(' and ') : 'no secure boot'})`,
+    );
+  }
+  return version;
 }
 
 /** Bytes differ too much in rate to be read: more than ~3 % apart the UART sees framing garbage. */
@@ -131,6 +151,8 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   readonly revision: number;
   readonly resetCircuit: 'auto-reset' | 'usb-jtag';
   readonly security: { secureBoot: boolean; flashEncryption: boolean; secureDownloadMode: boolean };
+  /** Which secure boot the eFuses enable (undefined: off). */
+  readonly secureBootVersion: 1 | 2 | undefined;
   readonly spiFlash: SpiFlashIdentity;
   /** Bytes delivered over the wire in each direction (after faults). */
   readonly stats = { toChip: 0, toHost: 0 };
@@ -182,10 +204,15 @@ export class SimBoard extends EventEmitter<BoardEvents> {
           ? parseMac(options.mac)
           : Uint8Array.from(options.mac);
     this.crystalMhz = options.crystalMhz ?? chip.crystalMhz;
-    this.revision = options.revision ?? defaultRevision(chip);
+    this.revision = options.revision ?? DEFAULT_REVISIONS[chip.name];
+    this.secureBootVersion = secureBootOf(
+      chip,
+      this.revision,
+      options.secureBoot || (findFault(this.faults, 'secure-boot') ? true : undefined),
+    );
     this.resetCircuit = options.resetCircuit ?? 'auto-reset';
     this.security = {
-      secureBoot: !!options.secureBoot || !!findFault(this.faults, 'secure-boot'),
+      secureBoot: this.secureBootVersion !== undefined,
       flashEncryption: !!options.flashEncryption || !!findFault(this.faults, 'flash-encryption'),
       secureDownloadMode: !!options.secureDownloadMode && chip.romSecurityInfoBytes > 0,
     };
@@ -199,7 +226,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       mac: this.macBytes,
       revision: this.revision,
       magic: chip.magicValues[0],
-      secureBoot: this.security.secureBoot,
+      secureBootVersion: this.secureBootVersion,
       flashEncryption: this.security.flashEncryption,
       spiFlash: this.spiFlash,
       uartClock: () => ({ baud: this.chipBaud, crystalMhz: this.crystalMhz }),

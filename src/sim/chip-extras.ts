@@ -37,6 +37,21 @@ export interface SimChipExtras {
 
 const ESP32_EFUSE = 0x3ff5a000;
 
+/**
+ * The revision a simulated chip has unless told otherwise (major*100+minor): what ships in modules today, per
+ * Espressif's chip errata (the newest revision listed for each chip).
+ */
+export const DEFAULT_REVISIONS: Readonly<Record<ChipName, number>> = {
+  esp8266: 0,
+  esp32: 300,
+  esp32s2: 100,
+  esp32s3: 2,
+  esp32c2: 100,
+  esp32c3: 4,
+  esp32c6: 2,
+  esp32h2: 1,
+};
+
 export const SIM_CHIP_EXTRAS: Readonly<Partial<Record<ChipName, SimChipExtras>>> = {
   esp32: {
     uartClkdivReg: 0x3ff40014,

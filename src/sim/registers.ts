@@ -12,7 +12,8 @@ export interface RegisterSetup {
   mac: Uint8Array;
   revision: number;
   magic: number;
-  secureBoot: boolean;
+  /** Secure boot version burnt into the eFuses (undefined: off). */
+  secureBootVersion: 1 | 2 | undefined;
   flashEncryption: boolean;
   spiFlash: SpiFlashIdentity;
   /** Current UART baud of the chip and its crystal, for UART_CLKDIV_REG. */
@@ -42,8 +43,8 @@ export class RegisterFile {
       // One bit set: odd popcount = encryption on (§9.2).
       this.or(chip.flashCryptCnt.addr, (1 << chip.flashCryptCnt.shift) >>> 0);
     }
-    if (setup.secureBoot && chip.secureBootEn)
-      this.or(chip.secureBootEn.addr, (1 << chip.secureBootEn.shift) >>> 0);
+    const fuse = chip.secureBootFuses?.find((f) => f.version === setup.secureBootVersion);
+    if (fuse) this.or(fuse.addr, (1 << fuse.shift) >>> 0);
   }
 
   read(addr: number): number {

@@ -4,6 +4,7 @@
  */
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { EspLoader } from '../esp/loader.ts';
+import type { StubRelease } from '../esp/stub.ts';
 import { defaultResetStrategies } from '../esp/reset.ts';
 import { writeRegion } from '../esp/write-regions.ts';
 import { DEFAULT_BAUD } from '../serial/link-errors.ts';
@@ -25,6 +26,8 @@ export interface EspBoardLinkOptions {
    * the flashing baud is used there too. Default false: a raw TCP port keeps the rate its bridge was set to.
    */
   remoteFollowsBaud?: boolean;
+  /** esp-flasher-stub release to upload (default: stub.ts DEFAULT_STUB_RELEASE); benchmarks compare them. */
+  stubRelease?: StubRelease;
 }
 
 /** Boot output kept for the boot check; the tail is what matters. */
@@ -67,6 +70,7 @@ export class EspBoardLink implements BoardLink {
         romBaud,
         this.opts.resetTimeScale ?? 1,
         this.opts.remoteFollowsBaud ?? false,
+        this.opts.stubRelease,
       );
     } catch (err) {
       await transport.close().catch(() => undefined);
@@ -86,6 +90,7 @@ class EspBoardSession implements BoardSession {
     private readonly romBaud: number,
     private readonly timeScale: number,
     private readonly remoteFollowsBaud: boolean,
+    private readonly stubRelease: StubRelease | undefined,
   ) {}
 
   get baud(): number {
@@ -104,7 +109,7 @@ class EspBoardSession implements BoardSession {
     // As esptool: the stub goes up at the ROM's rate and the baud is changed through it. A stub ≥ v1.1.0
     // re-programs UART0 at start-up (ESP32/S2) for the rate the ROM has on record, not one a ROM
     // CHANGE_BAUDRATE set, so uploading it at a raised ROM baud loses its OHAI.
-    if (o.stub) await this.loader.runStub(o.signal);
+    if (o.stub) await this.loader.runStub(o.signal, { release: this.stubRelease });
     const baud = await this.loader.changeBaud(o.baud, o.signal, {
       rawTcp: this.remoteFollowsBaud ? 'change' : 'keep',
     });

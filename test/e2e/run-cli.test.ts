@@ -70,12 +70,47 @@ test('run --headless --simulate 8 --once prints JSON events, records 8 attempts 
   );
 });
 
+test('run --simulate --revision: the simulated boards have that revision, and the ledger records it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'run-cli-rev-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ledgerFile = join(dir, 'ledger.jsonl');
+  const r = await runCli(
+    [
+      '--headless',
+      '--simulate',
+      '2',
+      '--revision',
+      'v1.0',
+      '--timing',
+      'fast',
+      '--seed',
+      '5',
+      '--once',
+    ].concat(['--ledger', ledgerFile]),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const records = readFileSync(ledgerFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => LedgerRecordSchema.parse(JSON.parse(l)));
+  assert.deepEqual(
+    records.map((x) => x.revision),
+    [100, 100],
+  );
+});
+
 test('run rejects bad options with exit 2 and says what to change', async () => {
-  const [a, b, c] = await Promise.all([
+  const [a, b, c, d, e] = await Promise.all([
     runCli(['--simulate', 'many']),
     runCli(['--once']),
     runCli(['--simulate', '2', '--faults', 'gremlins:0.5']),
+    runCli(['--simulate', '2', '--revision', 'v9.0']),
+    runCli(['--revision', 'v1.0']),
   ]);
+  assert.equal(d.code, 2);
+  assert.match(d.stderr, /--revision: ESP32 cannot be revision v9\.0/);
+  assert.equal(e.code, 2);
+  assert.match(e.stderr, /--revision only applies with --simulate/);
   assert.equal(a.code, 2);
   assert.match(a.stderr, /--simulate: 'many' is not a number of boards/);
   assert.equal(b.code, 2);

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHIPS, CHIP_NAMES, chipByImageChipId, chipByMagic, chipByName } from '../../src/esp/chips/index.ts';
+import {
+  CHIPS,
+  CHIP_NAMES,
+  chipByImageChipId,
+  chipByMagic,
+  chipByName,
+  type ChipName,
+} from '../../src/esp/chips/index.ts';
 import { STUB_RELEASES, stubFile } from '../../src/esp/stub.ts';
 
 test('every chip is registered under its own name', () => {
@@ -130,6 +137,64 @@ test('ESP32 revision from hand-made eFuse words (§8.4)', async () => {
   // only bit0 → major 1
   assert.equal(await CHIPS.esp32.readRevision(regReader(new Map([[0x3ff5a00c, 1 << 15]]))), 100);
   assert.throws(() => CHIPS.esp32.revisionRegisters(400));
+});
+
+test('revision bit positions of every chip, from esptool v5.3.1 targets/*.py get_major/minor_chip_version', async () => {
+  // Each case: eFuse words written from esptool's formula (independently of src/esp/chips), and what it reads.
+  const cases: [ChipName, [number, number][], number][] = [
+    // S2: BLOCK1 0x3F41A044; major = w3[19:18], minor = w3[20] << 3 | w4[6:4].
+    [
+      'esp32s2',
+      [
+        [0x3f41a044 + 12, (1 << 18) | (1 << 20)],
+        [0x3f41a044 + 16, 2 << 4],
+      ],
+      110,
+    ],
+    // S3: BLOCK1 0x60007044; major = w5[25:24], minor = w5[23] << 3 | w3[20:18].
+    [
+      'esp32s3',
+      [
+        [0x60007044 + 20, (1 << 24) | (1 << 23)],
+        [0x60007044 + 12, 1 << 18],
+      ],
+      109,
+    ],
+    // C2: BLOCK2 0x60008840; major = w1[21:20], minor = w1[19:16].
+    ['esp32c2', [[0x60008840 + 4, (1 << 20) | (1 << 16)]], 101],
+    // C3: as S3 at BLOCK1 0x60008844.
+    [
+      'esp32c3',
+      [
+        [0x60008844 + 20, 0],
+        [0x60008844 + 12, 4 << 18],
+      ],
+      4,
+    ],
+    // C6: BLOCK1 0x600B0844; major = w3[23:22], minor = w3[21:18].
+    ['esp32c6', [[0x600b0844 + 12, (1 << 22) | (2 << 18)]], 102],
+    // H2: BLOCK1 0x600B0844; major = w3[22:21], minor = w3[20:18].
+    ['esp32h2', [[0x600b0844 + 12, (1 << 21) | (1 << 18)]], 101],
+  ];
+  for (const [name, words, expected] of cases) {
+    assert.equal(await CHIPS[name].readRevision(regReader(new Map(words))), expected, name);
+  }
+});
+
+test('ESP32-S3 "ECO0" (esptool is_eco0): block version v1.1 with raw minor & 7 = 0 reads v0.0', async () => {
+  const BLOCK1 = 0x60007044;
+  const BLOCK2 = 0x6000705c;
+  // Raw major 2 (w5[25:24]), raw minor 0, block version major 1 (BLOCK2 w4[1:0]) and minor 1 (BLOCK1 w3[26:24]).
+  const eco0 = new Map([
+    [BLOCK1 + 4 * 5, 2 << 24],
+    [BLOCK1 + 4 * 3, 1 << 24],
+    [BLOCK2 + 4 * 4, 1],
+  ]);
+  assert.equal(await CHIPS.esp32s3.readRevision(regReader(eco0)), 0);
+  // The same words with raw minor 2 are an ordinary v2.2; without the block version, an ordinary v2.0.
+  const v22 = new Map([...eco0, [BLOCK1 + 4 * 3, (1 << 24) | (2 << 18)]]);
+  assert.equal(await CHIPS.esp32s3.readRevision(regReader(v22)), 202);
+  assert.equal(await CHIPS.esp32s3.readRevision(regReader(new Map([[BLOCK1 + 4 * 5, 2 << 24]]))), 200);
 });
 
 test('ESP32-C3 revision from hand-made eFuse words (§8.4)', async () => {

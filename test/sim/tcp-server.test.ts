@@ -117,7 +117,7 @@ test('esp-station sim: serves N boards on consecutive ports until stopped; bad i
   }
   assert.match(
     out[0],
-    /^sim: ESP32-S3 aa:bb:cc:00:00:fe listening on tcp:\/\/127\.0\.0\.1:\d+ \(socket:\/\/127\.0\.0\.1:\d+\)$/,
+    /^sim: ESP32-S3 v0\.2 aa:bb:cc:00:00:fe listening on tcp:\/\/127\.0\.0\.1:\d+ \(socket:\/\/127\.0\.0\.1:\d+\)$/,
   );
   assert.equal(out.at(-1), 'sim: stopped');
 
@@ -132,4 +132,40 @@ test('esp-station sim: serves N boards on consecutive ports until stopped; bad i
       return true;
     },
   );
+});
+
+test('esp-station sim --revision: the boards report it; a revision the chip cannot hold is refused with a sentence', async () => {
+  const stop = new AbortController();
+  let servers: SimServer[] = [];
+  const log = console.log;
+  console.log = () => {};
+  try {
+    const done = runSimCommand(
+      ['--listen', 'tcp://127.0.0.1:0', '--chip', 'esp32c3', '--revision', 'v0.3', '--timing', 'fast'],
+      { signal: stop.signal, onListening: (s) => (servers = s) },
+    );
+    while (servers.length === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(servers[0].board.revision, 3);
+    stop.abort();
+    assert.equal(await done, 0);
+  } finally {
+    console.log = log;
+  }
+  for (const [args, message] of [
+    [['--chip', 'esp32', '--revision', 'v4.0'], /ESP32 cannot be revision v4\.0 .*leave it out for v3\.0/],
+    [
+      ['--chip', 'esp32c3', '--revision', 'banana'],
+      /'banana' is not a chip revision; .* e\.g\. v3\.0 or v0\.4/,
+    ],
+  ] as const) {
+    await assert.rejects(runSimCommand(['--listen', 'tcp://127.0.0.1:0', ...args]), (err: unknown) => {
+      assert.ok(err instanceof InputError);
+      assert.deepEqual(
+        err.problems.map((p) => p.key),
+        ['--revision'],
+      );
+      assert.match(err.problems[0].message, message);
+      return true;
+    });
+  }
 });

@@ -24,6 +24,14 @@ test('old path: ROM switched to 921600, then the v1.2.2 stub — no OHAI on an E
   assert.equal(board.chipBaud, 115200);
 });
 
+test('the same old path works with v1.0.0, which leaves the UART as the ROM set it (the release decides)', async (t) => {
+  const { loader, board } = await simLoader(t, { chip: 'esp32' });
+  assert.equal(await loader.changeBaud(921600), 921600);
+  await loader.runStub(undefined, { release: 'v1.0.0' });
+  assert.equal(board.stubRelease, 'v1.0.0');
+  assert.equal(await loader.readReg(0x40001000), 0x00f01d83);
+});
+
 test('station path: stub at 115200, then 921600 through the stub; a region is written and verified', async (t) => {
   const binding = new SimBinding();
   const board = new SimBoard({ chip: 'esp32', timing: 'fast' });

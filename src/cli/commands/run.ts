@@ -9,6 +9,8 @@ import { InputError } from '../../config/problems.ts';
 import type { Problem } from '../../config/problems.ts';
 import { loadProfile } from '../../config/profile.ts';
 import { loadStationConfig } from '../../config/station-config.ts';
+import { chipByName } from '../../esp/chips/index.ts';
+import { parseRevision } from '../../esp/identity-text.ts';
 import { loadProfileFirmware } from '../../firmware/profile-firmware.ts';
 import { LedgerWriter } from '../../ledger/writer.ts';
 import { buildStation } from '../build-station.ts';
@@ -17,7 +19,7 @@ import type { BuiltStation } from '../build-station.ts';
 import type { FaultMix } from '../../sim-station/fault-mix.ts';
 
 const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledger FILE]
-                        [--simulate N [--faults MIX] [--timing realistic|fast] [--seed S] [--once]]
+                        [--simulate N [--faults MIX] [--timing realistic|fast] [--seed S] [--revision vM.N] [--once]]
                         [--port [NAME=]socket://HOST:PORT ... [--port-follows-baud] [--once]]
 
   --config FILE    station config (default: config.yaml)
@@ -28,6 +30,7 @@ const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledg
                    (simulator faults, plus wrong-chip, small-flash and unplug)
   --timing T       simulated chip timing: realistic (default) or fast
   --seed S         seed of the simulated boards and operator (default: a new one each run, logged)
+  --revision vM.N  chip revision of the simulated boards, e.g. v0.3 (default: what ships today, e.g. ESP32 v3.0)
   --port URL       a remote serial port (ser2net-style socket://HOST:PORT, or NAME=socket://...) as a
                    fixed slot instead of USB detection; repeatable, one slot each
   --port-follows-baud
@@ -54,6 +57,7 @@ export async function run(argv: string[]): Promise<number> {
         faults: { type: 'string' },
         timing: { type: 'string' },
         seed: { type: 'string' },
+        revision: { type: 'string' },
         once: { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
         port: { type: 'string', multiple: true },
@@ -95,6 +99,15 @@ export async function run(argv: string[]): Promise<number> {
   const seed = args.seed === undefined ? randomInt(1, 2 ** 31) : Number(args.seed);
   if (!Number.isInteger(seed) || seed < 0)
     problems.push(cli(`'${args.seed}' is not a seed; use an integer`, '--seed'));
+  const revision = args.revision === undefined ? undefined : parseRevision(args.revision);
+  if (args.revision !== undefined && revision === undefined) {
+    problems.push(
+      cli(
+        `'${args.revision}' is not a chip revision; write it as esptool prints it, e.g. v3.0 or v0.4`,
+        '--revision',
+      ),
+    );
+  }
   const ports: StaticPort[] = [];
   for (const text of args.port ?? []) {
     try {
@@ -110,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
   if (args['port-follows-baud'] && (args.port ?? []).length === 0)
     problems.push(cli('--port-follows-baud only applies with --port', '--port-follows-baud'));
   if (simulate === undefined) {
-    for (const k of ['faults', 'timing', 'seed'] as const) {
+    for (const k of ['faults', 'timing', 'seed', 'revision'] as const) {
       if (args[k] !== undefined) problems.push(cli(`--${k} only applies with --simulate N`, `--${k}`));
     }
     if (args.once && (args.port ?? []).length === 0)
@@ -123,6 +136,13 @@ export async function run(argv: string[]): Promise<number> {
   const config = await loadStationConfig(args.config);
   const profile = await loadProfile(config.profilePath);
   const firmware = await loadProfileFirmware(profile);
+  if (simulate !== undefined && revision !== undefined) {
+    // Loaded only when simulating: a real run never loads the simulator.
+    const { revisionProblem } = await import('../../sim/revision.ts');
+    const chip = chipByName(firmware.chip);
+    const problem = chip && (await revisionProblem(chip, revision));
+    if (problem) throw new InputError(cli(problem, '--revision'));
+  }
   // A ledger that cannot be written would fail every board after flashing it: refuse before any port opens.
   const ledgerWhere: Problem = args.ledger
     ? cli('', '--ledger')
@@ -160,7 +180,13 @@ export async function run(argv: string[]): Promise<number> {
     ledger,
     linkLog: args.verbose,
     ...(simulate !== undefined && {
-      simulate: { boards: simulate, mix, timing: timing as 'fast' | 'realistic', seed },
+      simulate: {
+        boards: simulate,
+        mix,
+        timing: timing as 'fast' | 'realistic',
+        seed,
+        ...(revision !== undefined && { revision }),
+      },
     }),
     ...(ports.length > 0 && { ports: { list: ports, followsBaud: args['port-follows-baud'] } }),
   });

@@ -9,6 +9,8 @@ import { parseFlashSize, SimBoard } from '../../sim/board.ts';
 import { FAULT_DOCS, FAULT_NAMES, parseFault, type FaultSpec } from '../../sim/faults.ts';
 import { formatMac, parseMac } from '../../sim/mac.ts';
 import { startSimServers, type SimServer } from '../../sim/tcp-server.ts';
+import { parseRevision, formatRevision } from '../../esp/identity-text.ts';
+import { revisionProblem } from '../../sim/revision.ts';
 
 const USAGE = `usage: esp-station sim --listen tcp://HOST:PORT [options]
 
@@ -19,6 +21,7 @@ board stays in download mode, its flash is kept across connections while this pr
   --chip CHIP         ${CHIP_NAMES.join(', ')} (default esp32)
   --mac MAC           base MAC AA:BB:CC:DD:EE:FF (with --boards, the last bytes count up)
   --flash-size SIZE   e.g. 4MB (default), 8MB, 16MB
+  --revision vM.N     chip revision, e.g. v3.0 (default: what ships today, e.g. ESP32 v3.0, ESP32-C3 v0.4)
   --timing MODE       realistic (default: UART wire time, NOR erase/program times) or fast (no delays)
   --fault NAME[:ARG]  inject a fault, repeatable:
 ${FAULT_NAMES.map((n) => `                        ${(n + (FAULT_DOCS[n].arg ? `${FAULT_DOCS[n].required ? ':' : '[:'}${FAULT_DOCS[n].arg!.toUpperCase()}${FAULT_DOCS[n].required ? '' : ']'}` : '')).padEnd(28)}${FAULT_DOCS[n].text}`).join('\n')}
@@ -44,6 +47,7 @@ export async function run(argv: string[], opts: SimRunOptions = {}): Promise<num
         chip: { type: 'string' },
         mac: { type: 'string' },
         'flash-size': { type: 'string' },
+        revision: { type: 'string' },
         timing: { type: 'string' },
         fault: { type: 'string', multiple: true },
         boards: { type: 'string' },
@@ -86,6 +90,15 @@ export async function run(argv: string[], opts: SimRunOptions = {}): Promise<num
       problems.push(cmdline('--flash-size', (err as Error).message));
     }
   }
+  let revision: number | undefined;
+  if (values.revision !== undefined) {
+    revision = parseRevision(values.revision);
+    const problem =
+      revision === undefined
+        ? `'${values.revision}' is not a chip revision; write it as esptool prints it, e.g. v3.0 or v0.4`
+        : chip && (await revisionProblem(chip, revision));
+    if (problem) problems.push(cmdline('--revision', problem));
+  }
   const timing = values.timing ?? 'realistic';
   if (timing !== 'realistic' && timing !== 'fast') {
     problems.push(cmdline('--timing', `'${timing}' is not a timing mode; use realistic or fast`));
@@ -117,6 +130,7 @@ export async function run(argv: string[], opts: SimRunOptions = {}): Promise<num
       chip,
       mac: boardMac,
       flashSize,
+      ...(revision !== undefined && { revision }),
       timing: timing as 'realistic' | 'fast',
       faults,
       seed: seed + i,
@@ -125,7 +139,7 @@ export async function run(argv: string[], opts: SimRunOptions = {}): Promise<num
   const servers = await startSimServers({ host: listen[1], port: Number(listen[2]), boards: simBoards });
   for (const s of servers) {
     console.log(
-      `sim: ${chip.displayName} ${formatMac(s.board.macBytes)} listening on ${s.url} (socket://${s.host}:${s.port})`,
+      `sim: ${chip.displayName} ${formatRevision(s.board.revision)} ${formatMac(s.board.macBytes)} listening on ${s.url} (socket://${s.host}:${s.port})`,
     );
   }
   if (faults.length > 0) console.log(`sim: faults ${faults.map((f) => f.name).join(', ')}`);

@@ -22,6 +22,13 @@ export interface RegField {
   mask: number;
 }
 
+/** An eFuse field that, when non-zero, means secure boot of `version` is on (§9.2). */
+export interface SecureBootFuse extends RegField {
+  version: 1 | 2;
+  /** The field counts only from this chip revision (major*100+minor) on: ESP32's ABS_DONE_1 from v3.0. */
+  fromRevision?: number;
+}
+
 export interface ChipFacts {
   name: ChipName;
   /** Human name, e.g. 'ESP32-S3'. */
@@ -47,7 +54,8 @@ export interface ChipFacts {
   macLayout: MacLayout;
   /** Security state by register (§9.2); undefined where there is none (ESP8266). */
   flashCryptCnt?: RegField;
-  secureBootEn?: RegField;
+  /** Secure boot eFuses, any of which set means secure boot is on (esptool `get_secure_boot_enabled`). */
+  secureBootFuses?: readonly SecureBootFuse[];
   /**
    * Which version the legacy `min_rev` byte of an image header compares against when the image has no
    * min/max_rev_full: ESP-IDF writes the minor version there on ESP32-C3, the major one elsewhere (esptool

@@ -36,8 +36,11 @@ export const esp32: ChipFacts = {
   macRegisters: [EFUSE_RD + 0x4, EFUSE_RD + 0x8],
   macLayout: 'esp32',
   flashCryptCnt: { addr: EFUSE_RD, shift: 20, mask: 0x7f },
-  // Secure boot V1 ABS_DONE_0 (§9.2).
-  secureBootEn: { addr: EFUSE_RD + 0x18, shift: 4, mask: 0x1 },
+  // ABS_DONE_0 = Secure Boot V1; ABS_DONE_1 = V2, which exists from v3.0 on (§9.2, esptool targets/esp32.py).
+  secureBootFuses: [
+    { addr: EFUSE_RD + 0x18, shift: 4, mask: 0x1, version: 1 },
+    { addr: EFUSE_RD + 0x18, shift: 5, mask: 0x1, version: 2, fromRevision: 300 },
+  ],
   readRevision: (read) => readRevisionFields(revision, read),
   revisionRegisters: (rev) => encodeRevisionFields(revision, rev),
   spi: {

@@ -23,7 +23,7 @@ export const esp32c2: ChipFacts = {
   macRegisters: [EFUSE_BASE + 0x40, EFUSE_BASE + 0x44],
   macLayout: 'standard',
   flashCryptCnt: { addr: EFUSE_BASE + 0x30, shift: 7, mask: 0x7 },
-  secureBootEn: { addr: EFUSE_BASE + 0x30, shift: 21, mask: 0x1 },
+  secureBootFuses: [{ addr: EFUSE_BASE + 0x30, shift: 21, mask: 0x1, version: 2 }],
   ...revisionFacts(revision),
   spi: laterSpiRegisters(0x60002000),
   // The C2 runs its flash clock from a 60 MHz source (§11.2).

@@ -4,16 +4,21 @@ import { CLASSIC_FLASH_FREQS, type RevisionFields } from './revision-fields.ts';
 
 const EFUSE_BASE = 0x60007000;
 const BLOCK1 = EFUSE_BASE + 0x44;
+const BLOCK2 = EFUSE_BASE + 0x5c;
 
 /**
- * §8.4: major = w5[25:24]; minor = w5[23] << 3 | w3[20:18]. esptool's "ECO0" special case
- * (BLOCK2 word4 and BLOCK1 word3[26:24] both 1 → v0.0) is not modelled: no production part needs it.
+ * §8.4 and esptool targets/esp32s3.py: major = w5[25:24]; minor = w5[23] << 3 | w3[20:18]; "ECO0": block version
+ * v1.1 (BLOCK2 w4[1:0] = 1, BLOCK1 w3[26:24] = 1) with raw minor & 7 = 0 is v0.0.
  */
 const revision: RevisionFields = {
   major: [{ addr: BLOCK1 + 4 * 5, shift: 24, width: 2, at: 0 }],
   minor: [
     { addr: BLOCK1 + 4 * 3, shift: 18, width: 3, at: 0 },
     { addr: BLOCK1 + 4 * 5, shift: 23, width: 1, at: 3 },
+  ],
+  v0WhenAll: [
+    { addr: BLOCK2 + 4 * 4, shift: 0, width: 2, value: 1 },
+    { addr: BLOCK1 + 4 * 3, shift: 24, width: 3, value: 1 },
   ],
 };
 

@@ -43,14 +43,15 @@ export function laterEfuseFacts(
   revision: RevisionFields,
 ): Pick<
   ChipFacts,
-  'macRegisters' | 'macLayout' | 'flashCryptCnt' | 'secureBootEn' | 'readRevision' | 'revisionRegisters'
+  'macRegisters' | 'macLayout' | 'flashCryptCnt' | 'secureBootFuses' | 'readRevision' | 'revisionRegisters'
 > {
   const block1 = efuseBase + 0x44;
   return {
     macRegisters: [block1, block1 + 4],
     macLayout: 'standard',
     flashCryptCnt: { addr: efuseBase + 0x34, shift: 18, mask: 0x7 },
-    secureBootEn: { addr: efuseBase + 0x38, shift: 20, mask: 0x1 },
+    // S2 and later have Secure Boot V2 only.
+    secureBootFuses: [{ addr: efuseBase + 0x38, shift: 20, mask: 0x1, version: 2 }],
     ...revisionFacts(revision),
   };
 }

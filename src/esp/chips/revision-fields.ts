@@ -17,6 +17,11 @@ export interface RevisionFields {
   minor: readonly BitPiece[];
   /** Raw major bits → major version, where the raw bits are not the number itself (ESP32). */
   majorFromRaw?: Readonly<Record<number, number>>;
+  /**
+   * esptool's ESP32-S3 "ECO0" rule: when the raw minor's low 3 bits are 0 and every field here holds its value,
+   * the major bits were used for something else and the chip is v0.0.
+   */
+  v0WhenAll?: readonly (Omit<BitPiece, 'at'> & { value: number })[];
 }
 
 function mask(width: number): number {
@@ -39,9 +44,15 @@ export async function readRevisionFields(
   fields: RevisionFields,
   read: (addr: number) => Promise<number>,
 ): Promise<number> {
+  const minor = await readPieces(fields.minor, read);
+  if (fields.v0WhenAll && (minor & 7) === 0) {
+    let all = true;
+    for (const f of fields.v0WhenAll)
+      all &&= (((await read(f.addr)) >>> f.shift) & mask(f.width)) === f.value;
+    if (all) return 0;
+  }
   const rawMajor = await readPieces(fields.major, read);
   const major = fields.majorFromRaw ? (fields.majorFromRaw[rawMajor] ?? 0) : rawMajor;
-  const minor = await readPieces(fields.minor, read);
   return major * 100 + minor;
 }
 
