@@ -25,6 +25,14 @@ interface FlashWrite {
   written: number;
 }
 
+/** The chip is stuck until it is reset. */
+function untilReset(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason as Error);
+    else signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  });
+}
+
 /** Opcodes the ESP8266 ROM knows (§2: only 0x02-0x0A). */
 const ESP8266_OPS = new Set([0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a]);
 /** ESP32-family ROM opcodes; GET_SECURITY_INFO only where the chip has it. */
@@ -154,6 +162,8 @@ export class RomLoader implements Loader {
       case OP.SPI_ATTACH:
         // The ROM takes 8 bytes: hspi_arg and the is_legacy byte + 3 padding bytes (§2.1).
         if (data.length !== 8) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        // 0 = the default SPI pins (not the eFuse pad configuration), 1 = HSPI, else five packed GPIOs.
+        ctx.attachSpi(data.readUInt32LE(0));
         this.attached = true;
         return this.reply(op);
       case OP.SPI_SET_PARAMS:
@@ -172,7 +182,7 @@ export class RomLoader implements Loader {
         const [offset, length] = words(data, 2);
         if (length > 64) return this.reply(op, ROM_ERR.FLASH_READ_LENGTH);
         if (!this.attached || offset + 64 > ctx.flash.flash.size) return this.reply(op, ROM_ERR.FLASH_READ);
-        return this.reply(op, 0, ctx.flash.flash.read(offset, 64));
+        return this.reply(op, 0, this.readFlash(offset, 64));
       }
       case OP.FLASH_BEGIN:
       case OP.FLASH_DEFL_BEGIN:
@@ -195,7 +205,11 @@ export class RomLoader implements Loader {
         const [addr, size] = words(data, 2);
         if (!this.attached || addr + size > ctx.flash.flash.size) return this.reply(op, ROM_ERR.FLASH_READ);
         await sleep((size / 0x100000) * ctx.timing.md5MsPerMiB, ctx.signal);
-        const hex = ctx.flash.flash.md5(addr, size).toString('hex');
+        const hex = (
+          ctx.flashReachable()
+            ? ctx.flash.flash.md5(addr, size)
+            : createHash('md5').update(Buffer.alloc(size, 0xff)).digest()
+        ).toString('hex');
         return this.reply(op, 0, Buffer.from(hex, 'latin1'));
       }
       case OP.GET_SECURITY_INFO:
@@ -214,6 +228,11 @@ export class RomLoader implements Loader {
     if (!cal) return requested;
     const romHz = (cal.caliValue * 15625 * cal.ck8mFreq) / 40;
     return Math.round((requested * this.ctx.crystalMhz * 1e6) / romHz);
+  }
+
+  /** With the flash on other pins, MISO floats high: every byte reads 0xFF. */
+  private readFlash(offset: number, length: number): Buffer {
+    return this.ctx.flashReachable() ? this.ctx.flash.flash.read(offset, length) : Buffer.alloc(length, 0xff);
   }
 
   private romEraseLength(offset: number, size: number): number {
@@ -236,6 +255,8 @@ export class RomLoader implements Loader {
       return this.reply(op, ROM_ERR.INVALID_PARAM);
     }
     this.write?.inflater?.close();
+    // A flash on other pins never reports its erase done (its status reads 0xFF, busy): the ROM polls forever.
+    if (!ctx.flashReachable()) await untilReset(ctx.signal);
     // The ROM erases the whole region inside FLASH_BEGIN, before it answers.
     await ctx.flash.erase(offset, this.romEraseLength(offset, eraseSize), ctx.signal);
     const compressed = op === OP.FLASH_DEFL_BEGIN;
@@ -260,6 +281,7 @@ export class RomLoader implements Loader {
     if (!w || w.compressed !== (op === OP.FLASH_DEFL_DATA)) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
     if (dataChecksum(payload) !== (checksum & 0xff)) return this.reply(op, ROM_ERR.CHECKSUM);
     if (seq >= w.numBlocks) return this.reply(op, ROM_ERR.INVALID_PARAM);
+    if (ctx.romErrorOnDataBlock()) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
     let ok: boolean;
     if (!w.compressed) {
       const addr = w.offset + seq * w.blockSize;

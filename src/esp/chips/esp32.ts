@@ -38,6 +38,8 @@ export const esp32: ChipFacts = {
   flashCryptCnt: { addr: EFUSE_RD, shift: 20, mask: 0x7f },
   // Secure boot V1 ABS_DONE_0 (§9.2).
   secureBootEn: { addr: EFUSE_RD + 0x18, shift: 4, mask: 0x1 },
+  // esptool targets/esp32.py get_chip_spi_pads: BLK0 RDATA5 holds CLK, Q, D, CS; RDATA3 holds HD.
+  spiPadConfig: { clkQDCs: EFUSE_RD + 0x14, hd: EFUSE_RD + 0x0c },
   readRevision: (read) => readRevisionFields(revision, read),
   revisionRegisters: (rev) => encodeRevisionFields(revision, rev),
   spi: {
