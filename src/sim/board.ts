@@ -179,6 +179,8 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   readonly appLeavesWatchdogArmed: boolean;
   readonly appSetsForceDownloadBoot: boolean;
   readonly spiPads: SpiPads | undefined;
+  /** Latency timer of the USB bridge, ms (0 = bytes pass straight through). */
+  readonly usbLatencyMs: number;
   readonly security: { secureBoot: boolean; flashEncryption: boolean; secureDownloadMode: boolean };
   readonly spiFlash: SpiFlashIdentity;
   /** Bytes delivered over the wire in each direction (after faults). */
@@ -251,7 +253,8 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       throw new Error(`${chip.displayName} has no eFuse SPI pad configuration (spiPads is ESP32 only)`);
     }
     this.spiPads = options.spiPads;
-    this.usbOut = new UsbLatencyBuffer(options.usbLatencyMs ?? 0, (bytes) => {
+    this.usbLatencyMs = options.usbLatencyMs ?? 0;
+    this.usbOut = new UsbLatencyBuffer(this.usbLatencyMs, (bytes) => {
       if (bytes.length > 0) this.host?.handlers.onData(bytes);
     });
     this.security = {

@@ -72,7 +72,7 @@ const FAST: TimingModel = {
   flashSlowdown: 1,
   // Both take real time even here: a host must wait for the tty, and a write must outlast the watchdog to fail.
   usbReenumerateMs: 5,
-  appWatchdogMs: 250,
+  appWatchdogMs: 1000,
 };
 
 export function timingModel(name: TimingName = 'fast', overrides: Partial<TimingModel> = {}): TimingModel {
