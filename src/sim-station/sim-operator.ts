@@ -25,6 +25,8 @@ export interface SimOperatorOptions {
   removeDelayMs?: [number, number];
   /** Chip of the good boards (the profile's chip). */
   chip?: SimBoardOptions['chip'];
+  /** USB latency timer of every board's bridge, ms (FTDI: 16); 0/absent = off. For benchmarks. */
+  usbLatencyMs?: number;
   signal?: AbortSignal;
 }
 
@@ -106,6 +108,7 @@ export class SimOperator {
       faults: recipe.faults,
       seed: seed * 1000 + index + 1,
       mac: simulatedMac(seed, index),
+      ...(this.opts.usbLatencyMs !== undefined && { usbLatencyMs: this.opts.usbLatencyMs }),
     });
     const sim: SimulatedBoard = {
       index,

@@ -18,6 +18,8 @@ export interface SimulatedLineOptions {
   timing: 'fast' | 'realistic';
   seed: number;
   positions?: number;
+  /** USB latency timer of the simulated bridges, ms (FTDI default 16); absent = off. */
+  usbLatencyMs?: number;
 }
 
 export interface SimulatedLine {
@@ -53,6 +55,7 @@ export function buildSimulatedLine(
     timing: sim.timing,
     seed: sim.seed,
     chip,
+    ...(sim.usbLatencyMs !== undefined && { usbLatencyMs: sim.usbLatencyMs }),
     signal: ac.signal,
     // As many hub positions as workers (at least 8), so a 32-worker station is fed 32 boards at once.
     positions: sim.positions ?? Math.max(8, common.concurrency),
