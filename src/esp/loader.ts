@@ -282,28 +282,22 @@ export class EspLoader {
    * meet a later command; a stub already running answers with value 0 in every one.
    */
   async sync(signal?: AbortSignal): Promise<void> {
-    this.stub = await this.conn
-      .exclusive(async () => {
-        const first = await this.conn.commandUnlocked(Op.SYNC, syncPayload(), {
-          timeoutMs: TIMEOUTS.sync,
-          signal,
-        });
-        let allZero = first.value === 0;
-        let replies = 1;
-        for (let frames = 0; replies < SYNC_REPLIES && frames < 100; frames++) {
-          const resp = decodeResponse(await this.conn.readFrame(TIMEOUTS.sync, signal, 'SYNC reply'));
-          if (resp?.op !== Op.SYNC) continue;
-          allZero &&= resp.value === 0;
-          replies++;
-        }
-        if (replies < SYNC_REPLIES) throw new EspError('protocol', 'SYNC: fewer than 8 replies');
-        return allZero;
-      })
-      .catch((e: unknown) => {
-        // Every loader knows SYNC: an "invalid message" here is line noise, a failed try like any other.
-        if (isEspError(e, 'unsupported')) throw new EspError('protocol', `SYNC: ${e.message}`, { cause: e });
-        throw e;
+    this.stub = await this.conn.exclusive(async () => {
+      const first = await this.conn.commandUnlocked(Op.SYNC, syncPayload(), {
+        timeoutMs: TIMEOUTS.sync,
+        signal,
       });
+      let allZero = first.value === 0;
+      let replies = 1;
+      for (let frames = 0; replies < SYNC_REPLIES && frames < 100; frames++) {
+        const resp = decodeResponse(await this.conn.readFrame(TIMEOUTS.sync, signal, 'SYNC reply'));
+        if (resp?.op !== Op.SYNC) continue;
+        allZero &&= resp.value === 0;
+        replies++;
+      }
+      if (replies < SYNC_REPLIES) throw new EspError('protocol', 'SYNC: fewer than 8 replies');
+      return allZero;
+    });
   }
 
   private async detectChip(signal?: AbortSignal): Promise<void> {
