@@ -150,6 +150,14 @@ function packSpiPins(p: SpiPads): number {
   return ((p.hd << 24) | (p.cs << 18) | (p.d << 12) | (p.q << 6) | p.clk) >>> 0;
 }
 
+/** esp-stub-lib `stub_target_flash_id_to_flash_size`, with its 16 MB fallback for an unknown capacity byte. */
+function stubFlashSize(jedecId: number): number {
+  const capacity = (jedecId >>> 16) & 0xff;
+  if (capacity >= 0x12 && capacity <= 0x1c) return 2 ** capacity;
+  if (capacity === 0x39) return 32 * 1024 * 1024;
+  return 16 * 1024 * 1024;
+}
+
 function defaultRevision(chip: ChipFacts): number {
   if (chip.name === 'esp32') return 300;
   if (chip.name === 'esp8266') return 0;
@@ -541,6 +549,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
         this.spiPinsAttached = pins >>> 0;
       },
       flashReachable: () => this.flashReachable,
+      flashSizeFromId: () => stubFlashSize(this.spiFlash.jedecId),
       romErrorOnDataBlock: () => this.romDataBlocks++ === findFault(this.faults, 'rom-error')?.block,
       startStub: (stub: StubBehaviour) => {
         // esp-stub-lib's flash init attaches the pins eFuse names (SPI_PAD_CONFIG) before the stub says OHAI.

@@ -47,8 +47,16 @@ const SECURE_DOWNLOAD_OPS = new Set([0x08, 0x0d, 0x0b, 0x0f, 0x02, 0x03, 0x04, 0
  * The ROM serial bootloader (§2, §14): 4 status bytes (2 on ESP8266), erase inside FLASH_BEGIN, write before
  * the reply, MD5 as 32 hex characters, "invalid message" ×8 for anything it does not know.
  */
+/**
+ * The flash size the ROM's SPI flash driver assumes until SPI_SET_PARAMS (its `chip_size`). Measured on the real
+ * ESP32 and ESP32-C3 ROMs under QEMU: a FLASH_BEGIN or FLASH_DEFL_BEGIN ending past 2 MB is refused with 0x06,
+ * an MD5 or READ_FLASH_SLOW past it with 0x09; SPI_SET_PARAMS moves the limit either way.
+ */
+const ROM_DEFAULT_FLASH_SIZE = 2 * 1024 * 1024;
+
 export class RomLoader implements Loader {
   readonly kind = 'rom';
+  private flashSize = ROM_DEFAULT_FLASH_SIZE;
   /** The value field of most ROM replies is whatever the last command left there (§1.3). */
   private lastValue = 0;
   private attached: boolean;
@@ -168,6 +176,8 @@ export class RomLoader implements Loader {
         return this.reply(op);
       case OP.SPI_SET_PARAMS:
         if (data.length !== 24) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        // fl_id, total_size, block, sector, page, status_mask (§10.3): the ROM takes the size as given.
+        this.flashSize = data.readUInt32LE(4);
         return this.reply(op);
       case OP.CHANGE_BAUDRATE: {
         if (data.length !== 8) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
@@ -181,7 +191,10 @@ export class RomLoader implements Loader {
         if (data.length !== 8) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
         const [offset, length] = words(data, 2);
         if (length > 64) return this.reply(op, ROM_ERR.FLASH_READ_LENGTH);
-        if (!this.attached || offset + 64 > ctx.flash.flash.size) return this.reply(op, ROM_ERR.FLASH_READ);
+        // The ROM reads 64 bytes whatever the length; its reply carries them even when the read failed.
+        if (!this.attached || offset + 64 > this.readableEnd) {
+          return this.reply(op, ROM_ERR.FLASH_READ, Buffer.alloc(64));
+        }
         return this.reply(op, 0, this.readFlash(offset, 64));
       }
       case OP.FLASH_BEGIN:
@@ -203,7 +216,9 @@ export class RomLoader implements Loader {
       case OP.SPI_FLASH_MD5: {
         if (data.length !== 16) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
         const [addr, size] = words(data, 2);
-        if (!this.attached || addr + size > ctx.flash.flash.size) return this.reply(op, ROM_ERR.FLASH_READ);
+        if (!this.attached || addr + size > this.readableEnd) {
+          return this.reply(op, ROM_ERR.FLASH_READ, Buffer.alloc(32));
+        }
         await sleep((size / 0x100000) * ctx.timing.md5MsPerMiB, ctx.signal);
         const hex = (
           ctx.flashReachable()
@@ -230,6 +245,12 @@ export class RomLoader implements Loader {
     return Math.round((requested * this.ctx.crystalMhz * 1e6) / romHz);
   }
 
+  /** Reads past the size the ROM assumes fail; so do reads past the simulated chip's end. */
+  private get readableEnd(): number {
+    const physical = this.ctx.flash.flash.size;
+    return this.ctx.chip.romHasEsp32Commands ? Math.min(this.flashSize, physical) : physical;
+  }
+
   /** With the flash on other pins, MISO floats high: every byte reads 0xFF. */
   private readFlash(offset: number, length: number): Buffer {
     return this.ctx.flashReachable() ? this.ctx.flash.flash.read(offset, length) : Buffer.alloc(length, 0xff);
@@ -251,6 +272,9 @@ export class RomLoader implements Loader {
     if (!this.attached) return this.reply(op, ROM_ERR.FAILED);
     if (!ctx.chip.romHasEsp32Commands) this.attached = true;
     const [eraseSize, numBlocks, blockSize, offset] = words(data, 4);
+    if (ctx.chip.romHasEsp32Commands && offset + eraseSize > this.flashSize) {
+      return this.reply(op, ROM_ERR.FAILED);
+    }
     if (offset + eraseSize > ctx.flash.flash.size || blockSize === 0 || blockSize > 0x10000) {
       return this.reply(op, ROM_ERR.INVALID_PARAM);
     }

@@ -113,3 +113,16 @@ test("a ROM error status on any data block ends the region at once with the ROM'
     }
   }
 });
+
+test("ROM writes past 2 MB need SPI_SET_PARAMS first: refused with the ROM's 0x06 before, written after", async (t) => {
+  const { loader, board } = await simLoader(t, { chip: 'esp32c3', flashSize: '4MB' });
+  const r = region(0x1f0000, pattern(0x20000, 13));
+  await assert.rejects(
+    writeRegion(loader, r),
+    (e: EspError) => e.kind === 'rom-error' && /FLASH_DEFL_BEGIN failed: ROM error 0x06/.test(e.message),
+  );
+  await loader.spiSetParams(4 * 1024 * 1024);
+  const res = await writeRegion(loader, r);
+  assert.equal(res.md5Chip, r.md5);
+  assert.deepEqual(board.flash.read(r.offset, r.data.length), Buffer.from(r.data));
+});
