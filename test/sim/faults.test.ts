@@ -22,7 +22,7 @@ test('parses every fault name with its argument', () => {
     rate: 1,
     window: { from: 20000, bytes: 8 },
   });
-  assert.equal(FAULT_NAMES.length, 11);
+  assert.equal(FAULT_NAMES.length, 12);
 });
 
 test('formatFault is the inverse of parseFault', () => {
