@@ -59,16 +59,36 @@ export class EspConnection {
       this.bytesSeen += chunk.length;
       this.decoder.push(chunk);
     });
-    void transport.closed.then((err) => {
+    this.watchClosed();
+  }
+
+  private watchClosed(): void {
+    const closed = this.transport.closed;
+    void closed.then((err) => {
+      // A reopen replaced the handle meanwhile: this end belongs to the old one.
+      if (closed !== this.transport.closed) return;
       this.dead = new EspError(
         'disconnected',
-        err ? `board disconnected: ${err.message}` : `${transport.path} was closed`,
+        err ? `board disconnected: ${err.message}` : `${this.transport.path} was closed`,
         { cause: err },
       );
       const w = this.waiter;
       this.waiter = undefined;
       w?.reject(this.dead);
     });
+  }
+
+  /**
+   * The port vanished around a reset (native USB re-enumerating) and may be opened again, as esptool's reset
+   * strategies do: true when it was, and the connection is usable again.
+   */
+  async reopen(delayMs: number, signal?: AbortSignal): Promise<boolean> {
+    if (!this.transport.reopen) return false;
+    await this.transport.reopen({ delayMs, signal });
+    this.dead = undefined;
+    this.flushInput();
+    this.watchClosed();
+    return true;
   }
 
   /** Lines printed outside SLIP frames since connecting (most recent last). */
@@ -114,6 +134,16 @@ export class EspConnection {
   flushInput(): void {
     this.frames.length = 0;
     this.decoder.reset();
+    this.transport.flushInput();
+  }
+
+  /**
+   * esptool's flush before each SYNC try: frames and any partial frame go, so nothing of an earlier try is read
+   * as this one's answer; a boot-log line still arriving is kept for the diagnosis.
+   */
+  flushFrames(): void {
+    this.frames.length = 0;
+    this.decoder.dropFrame();
     this.transport.flushInput();
   }
 

@@ -53,12 +53,20 @@ import { flashSizeFromId } from './flash-size.ts';
 import { esp32RomBaudToSend } from './baud-drift.ts';
 import { crystalMhz } from './crystal.ts';
 import { newestSecureBoot, secureBootFromFuses } from './chips/secure-boot.ts';
+import { clearForceDownloadBoot, disableWatchdogs } from './watchdogs.ts';
+import { romSpiAttachValue } from './spi-pads.ts';
+import { DisconnectedError } from '../serial/link-errors.ts';
 
 export const CHIP_DETECT_MAGIC_REG = 0x40001000;
 export const ROM_FLASH_WRITE_SIZE = 0x400;
 export const STUB_FLASH_WRITE_SIZE = 0x4000;
 export const RAM_BLOCK_SIZE = 0x1800;
 const OHAI = Buffer.from('OHAI', 'latin1');
+/** A loader answers SYNC this many times (§2.2); esptool reads every one. */
+const SYNC_REPLIES = 8;
+/** esptool's reset strategies: a port that vanished mid-reset is closed, 0.5 s later opened again; 3 tries. */
+const REOPEN_DELAY_MS = 500;
+const RESET_TRIES = 3;
 
 export interface ConnectOptions {
   signal?: AbortSignal;
@@ -136,6 +144,12 @@ export class EspLoader {
           `expected ${opts.expectChip} but the board is ${loader.chipFacts.displayName}`,
         );
       }
+      // esptool `_post_connect`: not when a stub from before answered, nor in Secure Download Mode.
+      if (isUsbJtagSerial(transport) && !loader.stub && !loader.secureDownload) {
+        if (await disableWatchdogs(loader.chipFacts, loader, opts.signal)) {
+          loader.onLog?.('[esp] USB-Serial/JTAG: RTC watchdog disabled, super watchdog set to feed itself');
+        }
+      }
       return loader;
     } catch (e) {
       loader.dispose();
@@ -193,7 +207,7 @@ export class EspLoader {
     for (let attempt = 0; attempt < attempts; attempt++) {
       const strategy = strategies[attempt % strategies.length];
       this.flushInput();
-      await runReset(this.transport, strategy, opts.signal, opts.resetTimeScale ?? 1);
+      await this.resetReopening(strategy, opts);
       for (let tryNo = 0; tryNo < SYNC_TRIES_PER_RESET; tryNo++) {
         try {
           await this.sync(opts.signal);
@@ -204,7 +218,8 @@ export class EspLoader {
           if (!isEspError(e, 'timeout') && !isEspError(e, 'protocol') && !isEspError(e, 'unsupported'))
             throw e;
           lastError = e;
-          this.conn.flushInputKeepLog();
+          // esptool flushes before every SYNC try: nothing of a failed try is read as the next one's answer.
+          this.conn.flushFrames();
           await sleep(50, opts.signal);
         }
       }
@@ -212,10 +227,36 @@ export class EspLoader {
     throw this.connectFailure(lastError);
   }
 
+  /**
+   * Runs a reset sequence. Native USB may re-enumerate in the middle of it (the chip left firmware that owned
+   * the USB): then, as esptool's reset strategies do, the dead port is closed, opened again after 0.5 s and the
+   * sequence run once more, up to 3 tries.
+   */
+  private async resetReopening(strategy: ResetStrategy, opts: ConnectOptions): Promise<void> {
+    const scale = opts.resetTimeScale ?? 1;
+    let reopen = false;
+    for (let tryNo = 1; ; tryNo++) {
+      try {
+        if (reopen) await this.conn.reopen(REOPEN_DELAY_MS * scale, opts.signal);
+        await runReset(this.transport, strategy, opts.signal, scale);
+        return;
+      } catch (e) {
+        if (!(e instanceof DisconnectedError) || tryNo >= RESET_TRIES || !this.transport.reopen) throw e;
+        this.onLog?.(
+          `[esp] ${this.transport.path} vanished during the reset (USB re-enumeration); reopening`,
+        );
+        reopen = true;
+      }
+    }
+  }
+
   private connectFailure(cause: unknown): EspError {
     const log = [...this.conn.recentText];
     const bootLine = log.find((l) => /boot:0x[0-9a-f]+/i.test(l));
-    const waiting = log.some((l) => /waiting for download/i.test(l));
+    // The boot mode's own name says DOWNLOAD too, should the "waiting for download" line be lost on a bad line.
+    const waiting =
+      log.some((l) => /waiting for download/i.test(l)) ||
+      log.some((l) => /boot:0x[0-9a-f]+\s*\(DOWNLOAD/i.test(l));
     if (bootLine && waiting) {
       return new EspError(
         'no-sync',
@@ -246,10 +287,27 @@ export class EspLoader {
     );
   }
 
-  /** One SYNC (§2.2). The first reply's value tells ROM (non-zero) from an already-running stub (0). */
+  /**
+   * One SYNC (§2.2), read as esptool does: the loader answers 8 times and all 8 are read, so none is left to
+   * meet a later command; a stub already running answers with value 0 in every one.
+   */
   async sync(signal?: AbortSignal): Promise<void> {
-    const resp = await this.command(Op.SYNC, syncPayload(), { timeoutMs: TIMEOUTS.sync, signal });
-    this.stub = resp.value === 0;
+    this.stub = await this.conn.exclusive(async () => {
+      const first = await this.conn.commandUnlocked(Op.SYNC, syncPayload(), {
+        timeoutMs: TIMEOUTS.sync,
+        signal,
+      });
+      let allZero = first.value === 0;
+      let replies = 1;
+      for (let frames = 0; replies < SYNC_REPLIES && frames < 100; frames++) {
+        const resp = decodeResponse(await this.conn.readFrame(TIMEOUTS.sync, signal, 'SYNC reply'));
+        if (resp?.op !== Op.SYNC) continue;
+        allZero &&= resp.value === 0;
+        replies++;
+      }
+      if (replies < SYNC_REPLIES) throw new EspError('protocol', 'SYNC: fewer than 8 replies');
+      return allZero;
+    });
   }
 
   private async detectChip(signal?: AbortSignal): Promise<void> {
@@ -405,9 +463,9 @@ export class EspLoader {
     return (await this.runSpiflashCommand(0x9f, 24, signal)) & 0xffffff;
   }
 
-  /** esptool `run_spiflash_command` for a read-only command (no address, no data out). */
+  /** esptool `run_spiflash_command` for a command without address or data out; readBits 0 reads nothing. */
   async runSpiflashCommand(cmd: number, readBits: number, signal?: AbortSignal): Promise<number> {
-    if (readBits < 1 || readBits > 32) throw new RangeError('readBits must be 1..32');
+    if (readBits < 0 || readBits > 32) throw new RangeError('readBits must be 0..32');
     const spi = this.chipFacts.spi;
     const reg = (off: number) => spi.base + off;
     const read = (addr: number) => this.readReg(addr, signal);
@@ -419,12 +477,12 @@ export class EspLoader {
     const oldUsr2 = await read(reg(spi.usr2));
     try {
       if (spi.misoDlen !== undefined) {
-        await write(reg(spi.misoDlen), readBits - 1);
+        if (readBits > 0) await write(reg(spi.misoDlen), readBits - 1);
       } else {
         // ESP8266: bit lengths live in USR1 (MISO at bit 8, MOSI at bit 17).
-        await write(reg(spi.usr1), (readBits - 1) << 8);
+        await write(reg(spi.usr1), Math.max(0, readBits - 1) << 8);
       }
-      await write(reg(spi.usr), (SPI_USR_COMMAND | SPI_USR_MISO) >>> 0);
+      await write(reg(spi.usr), (SPI_USR_COMMAND | (readBits > 0 ? SPI_USR_MISO : 0)) >>> 0);
       await write(reg(spi.usr2), ((7 << 28) | cmd) >>> 0);
       await write(reg(spi.w0), 0);
       await write(reg(0), SPI_CMD_USR);
@@ -442,13 +500,27 @@ export class EspLoader {
     }
   }
 
-  /** ROM needs SPI_ATTACH before flash commands; ESP8266 ROM attaches in FLASH_BEGIN(0,0) (§2.2). */
+  /**
+   * esptool `attach_flash`: the ROM needs SPI_ATTACH before flash commands (ESP8266: FLASH_BEGIN(0,0), §2.2),
+   * on ESP32 with the pins eFuse names; then the flash chip is reset (0x66, 0x99) out of whatever state the
+   * firmware left it in. The stub attaches by itself.
+   */
   async attachFlash(signal?: AbortSignal): Promise<void> {
-    if (this.attached || this.stub) return;
-    if (!this.chipFacts.romHasEsp32Commands) {
-      await this.flashBegin(0, 0, ROM_FLASH_WRITE_SIZE, 0, signal);
-    } else {
-      await this.command(Op.SPI_ATTACH, spiAttachPayload(0, true), { signal });
+    if (this.attached) return;
+    if (!this.stub) {
+      if (!this.chipFacts.romHasEsp32Commands) {
+        await this.flashBegin(0, 0, ROM_FLASH_WRITE_SIZE, 0, signal);
+      } else {
+        const pins = this.secureDownload
+          ? 0
+          : await romSpiAttachValue(this.chipFacts, (a) => this.readReg(a, signal));
+        if (pins !== 0) this.onLog?.(`[esp] attaching flash on the eFuse SPI pins (0x${pins.toString(16)})`);
+        await this.command(Op.SPI_ATTACH, spiAttachPayload(pins, true), { signal });
+      }
+    }
+    if (!this.secureDownload) {
+      await this.runSpiflashCommand(0x66, 0, signal); // reset enable
+      await this.runSpiflashCommand(0x99, 0, signal); // reset
     }
     this.attached = true;
   }
@@ -589,11 +661,32 @@ export class EspLoader {
   }
 
   async flashData(data: Uint8Array, seq: number, timeoutMs: number, signal?: AbortSignal) {
-    await this.command(Op.FLASH_DATA, [this.conn.dataBlockHeader(data.length, seq), data], {
-      check: checksum(data),
-      timeoutMs,
-      signal,
-    });
+    await this.dataBlock(Op.FLASH_DATA, data, seq, timeoutMs, signal);
+  }
+
+  /**
+   * One data block. Its BEGIN was accepted, so "invalid message" (0x05) here is the ROM refusing this block,
+   * not a command it lacks: a ROM error that ends the region, never a reason to try another way of writing.
+   */
+  private async dataBlock(
+    op: number,
+    data: Uint8Array,
+    seq: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ) {
+    try {
+      await this.command(op, [this.conn.dataBlockHeader(data.length, seq), data], {
+        check: checksum(data),
+        timeoutMs,
+        signal,
+      });
+    } catch (e) {
+      if (isEspError(e, 'unsupported') && e.op === op) {
+        throw new EspError('rom-error', `block ${seq}: ${e.message}`, { op, code: e.code, cause: e });
+      }
+      throw e;
+    }
   }
 
   async flashEnd(reboot: boolean, timeoutMs: number = TIMEOUTS.default, signal?: AbortSignal) {
@@ -618,11 +711,7 @@ export class EspLoader {
   }
 
   async flashDeflData(data: Uint8Array, seq: number, timeoutMs: number, signal?: AbortSignal) {
-    await this.command(Op.FLASH_DEFL_DATA, [this.conn.dataBlockHeader(data.length, seq), data], {
-      check: checksum(data),
-      timeoutMs,
-      signal,
-    });
+    await this.dataBlock(Op.FLASH_DEFL_DATA, data, seq, timeoutMs, signal);
   }
 
   async flashDeflEnd(reboot: boolean, timeoutMs: number = TIMEOUTS.default, signal?: AbortSignal) {
@@ -739,6 +828,7 @@ export class EspLoader {
       this.onLog?.('[esp] no control lines on this link; board not reset');
       return;
     }
+    await clearForceDownloadBoot(this.chipFacts, this, signal);
     await runReset(this.transport, hardResetStrategy(isUsbJtagSerial(this.transport)), signal, timeScale);
     this.stub = false;
     this.attached = false;

@@ -58,9 +58,14 @@ export class SlipDecoder {
 
   /** Drops any partial frame and pending text (used after a flush of the port's input). */
   reset(): void {
+    this.dropFrame();
+    this.text = [];
+  }
+
+  /** Drops a partial frame only; text on its way to a line ending is kept (a boot log is still arriving). */
+  dropFrame(): void {
     this.state = 'idle';
     this.length = 0;
-    this.text = [];
   }
 
   /** Text seen since the last complete line, e.g. a prompt without a newline. */

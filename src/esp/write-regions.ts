@@ -5,6 +5,7 @@
  */
 import { deflateSync } from 'node:zlib';
 import type { EspLoader } from './loader.ts';
+import { BlockInflater } from './block-inflater.ts';
 import { erasedMd5, type ErasedSectorPlan } from './erased-sectors.ts';
 import { EspError, isEspError } from './errors.ts';
 import { sleep } from './sleep.ts';
@@ -224,25 +225,32 @@ async function writeCompressed(
   // Stub: exact uncompressed length. ROM: rounded up to whole blocks (§5.2 step 4).
   const sizeWord = loader.isStub ? data.length : Math.ceil(data.length / blockSize) * blockSize;
   await loader.flashDeflBegin(sizeWord, numBlocks, blockSize, offset, signal);
-  const ratio = data.length / compressed.length;
-  // esptool scales by the compression ratio; a block never inflates to more than the region itself, so cap
-  // it there: otherwise a well-compressing small region (otadata: 8 KB in 31 bytes) waits 240 s for a lost reply.
-  const perBlockTimeout = deflBlockTimeout(
-    Math.min(data.length, Math.ceil(blockSize * ratio)),
-    loader.isStub,
-  );
+  // As esptool: each block's timeout from what that block inflates to. The ROM writes a block before it answers;
+  // the stub answers first and writes while the next block arrives, so its work bounds the next reply.
+  const inflater = new BlockInflater();
+  let timeoutMs: number = TIMEOUTS.default;
   let retries = 0;
-  for (let seq = 0; seq < numBlocks; seq++) {
-    const chunk = compressed.subarray(seq * blockSize, (seq + 1) * blockSize);
-    retries += await sendWithRetries(
-      () => loader.flashDeflData(chunk, seq, perBlockTimeout, signal),
-      opts.blockRetries ?? WRITE_BLOCK_ATTEMPTS,
-      signal,
-    );
-    progress(Math.min(data.length, Math.round((seq * blockSize + chunk.length) * ratio)));
+  let done = 0;
+  try {
+    for (let seq = 0; seq < numBlocks; seq++) {
+      const chunk = compressed.subarray(seq * blockSize, (seq + 1) * blockSize);
+      const inflated = (await inflater.next(chunk)) ?? data.length;
+      const blockTimeout = deflBlockTimeout(inflated, loader.isStub);
+      if (!loader.isStub) timeoutMs = blockTimeout;
+      retries += await sendWithRetries(
+        () => loader.flashDeflData(chunk, seq, timeoutMs, signal),
+        opts.blockRetries ?? WRITE_BLOCK_ATTEMPTS,
+        signal,
+      );
+      if (loader.isStub) timeoutMs = blockTimeout;
+      done += inflated;
+      progress(Math.min(data.length, done));
+    }
+  } finally {
+    inflater.close();
   }
   // Only the stub gets an END: it reports the last deferred write; to the ROM END would leave the loader.
-  if (loader.isStub) await loader.flashDeflEnd(false, perBlockTimeout, signal);
+  if (loader.isStub) await loader.flashDeflEnd(false, timeoutMs, signal);
   return retries;
 }
 

@@ -1,5 +1,6 @@
 import { SerialPortStream } from '@serialport/stream';
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import { setTimeout as delay } from 'node:timers/promises';
 import { abortError, StreamTransport } from './stream-transport.ts';
 import { DEFAULT_BAUD, DisconnectedError } from './link-errors.ts';
 import type { OpenTransportOptions, Transport, UsbVidPid } from './transport.ts';
@@ -13,17 +14,41 @@ async function nativeBinding(): Promise<BindingInterface> {
 /** A local serial port through serialport's stream (the native binding, or the simulator's). */
 class SerialTransport extends StreamTransport {
   readonly supportsControlLines = true;
-  private readonly port: SerialPortStream;
+  private port: SerialPortStream;
 
-  constructor(path: string, port: SerialPortStream, baud: number, usbVidPid?: UsbVidPid) {
+  constructor(
+    path: string,
+    port: SerialPortStream,
+    baud: number,
+    private readonly binding: BindingInterface,
+    usbVidPid?: UsbVidPid,
+  ) {
     super(path, baud, usbVidPid);
     this.port = port;
-    port.on('data', (chunk: Buffer) => this.deliver(chunk));
+    this.listen(port);
+  }
+
+  private listen(port: SerialPortStream): void {
+    port.on('data', (chunk: Buffer) => {
+      if (this.port === port) this.deliver(chunk);
+    });
     port.on('close', (err?: Error & { disconnected?: boolean }) => {
-      this.finish(err ? new DisconnectedError(`${path}: ${err.message}`, { cause: err }) : undefined);
+      if (this.port !== port) return;
+      this.finish(err ? new DisconnectedError(`${this.path}: ${err.message}`, { cause: err }) : undefined);
     });
     // Errors without a close (e.g. a failed write) are surfaced by the operation that caused them.
     port.on('error', () => {});
+  }
+
+  async reopen(opts: { delayMs: number; signal?: AbortSignal }): Promise<void> {
+    const old = this.port;
+    // Let go of the dead handle first: the kernel gives a re-enumerated device its old tty number only if free.
+    if (old.isOpen) await new Promise<void>((resolve) => old.close(() => resolve()));
+    await delay(opts.delayMs, undefined, { signal: opts.signal });
+    const port = await openPort(this.path, this.binding, this.baud, opts.signal);
+    this.port = port;
+    this.listen(port);
+    this.revive();
   }
 
   protected streamIsOpen(): boolean {
@@ -38,7 +63,13 @@ class SerialTransport extends StreamTransport {
     if (this.ended !== null) return Promise.reject(this.deadError());
     // Always both lines: SerialPortStream fills missing ones with defaults (dtr/rts true).
     return new Promise((resolve, reject) =>
-      this.port.set({ dtr: s.dtr, rts: s.rts }, (err) => (err ? reject(err) : resolve())),
+      this.port.set({ dtr: s.dtr, rts: s.rts }, (err) =>
+        err
+          ? reject(
+              new DisconnectedError(`${this.path}: setting DTR/RTS failed: ${err.message}`, { cause: err }),
+            )
+          : resolve(),
+      ),
     );
   }
 
@@ -62,22 +93,32 @@ class SerialTransport extends StreamTransport {
   }
 }
 
-export async function openSerialTransport(path: string, opts: OpenTransportOptions): Promise<Transport> {
-  const binding = opts.binding ?? (await nativeBinding());
-  const baudRate = opts.baudRate ?? DEFAULT_BAUD;
+async function openPort(
+  path: string,
+  binding: BindingInterface,
+  baudRate: number,
+  signal?: AbortSignal,
+): Promise<SerialPortStream> {
   const port = new SerialPortStream({ binding, path, baudRate, autoOpen: false });
   await new Promise<void>((resolve, reject) => {
-    const onAbort = () => reject(abortError(opts.signal!));
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const onAbort = () => reject(abortError(signal!));
+    signal?.addEventListener('abort', onAbort, { once: true });
     port.open((err) => {
-      opts.signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       if (err) reject(err);
       else resolve();
     });
   }).catch((err: unknown) => {
     if (port.isOpen) port.close();
-    if (opts.signal?.aborted) throw err;
+    if (signal?.aborted) throw err;
     throw new DisconnectedError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
   });
-  return new SerialTransport(path, port, baudRate, opts.usbVidPid);
+  return port;
+}
+
+export async function openSerialTransport(path: string, opts: OpenTransportOptions): Promise<Transport> {
+  const binding = opts.binding ?? (await nativeBinding());
+  const baudRate = opts.baudRate ?? DEFAULT_BAUD;
+  const port = await openPort(path, binding, baudRate, opts.signal);
+  return new SerialTransport(path, port, baudRate, binding, opts.usbVidPid);
 }

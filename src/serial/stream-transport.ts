@@ -14,8 +14,8 @@ export abstract class StreamTransport implements Transport {
   readonly path: string;
   abstract readonly supportsControlLines: boolean;
   readonly usbVidPid?: UsbVidPid;
-  readonly closed: Promise<Error | undefined>;
   protected baud: number;
+  private closedPromise: Promise<Error | undefined>;
   /** null while open; then the reason it ended (undefined = closed by us). */
   protected ended: Error | undefined | null = null;
   private resolveClosed!: (e: Error | undefined) => void;
@@ -26,11 +26,21 @@ export abstract class StreamTransport implements Transport {
     this.path = path;
     this.baud = baud;
     this.usbVidPid = usbVidPid;
-    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  get closed(): Promise<Error | undefined> {
+    return this.closedPromise;
   }
 
   get baudRate(): number {
     return this.baud;
+  }
+
+  /** A new handle is open on the same link: the transport is alive again, with a fresh `closed`. */
+  protected revive(): void {
+    this.ended = null;
+    this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
   /** Hands `data` to the stream; `done` is called once it has been passed on (or failed). */

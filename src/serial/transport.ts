@@ -24,8 +24,17 @@ export interface Transport {
   /** Forget received-but-undelivered input (nothing is buffered host-side: data is delivered as it arrives). */
   flushInput(): void;
   close(): Promise<void>;
-  /** Resolves when the link ends: undefined after close(), a DisconnectedError when it vanished. */
+  /**
+   * Resolves when the link ends: undefined after close(), a DisconnectedError when it vanished. After a
+   * successful reopen() this is a new promise for the new handle.
+   */
   readonly closed: Promise<Error | undefined>;
+  /**
+   * Local serial ports only: drop the handle at once, wait `delayMs`, and open the same path again (a native-USB
+   * device that re-enumerated around a reset). Baud, USB ids and data listeners carry over. Rejects with a
+   * DisconnectedError when the path cannot be opened.
+   */
+  reopen?(opts: { delayMs: number; signal?: AbortSignal }): Promise<void>;
 }
 
 export interface OpenTransportOptions {

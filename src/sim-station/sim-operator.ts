@@ -27,6 +27,8 @@ export interface SimOperatorOptions {
   chip?: SimBoardOptions['chip'];
   /** Revision of the good boards (default: what ships today). */
   revision?: number;
+  /** USB latency timer of every board's bridge, ms (FTDI: 16); 0/absent = off. For benchmarks. */
+  usbLatencyMs?: number;
   signal?: AbortSignal;
 }
 
@@ -109,6 +111,7 @@ export class SimOperator {
       faults: recipe.faults,
       seed: seed * 1000 + index + 1,
       mac: simulatedMac(seed, index),
+      ...(this.opts.usbLatencyMs !== undefined && { usbLatencyMs: this.opts.usbLatencyMs }),
     });
     const sim: SimulatedBoard = {
       index,

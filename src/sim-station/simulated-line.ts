@@ -20,6 +20,8 @@ export interface SimulatedLineOptions {
   positions?: number;
   /** Chip revision of the boards (major*100+minor); default: what ships today. */
   revision?: number;
+  /** USB latency timer of the simulated bridges, ms (FTDI default 16); absent = off. */
+  usbLatencyMs?: number;
 }
 
 export interface SimulatedLine {
@@ -56,6 +58,7 @@ export function buildSimulatedLine(
     seed: sim.seed,
     chip,
     ...(sim.revision !== undefined && { revision: sim.revision }),
+    ...(sim.usbLatencyMs !== undefined && { usbLatencyMs: sim.usbLatencyMs }),
     signal: ac.signal,
     // As many hub positions as workers (at least 8), so a 32-worker station is fed 32 boards at once.
     positions: sim.positions ?? Math.max(8, common.concurrency),

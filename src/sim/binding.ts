@@ -7,6 +7,7 @@ import type {
   SetOptions,
   UpdateOptions,
 } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
+import { EventEmitter } from 'node:events';
 import type { HostLink, SimBoard } from './board.ts';
 
 function canceled(message: string): Error {
@@ -18,14 +19,28 @@ interface Plugged {
   info: PortInfo;
   port: SimPortBinding | undefined;
   onLinkLost: () => void;
+  onUsbGone: () => void;
+  onUsbBack: () => void;
+}
+
+export interface SimBindingEvents {
+  /** A native-USB board left the bus while re-enumerating (its tty is gone; the board is still powered). */
+  'usb-gone': [path: string];
+  /** It is back, at `path` — a new tty number when the old one was still held open. */
+  'usb-back': [oldPath: string, path: string];
 }
 
 /**
  * A serialport binding whose ports are simulated boards: `new SerialPortStream({ binding, path, baudRate })`
  * talks to the board at `path` exactly as it would to a real /dev/ttyUSBx (node-platform.md §1.2–§1.3).
  */
-export class SimBinding implements BindingInterface<SimPortBinding, OpenOptions, PortInfo> {
+export class SimBinding
+  extends EventEmitter<SimBindingEvents>
+  implements BindingInterface<SimPortBinding, OpenOptions, PortInfo>
+{
   private readonly ports = new Map<string, Plugged>();
+  /** Boards off the bus while they re-enumerate, by the path they had. */
+  private readonly away = new Map<string, Plugged>();
   /** Paths whose board is gone but whose port a process still holds open (a stale fd keeps the tty number). */
   private readonly stale = new Set<string>();
 
@@ -46,30 +61,73 @@ export class SimBinding implements BindingInterface<SimPortBinding, OpenOptions,
       },
       port: undefined,
       // The disconnect fault: the device vanishes exactly like an unplug.
-      onLinkLost: () => this.unplug(path),
+      onLinkLost: () => this.unplug(entry.info.path),
+      onUsbGone: () => this.leaveBus(entry),
+      onUsbBack: () => this.returnToBus(entry),
     };
     board.on('link-lost', entry.onLinkLost);
+    board.on('usb-gone', entry.onUsbGone);
+    board.on('usb-back', entry.onUsbBack);
     this.ports.set(path, entry);
     board.powerOn();
   }
 
+  /** The tty goes away as on an unplug, but the board keeps its power. */
+  private leaveBus(entry: Plugged): void {
+    const path = entry.info.path;
+    if (this.ports.get(path) !== entry) return;
+    this.ports.delete(path);
+    this.away.set(path, entry);
+    this.loseOpenPort(path, entry, 'EIO: device disconnected (USB re-enumeration)');
+    this.emit('usb-gone', path);
+  }
+
+  /** The kernel gives the lowest free number: the old one only if nobody holds it open any more. */
+  private returnToBus(entry: Plugged): void {
+    const old = entry.info.path;
+    if (this.away.get(old) !== entry) return;
+    this.away.delete(old);
+    const path = this.isPathInUse(old) ? this.lowestFree(old.replace(/\d+$/, '')) : old;
+    entry.info = { ...entry.info, path };
+    entry.port = undefined;
+    this.ports.set(path, entry);
+    this.emit('usb-back', old, path);
+  }
+
+  /** The lowest `${prefix}N` nobody uses (how ttyUSB/ttyACM numbers are handed out). */
+  lowestFree(prefix: string): string {
+    for (let n = 0; ; n++) {
+      const path = `${prefix}${n}`;
+      if (!this.isPathInUse(path)) return path;
+    }
+  }
+
+  private loseOpenPort(path: string, entry: Plugged, message: string): void {
+    if (!entry.port?.isOpen) return;
+    this.stale.add(path);
+    const port = entry.port;
+    port.onClosed = () => this.stale.delete(path);
+    port.lose(new Error(message));
+  }
+
   /** Pull the board out: an open port sees a disconnect, the board loses power. */
   unplug(path: string): SimBoard | undefined {
-    const entry = this.ports.get(path);
+    const entry = this.ports.get(path) ?? this.away.get(path);
     if (!entry) return undefined;
     this.ports.delete(path);
+    this.away.delete(path);
     entry.board.off('link-lost', entry.onLinkLost);
-    if (entry.port?.isOpen) {
-      this.stale.add(path);
-      const port = entry.port;
-      port.onClosed = () => this.stale.delete(path);
-      port.lose(new Error('EIO: device disconnected'));
-    }
+    entry.board.off('usb-gone', entry.onUsbGone);
+    entry.board.off('usb-back', entry.onUsbBack);
+    this.loseOpenPort(path, entry, 'EIO: device disconnected');
     entry.board.powerOff();
     return entry.board;
   }
 
-  /** True while `path` is plugged or still held open after an unplug (the kernel cannot reuse its number). */
+  /**
+   * True while `path` is plugged, re-enumerating, or still held open after it went away (the kernel cannot reuse
+   * its number).
+   */
   isPathInUse(path: string): boolean {
     return this.ports.has(path) || this.stale.has(path);
   }

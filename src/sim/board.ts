@@ -24,6 +24,7 @@ import { defaultJedecId, type SpiFlashIdentity } from './spi-flash-commands.ts';
 import { StubLoader } from './stub-loader.ts';
 import type { StubBehaviour } from './stub-releases.ts';
 import { timingModel, wireMs, type TimingModel, type TimingName } from './timing.ts';
+import { UsbLatencyBuffer } from './usb-latency.ts';
 import { WireQueue } from './wire-queue.ts';
 
 export interface SimBoardOptions {
@@ -58,6 +59,28 @@ export interface SimBoardOptions {
    * USB-Serial/JTAG peripheral, which latches a download request and applies it at the next reset.
    */
   resetCircuit?: 'auto-reset' | 'usb-jtag';
+  /**
+   * USB-Serial/JTAG boards: the firmware on the board runs its own USB device (TinyUSB, USB-OTG) or uses the USB
+   * pins, so when the chip is reset out of it the tty disappears and comes back as the ROM enumerates again.
+   */
+  appOwnsUsb?: boolean;
+  /**
+   * USB-Serial/JTAG boards: the firmware leaves the RTC watchdog armed (default true). A reset through the
+   * USB-Serial/JTAG peripheral does not reset the RTC domain, so it fires in download mode unless disabled.
+   */
+  appLeavesWatchdogArmed?: boolean;
+  /**
+   * ESP32-S3: the firmware sets RTC_CNTL_FORCE_DOWNLOAD_BOOT (as apps that reboot into the ROM over USB do). The
+   * ROM never clears it: every reset but a power-on enters download mode until a host clears it.
+   */
+  appSetsForceDownloadBoot?: boolean;
+  /**
+   * ESP32: the flash sits on other pins than the default SPI pins and eFuse SPI_PAD_CONFIG names them (in-package
+   * flash, e.g. ESP32-PICO-D4). The ROM reaches it only when SPI_ATTACH passes those pins.
+   */
+  spiPads?: SpiPads;
+  /** USB latency timer of the bridge, ms (FTDI default 16): chip → host bytes wait for a full packet or the timer. */
+  usbLatencyMs?: number;
 }
 
 /** 'halted': the CPU runs uploaded code the simulator cannot model; silent until reset (see `haltReason`). */
@@ -65,6 +88,15 @@ export type BoardMode = 'off' | 'reset' | 'download' | 'stub' | 'halted' | 'app'
 
 /** The baud the ROM has on record (UartDev.baud_rate): what a stub ≥ v1.1.0 re-programs UART0 for. */
 const ROM_BAUD_ON_RECORD = 115200;
+
+/** GPIO numbers of the flash's SPI pins, as eFuse SPI_PAD_CONFIG holds them (ESP32). */
+export interface SpiPads {
+  clk: number;
+  q: number;
+  d: number;
+  hd: number;
+  cs: number;
+}
 
 export interface BoardEvents {
   mode: [mode: BoardMode];
@@ -74,6 +106,10 @@ export interface BoardEvents {
   'link-lost': [];
   /** A request frame reached the loader: its opcode, and which loader (ROM or stub) takes it. */
   request: [op: number, mode: BoardMode];
+  /** A native-USB board dropped off the bus (its chip reset) and is re-enumerating; the board keeps running. */
+  'usb-gone': [];
+  /** It is back on the bus. */
+  'usb-back': [];
 }
 
 /** The host end of the board's UART (a serial port or a TCP connection). */
@@ -131,6 +167,31 @@ function secureBootOf(
   return version;
 }
 
+/** eFuse words holding `pads` (ESP32 BLK0: CLK, Q, D, CS in RDATA5 bits 0-19; HD in RDATA3 bits 4-8). */
+function spiPadWords(chip: ChipFacts, pads: SpiPads): [number, number][] {
+  const at = chip.spiPadConfig!;
+  return [
+    [
+      at.clkQDCs,
+      (pads.clk & 0x1f) | ((pads.q & 0x1f) << 5) | ((pads.d & 0x1f) << 10) | ((pads.cs & 0x1f) << 15),
+    ],
+    [at.hd, (pads.hd & 0x1f) << 4],
+  ];
+}
+
+/** Pins as the ROM's SPI_ATTACH takes them (esptool `attach_flash`). */
+function packSpiPins(p: SpiPads): number {
+  return ((p.hd << 24) | (p.cs << 18) | (p.d << 12) | (p.q << 6) | p.clk) >>> 0;
+}
+
+/** esp-stub-lib `stub_target_flash_id_to_flash_size`, with its 16 MB fallback for an unknown capacity byte. */
+function stubFlashSize(jedecId: number): number {
+  const capacity = (jedecId >>> 16) & 0xff;
+  if (capacity >= 0x12 && capacity <= 0x1c) return 2 ** capacity;
+  if (capacity === 0x39) return 32 * 1024 * 1024;
+  return 16 * 1024 * 1024;
+}
+
 /** Bytes differ too much in rate to be read: more than ~3 % apart the UART sees framing garbage. */
 function ratesMismatch(a: number, b: number): boolean {
   return Math.abs(a / b - 1) > 0.03;
@@ -150,6 +211,12 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   readonly crystalMhz: number;
   readonly revision: number;
   readonly resetCircuit: 'auto-reset' | 'usb-jtag';
+  readonly appOwnsUsb: boolean;
+  readonly appLeavesWatchdogArmed: boolean;
+  readonly appSetsForceDownloadBoot: boolean;
+  readonly spiPads: SpiPads | undefined;
+  /** Latency timer of the USB bridge, ms (0 = bytes pass straight through). */
+  readonly usbLatencyMs: number;
   readonly security: { secureBoot: boolean; flashEncryption: boolean; secureDownloadMode: boolean };
   /** Which secure boot the eFuses enable (undefined: off). */
   readonly secureBootVersion: 1 | 2 | undefined;
@@ -182,6 +249,16 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   private chipBaudFixed: number | undefined = DEFAULT_BAUD;
   private disconnectArmed: number | undefined;
   private brownoutArmed: number | undefined;
+  private readonly usbOut: UsbLatencyBuffer;
+  /** Native USB: off the bus, re-enumerating; the tty is gone until `usb-back`. */
+  private usbGone = false;
+  private usbBackTimer: NodeJS.Timeout | undefined;
+  /** The RTC watchdog the last firmware armed, still counting (the RTC domain has not been reset since). */
+  private appWatchdog: NodeJS.Timeout | undefined;
+  /** Flash data blocks the ROM received since power-up (the rom-error fault picks one). */
+  private romDataBlocks = 0;
+  /** SPI pins the chip drives the flash through (packed as SPI_ATTACH takes them; 0 = the default pins). */
+  private spiPinsAttached = 0;
 
   constructor(options: SimBoardOptions = {}) {
     super();
@@ -211,6 +288,18 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       options.secureBoot || (findFault(this.faults, 'secure-boot') ? true : undefined),
     );
     this.resetCircuit = options.resetCircuit ?? 'auto-reset';
+    const usbJtag = this.resetCircuit === 'usb-jtag';
+    this.appOwnsUsb = usbJtag && !!options.appOwnsUsb;
+    this.appLeavesWatchdogArmed = usbJtag && (options.appLeavesWatchdogArmed ?? true) && !!chip.rtcWatchdog;
+    this.appSetsForceDownloadBoot = !!options.appSetsForceDownloadBoot && !!chip.forceDownloadBoot;
+    if (options.spiPads && !chip.spiPadConfig) {
+      throw new Error(`${chip.displayName} has no eFuse SPI pad configuration (spiPads is ESP32 only)`);
+    }
+    this.spiPads = options.spiPads;
+    this.usbLatencyMs = options.usbLatencyMs ?? 0;
+    this.usbOut = new UsbLatencyBuffer(this.usbLatencyMs, (bytes) => {
+      if (bytes.length > 0) this.host?.handlers.onData(bytes);
+    });
     this.security = {
       secureBoot: this.secureBootVersion !== undefined,
       flashEncryption: !!options.flashEncryption || !!findFault(this.faults, 'flash-encryption'),
@@ -229,10 +318,13 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       secureBootVersion: this.secureBootVersion,
       flashEncryption: this.security.flashEncryption,
       spiFlash: this.spiFlash,
+      boardWords: this.spiPads ? spiPadWords(chip, this.spiPads) : [],
       uartClock: () => ({ baud: this.chipBaud, crystalMhz: this.crystalMhz }),
       // esptool's watchdog reset (S2/S3/C3 over USB-OTG): the chip reboots and samples its straps again.
       onWatchdogArmed: (ticks) =>
-        this.later(this.timing.realistic ? ticks / 150 : 0, () => this.boot(this.io0Low(), 'wdt')),
+        this.later(this.timing.realistic ? ticks / 150 : 0, () => this.systemReset()),
+      onWatchdogDisabled: () => this.stopAppWatchdog(),
+      flashReachable: () => this.flashReachable,
     });
     this.disconnectArmed = findFault(this.faults, 'disconnect')?.bytes;
     this.brownoutArmed = findFault(this.faults, 'brownout')?.bytes;
@@ -282,8 +374,13 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   /** Power removed: everything stops, flash keeps its contents. */
   powerOff(): void {
     this.stopChip();
+    this.stopAppWatchdog();
+    if (this.usbBackTimer) clearTimeout(this.usbBackTimer);
+    this.usbBackTimer = undefined;
+    this.usbGone = false;
     this.rx.clear();
     this.tx.clear();
+    this.usbOut.clear();
     this.setMode('off');
   }
 
@@ -296,8 +393,10 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     if (this.resetCircuit === 'usb-jtag' && io0Low) this.downloadLatch = true;
     if (enLow && !this.enLow) {
       this.enLow = true;
+      const leftApp = this._mode === 'app';
       this.stopChip();
       this.setMode('reset');
+      if (this.resetCircuit === 'usb-jtag' && leftApp) this.leaveAppThroughUsbJtag();
     } else if (!enLow && this.enLow) {
       this.enLow = false;
       // The straps are sampled a moment after EN rises (RC delay), not at the edge.
@@ -344,9 +443,73 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     this.bootTimers.add(t);
   }
 
+  /**
+   * The chip resets through its USB-Serial/JTAG peripheral out of running firmware. That reset spares the RTC
+   * domain: a watchdog the firmware armed keeps counting. Firmware that owned the USB pins drops off the bus.
+   */
+  private leaveAppThroughUsbJtag(): void {
+    if (this.appLeavesWatchdogArmed && this.lastBoot?.app && !this.appWatchdog) {
+      const wdt = this.chip.rtcWatchdog!;
+      this.regs.set(wdt.config0, 0x80000000, 0x80000000);
+      this.appWatchdog = setTimeout(() => {
+        this.appWatchdog = undefined;
+        this.systemReset();
+      }, this.timing.appWatchdogMs);
+    }
+    if (this.appOwnsUsb) {
+      this.dropUsb();
+      // The ROM's USB-Serial/JTAG starts with its DTR/RTS released: EN comes back up, the latched mode boots.
+      this.setLines({ dtr: false, rts: false });
+    }
+  }
+
+  private stopAppWatchdog(): void {
+    if (this.appWatchdog) clearTimeout(this.appWatchdog);
+    this.appWatchdog = undefined;
+  }
+
+  /** A watchdog resets the whole digital system: straps sampled again, native USB re-enumerates. */
+  private systemReset(): void {
+    if (this._mode === 'off') return;
+    this.stopAppWatchdog();
+    if (this.resetCircuit === 'usb-jtag') this.dropUsb();
+    this.boot(this.io0Low(), 'wdt');
+  }
+
+  /** Native USB leaves the bus and comes back after re-enumeration; the chip runs on meanwhile. */
+  private dropUsb(): void {
+    if (this.usbGone) return;
+    this.usbGone = true;
+    const host = this.host;
+    this.host = undefined;
+    this.rx.clear();
+    this.tx.clear();
+    this.usbOut.clear();
+    this.emit('usb-gone');
+    host?.handlers.onLost(new Error('EIO: device disconnected (USB re-enumeration)'));
+    this.usbBackTimer = setTimeout(() => {
+      this.usbBackTimer = undefined;
+      this.usbGone = false;
+      if (this._mode !== 'off') this.emit('usb-back');
+    }, this.timing.usbReenumerateMs);
+  }
+
+  /** Whether the SPI pins the chip drives are the ones the flash is wired to. */
+  private get flashReachable(): boolean {
+    return this.spiPinsAttached === (this.spiPads ? packSpiPins(this.spiPads) : 0);
+  }
+
   private boot(download: boolean, cause: 'poweron' | 'en' | 'sw' | 'brownout' | 'wdt'): void {
     this.stopChip();
     this.chipBaudFixed = this.extras.bootLogBaud;
+    // EN on an auto-reset board, power and watchdogs reset the RTC domain too; USB-JTAG and software resets do not.
+    if (cause !== 'sw' && !(cause === 'en' && this.resetCircuit === 'usb-jtag')) this.stopAppWatchdog();
+    const force = this.chip.forceDownloadBoot;
+    if (force) {
+      if (cause === 'poweron' || cause === 'brownout') this.regs.set(force.addr, 0, force.mask);
+      else if (this.regs.read(force.addr) & force.mask) download = true;
+    }
+    this.spiPinsAttached = 0;
     if (download && !findFault(this.faults, 'no-sync')) {
       this.setMode('download');
       const banner = this.chip.romBanner.map((l) =>
@@ -374,6 +537,11 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       revision: this.revision,
     });
     this.lastBoot = result;
+    // Firmware that starts owns its watchdogs again (the one left from before is reconfigured).
+    this.stopAppWatchdog();
+    if (result.app && this.appSetsForceDownloadBoot) {
+      this.regs.set(this.chip.forceDownloadBoot!.addr, 0xffffffff, this.chip.forceDownloadBoot!.mask);
+    }
     this.transmit(Buffer.from(`${result.bootLines.join('\r\n')}\r\n`, 'latin1'));
     this.chipBaudFixed = DEFAULT_BAUD;
     const printApp = () => {
@@ -412,7 +580,15 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       lockAutobaud: () => {
         this.chipBaudFixed ??= this.chipBaud;
       },
+      attachSpi: (pins) => {
+        this.spiPinsAttached = pins >>> 0;
+      },
+      flashReachable: () => this.flashReachable,
+      flashSizeFromId: () => stubFlashSize(this.spiFlash.jedecId),
+      romErrorOnDataBlock: () => this.romDataBlocks++ === findFault(this.faults, 'rom-error')?.block,
       startStub: (stub: StubBehaviour) => {
+        // esp-stub-lib's flash init attaches the pins eFuse names (SPI_PAD_CONFIG) before the stub says OHAI.
+        this.spiPinsAttached = this.spiPads ? packSpiPins(this.spiPads) : 0;
         this.loader?.dispose();
         const ctx = this.context();
         this.loader = new StubLoader(ctx, stub);
@@ -463,6 +639,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   attachHost(handlers: HostHandlers, opts: { baud?: number } = {}): HostLink {
     this.rx.clear();
     this.tx.clear();
+    this.usbOut.clear();
     const host = { handlers, baud: opts.baud };
     this.host = host;
     const live = () => this.host === host;
@@ -545,7 +722,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     if (host.baud !== undefined && ratesMismatch(host.baud, chipBaud)) bytes = this.garble(bytes);
     this.stats.toHost += bytes.length;
     if (this.countForDisconnect(bytes.length)) return;
-    if (bytes.length > 0) host.handlers.onData(bytes);
+    if (bytes.length > 0) this.usbOut.push(bytes);
   }
 
   /** True when the disconnect fault just fired. */
@@ -563,6 +740,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     this.host = undefined;
     this.rx.clear();
     this.tx.clear();
+    this.usbOut.clear();
     this.powerOff();
     host?.handlers.onLost(new Error('EIO: device disconnected'));
     this.emit('link-lost');

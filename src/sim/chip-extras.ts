@@ -23,12 +23,6 @@ export interface SimChipExtras {
   /** Boot mode printed in the flash-boot ROM log. */
   flashBootLine: string;
   /**
-   * RTC watchdog registers (esp-protocol.md §7, esptool `watchdog_reset`): unlocking WPROTECT with
-   * 0x50D83AA1 and enabling CONFIG0 resets the chip after CONFIG1 slow-clock ticks. Absent where esptool does
-   * not use it (ESP8266, ESP32).
-   */
-  rtcWdt?: { config0: number; config1: number; wprotect: number };
-  /**
    * ESP8266 ROM FLASH_BEGIN bug (§5.3): it erases the sectors up to the next 64 KB boundary twice over, i.e.
    * r + min(16 - start%16, r) sectors for r requested. Derived by inverting esptool's get_erase_size workaround.
    */
@@ -75,7 +69,6 @@ export const SIM_CHIP_EXTRAS: Readonly<Partial<Record<ChipName, SimChipExtras>>>
     bootLogBaud: 115200,
     constantRegs: [],
     flashBootLine: 'rst:0x1 (POWERON),boot:0x8 (SPI_FAST_FLASH_BOOT)',
-    rtcWdt: { config0: 0x3f408094, config1: 0x3f408098, wprotect: 0x3f4080ac },
   },
   esp32s3: {
     uartClkdivReg: 0x60000014,
@@ -83,7 +76,6 @@ export const SIM_CHIP_EXTRAS: Readonly<Partial<Record<ChipName, SimChipExtras>>>
     bootLogBaud: 115200,
     constantRegs: [],
     flashBootLine: 'rst:0x1 (POWERON),boot:0x8 (SPI_FAST_FLASH_BOOT)',
-    rtcWdt: { config0: 0x60008098, config1: 0x6000809c, wprotect: 0x600080b0 },
   },
   esp32c3: {
     uartClkdivReg: 0x60000014,
@@ -91,7 +83,6 @@ export const SIM_CHIP_EXTRAS: Readonly<Partial<Record<ChipName, SimChipExtras>>>
     bootLogBaud: 115200,
     constantRegs: [],
     flashBootLine: 'rst:0x1 (POWERON),boot:0xc (SPI_FAST_FLASH_BOOT)',
-    rtcWdt: { config0: 0x60008090, config1: 0x60008094, wprotect: 0x600080a8 },
   },
   esp8266: {
     uartClkdivReg: 0x60000014,

@@ -19,6 +19,11 @@ export type FaultSpec =
   | { name: 'slow-flash'; factor: number }
   /** The chip resets (brown-out) once, after it received `bytes` bytes. */
   | { name: 'brownout'; bytes: number }
+  /**
+   * The ROM answers flash data block number `block` (FLASH_DATA or FLASH_DEFL_DATA, counted from 0 since power-up)
+   * with an error status (0x05, what a ROM says of a block it refuses) and writes nothing.
+   */
+  | { name: 'rom-error'; block: number }
   /** Secure boot is enabled in eFuse. */
   | { name: 'secure-boot' }
   /** Flash encryption is enabled in eFuse (FLASH_CRYPT_CNT odd). */
@@ -39,7 +44,7 @@ export interface ByteWindow {
 }
 
 interface FaultDoc {
-  arg?: 'rate' | 'bytes' | 'factor' | 'offset';
+  arg?: 'rate' | 'bytes' | 'factor' | 'offset' | 'block';
   required?: boolean;
   text: string;
 }
@@ -64,6 +69,10 @@ export const FAULT_DOCS: Readonly<Record<FaultName, FaultDoc>> = {
   disconnect: { arg: 'bytes', required: true, text: 'the link drops after BYTES bytes' },
   'slow-flash': { arg: 'factor', required: true, text: 'erase/program take FACTOR times longer' },
   brownout: { arg: 'bytes', required: true, text: 'the chip resets once after receiving BYTES bytes' },
+  'rom-error': {
+    arg: 'block',
+    text: 'the ROM answers flash data block BLOCK (from 0 since power-up; default 0) with error 0x05',
+  },
   'secure-boot': { text: 'secure boot enabled in eFuse' },
   'flash-encryption': { text: 'flash encryption enabled in eFuse' },
   'app-crash': { text: 'the app panics right after it starts and the chip reboots, again and again' },
@@ -115,6 +124,11 @@ export function parseFault(text: string): FaultSpec {
       return n === undefined
         ? { name: name as 'write-error' | 'silent-corruption' }
         : { name: name as 'write-error' | 'silent-corruption', offset: n };
+    case 'block':
+      if (n !== undefined && (!Number.isInteger(n) || n < 0)) {
+        throw new Error(`fault '${name}': BLOCK must be a whole number >= 0`);
+      }
+      return { name: 'rom-error', block: n ?? 0 };
     default:
       return { name } as FaultSpec;
   }
@@ -126,6 +140,7 @@ export function formatFault(f: FaultSpec): string {
   if ('bytes' in f) return `${f.name}:${f.bytes}`;
   if ('factor' in f) return `${f.name}:${f.factor}`;
   if ('offset' in f && f.offset !== undefined) return `${f.name}:0x${f.offset.toString(16)}`;
+  if ('block' in f) return `${f.name}:${f.block}`;
   return f.name;
 }
 

@@ -29,6 +29,14 @@ export interface LoaderContext {
   startStub(stub: StubBehaviour): void;
   /** MEM_END jumped into code the simulator cannot run: the chip goes silent until reset; `reason` says why. */
   halt(reason: string): void;
+  /** SPI_ATTACH: drive the flash through these pins (packed as the command takes them; 0 = default pins). */
+  attachSpi(pins: number): void;
+  /** The flash size a stub derives from RDID at start-up (esp-stub-lib; 16 MB when the id is unknown). */
+  flashSizeFromId(): number;
+  /** Whether the flash answers on the pins attached (custom-wired flash needs its own pins). */
+  flashReachable(): boolean;
+  /** Counts one flash data block the ROM accepted; true when the rom-error fault makes the ROM refuse it. */
+  romErrorOnDataBlock(): boolean;
   /** The chip resets itself: `download` keeps the latched boot mode, `flash` runs user code. */
   softReset(kind: 'download' | 'flash'): void;
 }

@@ -1,4 +1,5 @@
 import type { ChipFacts } from '../esp/chips/chip.ts';
+import { WATCHDOG_WRITE_KEY } from '../esp/chips/later-rom-layout.ts';
 import type { SimChipExtras } from './chip-extras.ts';
 import { macRegisterWords } from './mac.ts';
 import { runSpiFlashCommand, type SpiFlashIdentity } from './spi-flash-commands.ts';
@@ -16,13 +17,17 @@ export interface RegisterSetup {
   secureBootVersion: 1 | 2 | undefined;
   flashEncryption: boolean;
   spiFlash: SpiFlashIdentity;
+  /** Further board-specific words ORed in (eFuse SPI pad configuration). */
+  boardWords?: ReadonlyArray<readonly [number, number]>;
   /** Current UART baud of the chip and its crystal, for UART_CLKDIV_REG. */
   uartClock: () => { baud: number; crystalMhz: number };
   /** The RTC watchdog was armed: the chip resets after `ticks` slow-clock (~150 kHz) ticks. */
   onWatchdogArmed?: (ticks: number) => void;
+  /** The RTC watchdog was switched off (CONFIG0 bit 31 cleared while unlocked). */
+  onWatchdogDisabled?: () => void;
+  /** The flash answers SPI commands run through the registers (false: wrong pins attached, MISO floats high). */
+  flashReachable?: () => boolean;
 }
-
-const WDT_UNLOCK = 0x50d83aa1;
 
 /**
  * The chip's memory-mapped registers as READ_REG/WRITE_REG see them: eFuse words (MAC, revision, security),
@@ -45,6 +50,13 @@ export class RegisterFile {
     }
     const fuse = chip.secureBootFuses?.find((f) => f.version === setup.secureBootVersion);
     if (fuse) this.or(fuse.addr, (1 << fuse.shift) >>> 0);
+    for (const [addr, value] of setup.boardWords ?? []) this.or(addr, value);
+  }
+
+  /** What the chip itself sets (state its firmware left), without the side effects of a WRITE_REG. */
+  set(addr: number, value: number, mask = 0xffffffff): void {
+    const a = addr >>> 0;
+    this.words.set(a, ((value & mask) | ((this.words.get(a) ?? 0) & ~mask)) >>> 0);
   }
 
   read(addr: number): number {
@@ -63,14 +75,18 @@ export class RegisterFile {
     const old = this.words.get(a) ?? 0;
     const next = ((value & mask) | (old & ~mask)) >>> 0;
     this.words.set(a, next);
-    const wdt = this.setup.extras.rtcWdt;
-    if (wdt && a === wdt.config0 && next & 0x80000000 && this.words.get(wdt.wprotect) === WDT_UNLOCK) {
-      this.setup.onWatchdogArmed?.(this.words.get(wdt.config1) ?? 0);
+    const wdt = this.setup.chip.rtcWatchdog;
+    if (wdt && a === wdt.config0 && this.words.get(wdt.wprotect) === WATCHDOG_WRITE_KEY) {
+      if (next & 0x80000000) this.setup.onWatchdogArmed?.(this.words.get(wdt.config1) ?? 0);
+      else this.setup.onWatchdogDisabled?.();
     }
     const spi = this.setup.chip.spi;
     if (a === spi.base && next & SPI_CMD_USR) {
       const cmd = (this.words.get(spi.base + spi.usr2) ?? 0) & 0xff;
-      const result = runSpiFlashCommand(this.setup.spiFlash, cmd, this.words.get(spi.base + 4) ?? 0);
+      const reachable = this.setup.flashReachable?.() ?? true;
+      const result = reachable
+        ? runSpiFlashCommand(this.setup.spiFlash, cmd, this.words.get(spi.base + 4) ?? 0)
+        : 0xffffffff;
       if (result !== undefined) this.words.set(spi.base + spi.w0, result >>> 0);
       // The peripheral finishes at once from the host's point of view: the bit reads back clear.
       this.words.set(a, (next & ~SPI_CMD_USR) >>> 0);

@@ -25,6 +25,14 @@ interface FlashWrite {
   written: number;
 }
 
+/** The chip is stuck until it is reset. */
+function untilReset(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason as Error);
+    else signal.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  });
+}
+
 /** Opcodes the ESP8266 ROM knows (§2: only 0x02-0x0A). */
 const ESP8266_OPS = new Set([0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a]);
 /** ESP32-family ROM opcodes; GET_SECURITY_INFO only where the chip has it. */
@@ -39,8 +47,16 @@ const SECURE_DOWNLOAD_OPS = new Set([0x08, 0x0d, 0x0b, 0x0f, 0x02, 0x03, 0x04, 0
  * The ROM serial bootloader (§2, §14): 4 status bytes (2 on ESP8266), erase inside FLASH_BEGIN, write before
  * the reply, MD5 as 32 hex characters, "invalid message" ×8 for anything it does not know.
  */
+/**
+ * The flash size the ROM's SPI flash driver assumes until SPI_SET_PARAMS (its `chip_size`). Measured on the real
+ * ESP32 and ESP32-C3 ROMs under QEMU: a FLASH_BEGIN or FLASH_DEFL_BEGIN ending past 2 MB is refused with 0x06,
+ * an MD5 or READ_FLASH_SLOW past it with 0x09; SPI_SET_PARAMS moves the limit either way.
+ */
+const ROM_DEFAULT_FLASH_SIZE = 2 * 1024 * 1024;
+
 export class RomLoader implements Loader {
   readonly kind = 'rom';
+  private flashSize = ROM_DEFAULT_FLASH_SIZE;
   /** The value field of most ROM replies is whatever the last command left there (§1.3). */
   private lastValue = 0;
   private attached: boolean;
@@ -154,10 +170,14 @@ export class RomLoader implements Loader {
       case OP.SPI_ATTACH:
         // The ROM takes 8 bytes: hspi_arg and the is_legacy byte + 3 padding bytes (§2.1).
         if (data.length !== 8) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        // 0 = the default SPI pins (not the eFuse pad configuration), 1 = HSPI, else five packed GPIOs.
+        ctx.attachSpi(data.readUInt32LE(0));
         this.attached = true;
         return this.reply(op);
       case OP.SPI_SET_PARAMS:
         if (data.length !== 24) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
+        // fl_id, total_size, block, sector, page, status_mask (§10.3): the ROM takes the size as given.
+        this.flashSize = data.readUInt32LE(4);
         return this.reply(op);
       case OP.CHANGE_BAUDRATE: {
         if (data.length !== 8) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
@@ -171,8 +191,11 @@ export class RomLoader implements Loader {
         if (data.length !== 8) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
         const [offset, length] = words(data, 2);
         if (length > 64) return this.reply(op, ROM_ERR.FLASH_READ_LENGTH);
-        if (!this.attached || offset + 64 > ctx.flash.flash.size) return this.reply(op, ROM_ERR.FLASH_READ);
-        return this.reply(op, 0, ctx.flash.flash.read(offset, 64));
+        // The ROM reads 64 bytes whatever the length; its reply carries them even when the read failed.
+        if (!this.attached || offset + 64 > this.readableEnd) {
+          return this.reply(op, ROM_ERR.FLASH_READ, Buffer.alloc(64));
+        }
+        return this.reply(op, 0, this.readFlash(offset, 64));
       }
       case OP.FLASH_BEGIN:
       case OP.FLASH_DEFL_BEGIN:
@@ -193,9 +216,15 @@ export class RomLoader implements Loader {
       case OP.SPI_FLASH_MD5: {
         if (data.length !== 16) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
         const [addr, size] = words(data, 2);
-        if (!this.attached || addr + size > ctx.flash.flash.size) return this.reply(op, ROM_ERR.FLASH_READ);
+        if (!this.attached || addr + size > this.readableEnd) {
+          return this.reply(op, ROM_ERR.FLASH_READ, Buffer.alloc(32));
+        }
         await sleep((size / 0x100000) * ctx.timing.md5MsPerMiB, ctx.signal);
-        const hex = ctx.flash.flash.md5(addr, size).toString('hex');
+        const hex = (
+          ctx.flashReachable()
+            ? ctx.flash.flash.md5(addr, size)
+            : createHash('md5').update(Buffer.alloc(size, 0xff)).digest()
+        ).toString('hex');
         return this.reply(op, 0, Buffer.from(hex, 'latin1'));
       }
       case OP.GET_SECURITY_INFO:
@@ -216,6 +245,17 @@ export class RomLoader implements Loader {
     return Math.round((requested * this.ctx.crystalMhz * 1e6) / romHz);
   }
 
+  /** Reads past the size the ROM assumes fail; so do reads past the simulated chip's end. */
+  private get readableEnd(): number {
+    const physical = this.ctx.flash.flash.size;
+    return this.ctx.chip.romHasEsp32Commands ? Math.min(this.flashSize, physical) : physical;
+  }
+
+  /** With the flash on other pins, MISO floats high: every byte reads 0xFF. */
+  private readFlash(offset: number, length: number): Buffer {
+    return this.ctx.flashReachable() ? this.ctx.flash.flash.read(offset, length) : Buffer.alloc(length, 0xff);
+  }
+
   private romEraseLength(offset: number, size: number): number {
     if (!this.ctx.extras.romEraseCountsHeadTwice || size === 0) return size;
     const r = Math.ceil(size / 0x1000);
@@ -232,10 +272,15 @@ export class RomLoader implements Loader {
     if (!this.attached) return this.reply(op, ROM_ERR.FAILED);
     if (!ctx.chip.romHasEsp32Commands) this.attached = true;
     const [eraseSize, numBlocks, blockSize, offset] = words(data, 4);
+    if (ctx.chip.romHasEsp32Commands && offset + eraseSize > this.flashSize) {
+      return this.reply(op, ROM_ERR.FAILED);
+    }
     if (offset + eraseSize > ctx.flash.flash.size || blockSize === 0 || blockSize > 0x10000) {
       return this.reply(op, ROM_ERR.INVALID_PARAM);
     }
     this.write?.inflater?.close();
+    // A flash on other pins never reports its erase done (its status reads 0xFF, busy): the ROM polls forever.
+    if (!ctx.flashReachable()) await untilReset(ctx.signal);
     // The ROM erases the whole region inside FLASH_BEGIN, before it answers.
     await ctx.flash.erase(offset, this.romEraseLength(offset, eraseSize), ctx.signal);
     const compressed = op === OP.FLASH_DEFL_BEGIN;
@@ -260,6 +305,7 @@ export class RomLoader implements Loader {
     if (!w || w.compressed !== (op === OP.FLASH_DEFL_DATA)) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
     if (dataChecksum(payload) !== (checksum & 0xff)) return this.reply(op, ROM_ERR.CHECKSUM);
     if (seq >= w.numBlocks) return this.reply(op, ROM_ERR.INVALID_PARAM);
+    if (ctx.romErrorOnDataBlock()) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
     let ok: boolean;
     if (!w.compressed) {
       const addr = w.offset + seq * w.blockSize;

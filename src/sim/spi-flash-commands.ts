@@ -7,6 +7,10 @@ export interface SpiFlashIdentity {
   jedecId: number;
   /** Status registers 1..3 (0x05 / 0x35 / 0x15). */
   status: [number, number, number];
+  /** Software resets done: RST (0x99) counts only right after RSTEN (0x66), as on the chip. */
+  softResets?: number;
+  /** RSTEN was the last command. */
+  resetEnabled?: boolean;
 }
 
 /** 'SFDP' signature (first SFDP dword, little-endian), then a header: rev 1.6, one parameter header. */
@@ -14,7 +18,12 @@ const SFDP_HEADER = [0x50444653, 0xff000106, 0x0100ff00, 0xff000080];
 
 /** Result for W0, or undefined when the command returns no data. */
 export function runSpiFlashCommand(flash: SpiFlashIdentity, cmd: number, addr: number): number | undefined {
+  const resetEnabled = flash.resetEnabled === true;
+  flash.resetEnabled = cmd === 0x66;
   switch (cmd) {
+    case 0x99:
+      if (resetEnabled) flash.softResets = (flash.softResets ?? 0) + 1;
+      return undefined;
     case 0x9f:
       return flash.jedecId >>> 0;
     case 0x5a:
@@ -33,7 +42,7 @@ export function runSpiFlashCommand(flash: SpiFlashIdentity, cmd: number, addr: n
       // Release from deep power-down also returns the device id.
       return (flash.jedecId >>> 16) & 0xff;
     default:
-      // 0x06 WREN, 0x04 WRDI, 0x66/0x99 reset, 0xB9 power-down, 0x79, 0xFF: no data.
+      // 0x06 WREN, 0x04 WRDI, 0x66 reset enable, 0xB9 power-down, 0x79, 0xFF: no data.
       return undefined;
   }
 }

@@ -35,10 +35,23 @@ export class StubLoader implements Loader {
   private work: Promise<void> = Promise.resolve();
   private pendingError = 0;
 
+  /**
+   * The flash size the stub works with: at start-up esp-stub-lib reads RDID and takes the size its capacity byte
+   * names (`stub_target_flash_id_to_flash_size`); SPI_SET_PARAMS replaces it. Writes and reads past it go
+   * through the ROM's flash functions, which refuse them (FAILED_SPI_OP); erases are raw SPI commands, unchecked.
+   */
+  private flashSize: number;
+
   constructor(
     private readonly ctx: LoaderContext,
     private readonly behaviour: StubBehaviour,
-  ) {}
+  ) {
+    this.flashSize = ctx.flashSizeFromId();
+  }
+
+  private readable(addr: number, size: number): boolean {
+    return addr + size <= Math.min(this.flashSize, this.ctx.flash.flash.size);
+  }
 
   dispose(): void {
     this.write?.inflater?.close();
@@ -83,7 +96,9 @@ export class StubLoader implements Loader {
       case OP.SPI_ATTACH:
         return this.reply(op, data.length === 4 ? 0 : STUB_ERR.BAD_DATA_LEN);
       case OP.SPI_SET_PARAMS:
-        return this.reply(op, data.length === 24 ? 0 : STUB_ERR.BAD_DATA_LEN);
+        if (data.length !== 24) return this.reply(op, STUB_ERR.BAD_DATA_LEN);
+        this.flashSize = data.readUInt32LE(4);
+        return this.reply(op);
       case OP.CHANGE_BAUDRATE: {
         if (data.length !== 8) return this.reply(op, STUB_ERR.BAD_DATA_LEN);
         const [baud] = words(data, 1);
@@ -121,7 +136,7 @@ export class StubLoader implements Loader {
       case OP.SPI_FLASH_MD5: {
         if (data.length !== 16) return this.reply(op, STUB_ERR.BAD_DATA_LEN);
         const [addr, size] = words(data, 2);
-        if (addr + size > flash.size) return this.reply(op, STUB_ERR.FAILED_SPI_OP);
+        if (!this.readable(addr, size)) return this.reply(op, STUB_ERR.FAILED_SPI_OP);
         await sleep((size / 0x100000) * ctx.timing.md5MsPerMiB, ctx.signal);
         return this.reply(op, 0, flash.md5(addr, size));
       }
@@ -205,6 +220,10 @@ export class StubLoader implements Loader {
     const addr = w.offset + w.written;
     w.written += n;
     const end = addr + n;
+    if (end > this.flashSize) {
+      this.pendingError = STUB_ERR.FAILED_SPI_OP;
+      return;
+    }
     if (end > w.erasedTo) ms += this.eraseUpTo(w, end);
     const result = ctx.flash.programNow(addr, out.subarray(0, n));
     ms += result.ms;
@@ -244,7 +263,7 @@ export class StubLoader implements Loader {
     if (data.length !== 16) return this.reply(op, STUB_ERR.BAD_DATA_LEN);
     const [offset, length, packetSize] = words(data, 3);
     if (packetSize === 0 || packetSize > 0x1000) return this.reply(op, STUB_ERR.BAD_DATA_LEN);
-    if (offset + length > ctx.flash.flash.size) return this.reply(op, STUB_ERR.FAILED_SPI_OP);
+    if (!this.readable(offset, length)) return this.reply(op, STUB_ERR.FAILED_SPI_OP);
     this.reply(op);
     const md5Input = ctx.flash.flash.read(offset, length);
     // esp-flasher-stub keeps one packet in flight whatever the host asks for (§2.3 step 5).

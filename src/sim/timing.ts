@@ -27,6 +27,13 @@ export interface TimingModel {
   strapSampleMs: number;
   /** Multiplies erase and program times (the slow-flash fault). */
   flashSlowdown: number;
+  /** A native-USB board that dropped off the bus (chip reset): how long until its tty is back. */
+  usbReenumerateMs: number;
+  /**
+   * The RTC watchdog the firmware left armed: how long after a USB-Serial/JTAG reset into download mode it resets
+   * the chip (ESP-IDF's bootloader arms it for 9 s), unless the host disabled it.
+   */
+  appWatchdogMs: number;
 }
 
 export type TimingName = 'fast' | 'realistic';
@@ -44,6 +51,8 @@ const REALISTIC: TimingModel = {
   appStartMs: 300,
   strapSampleMs: 2,
   flashSlowdown: 1,
+  usbReenumerateMs: 300,
+  appWatchdogMs: 9000,
 };
 
 const FAST: TimingModel = {
@@ -61,6 +70,9 @@ const FAST: TimingModel = {
   // after EN rises, exactly as the EN capacitor makes a real board do.
   strapSampleMs: 1,
   flashSlowdown: 1,
+  // Both take real time even here: a host must wait for the tty, and a write must outlast the watchdog to fail.
+  usbReenumerateMs: 5,
+  appWatchdogMs: 1000,
 };
 
 export function timingModel(name: TimingName = 'fast', overrides: Partial<TimingModel> = {}): TimingModel {

@@ -63,13 +63,34 @@ function parsePortPath(path: string): { busnum: number; ports: number[] } {
 /**
  * A virtual USB bus standing in for the real hotplug detector: `plugBoard` registers the board's tty on a
  * SimBinding and emits `attach`; `unplug` (or the board's link dropping) emits `detach`. A re-plug gets the
- * lowest tty number nobody holds, so a tty still open from before makes the board come back renumbered.
+ * lowest tty number nobody holds, so a tty still open from before makes the board come back renumbered. A
+ * native-USB board that re-enumerates (its chip reset) is a `detach` and, moments later, an `attach`.
  */
 export class VirtualUsbBus extends EventEmitter<UsbBusEvents> {
-  private readonly devices = new Map<string, { info: UsbDeviceInfo; board: SimBoard; onLost: () => void }>();
+  private readonly devices = new Map<
+    string,
+    { info: UsbDeviceInfo; board: SimBoard; onLost: () => void; away: boolean }
+  >();
 
   constructor(readonly binding: SimBinding = new SimBinding()) {
     super();
+    binding.on('usb-gone', (tty) => {
+      const dev = this.deviceOnTty(tty);
+      if (!dev || dev.away) return;
+      dev.away = true;
+      this.emit('detach', { ...dev.info });
+    });
+    binding.on('usb-back', (oldTty, tty) => {
+      const dev = this.deviceOnTty(oldTty);
+      if (!dev?.away) return;
+      dev.away = false;
+      dev.info = { ...dev.info, tty };
+      this.emit('attach', { ...dev.info });
+    });
+  }
+
+  private deviceOnTty(tty: string) {
+    return [...this.devices.values()].find((d) => d.info.tty === tty);
   }
 
   plugBoard(portPath: string, board: SimBoard, opts: PlugOptions = {}): UsbDeviceInfo {
@@ -102,7 +123,7 @@ export class VirtualUsbBus extends EventEmitter<UsbBusEvents> {
     });
     const onLost = () => this.unplug(portPath);
     board.on('link-lost', onLost);
-    this.devices.set(portPath, { info, board, onLost });
+    this.devices.set(portPath, { info, board, onLost, away: false });
     this.emit('attach', { ...info });
     return { ...info };
   }
@@ -114,12 +135,12 @@ export class VirtualUsbBus extends EventEmitter<UsbBusEvents> {
     this.devices.delete(portPath);
     dev.board.off('link-lost', dev.onLost);
     this.binding.unplug(dev.info.tty);
-    this.emit('detach', { ...dev.info });
+    if (!dev.away) this.emit('detach', { ...dev.info });
     return dev.board;
   }
 
   list(): UsbDeviceInfo[] {
-    return [...this.devices.values()].map((d) => ({ ...d.info }));
+    return [...this.devices.values()].filter((d) => !d.away).map((d) => ({ ...d.info }));
   }
 
   boardAt(portPath: string): SimBoard | undefined {
@@ -127,9 +148,6 @@ export class VirtualUsbBus extends EventEmitter<UsbBusEvents> {
   }
 
   private freeTty(prefix: string): string {
-    for (let n = 0; ; n++) {
-      const path = `${prefix}${n}`;
-      if (!this.binding.isPathInUse(path)) return path;
-    }
+    return this.binding.lowestFree(prefix);
   }
 }

@@ -5,7 +5,8 @@
 import type { BindingInterface } from '@serialport/bindings-interface' with { 'resolution-mode': 'require' };
 import { EspLoader } from '../esp/loader.ts';
 import type { StubRelease } from '../esp/stub.ts';
-import { defaultResetStrategies } from '../esp/reset.ts';
+import { defaultResetStrategies, isUsbJtagSerial } from '../esp/reset.ts';
+import { CONNECT_ATTEMPTS } from '../esp/timeouts.ts';
 import { writeRegion } from '../esp/write-regions.ts';
 import { DEFAULT_BAUD } from '../serial/link-errors.ts';
 import { openTransport } from '../serial/transport.ts';
@@ -60,7 +61,8 @@ export class EspBoardLink implements BoardLink {
       const loader = await EspLoader.connect(transport, {
         signal: o.signal,
         strategies,
-        attempts: strategies.length,
+        // Bridges: each strategy once per round. Native USB has its one sequence, tried 7 times as esptool does.
+        attempts: isUsbJtagSerial(transport) ? CONNECT_ATTEMPTS : strategies.length,
         ...(o.onLog && { onLog: o.onLog }),
         resetTimeScale: this.opts.resetTimeScale ?? 1,
       });

@@ -170,7 +170,12 @@ export class Slots {
       return;
     }
     if (!slot || !slot.present || slot.reenumerationTimer) return;
-    const afterReset = slot.awaitingRemoval || slot.state === 'resetting' || slot.state === 'boot-check';
+    // Resets happen while connecting (into download mode) and at the end (into the new firmware).
+    const afterReset =
+      slot.awaitingRemoval ||
+      slot.state === 'connecting' ||
+      slot.state === 'resetting' ||
+      slot.state === 'boot-check';
     if (slot.vid === NATIVE_USB_VID && slot.usbSerial !== undefined && afterReset) {
       slot.reenumerationTimer = setTimeout(() => {
         delete slot.reenumerationTimer;

@@ -107,3 +107,32 @@ test('an aborted signal stops openTransport before it starts', async () => {
   ac.abort();
   await assert.rejects(openTransport('socket://127.0.0.1:1', { signal: ac.signal }));
 });
+
+test('serial transport reopen: a native-USB device that re-enumerated is opened again on the same path', async (t) => {
+  const binding = new SimBinding();
+  // Blank flash still "runs" as far as the USB goes: firmware that owns the USB drops off the bus on reset.
+  const board = new SimBoard({ chip: 'esp32c3', resetCircuit: 'usb-jtag', appOwnsUsb: true, timing: 'fast' });
+  binding.plug('/dev/ttyACM0', board);
+  t.after(() => binding.unplug('/dev/ttyACM0'));
+  const tr = await openTransport('/dev/ttyACM0', { binding: binding as never });
+  t.after(() => tr.close());
+  const got: Buffer[] = [];
+  tr.onData((c) => got.push(c));
+  const firstClosed = tr.closed;
+  // DTR then RTS alone: download latched, then the chip resets and its USB leaves the bus.
+  await tr.setSignals({ dtr: true, rts: false });
+  await tr.setSignals({ dtr: false, rts: true });
+  assert.ok((await firstClosed) instanceof DisconnectedError);
+  await assert.rejects(tr.setSignals({ dtr: false, rts: false }), DisconnectedError);
+  await tr.reopen!({ delayMs: board.timing.usbReenumerateMs + 20 });
+  assert.notEqual(tr.closed, firstClosed, 'a fresh closed promise for the new handle');
+  // The ROM answers on the reopened port; the data listener registered before the reopen still gets it.
+  const sync = Buffer.from([0xc0, 0x00, 0x08, 0x24, 0x00, 0, 0, 0, 0, 0x07, 0x07, 0x12, 0x20]);
+  await tr.write(Buffer.concat([sync, Buffer.alloc(32, 0x55), Buffer.from([0xc0])]));
+  for (let i = 0; i < 100 && !Buffer.concat(got).includes(Buffer.from([0xc0, 0x01, 0x08])); i++) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.ok(Buffer.concat(got).includes(Buffer.from([0xc0, 0x01, 0x08])), 'SYNC reply after the reopen');
+  await tr.close();
+  assert.equal(await tr.closed, undefined);
+});

@@ -12,6 +12,8 @@ test('parses every fault name with its argument', () => {
   assert.deepEqual(parseFault('disconnect:5000'), { name: 'disconnect', bytes: 5000 });
   assert.deepEqual(parseFault('slow-flash:3'), { name: 'slow-flash', factor: 3 });
   assert.deepEqual(parseFault('brownout:20000'), { name: 'brownout', bytes: 20000 });
+  assert.deepEqual(parseFault('rom-error'), { name: 'rom-error', block: 0 });
+  assert.deepEqual(parseFault('rom-error:7'), { name: 'rom-error', block: 7 });
   assert.deepEqual(parseFault('secure-boot'), { name: 'secure-boot' });
   assert.deepEqual(parseFault('flash-encryption'), { name: 'flash-encryption' });
   assert.deepEqual(parseFault('app-crash'), { name: 'app-crash' });
@@ -20,11 +22,18 @@ test('parses every fault name with its argument', () => {
     rate: 1,
     window: { from: 20000, bytes: 8 },
   });
-  assert.equal(FAULT_NAMES.length, 11);
+  assert.equal(FAULT_NAMES.length, 12);
 });
 
 test('formatFault is the inverse of parseFault', () => {
-  for (const text of ['no-sync', 'drop-bytes:0.5', 'write-error:0x10000', 'disconnect:10', 'slow-flash:2']) {
+  for (const text of [
+    'no-sync',
+    'drop-bytes:0.5',
+    'write-error:0x10000',
+    'disconnect:10',
+    'slow-flash:2',
+    'rom-error:3',
+  ]) {
     assert.equal(formatFault(parseFault(text)), text);
   }
 });
@@ -36,4 +45,5 @@ test('bad fault text says what is allowed', () => {
   assert.throws(() => parseFault('no-sync:1'), /takes no argument/);
   assert.throws(() => parseFault('disconnect:abc'), /not a number/);
   assert.throws(() => parseFault('slow-flash:0.5'), />= 1/);
+  assert.throws(() => parseFault('rom-error:1.5'), /BLOCK must be a whole number/);
 });

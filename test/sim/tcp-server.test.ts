@@ -97,6 +97,8 @@ test('esp-station sim: serves N boards on consecutive ports until stopped; bad i
         'fast',
         '--fault',
         'slow-flash:2',
+        '--latency-ms',
+        '16',
       ],
       { signal: stop.signal, onListening: (s) => (servers = s) },
     );
@@ -107,6 +109,7 @@ test('esp-station sim: serves N boards on consecutive ports until stopped; bad i
     );
     assert.equal(servers[0].board.chip.name, 'esp32s3');
     assert.equal(servers[0].board.timing.flashSlowdown, 2);
+    assert.equal(servers[0].board.usbLatencyMs, 16);
     const c = await tcpClient(servers[2].port);
     assert.equal((await c.send(READ_MAGIC))[0].readUInt32LE(4), 9);
     await c.close();
@@ -122,12 +125,12 @@ test('esp-station sim: serves N boards on consecutive ports until stopped; bad i
   assert.equal(out.at(-1), 'sim: stopped');
 
   await assert.rejects(
-    runSimCommand(['--chip', 'esp99', '--fault', 'melt', '--listen', 'udp://x']),
+    runSimCommand(['--chip', 'esp99', '--fault', 'melt', '--listen', 'udp://x', '--latency-ms', 'soon']),
     (err: unknown) => {
       assert.ok(err instanceof InputError);
       assert.deepEqual(
         err.problems.map((p) => p.key),
-        ['--listen', '--chip', '--fault'],
+        ['--listen', '--chip', '--fault', '--latency-ms'],
       );
       return true;
     },

@@ -33,6 +33,8 @@ export interface FakeBoardScript {
   identity?: Partial<BoardIdentity>;
   /** Connect attempts (0-based) that fail with this kind. */
   connectFails?: Record<number, string>;
+  /** The connect (the reset into download mode) takes this long, so a test can re-enumerate the board meanwhile. */
+  connectDelayMs?: number;
   /** Writes fail with 'write-error' for these bauds (every time), or a number of times in total. */
   failWritesAtBaud?: number[];
   failWritesTimes?: number;
@@ -103,7 +105,8 @@ export class FakeLink implements BoardLink {
     const s = this.scripts.get(slot.portPath) ?? {};
     const fail = s.connectFails?.[opts.attempt];
     if (fail) throw new KindError(fail, `connect failed (${fail})`);
-    await sleep(1);
+    await sleep(s.connectDelayMs ?? 1);
+    opts.signal.throwIfAborted();
     const writes = this.writes;
     const failCount = this.failCount;
     const { prepared, erases, resets } = this;

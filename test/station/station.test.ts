@@ -488,6 +488,25 @@ test('a native-USB board re-enumerating after its reset is the same board, not a
   assert.equal(ledger.records[2].usbSerial, 'F4:12:FA:00:00:01');
 });
 
+test('a native-USB board re-enumerating during the connect reset keeps its slot and its attempt', async (t) => {
+  const { source, ledger, station, link, events, waitDone } = setup({ reenumerationGraceMs: 500 });
+  t.after(() => station.stop());
+  const c3 = { vid: '303a', pid: '1001', usbSerial: '60:55:F9:00:00:07' };
+  link.script('1-1.3', { connectDelayMs: 80 });
+  await station.start();
+  source.plug('1-1.3', '/dev/ttyACM0', c3);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(slotSeen(events, '1-1.3').state, 'connecting');
+  // Reset out of firmware that owned the USB: the device drops off the bus and comes back moments later.
+  source.unplug('1-1.3');
+  source.plug('1-1.3', '/dev/ttyACM0', c3);
+  await waitDone(1);
+  assert.equal(ledger.records.length, 1);
+  assert.equal(ledger.records[0].result, 'pass');
+  assert.equal(link.connects.length, 1, 'one attempt, never restarted');
+  assert.ok(!events.some((e) => e.type === 'slot-detached'));
+});
+
 test('a bridge that cannot hold the fast baud (the switch itself times out) is flashed at the next one', async (t) => {
   const { source, ledger, station, link, waitDone } = setup();
   t.after(() => station.stop());

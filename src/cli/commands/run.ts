@@ -19,7 +19,8 @@ import type { BuiltStation } from '../build-station.ts';
 import type { FaultMix } from '../../sim-station/fault-mix.ts';
 
 const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledger FILE]
-                        [--simulate N [--faults MIX] [--timing realistic|fast] [--seed S] [--revision vM.N] [--once]]
+                        [--simulate N [--faults MIX] [--timing realistic|fast] [--seed S] [--revision vM.N]
+                         [--latency-ms MS] [--once]]
                         [--port [NAME=]socket://HOST:PORT ... [--port-follows-baud] [--once]]
 
   --config FILE    station config (default: config.yaml)
@@ -31,6 +32,8 @@ const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledg
   --timing T       simulated chip timing: realistic (default) or fast
   --seed S         seed of the simulated boards and operator (default: a new one each run, logged)
   --revision vM.N  chip revision of the simulated boards, e.g. v0.3 (default: what ships today, e.g. ESP32 v3.0)
+  --latency-ms MS  USB latency timer of the simulated bridges: chip-to-host bytes wait for a full 64-byte
+                   packet or MS (FTDI's default is 16); default 0 = off
   --port URL       a remote serial port (ser2net-style socket://HOST:PORT, or NAME=socket://...) as a
                    fixed slot instead of USB detection; repeatable, one slot each
   --port-follows-baud
@@ -58,6 +61,7 @@ export async function run(argv: string[]): Promise<number> {
         timing: { type: 'string' },
         seed: { type: 'string' },
         revision: { type: 'string' },
+        'latency-ms': { type: 'string' },
         once: { type: 'boolean', default: false },
         verbose: { type: 'boolean', short: 'v', default: false },
         port: { type: 'string', multiple: true },
@@ -108,6 +112,11 @@ export async function run(argv: string[]): Promise<number> {
       ),
     );
   }
+  const latencyMs = args['latency-ms'] === undefined ? undefined : Number(args['latency-ms']);
+  if (latencyMs !== undefined && !(Number.isFinite(latencyMs) && latencyMs >= 0 && latencyMs <= 1000))
+    problems.push(
+      cli(`'${args['latency-ms']}' is not a latency in ms between 0 and 1000 (FTDI: 16)`, '--latency-ms'),
+    );
   const ports: StaticPort[] = [];
   for (const text of args.port ?? []) {
     try {
@@ -123,7 +132,7 @@ export async function run(argv: string[]): Promise<number> {
   if (args['port-follows-baud'] && (args.port ?? []).length === 0)
     problems.push(cli('--port-follows-baud only applies with --port', '--port-follows-baud'));
   if (simulate === undefined) {
-    for (const k of ['faults', 'timing', 'seed', 'revision'] as const) {
+    for (const k of ['faults', 'timing', 'seed', 'revision', 'latency-ms'] as const) {
       if (args[k] !== undefined) problems.push(cli(`--${k} only applies with --simulate N`, `--${k}`));
     }
     if (args.once && (args.port ?? []).length === 0)
@@ -186,6 +195,7 @@ export async function run(argv: string[]): Promise<number> {
         timing: timing as 'fast' | 'realistic',
         seed,
         ...(revision !== undefined && { revision }),
+        ...(latencyMs !== undefined && { usbLatencyMs: latencyMs }),
       },
     }),
     ...(ports.length > 0 && { ports: { list: ports, followsBaud: args['port-follows-baud'] } }),

@@ -27,6 +27,8 @@ board stays in download mode, its flash is kept across connections while this pr
 ${FAULT_NAMES.map((n) => `                        ${(n + (FAULT_DOCS[n].arg ? `${FAULT_DOCS[n].required ? ':' : '[:'}${FAULT_DOCS[n].arg!.toUpperCase()}${FAULT_DOCS[n].required ? '' : ']'}` : '')).padEnd(28)}${FAULT_DOCS[n].text}`).join('\n')}
   --boards N          serve N boards on consecutive ports PORT..PORT+N-1 (default 1)
   --seed N            seed of the fault random generator (default 1)
+  --latency-ms MS     USB round-trip latency of the board's bridge: chip-to-host bytes wait until a 64-byte
+                      packet is full or MS pass (FTDI's default latency timer is 16); default 0 = off
 Runs until SIGINT or SIGTERM.`;
 
 export interface SimRunOptions {
@@ -52,6 +54,7 @@ export async function run(argv: string[], opts: SimRunOptions = {}): Promise<num
         fault: { type: 'string', multiple: true },
         boards: { type: 'string' },
         seed: { type: 'string' },
+        'latency-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     },
@@ -117,6 +120,15 @@ export async function run(argv: string[], opts: SimRunOptions = {}): Promise<num
   }
   const seed = Number(values.seed ?? '1');
   if (!Number.isInteger(seed)) problems.push(cmdline('--seed', `'${values.seed}' is not a whole number`));
+  const latencyMs = Number(values['latency-ms'] ?? '0');
+  if (!Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > 1000) {
+    problems.push(
+      cmdline(
+        '--latency-ms',
+        `'${values['latency-ms']}' is not a latency in ms between 0 and 1000 (FTDI: 16)`,
+      ),
+    );
+  }
   if (problems.length > 0 || !listen || !chip) throw new InputError(problems);
 
   const simBoards = Array.from({ length: boards }, (_, i) => {
@@ -134,6 +146,7 @@ export async function run(argv: string[], opts: SimRunOptions = {}): Promise<num
       timing: timing as 'realistic' | 'fast',
       faults,
       seed: seed + i,
+      usbLatencyMs: latencyMs,
     });
   });
   const servers = await startSimServers({ host: listen[1], port: Number(listen[2]), boards: simBoards });

@@ -82,6 +82,27 @@ export interface ChipFacts {
   flashSize: Readonly<Record<string, number>>;
   /** Name of the chip's stub JSON in each pinned release (src/esp/stubs/esp-flasher-stub-<release>/<stubName>.json). */
   stubName: string;
+  /**
+   * RTC (LP) watchdog: CONFIG0 (bit 31 enables), CONFIG1 (timeout), WPROTECT (unlocked by WATCHDOG_WRITE_KEY)
+   * (esptool `watchdog_reset`, `disable_watchdogs`). Absent where esptool has none (ESP8266, ESP32).
+   */
+  rtcWatchdog?: { config0: number; config1: number; wprotect: number };
+  /**
+   * Super watchdog of chips with a USB-Serial/JTAG peripheral: CONF (auto-feed bit), WPROTECT and its key.
+   * Over 303a:1001 esptool disables the RTC watchdog and sets auto-feed after connecting: a reset through that
+   * peripheral leaves the RTC domain (and the watchdogs the firmware armed) running.
+   */
+  superWatchdog?: { conf: number; wprotect: number; key: number; autoFeed: number };
+  /**
+   * RTC_CNTL_OPTION1 FORCE_DOWNLOAD_BOOT (ESP32-S3): firmware may set it to reboot into the ROM, and the ROM never
+   * clears it, so esptool clears it before the hard reset (arduino-esp32 #6762).
+   */
+  forceDownloadBoot?: { addr: number; mask: number };
+  /**
+   * ESP32: where eFuse keeps SPI_PAD_CONFIG (the GPIOs of in-package or custom-wired flash). The ROM's SPI_ATTACH
+   * with 0 uses the default pins, so esptool attaches with these (`get_chip_spi_pads`).
+   */
+  spiPadConfig?: { clkQDCs: number; hd: number };
   /** Default crystal in MHz and the ROM boot banner lines printed on reset into download mode (§7). */
   crystalMhz: number;
   romBanner: readonly string[];

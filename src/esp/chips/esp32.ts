@@ -41,6 +41,8 @@ export const esp32: ChipFacts = {
     { addr: EFUSE_RD + 0x18, shift: 4, mask: 0x1, version: 1 },
     { addr: EFUSE_RD + 0x18, shift: 5, mask: 0x1, version: 2, fromRevision: 300 },
   ],
+  // esptool targets/esp32.py get_chip_spi_pads: BLK0 RDATA5 holds CLK, Q, D, CS; RDATA3 holds HD.
+  spiPadConfig: { clkQDCs: EFUSE_RD + 0x14, hd: EFUSE_RD + 0x0c },
   readRevision: (read) => readRevisionFields(revision, read),
   revisionRegisters: (rev) => encodeRevisionFields(revision, rev),
   spi: {

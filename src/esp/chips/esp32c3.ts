@@ -1,5 +1,11 @@
 import type { ChipFacts } from './chip.ts';
-import { LATER_ROM, laterEfuseFacts, laterSpiRegisters } from './later-rom-layout.ts';
+import {
+  LATER_ROM,
+  laterEfuseFacts,
+  laterSpiRegisters,
+  rtcCntlSuperWatchdog,
+  rtcCntlWatchdog,
+} from './later-rom-layout.ts';
 import { CLASSIC_FLASH_FREQS, type RevisionFields } from './revision-fields.ts';
 
 const EFUSE_BASE = 0x60008800;
@@ -26,6 +32,9 @@ export const esp32c3: ChipFacts = {
   romSecurityInfoBytes: 20,
   ...laterEfuseFacts(EFUSE_BASE, revision),
   spi: laterSpiRegisters(0x60002000),
+  // esptool targets/esp32c3.py (RTCCNTL_BASE_REG 0x60008000).
+  rtcWatchdog: rtcCntlWatchdog(0x60008000, { config0: 0x90, wprotect: 0xa8 }),
+  superWatchdog: rtcCntlSuperWatchdog(0x600080ac),
   flashFreq: CLASSIC_FLASH_FREQS,
   imageMinRevField: 'minor',
   stubName: 'esp32c3',

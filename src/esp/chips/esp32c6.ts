@@ -1,5 +1,5 @@
 import type { ChipFacts } from './chip.ts';
-import { LATER_ROM, laterEfuseFacts, laterSpiRegisters } from './later-rom-layout.ts';
+import { LATER_ROM, laterEfuseFacts, laterSpiRegisters, lpWatchdogs } from './later-rom-layout.ts';
 import { type RevisionFields } from './revision-fields.ts';
 
 const EFUSE_BASE = 0x600b0800;
@@ -22,6 +22,8 @@ export const esp32c6: ChipFacts = {
   romSecurityInfoBytes: 20,
   ...laterEfuseFacts(EFUSE_BASE, revision),
   spi: laterSpiRegisters(0x60003000),
+  // esptool targets/esp32c6.py (DR_REG_LP_WDT_BASE 0x600B1C00).
+  ...lpWatchdogs({ wprotect: 0x18, swdConf: 0x1c }),
   // ROM MSPI divider workaround: 80m and 40m both encode as 0x0 (§11.2).
   flashFreq: { '80m': 0x0, '40m': 0x0, '20m': 0x2 },
   stubName: 'esp32c6',

@@ -1,5 +1,5 @@
 import type { ChipFacts } from './chip.ts';
-import { LATER_ROM, laterEfuseFacts, laterSpiRegisters } from './later-rom-layout.ts';
+import { LATER_ROM, laterEfuseFacts, laterSpiRegisters, lpWatchdogs } from './later-rom-layout.ts';
 import { type RevisionFields } from './revision-fields.ts';
 
 const EFUSE_BASE = 0x600b0800;
@@ -22,6 +22,8 @@ export const esp32h2: ChipFacts = {
   romSecurityInfoBytes: 20,
   ...laterEfuseFacts(EFUSE_BASE, revision),
   spi: laterSpiRegisters(0x60003000),
+  // esptool targets/esp32h2.py (DR_REG_LP_WDT_BASE 0x600B1C00).
+  ...lpWatchdogs({ wprotect: 0x1c, swdConf: 0x20 }),
   // The H2 flash clock comes from a 96 MHz/48 MHz source (§11.2).
   flashFreq: { '48m': 0xf, '24m': 0x0, '16m': 0x1, '12m': 0x2 },
   stubName: 'esp32h2',

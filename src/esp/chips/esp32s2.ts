@@ -1,5 +1,5 @@
 import type { ChipFacts } from './chip.ts';
-import { LATER_ROM, laterEfuseFacts, laterSpiRegisters } from './later-rom-layout.ts';
+import { LATER_ROM, laterEfuseFacts, laterSpiRegisters, rtcCntlWatchdog } from './later-rom-layout.ts';
 import { CLASSIC_FLASH_FREQS, type RevisionFields } from './revision-fields.ts';
 
 const EFUSE_BASE = 0x3f41a000;
@@ -26,6 +26,8 @@ export const esp32s2: ChipFacts = {
   romSecurityInfoBytes: 12,
   ...laterEfuseFacts(EFUSE_BASE, revision),
   spi: laterSpiRegisters(0x3f402000),
+  // esptool targets/esp32s2.py: an RTC watchdog (for watchdog_reset) but no USB-Serial/JTAG, so no SWD handling.
+  rtcWatchdog: rtcCntlWatchdog(0x3f408000, { config0: 0x94, wprotect: 0xac }),
   flashFreq: CLASSIC_FLASH_FREQS,
   stubName: 'esp32s2',
   crystalMhz: 40,

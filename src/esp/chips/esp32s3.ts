@@ -1,5 +1,11 @@
 import type { ChipFacts } from './chip.ts';
-import { LATER_ROM, laterEfuseFacts, laterSpiRegisters } from './later-rom-layout.ts';
+import {
+  LATER_ROM,
+  laterEfuseFacts,
+  laterSpiRegisters,
+  rtcCntlSuperWatchdog,
+  rtcCntlWatchdog,
+} from './later-rom-layout.ts';
 import { CLASSIC_FLASH_FREQS, type RevisionFields } from './revision-fields.ts';
 
 const EFUSE_BASE = 0x60007000;
@@ -33,6 +39,10 @@ export const esp32s3: ChipFacts = {
   romSecurityInfoBytes: 20,
   ...laterEfuseFacts(EFUSE_BASE, revision),
   spi: laterSpiRegisters(0x60002000),
+  // esptool targets/esp32s3.py (RTCCNTL_BASE_REG 0x60008000).
+  rtcWatchdog: rtcCntlWatchdog(0x60008000, { config0: 0x98, wprotect: 0xb0 }),
+  superWatchdog: rtcCntlSuperWatchdog(0x600080b4),
+  forceDownloadBoot: { addr: 0x6000812c, mask: 0x1 },
   flashFreq: CLASSIC_FLASH_FREQS,
   stubName: 'esp32s3',
   crystalMhz: 40,
