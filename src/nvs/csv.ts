@@ -18,7 +18,9 @@ import type { NvsEntry, NvsItem, NvsPartition, NvsValue } from './model.ts';
 export const CSV_HEADER = ['key', 'type', 'encoding', 'value'] as const;
 const ROW_TYPES = ['namespace', 'data', 'file'] as const;
 const BLOB_ENCODINGS = ['binary', 'hex2bin', 'base64'] as const;
-const DATA_ENCODINGS = [...INTEGER_TYPE_NAMES, 'string', ...BLOB_ENCODINGS] as const;
+/** Encodings of a value written inline (a CSV data row, a profile's fixed value). */
+export const DATA_ENCODINGS = [...INTEGER_TYPE_NAMES, 'string', ...BLOB_ENCODINGS] as const;
+export type DataEncoding = (typeof DATA_ENCODINGS)[number];
 const FILE_ENCODINGS = ['string', ...BLOB_ENCODINGS] as const;
 
 /** Reads a file row's file; given the path as written and the path resolved against the CSV's folder. */
@@ -170,6 +172,14 @@ function readFailure(err: unknown): string {
   if (code === 'EISDIR') return 'is a folder, not a file';
   if (code === 'EACCES') return 'cannot be read (permission denied)';
   return `cannot be read (${(err as Error).message})`;
+}
+
+/** A value written inline as in a CSV data row; throws an Error saying what is wrong with it. */
+export function parseNvsValue(text: string, encoding: DataEncoding): NvsValue {
+  const value = valueFromText(text, encoding);
+  const bad = valueProblem(value);
+  if (bad) throw new Error(bad);
+  return value;
 }
 
 /** A value as written in a data row, or a file's content for a file row. */
