@@ -73,6 +73,15 @@ export class JournalFile {
   }
 }
 
+/** The journal's records without taking it over (a report while a station runs); a torn tail is left out. */
+export async function readJournal(file: string): Promise<JournalRecord[]> {
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return '';
+    throw new IdentityError('setup', `journal ${file} cannot be read (${err.code ?? String(err)})`);
+  });
+  return parseJournal(file, text).records;
+}
+
 function parseJournal(file: string, text: string): { records: JournalRecord[]; tornTail: boolean } {
   const lines = text.split('\n');
   const endsClean = lines[lines.length - 1] === '';

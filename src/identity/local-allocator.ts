@@ -19,7 +19,7 @@ import type {
 import { CredentialPool } from './credential-pool.ts';
 import type { CredentialBundle, CredentialFile } from './credential-pool.ts';
 import { IdentityError } from './errors.ts';
-import { JournalFile } from './journal-file.ts';
+import { JournalFile, readJournal } from './journal-file.ts';
 import type { JournalRecord } from './journal-records.ts';
 import { largestSeq, renderSerial } from './serial-pattern.ts';
 import type { IdentitySettings } from './settings.ts';
@@ -32,7 +32,8 @@ export interface LocalAllocatorOptions {
 
 export class LocalAllocator implements IdentityAllocator {
   private readonly settings: IdentitySettings;
-  private readonly journal: JournalFile;
+  /** Absent when only inspecting (a report beside a running station). */
+  private readonly journal: JournalFile | undefined;
   private readonly book: AllocationBook;
   private readonly pool: CredentialPool | undefined;
   private readonly now: () => Date;
@@ -45,7 +46,7 @@ export class LocalAllocator implements IdentityAllocator {
 
   private constructor(
     options: LocalAllocatorOptions,
-    journal: JournalFile,
+    journal: JournalFile | undefined,
     book: AllocationBook,
     pool: CredentialPool | undefined,
   ) {
@@ -91,6 +92,22 @@ export class LocalAllocator implements IdentityAllocator {
       await journal.close();
       throw err;
     }
+  }
+
+  /**
+   * The pool as the journal says now, without taking the journal over: safe beside a running station.
+   * Reservations of a station that is not running count as reserved until it starts again.
+   */
+  static async inspect(options: LocalAllocatorOptions): Promise<LocalAllocator> {
+    const pool = options.settings.credentials
+      ? await CredentialPool.open(options.settings.credentials)
+      : undefined;
+    const book = new AllocationBook();
+    const file = options.settings.journal;
+    (await readJournal(file)).forEach((r, i) => book.apply(r, `${file}:${i + 1}`));
+    const allocator = new LocalAllocator(options, undefined, book, pool);
+    allocator.rebuildSeqs();
+    return allocator;
   }
 
   reserve<T>(
@@ -184,7 +201,7 @@ export class LocalAllocator implements IdentityAllocator {
 
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
-    await this.journal.close();
+    await this.journal?.close();
   }
 
   // --- inside the queue ---
@@ -429,6 +446,7 @@ export class LocalAllocator implements IdentityAllocator {
   }
 
   private async write(record: JournalRecord): Promise<void> {
+    if (!this.journal) throw new Error('this allocator only inspects the journal');
     await this.journal.append(record);
     this.book.apply(record);
     if (record.op === 'release') this.rebuildSeqs(); // its serial number is free again
