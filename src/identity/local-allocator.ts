@@ -21,7 +21,7 @@ import type { CredentialBundle, CredentialFile } from './credential-pool.ts';
 import { IdentityError } from './errors.ts';
 import { JournalFile, readJournal } from './journal-file.ts';
 import type { JournalRecord } from './journal-records.ts';
-import { largestSeq, renderSerial } from './serial-pattern.ts';
+import { SerialCounter } from './serial-counter.ts';
 import type { IdentitySettings } from './settings.ts';
 
 export interface LocalAllocatorOptions {
@@ -40,9 +40,7 @@ export class LocalAllocator implements IdentityAllocator {
   /** Bundles that could not be issued (unreadable, or too large for the region), with the reason. */
   private readonly setAside = new Map<string, string>();
   private queue: Promise<unknown> = Promise.resolve();
-  /** Serial numbers of this lot that went back to the pool, lowest first. */
-  private freeSeqs: number[] = [];
-  private nextSeq: number;
+  private readonly serials: SerialCounter | undefined;
 
   private constructor(
     options: LocalAllocatorOptions,
@@ -55,7 +53,8 @@ export class LocalAllocator implements IdentityAllocator {
     this.journal = journal;
     this.book = book;
     this.pool = pool;
-    this.nextSeq = options.settings.serial?.start ?? 1;
+    this.serials =
+      options.settings.serial && new SerialCounter(options.settings.serial, options.settings.lot, book);
   }
 
   /**
@@ -76,7 +75,6 @@ export class LocalAllocator implements IdentityAllocator {
       const book = new AllocationBook();
       records.forEach((r, i) => book.apply(r, `${settings.journal}:${i + 1}`));
       const allocator = new LocalAllocator(options, journal, book, pool);
-      allocator.rebuildSeqs();
       for (const a of book.liveAllocations()) {
         if (a.state === 'reserved')
           await allocator.write({
@@ -106,7 +104,6 @@ export class LocalAllocator implements IdentityAllocator {
     const file = options.settings.journal;
     (await readJournal(file)).forEach((r, i) => book.apply(r, `${file}:${i + 1}`));
     const allocator = new LocalAllocator(options, undefined, book, pool);
-    allocator.rebuildSeqs();
     return allocator;
   }
 
@@ -229,7 +226,8 @@ export class LocalAllocator implements IdentityAllocator {
   }
 
   private async reserveFresh<T>(board: BoardRef, prepare: PrepareCandidate<T>) {
-    const serial = this.pickSerial(board.mac);
+    const serial = this.serials?.pick(board.mac);
+    if (this.serials && !serial) throw this.emptyError();
     let refreshed = false;
     for (;;) {
       const bundle = this.pool ? this.pickBundle() : undefined;
@@ -282,7 +280,7 @@ export class LocalAllocator implements IdentityAllocator {
         credential: candidate.credential?.id,
         files: files ? Object.fromEntries(files.map((f) => [f.member, f.sha256])) : undefined,
       });
-      if (serial?.seq !== undefined) this.takeSeq(serial.seq);
+      if (serial?.seq !== undefined) this.serials?.take(serial.seq);
       return { identity: { ...candidate, slot: board.slot, attempt: board.attempt }, prepared };
     }
   }
@@ -316,110 +314,33 @@ export class LocalAllocator implements IdentityAllocator {
     return { id, files };
   }
 
-  private pickSerial(mac: string): { text: string; seq?: number } | undefined {
-    const s = this.settings.serial;
-    if (!s) return undefined;
-    const render = (seq?: number) =>
-      renderSerial(s.pattern, { prefix: s.prefix, lot: this.settings.lot, seq, mac });
-    if (s.pattern.seqWidth === undefined) {
-      const text = render();
-      const holder = this.book.serialHolder(text);
-      if (holder) {
-        throw new IdentityError(
-          'setup',
-          `serial ${text} is already issued to MAC ${holder.mac}; the pattern '${s.pattern.source}' does not tell these boards apart — use more MAC digits or {seq}`,
-        );
-      }
-      return { text };
-    }
-    const end = this.seqEnd();
-    for (const seq of this.freeSeqs) {
-      const text = render(seq);
-      if (!this.book.serialHolder(text)) return { text, seq };
-    }
-    for (let seq = this.nextSeq; end === undefined || seq <= end; seq++) {
-      const text = render(seq);
-      if (!this.book.serialHolder(text)) return { text, seq };
-    }
-    throw this.emptyError();
-  }
-
   private pickBundle(): CredentialBundle | undefined {
-    return this.pool?.bundles.find((b) => !this.book.credentialHolder(b.id) && !this.setAside.has(b.id));
-  }
-
-  private takeSeq(seq: number): void {
-    this.freeSeqs = this.freeSeqs.filter((s) => s !== seq);
-    if (seq >= this.nextSeq) this.nextSeq = seq + 1;
-  }
-
-  /** Serial numbers of this lot: the next fresh one, and those released below it. */
-  private rebuildSeqs(): void {
-    const s = this.settings.serial;
-    if (!s || s.pattern.seqWidth === undefined) return;
-    const lot = this.settings.lot;
-    const live = new Set<number>();
-    let highest = s.start - 1;
-    for (const a of this.book.liveAllocations()) {
-      if (a.lot === lot && a.seq !== undefined) live.add(a.seq);
-    }
-    const ever = new Set<number>();
-    for (const a of this.book.all()) {
-      if (a.lot === lot && a.seq !== undefined) {
-        ever.add(a.seq);
-        highest = Math.max(highest, a.seq);
-      }
-    }
-    this.nextSeq = highest + 1;
-    this.freeSeqs = [...ever].filter((q) => !live.has(q) && q >= s.start).sort((a, b) => a - b);
-  }
-
-  private seqEnd(): number | undefined {
-    const s = this.settings.serial;
-    return s?.end ?? (s ? largestSeq(s.pattern) : undefined);
+    return this.pool?.bundles.find((b) => this.isFree(b));
   }
 
   private freeCount(): number | undefined {
     const counts: number[] = [];
-    const s = this.settings.serial;
-    if (s?.pattern.seqWidth !== undefined) {
-      const end = this.seqEnd();
-      if (end !== undefined) {
-        const lot = this.settings.lot;
-        const used = this.book
-          .liveAllocations()
-          .filter((a) => a.lot === lot && a.seq !== undefined && a.seq >= s.start && a.seq <= end).length;
-        counts.push(Math.max(0, end - s.start + 1 - used));
-      }
-    }
-    if (this.pool) {
-      counts.push(
-        this.pool.bundles.filter((b) => !this.book.credentialHolder(b.id) && !this.setAside.has(b.id)).length,
-      );
-    }
+    const serials = this.serials?.counts();
+    if (serials) counts.push(serials.free);
+    if (this.pool) counts.push(this.pool.bundles.filter((b) => this.isFree(b)).length);
     return counts.length ? Math.min(...counts) : undefined;
   }
 
   private totalCount(): number | undefined {
     const counts: number[] = [];
-    const s = this.settings.serial;
-    const end = this.seqEnd();
-    if (s?.pattern.seqWidth !== undefined && end !== undefined) counts.push(end - s.start + 1);
+    const serials = this.serials?.counts();
+    if (serials) counts.push(serials.total);
     if (this.pool) counts.push(this.pool.bundles.length);
     return counts.length ? Math.min(...counts) : undefined;
   }
 
+  private isFree(bundle: CredentialBundle): boolean {
+    return !this.book.credentialHolder(bundle.id) && !this.setAside.has(bundle.id);
+  }
+
   private emptyWhat(): string {
-    const s = this.settings.serial;
-    const end = this.seqEnd();
-    if (s?.pattern.seqWidth !== undefined && end !== undefined) {
-      const used = this.book
-        .liveAllocations()
-        .filter((a) => a.lot === this.settings.lot && a.seq !== undefined).length;
-      if (used >= end - s.start + 1)
-        return `serial number (${s.start}..${end} used in lot ${this.settings.lot || '(none)'})`;
-    }
-    return 'credential bundle';
+    const serials = this.serials?.counts();
+    return serials && serials.free === 0 && this.serials ? this.serials.describe() : 'credential bundle';
   }
 
   private emptyError(): IdentityError {
@@ -449,7 +370,7 @@ export class LocalAllocator implements IdentityAllocator {
     if (!this.journal) throw new Error('this allocator only inspects the journal');
     await this.journal.append(record);
     this.book.apply(record);
-    if (record.op === 'release') this.rebuildSeqs(); // its serial number is free again
+    if (record.op === 'release') this.serials?.rebuild(); // its serial number is free again
   }
 
   private stamp(): string {
