@@ -8,6 +8,8 @@ const COMMANDS: Record<string, string> = {
   check: 'validate config, profile and image set; print the flash map',
   report: 'yield reports from the ledger (text, csv, json, html)',
   sim: 'serve one simulated board over TCP (socket://)',
+  identity: 'the identity pool of a profile: free, reserved, committed and burned serials and credentials',
+  nvs: 'NVS partitions (mfg_nvs.bin) to CSV or JSON and back: nvs decode FILE.bin, nvs generate IN.csv OUT.bin',
 };
 
 export const EXIT = { pass: 0, boardFailed: 1, badInput: 2 } as const;

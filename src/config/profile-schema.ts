@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CHIP_NAMES } from '../esp/chips/index.ts';
 import type { ChipName } from '../esp/chips/index.ts';
 import { byteSizeSchema, parseByteSize } from './byte-size.ts';
+import { IdentitySectionSchema } from './identity-schema.ts';
 
 /**
  * stations/<product>.yaml: one product's recipe, locked down by an engineer. Paths are relative to the
@@ -156,6 +157,8 @@ export const ProfileFileSchema = z.strictObject({
   stub: z.boolean().default(true),
   /** Skip a region when the chip's MD5 of it already matches (re-flashing a board that holds this firmware). */
   skipUnchanged: z.boolean().default(false),
+  /** Per-board serials and credentials written into the identity partition (mfg_nvs); see docs/identity.md. */
+  identity: IdentitySectionSchema.optional(),
 });
 
 export type ProfileFile = z.output<typeof ProfileFileSchema>;
