@@ -8,6 +8,7 @@ const COMMANDS: Record<string, string> = {
   check: 'validate config, profile and image set; print the flash map',
   report: 'yield reports from the ledger (text, csv, json, html)',
   sim: 'serve one simulated board over TCP (socket://)',
+  db: 'the central PostgreSQL database: migrate, status',
 };
 
 export const EXIT = { pass: 0, boardFailed: 1, badInput: 2 } as const;
