@@ -16,8 +16,7 @@ export interface ShippedRecord {
 }
 
 /** PostgreSQL text and JSONB cannot hold U+0000; the ledger keeps the original, the database shows U+FFFD. */
-const NUL = /\u0000/g;
-const clean = (s: string) => (s.includes('\u0000') ? s.replace(NUL, '\uFFFD') : s);
+const clean = (s: string) => (s.includes('\u0000') ? s.replaceAll('\u0000', '\uFFFD') : s);
 const cleanOrNull = (s: string | undefined) => (s === undefined ? null : clean(s));
 
 /** JSONB refuses the escape \\u0000 too: a record holding U+0000 anywhere is stored with U+FFFD instead. */
