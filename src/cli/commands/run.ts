@@ -12,6 +12,7 @@ import { loadStationConfig } from '../../config/station-config.ts';
 import { loadProfileFirmware } from '../../firmware/profile-firmware.ts';
 import { LedgerWriter } from '../../ledger/writer.ts';
 import { buildStation } from '../build-station.ts';
+import { startCentralShipping } from '../central-shipping.ts';
 import { parseStaticPort, type StaticPort } from '../../station/detect/static-ports.ts';
 import type { BuiltStation } from '../build-station.ts';
 import type { FaultMix } from '../../sim-station/fault-mix.ts';
@@ -153,11 +154,20 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
 
+  // With a central: section, records also go to the factory database (never in the way of the ledger).
+  const shipping = await startCentralShipping({
+    config,
+    ledger: args.ledger
+      ? { file: args.ledger, station: config.station }
+      : { dir: config.ledger.dir, station: config.station },
+    profile: firmware.profileName,
+    recipe: firmware.fingerprint,
+  });
   const built: BuiltStation = await buildStation({
     config,
     profile,
     firmware,
-    ledger,
+    ledger: shipping ? shipping.sink(ledger) : ledger,
     linkLog: args.verbose,
     ...(simulate !== undefined && {
       simulate: { boards: simulate, mix, timing: timing as 'fast' | 'realistic', seed },
@@ -165,6 +175,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(ports.length > 0 && { ports: { list: ports, followsBaud: args['port-follows-baud'] } }),
   });
   const { station } = built;
+  shipping?.start(station.bus);
 
   let ui: { waitUntilExit(): Promise<void>; unmount(): void } | undefined;
   let unsubscribeHeadless: (() => void) | undefined;
@@ -246,8 +257,17 @@ export async function run(argv: string[]): Promise<number> {
       process.stdin.pause();
       process.stdin.unref();
     }
-    unsubscribeHeadless?.();
     await ledger.close();
+    if (shipping) {
+      // Every record is safe in the ledger already; this only tries to leave nothing for the next run to ship.
+      const { drained, lagRecords } = await shipping.finish();
+      if (!drained) {
+        console.error(
+          `esp-station run: ${lagRecords} record(s) not yet in the central database; they stay in the ledger and ship on the next run`,
+        );
+      }
+    }
+    unsubscribeHeadless?.();
   }
   return 0;
 }
