@@ -66,6 +66,7 @@ export class CentralShipper {
   private nudged = false;
   private lastHeartbeat = 0;
   private lastStatusAt = 0;
+  private trailingStatus: NodeJS.Timeout | undefined;
   private readonly noticedProblems = new Set<string>();
   /** Drain waiters: resolved by the first pass that starts after them and finds nothing left to ship. */
   private drainWaiters: Array<{ since: number; resolve: () => void }> = [];
@@ -132,6 +133,8 @@ export class CentralShipper {
       await Promise.race([upsertStation(client, this.heartbeat()).catch(() => undefined), delay(2_000)]);
       await closeClient(client);
     } else this.setStatus({ link: 'stopped' }, true);
+    clearTimeout(this.trailingStatus);
+    this.trailingStatus = undefined;
   }
 
   private async loop(): Promise<void> {
@@ -270,9 +273,19 @@ export class CentralShipper {
     const lagChanged = next.lagRecords !== before.lagRecords || next.lagSeconds !== before.lagSeconds;
     if (!linkChanged && !lagChanged) return;
     const t = this.now();
-    if (!linkChanged && !force && t - this.lastStatusAt < 1_000) return;
-    this.lastStatusAt = t;
-    this.o.onStatus?.({ ...next });
+    if (!linkChanged && !force && t - this.lastStatusAt < 1_000) {
+      // Throttled, not dropped: the latest lag goes out when the second is over.
+      this.trailingStatus ??= setTimeout(() => this.publishStatus(), 1_000 - (t - this.lastStatusAt));
+      return;
+    }
+    this.publishStatus();
+  }
+
+  private publishStatus(): void {
+    clearTimeout(this.trailingStatus);
+    this.trailingStatus = undefined;
+    this.lastStatusAt = this.now();
+    this.o.onStatus?.({ ...this.state });
   }
 
   private async local<T>(fn: () => Promise<T>): Promise<T> {

@@ -9,6 +9,7 @@ const COMMANDS: Record<string, string> = {
   report: 'yield reports from the ledger (text, csv, json, html)',
   sim: 'serve one simulated board over TCP (socket://)',
   db: 'the central PostgreSQL database: migrate, status',
+  ledger: 'ledger tools: ship existing ledgers to the central database',
 };
 
 export const EXIT = { pass: 0, boardFailed: 1, badInput: 2 } as const;

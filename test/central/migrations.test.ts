@@ -1,5 +1,7 @@
 /** Versioned migrations on a real server: once each, all-or-nothing, safe when stations start together. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import {
@@ -10,6 +12,10 @@ import {
   SchemaTooNewError,
 } from '../../src/central/migrations.ts';
 import { usePostgres } from '../support/postgres-server.ts';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, [join(REPO, 'bin/esp-station.mjs'), ...args], { cwd: REPO, encoding: 'utf8' });
 
 async function client(url: string): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: url });
@@ -92,5 +98,32 @@ describe('schema migrations', () => {
     } finally {
       await c.end();
     }
+  });
+
+  it('esp-station db status and db migrate', async () => {
+    const url = await server().createDatabase('cli');
+    let r = cli(['db', 'status', '--db', url]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(
+      r.stdout,
+      /schema {4}version 0 of \d+ \(\d+ migration\(s\) pending: run esp-station db migrate\)/,
+    );
+    r = cli(['db', 'migrate', '--db', url]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /applied migration 1 \(records and stations\)/);
+    r = cli(['db', 'migrate', '--db', url]);
+    assert.match(r.stdout, /schema already at version/);
+    r = cli(['db', 'status', '--db', url]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /\(up to date\)\n\s+1 {2}records and stations .* esp-station db migrate\nstations {2}0/,
+    );
+    r = cli(['db', 'frobnicate', '--db', url]);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown action 'frobnicate'; use migrate or status/);
+    r = cli(['db', 'status', '--db', url.replace(/:\d+\//, ':1/')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /connection refused/);
   });
 });

@@ -12,7 +12,6 @@ import { loadStationConfig } from '../../config/station-config.ts';
 import { loadProfileFirmware } from '../../firmware/profile-firmware.ts';
 import { LedgerWriter } from '../../ledger/writer.ts';
 import { buildStation } from '../build-station.ts';
-import { startCentralShipping } from '../central-shipping.ts';
 import { parseStaticPort, type StaticPort } from '../../station/detect/static-ports.ts';
 import type { BuiltStation } from '../build-station.ts';
 import type { FaultMix } from '../../sim-station/fault-mix.ts';
@@ -155,14 +154,19 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   // With a central: section, records also go to the factory database (never in the way of the ledger).
-  const shipping = await startCentralShipping({
-    config,
-    ledger: args.ledger
-      ? { file: args.ledger, station: config.station }
-      : { dir: config.ledger.dir, station: config.station },
-    profile: firmware.profileName,
-    recipe: firmware.fingerprint,
-  });
+  // (loaded only then: a station without a database never loads the PostgreSQL client)
+  const shipping = config.central
+    ? await (
+        await import('../central-shipping.ts')
+      ).startCentralShipping({
+        config,
+        ledger: args.ledger
+          ? { file: args.ledger, station: config.station }
+          : { dir: config.ledger.dir, station: config.station },
+        profile: firmware.profileName,
+        recipe: firmware.fingerprint,
+      })
+    : undefined;
   const built: BuiltStation = await buildStation({
     config,
     profile,
