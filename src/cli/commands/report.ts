@@ -29,8 +29,8 @@ const STATIONS_COMPARED = 'stations-compared';
 const FORMATS = ['text', 'csv', 'json', 'html'] as const;
 type Format = (typeof FORMATS)[number];
 
-const USAGE = `usage: esp-station report [--ledger FILE|DIR | --db URL] [--since T] [--until T] [--lot L] [--station S]
-                          [--profile P] [--recipe R] [--mac M] [--serial S]
+const USAGE = `usage: esp-station report [--ledger FILE|DIR] [--db URL] [--since T] [--until T] [--lot L]
+                          [--station S] [--profile P] [--recipe R] [--mac M] [--serial S]
                           [--format text|csv|json|html] [--table T] [--out FILE]
 
 Yield figures from the ledger: totals, first-pass and final yield, failure Pareto, per-slot yield with
