@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { SCHEMA_V1 } from './schema/001-records-and-stations.ts';
+import { SCHEMA_V2 } from './schema/002-identity-pools.ts';
 
 export const SCHEMA = 'esp_station';
 
@@ -16,6 +17,7 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'records and stations', sql: SCHEMA_V1 },
+  { version: 2, name: 'identity pools', sql: SCHEMA_V2 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
