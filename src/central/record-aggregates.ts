@@ -73,7 +73,8 @@ export interface RecordAggregates {
   operators: Array<[string, Counted]>;
 }
 
-const MS = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
+/** Epoch milliseconds; stored instants are whole milliseconds (Date.parse), so round() is exact on every version. */
+const MS = (column: string) => `round(extract(epoch FROM ${column}) * 1000)::float8`;
 /** A row's place in a walk of the ledger directory: file name in byte order, then line. */
 const LEDGER_ORDER = `ledger_file COLLATE "C", ledger_line`;
 const LEDGER_ORDER_DESC = `ledger_file COLLATE "C" DESC, ledger_line DESC`;
