@@ -4,7 +4,8 @@
  * and writes bench/results/<time>.json and bench/results/latest.json. Not part of `npm test`.
  *
  *   npm run bench                      everything (< 10 min on 2 cores)
- *   npm run bench -- --only single     one part: single, scaling, prepare, others (comma-separated)
+ *   npm run bench -- --only single     one part: single, scaling, prepare, others, central (comma-separated)
+ *   npm run bench -- central           the same, as a word
  *   npm run bench -- --bauds 921600    single-board figures at these bauds only
  *   npm run bench -- --boards 1,32     scaling batches
  *   npm run bench -- --parallel 2      single-board runs at once, each in its own process (default 4)
@@ -21,7 +22,8 @@ import { runBatch, type BatchResult } from './scaling.ts';
 import type { EsptoolJsRun, StationRun } from './single-board.ts';
 import { wireLimit, type WireLimit } from './wire-limit.ts';
 
-const { values: opts } = parseArgs({
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
     only: { type: 'string' },
     bauds: { type: 'string' },
@@ -29,7 +31,11 @@ const { values: opts } = parseArgs({
     parallel: { type: 'string' },
   },
 });
-const parts = new Set((opts.only ?? 'single,scaling,prepare,others').split(','));
+const parts = new Set(
+  (
+    opts.only ?? (positionals.length > 0 ? positionals.join(',') : 'single,scaling,prepare,others,central')
+  ).split(','),
+);
 const BAUDS = (opts.bauds ?? '115200,460800,921600,2000000').split(',').map(Number);
 const BATCHES = (opts.boards ?? '1,4,8,16,32').split(',').map(Number);
 const SINGLE_PARALLEL = Number(opts.parallel ?? 4);
@@ -436,7 +442,8 @@ console.log(
   `esp-station bench — ${info.nproc} × ${info.cpu}, Node ${info.node}, load ${info.loadAtStart.map((l) => l.toFixed(2)).join(' ')}` +
     (info.commit ? `, commit ${info.commit}` : ''),
 );
-const sets = await loadBenchImageSets();
+// Image sets only for the parts that flash or prepare them.
+const sets = parts.has('single') || parts.has('prepare') ? await loadBenchImageSets() : [];
 const result: Record<string, unknown> = { date: new Date().toISOString(), machine: info, targets };
 if (parts.has('single')) {
   const rows = await singleBoard(sets);
@@ -462,6 +469,14 @@ if (parts.has('others')) {
   console.log('\n4. Other benches (their own output)');
   for (const [name, out] of Object.entries(o)) console.log(`\n${name}\n${out.replace(/^/gm, '  ')}`);
   result.others = o;
+}
+if (parts.has('central')) {
+  const out = await runScript(['bench/central.ts'], 600_000);
+  console.log(
+    '\n5. Central database: 4 stations × 2,000 records shipping to one PostgreSQL (bench/central.ts)',
+  );
+  console.log(out.replace(/^/gm, '  '));
+  result.central = out;
 }
 const seconds = (performance.now() - started) / 1000;
 result.benchSeconds = seconds;

@@ -10,6 +10,8 @@ const COMMANDS: Record<string, string> = {
   sim: 'serve one simulated board over TCP (socket://)',
   identity: 'the identity pool of a profile: free, reserved, committed and burned serials and credentials',
   nvs: 'NVS partitions (mfg_nvs.bin) to CSV or JSON and back: nvs decode FILE.bin, nvs generate IN.csv OUT.bin',
+  db: 'the central PostgreSQL database: migrate, status',
+  ledger: 'ledger tools: ship existing ledgers to the central database',
 };
 
 export const EXIT = { pass: 0, boardFailed: 1, badInput: 2 } as const;

@@ -28,6 +28,21 @@ const ledgerSchema = z.strictObject({
   maxSize: byteSizeSchema.optional(),
 });
 
+/**
+ * The factory's central PostgreSQL (optional): every ledger record is shipped there. The URL names no password;
+ * it comes from an environment variable or a file (checked in station-config.ts).
+ */
+const centralSchema = z.strictObject({
+  url: z.string().min(1, 'the database URL, e.g. postgres://station@db.factory.lan:5432/esp_station'),
+  passwordEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'the name of an environment variable, e.g. ESP_STATION_DB_PASSWORD')
+    .optional(),
+  passwordFile: z.string().min(1, 'the path of a file holding the password').optional(),
+  /** How long quitting (and `run --once`) waits for the backlog to reach the database. */
+  drainSeconds: z.number().min(0).max(3600).default(30),
+});
+
 /** Lot numbers and operator badges are often all digits; YAML reads those as numbers. */
 const textSchema = z.union([z.string(), z.number()]).transform(String);
 
@@ -45,4 +60,5 @@ export const StationConfigFileSchema = z.strictObject({
   lot: textSchema.default(''),
   offerPresentAtStart: z.boolean().default(true),
   detection: z.enum(['auto', 'hotplug', 'polling']).default('auto'),
+  central: centralSchema.optional(),
 });

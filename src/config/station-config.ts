@@ -1,5 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { parseDatabaseUrl } from '../central/database-url.ts';
+import type { CentralTarget } from '../central/connection.ts';
 import { InputError } from './problems.ts';
 import type { Problem } from './problems.ts';
 import { DEFAULT_PORT_FILTERS } from './usb-bridges.ts';
@@ -30,6 +32,8 @@ export interface StationConfig {
   lot: string;
   offerPresentAtStart: boolean;
   detection: 'auto' | 'hotplug' | 'polling';
+  /** The central database the ledger is shipped to; absent when none is configured. */
+  central?: CentralTarget & { drainSeconds: number };
 }
 
 export const DEFAULT_LEDGER_MAX_BYTES = 64 * 1024 * 1024;
@@ -103,9 +107,33 @@ export function parseStationConfig(file: string, text: string): StationConfig {
       message: "maxSize only applies with 'rotate: size'",
     });
   }
+  const dir = path.dirname(path.resolve(file));
+  let central: StationConfig['central'];
+  if (value.central) {
+    const c = value.central;
+    const url = parseDatabaseUrl(c.url);
+    if (!url.ok) {
+      problems.push({ file, ...locate(['central', 'url']), key: 'central.url', message: url.message });
+    }
+    if (c.passwordEnv !== undefined && c.passwordFile !== undefined) {
+      problems.push({
+        file,
+        ...locate(['central', 'passwordFile']),
+        key: 'central.passwordFile',
+        message: 'give the password one way: passwordEnv or passwordFile, not both',
+      });
+    }
+    if (url.ok) {
+      central = {
+        address: url.address,
+        ...(c.passwordEnv !== undefined && { passwordEnv: c.passwordEnv }),
+        ...(c.passwordFile !== undefined && { passwordFile: path.resolve(dir, c.passwordFile) }),
+        drainSeconds: c.drainSeconds,
+      };
+    }
+  }
   if (problems.length) throw new InputError(problems);
 
-  const dir = path.dirname(path.resolve(file));
   return Object.freeze({
     file: path.resolve(file),
     station: value.station,
@@ -123,5 +151,6 @@ export function parseStationConfig(file: string, text: string): StationConfig {
     lot: value.lot,
     offerPresentAtStart: value.offerPresentAtStart,
     detection: value.detection,
+    ...(central && { central }),
   });
 }

@@ -50,3 +50,14 @@ export async function listLedgerFiles(path: string): Promise<string[]> {
   }
   return files;
 }
+
+/**
+ * Whether `name` is one of `station`'s own ledger files in a shared directory: its day files, its size-rotated
+ * files, or its single file (rotate: none). Another station whose name extends this one's (`st1-b`) never matches.
+ */
+export function isStationLedgerFile(name: string, station: string): boolean {
+  const safe = fileSafeStation(station);
+  if (!name.startsWith(safe) || !name.endsWith(LEDGER_EXTENSION)) return false;
+  const middle = name.slice(safe.length, -LEDGER_EXTENSION.length);
+  return middle === '' || /^-\d{4}-\d{2}-\d{2}$/.test(middle) || /^-\d{6,}$/.test(middle);
+}

@@ -26,6 +26,9 @@ export function describeFilter(f: ReportFilter): string {
   if (f.lots) parts.push(`lot ${f.lots.join(',')}`);
   if (f.stations) parts.push(`station ${f.stations.join(',')}`);
   if (f.profiles) parts.push(`profile ${f.profiles.join(',')}`);
+  if (f.recipes) parts.push(`recipe ${f.recipes.join(',')}`);
+  if (f.macs) parts.push(`mac ${f.macs.join(',')}`);
+  if (f.serials) parts.push(`serial ${f.serials.join(',')}`);
   return parts.length > 0 ? parts.join(', ') : 'all records';
 }
 

@@ -14,6 +14,12 @@ export interface ReportFilter {
   lots?: string[];
   stations?: string[];
   profiles?: string[];
+  /** Recipe fingerprints, or their first characters (the 12 a report shows). */
+  recipes?: string[];
+  /** Board MACs, upper-case AA:BB:CC:DD:EE:FF. */
+  macs?: string[];
+  /** Board serial numbers (records that carry one). */
+  serials?: string[];
 }
 
 export interface Totals {

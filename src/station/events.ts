@@ -110,7 +110,26 @@ export type StationEvent =
       recorded: boolean;
     })
   | (EventBase & { type: 'log'; level: 'info' | 'warn' | 'error'; message: string })
+  | CentralLinkEvent
   | (EventBase & { type: 'awaiting-removal' });
+
+/**
+ * The link to the central database (config.yaml `central:`), published by whoever ships the ledger: on every
+ * change of link state, and at most once a second while the lag changes. Not tied to a slot (slot '').
+ */
+export interface CentralLinkEvent extends EventBase {
+  type: 'central';
+  /** Always '' (station-wide, like detection warnings). */
+  slot: '';
+  link: 'connecting' | 'online' | 'offline' | 'stopped';
+  /** Ledger records not yet in the database, and the age of the oldest of them. */
+  lagRecords: number;
+  lagSeconds: number;
+  /** The database as a URL without secrets. */
+  database: string;
+  /** Why it is offline. */
+  message?: string;
+}
 
 export type StationEventListener = (event: StationEvent) => void;
 

@@ -50,9 +50,17 @@ export interface LogLine {
   text: string;
 }
 
+/** The link to the central database, when one is configured (header field). */
+export interface CentralView {
+  link: 'connecting' | 'online' | 'offline' | 'stopped';
+  lagRecords: number;
+  lagSeconds: number;
+}
+
 export interface UiSnapshot {
   now: number;
   header: Readonly<StationHeader>;
+  central?: CentralView;
   runState: RunState;
   detection?: string;
   slots: readonly SlotView[];
@@ -87,6 +95,7 @@ export class StationUiStore {
   private readonly header: StationHeader;
   private runState: RunState = 'running';
   private detection?: string;
+  private central?: CentralView;
   private readonly slots = new Map<string, SlotRecord>();
   private results: ResultEntry[] = [];
   /** Results are kept while they count for today or for the current lot; older ones are dropped now and then. */
@@ -118,6 +127,24 @@ export class StationUiStore {
       this.runState = e.state;
       if (e.detection) this.detection = e.detection;
       this.log('info', undefined, `station ${e.state}${e.message ? `: ${e.message}` : ''}`, e.time);
+      return;
+    }
+    if (e.type === 'central') {
+      if (this.central?.link !== e.link) {
+        const why = e.message ? `: ${e.message}` : '';
+        this.log(
+          e.link === 'offline' ? 'warn' : 'info',
+          undefined,
+          `central database ${e.link}${why}`,
+          e.time,
+        );
+      }
+      this.central = { link: e.link, lagRecords: e.lagRecords, lagSeconds: e.lagSeconds };
+      return;
+    }
+    if (e.type === 'log' && e.slot === '') {
+      // A station-wide line (detection warnings, the central database): no slot of its own.
+      this.log(e.level, undefined, e.message, e.time);
       return;
     }
     const slot = this.slotFor(e.slot);
@@ -212,6 +239,7 @@ export class StationUiStore {
     return {
       now,
       header: { ...this.header },
+      ...(this.central && { central: this.central }),
       runState: this.runState,
       detection: this.detection,
       slots,

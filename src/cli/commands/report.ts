@@ -16,13 +16,22 @@ import { formatHtml } from '../../report/format-html.ts';
 import { formatText } from '../../report/format-text.ts';
 import { defaultLedgerLocation } from '../ledger-location.ts';
 import { parseTimeArgument } from '../../report/time-argument.ts';
-import type { ReportFilter } from '../../report/yield-report.ts';
+import type { ReportFilter, YieldReport } from '../../report/yield-report.ts';
+import type { YieldAggregator } from '../../report/yield-aggregator.ts';
+import type { CentralTarget } from '../../central/connection.ts';
+import type { StationComparisonRow } from '../../central/station-comparison.ts';
+import { centralTargetFrom } from '../central-target.ts';
+import { formatStationComparisonCsv, formatStationComparisonText } from '../format-station-comparison.ts';
+
+/** The CSV table only `--db` has: the stations side by side. */
+const STATIONS_COMPARED = 'stations-compared';
 
 const FORMATS = ['text', 'csv', 'json', 'html'] as const;
 type Format = (typeof FORMATS)[number];
 
-const USAGE = `usage: esp-station report [--ledger FILE|DIR] [--since T] [--until T] [--lot L] [--station S]
-                          [--profile P] [--format text|csv|json|html] [--table T] [--out FILE]
+const USAGE = `usage: esp-station report [--ledger FILE|DIR] [--db URL] [--since T] [--until T] [--lot L]
+                          [--station S] [--profile P] [--recipe R] [--mac M] [--serial S]
+                          [--format text|csv|json|html] [--table T] [--out FILE]
 
 Yield figures from the ledger: totals, first-pass and final yield, failure Pareto, per-slot yield with
 outliers flagged, hourly series, split by firmware recipe; CSV board list for MES import.
@@ -32,8 +41,14 @@ outliers flagged, hourly series, split by firmware recipe; CSV board list for ME
   --since T, --until T
                      attempts that ended in [since, until): 2026-11-23, 2026-11-23T14:00 (UTC unless an
                      offset is given, e.g. +01:00), or back from now: 90m, 12h, 7d
+  --db URL           the central database instead of a ledger: postgres://user@host:port/db (password
+                     from --password-env NAME, --password-file FILE, or PGPASSWORD / ~/.pgpass); the same
+                     figures, plus the stations compared side by side (text, json, csv --table stations-compared)
   --lot L, --station S, --profile P
                      only these (repeat the option or separate with commas)
+  --recipe R         only this firmware recipe (its fingerprint or the first characters shown in reports)
+  --mac M, --serial S
+                     only these boards (MAC in any case, with or without colons; serial number)
   --format F         text (default), csv, json or html
   --table T          for csv: ${CSV_TABLES.join(', ')} (default boards: one row per board)
   --out FILE         write to FILE instead of standard output
@@ -52,6 +67,12 @@ export async function run(argv: string[]): Promise<number> {
         lot: { type: 'string', multiple: true },
         station: { type: 'string', multiple: true },
         profile: { type: 'string', multiple: true },
+        recipe: { type: 'string', multiple: true },
+        mac: { type: 'string', multiple: true },
+        serial: { type: 'string', multiple: true },
+        db: { type: 'string' },
+        'password-env': { type: 'string' },
+        'password-file': { type: 'string' },
         format: { type: 'string' },
         table: { type: 'string' },
         out: { type: 'string' },
@@ -75,13 +96,21 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
   const table = values.table as string | undefined;
+  const db = values.db as string | undefined;
+  const tables: readonly string[] = db !== undefined ? [...CSV_TABLES, STATIONS_COMPARED] : CSV_TABLES;
   if (table !== undefined && format !== 'csv') {
     problems.push({ file: cmd, key: '--table', message: '--table only applies with --format csv' });
-  } else if (table !== undefined && !(CSV_TABLES as readonly string[]).includes(table)) {
+  } else if (table === STATIONS_COMPARED && db === undefined) {
     problems.push({
       file: cmd,
       key: '--table',
-      message: `unknown table '${table}'; use one of ${CSV_TABLES.join(', ')}`,
+      message: `--table ${STATIONS_COMPARED} needs --db (the central database)`,
+    });
+  } else if (table !== undefined && !tables.includes(table)) {
+    problems.push({
+      file: cmd,
+      key: '--table',
+      message: `unknown table '${table}'; use one of ${tables.join(', ')}`,
     });
   }
   const workersText = values.workers as string | undefined;
@@ -126,7 +155,62 @@ export async function run(argv: string[]): Promise<number> {
   if (lots) filter.lots = lots;
   if (stations) filter.stations = stations;
   if (profiles) filter.profiles = profiles;
+  const recipes = list(values.recipe);
+  for (const r of recipes ?? []) {
+    if (!/^[0-9a-f]{4,64}$/i.test(r)) {
+      problems.push({
+        file: cmd,
+        key: '--recipe',
+        message: `'${r}' is not a recipe fingerprint; give its hex digits (at least 4, e.g. the 12 a report shows)`,
+      });
+    }
+  }
+  if (recipes) filter.recipes = recipes.map((r) => r.toLowerCase());
+  const macs = list(values.mac);
+  for (const m of macs ?? []) {
+    if (normalMac(m) === undefined) {
+      problems.push({
+        file: cmd,
+        key: '--mac',
+        message: `'${m}' is not a MAC; write it as 24:0A:C4:12:34:56 or 240ac4123456`,
+      });
+    }
+  }
+  if (macs) filter.macs = macs.map((m) => normalMac(m) ?? m);
+  const serials = list(values.serial);
+  if (serials) filter.serials = serials;
+  if (db !== undefined && values.ledger !== undefined) {
+    problems.push({ file: cmd, key: '--db', message: 'give --ledger or --db, not both' });
+  }
+  if (db === undefined) {
+    for (const k of ['password-env', 'password-file'] as const) {
+      if (values[k] !== undefined)
+        problems.push({ file: cmd, key: `--${k}`, message: `--${k} only applies with --db` });
+    }
+  } else if (workers !== undefined) {
+    problems.push({
+      file: cmd,
+      key: '--workers',
+      message: '--workers is for ledgers; with --db the database aggregates',
+    });
+  }
   if (problems.length > 0) throw new InputError(problems);
+  if (db !== undefined) {
+    const target = await centralTargetFrom({
+      url: db,
+      urlOption: '--db',
+      passwordEnv: values['password-env'] as string | undefined,
+      passwordFile: values['password-file'] as string | undefined,
+    });
+    return reportFromDatabase({
+      target,
+      filter,
+      now,
+      format: format as Format,
+      table,
+      out: values.out as string | undefined,
+    });
+  }
 
   let ledger = values.ledger as string | undefined;
   if (ledger === undefined) {
@@ -155,34 +239,10 @@ export async function run(argv: string[]): Promise<number> {
           (first ? `, first at ${formatLedgerProblem(first)}` : ''),
       );
     }
-    if (report.demo.attempts > 0) {
-      console.error(`esp-station report: warning: ${report.demo.attempts} attempt(s) flashed DEMO FIRMWARE`);
-    }
-    const out = values.out as string | undefined;
-    const sink: Writable = out ? createWriteStream(out) : process.stdout;
-    const chunks: Iterable<string> =
-      (format as Format) === 'csv'
-        ? formatCsv((table as CsvTable | undefined) ?? 'boards', report, aggregator)
-        : [
-            format === 'json'
-              ? `${JSON.stringify(report, null, 2)}\n`
-              : format === 'html'
-                ? formatHtml(report)
-                : formatText(report),
-          ];
-    try {
-      await writeAll(sink, chunks);
-    } catch (err) {
-      // `esp-station report | head`: the reader went away, which is not an error of the report.
-      if ((err as NodeJS.ErrnoException).code === 'EPIPE' && !out) return 0;
-      throw err;
-    }
-    if (out) {
-      sink.end();
-      await once(sink, 'finish');
-      console.error(`esp-station report: wrote ${out}`);
-    }
-    return 0;
+    return await emit(
+      values.out as string | undefined,
+      chunksOf(format as Format, table, report, aggregator),
+    );
   } catch (err) {
     if (!ac.signal.aborted) throw err;
     console.error('esp-station report: interrupted; no report written');
@@ -190,6 +250,77 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
+}
+
+/** The report's text in the chosen format; the database's station comparison joins text, json and its CSV table. */
+function chunksOf(
+  format: Format,
+  table: string | undefined,
+  report: YieldReport,
+  aggregator: YieldAggregator,
+  stations?: StationComparisonRow[],
+): Iterable<string> {
+  if (report.demo.attempts > 0) {
+    console.error(`esp-station report: warning: ${report.demo.attempts} attempt(s) flashed DEMO FIRMWARE`);
+  }
+  if (format === 'csv') {
+    if (table === STATIONS_COMPARED && stations) return formatStationComparisonCsv(stations);
+    return formatCsv((table as CsvTable | undefined) ?? 'boards', report, aggregator);
+  }
+  if (format === 'json') {
+    return [`${JSON.stringify(stations ? { ...report, stationsCompared: stations } : report, null, 2)}\n`];
+  }
+  if (format === 'html') return [formatHtml(report)];
+  return [formatText(report) + (stations ? formatStationComparisonText(stations) : '')];
+}
+
+async function emit(out: string | undefined, chunks: Iterable<string>): Promise<number> {
+  const sink: Writable = out ? createWriteStream(out) : process.stdout;
+  try {
+    await writeAll(sink, chunks);
+  } catch (err) {
+    // `esp-station report | head`: the reader went away, which is not an error of the report.
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE' && !out) return 0;
+    throw err;
+  }
+  if (out) {
+    sink.end();
+    await once(sink, 'finish');
+    console.error(`esp-station report: wrote ${out}`);
+  }
+  return 0;
+}
+
+async function reportFromDatabase(o: {
+  target: CentralTarget;
+  filter: ReportFilter;
+  now: Date;
+  format: Format;
+  table: string | undefined;
+  out: string | undefined;
+}): Promise<number> {
+  // Loaded only for --db: a ledger report never loads the PostgreSQL client.
+  const { buildDbReport, explainDatabaseFailure } = await import('../db-report.ts');
+  let built;
+  try {
+    built = await buildDbReport({ target: o.target, filter: o.filter, now: o.now });
+  } catch (err) {
+    console.error(`esp-station report: ${explainDatabaseFailure(err, o.target)}`);
+    return 1;
+  }
+  if (o.format === 'html') {
+    console.error(
+      'esp-station report: the HTML report has no station comparison; use text, json or csv for it',
+    );
+  }
+  return emit(o.out, chunksOf(o.format, o.table, built.report, built.aggregator, built.stations));
+}
+
+/** `24:0a:c4:12:34:56`, `240AC4123456`, `24-0A-…` → `24:0A:C4:12:34:56`; undefined when not a MAC. */
+function normalMac(text: string): string | undefined {
+  const hex = text.replace(/[:-]/g, '').toUpperCase();
+  if (!/^[0-9A-F]{12}$/.test(hex)) return undefined;
+  return hex.match(/../g)?.join(':');
 }
 
 /** Writes in batches and honours back-pressure, so a million-row CSV never piles up in memory. */

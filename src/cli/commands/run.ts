@@ -182,11 +182,25 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
 
+  // With a central: section, records also go to the factory database (never in the way of the ledger).
+  // (loaded only then: a station without a database never loads the PostgreSQL client)
+  const shipping = config.central
+    ? await (
+        await import('../central-shipping.ts')
+      ).startCentralShipping({
+        config,
+        ledger: args.ledger
+          ? { file: args.ledger, station: config.station }
+          : { dir: config.ledger.dir, station: config.station },
+        profile: firmware.profileName,
+        recipe: firmware.fingerprint,
+      })
+    : undefined;
   const built: BuiltStation = await buildStation({
     config,
     profile,
     firmware,
-    ledger,
+    ledger: shipping ? shipping.sink(ledger) : ledger,
     linkLog: args.verbose,
     ...(simulate !== undefined && {
       simulate: {
@@ -201,6 +215,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(ports.length > 0 && { ports: { list: ports, followsBaud: args['port-follows-baud'] } }),
   });
   const { station } = built;
+  shipping?.start(station.bus);
 
   let ui: { waitUntilExit(): Promise<void>; unmount(): void } | undefined;
   let unsubscribeHeadless: (() => void) | undefined;
@@ -282,8 +297,17 @@ export async function run(argv: string[]): Promise<number> {
       process.stdin.pause();
       process.stdin.unref();
     }
-    unsubscribeHeadless?.();
     await ledger.close();
+    if (shipping) {
+      // Every record is safe in the ledger already; this only tries to leave nothing for the next run to ship.
+      const { drained, lagRecords } = await shipping.finish();
+      if (!drained) {
+        console.error(
+          `esp-station run: ${lagRecords} record(s) not yet in the central database; they stay in the ledger and ship on the next run`,
+        );
+      }
+    }
+    unsubscribeHeadless?.();
   }
   return 0;
 }

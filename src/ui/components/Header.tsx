@@ -2,7 +2,7 @@ import React from 'react';
 import { Box, Text } from 'ink';
 import type { StationHeader } from '../controls.ts';
 import { formatClock, shortFingerprint } from '../display-text.ts';
-import type { RunState } from '../store.ts';
+import type { CentralView, RunState } from '../store.ts';
 
 const RUN_STYLE: Readonly<Record<RunState, { label: string; color: string }>> = {
   running: { label: ' ● RUNNING ', color: 'green' },
@@ -14,11 +14,13 @@ const RUN_STYLE: Readonly<Record<RunState, { label: string; color: string }>> = 
 /** Two lines: what this station is flashing, then who, which lot, whether it runs, and the time. */
 export function Header({
   header,
+  central,
   runState,
   now,
   width,
 }: {
   header: StationHeader;
+  central?: CentralView;
   runState: RunState;
   now: number;
   width: number;
@@ -53,8 +55,34 @@ export function Header({
         <Text bold color="cyan">
           {header.lot || '(none: press l)'}
         </Text>
+        {central && <CentralField central={central} />}
       </Text>
     </Box>
+  );
+}
+
+const LINK_COLOR: Readonly<Record<CentralView['link'], string>> = {
+  online: 'green',
+  connecting: 'yellow',
+  offline: 'red',
+  stopped: 'gray',
+};
+
+/** The central database link and, when records wait, the backlog: `central ● offline 12 rec 45 s`. */
+function CentralField({ central }: { central: CentralView }): React.JSX.Element {
+  return (
+    <Text>
+      <Text> central </Text>
+      <Text bold color={LINK_COLOR[central.link]}>
+        ● {central.link}
+      </Text>
+      {central.lagRecords > 0 && (
+        <Text>
+          {' '}
+          {central.lagRecords} rec {central.lagSeconds} s
+        </Text>
+      )}
+    </Text>
   );
 }
 

@@ -183,7 +183,13 @@ export function StationApp({
         {snap.header.demoFirmware ? (
           <DemoBanner width={width} height={demoBannerHeight(size.columns, size.rows)} />
         ) : null}
-        <Header header={snap.header} runState={snap.runState} now={snap.now} width={width} />
+        <Header
+          header={snap.header}
+          central={snap.central}
+          runState={snap.runState}
+          now={snap.now}
+          width={width}
+        />
         <YieldPanel
           figures={snap.yieldFigures}
           lot={snap.header.lot}
