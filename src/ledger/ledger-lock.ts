@@ -72,7 +72,11 @@ async function lockHolder(lockPath: string): Promise<string | undefined> {
       const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
       // Another process's words reach the terminal: no control characters.
       // eslint-disable-next-line no-control-regex
-      const words = cmd.split('\0').filter(Boolean).join(' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+      const words = cmd
+        .split('\0')
+        .filter(Boolean)
+        .join(' ')
+        .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
       return `pid ${pid}${words ? `: ${words.length > 200 ? `${words.slice(0, 200)}…` : words}` : ''}`;
     }
   }

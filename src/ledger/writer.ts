@@ -132,9 +132,7 @@ export class LedgerWriter {
       }
     }
     const lockPath =
-      target.kind === 'file'
-        ? `${target.path}.lock`
-        : join(target.dir, `${fileSafeStation(station)}.lock`);
+      target.kind === 'file' ? `${target.path}.lock` : join(target.dir, `${fileSafeStation(station)}.lock`);
     const lock = await lockLedger(lockPath, target.kind === 'file' ? target.path : target.dir).catch(
       (err: NodeJS.ErrnoException) => {
         throw err.code ? unwritable(root, err) : err;
