@@ -14,6 +14,7 @@
 import { open, readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { tryLock } from 'fs-native-extensions';
+import { terminalSafe } from '../text/terminal-safe.ts';
 
 export class LedgerLockedError extends Error {
   constructor(
@@ -70,13 +71,8 @@ async function lockHolder(lockPath: string): Promise<string | undefined> {
       const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
       if (link !== target) continue;
       const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      // Another process's words reach the terminal: no control characters.
-      // eslint-disable-next-line no-control-regex
-      const words = cmd
-        .split('\0')
-        .filter(Boolean)
-        .join(' ')
-        .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+      // Another process's words reach the terminal.
+      const words = terminalSafe(cmd.split('\0').filter(Boolean).join(' '));
       return `pid ${pid}${words ? `: ${words.length > 200 ? `${words.slice(0, 200)}…` : words}` : ''}`;
     }
   }
