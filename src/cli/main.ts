@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { formatProblems, InputError } from '../config/problems.ts';
 
 /** Each subcommand lives in src/cli/commands/<name>.ts and exports `run(argv): Promise<number>`. */
@@ -7,13 +8,19 @@ const COMMANDS: Record<string, string> = {
   info: 'print chip, revision, MAC, flash id and size, security state of one board',
   check: 'validate config, profile and image set; print the flash map',
   report: 'yield reports from the ledger (text, csv, json, html)',
-  sim: 'serve one simulated board over TCP (socket://)',
+  sim: 'serve simulated boards over TCP (socket://), one or --boards N',
 };
 
 export const EXIT = { pass: 0, boardFailed: 1, badInput: 2 } as const;
 
+/** The version in package.json: one place states it. */
+async function packageVersion(): Promise<string> {
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
 export function usage(): string {
-  const lines = ['usage: esp-station <command> [options]', '', 'commands:'];
+  const lines = ['usage: esp-station <command> [options]', '       esp-station --version', '', 'commands:'];
   for (const [name, text] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${text}`);
   lines.push('', 'Run `esp-station <command> --help` for the options of one command.');
   return lines.join('\n');
@@ -21,6 +28,10 @@ export function usage(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(`esp-station ${await packageVersion()}`);
+    return EXIT.pass;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? EXIT.pass : EXIT.badInput;

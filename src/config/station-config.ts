@@ -6,6 +6,7 @@ import { DEFAULT_PORT_FILTERS } from './usb-bridges.ts';
 import type { PortFilter } from './usb-bridges.ts';
 import { StationConfigFileSchema } from './station-config-schema.ts';
 import { parseYamlWithSchema, readYamlFile } from './yaml-document.ts';
+import type { ParsedYaml } from './yaml-document.ts';
 
 export interface SlotConfig {
   name: string;
@@ -41,25 +42,57 @@ export async function loadStationConfig(
   file: string,
   opts: { signal?: AbortSignal } = {},
 ): Promise<StationConfig> {
+  const { config, problems } = await inspectStationConfig(file, opts);
+  if (!config || problems.length > 0) throw new InputError(problems);
+  return config;
+}
+
+/**
+ * Every problem of config.yaml at once, and the config itself whenever its values could be read (a duplicate
+ * slot name does not hide a missing profile, and the caller can go on to check that profile too).
+ */
+export async function inspectStationConfig(
+  file: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<{ config?: StationConfig; problems: Problem[] }> {
   const text = await readYamlFile(file, opts.signal);
-  const config = parseStationConfig(file, text);
+  let parsed: { config: StationConfig; problems: Problem[]; locate: ParsedYaml<unknown>['locate'] };
+  try {
+    parsed = readStationConfig(file, text);
+  } catch (err) {
+    if (err instanceof InputError) return { problems: err.problems };
+    throw err;
+  }
+  const { config, locate } = parsed;
+  const problems = [...parsed.problems];
   const isFile = await stat(config.profilePath).then(
     (s) => s.isFile(),
     () => false,
   );
   if (!isFile) {
-    const { locate } = parseYamlWithSchema(file, text, StationConfigFileSchema);
-    throw new InputError({
+    problems.push({
       file,
       ...locate(['profile']),
       key: 'profile',
       message: `profile ${config.profilePath} not found; name a station profile file, e.g. stations/demo-esp32-at.yaml`,
     });
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    return { problems };
   }
-  return config;
+  return { config, problems };
 }
 
 export function parseStationConfig(file: string, text: string): StationConfig {
+  const { config, problems } = readStationConfig(file, text);
+  if (problems.length) throw new InputError(problems);
+  return config;
+}
+
+/** The schema's problems are thrown; the checks after it are returned with the config they concern. */
+function readStationConfig(
+  file: string,
+  text: string,
+): { config: StationConfig; problems: Problem[]; locate: ParsedYaml<unknown>['locate'] } {
   const { value, locate } = parseYamlWithSchema(file, text, StationConfigFileSchema);
   const problems: Problem[] = [];
   const seenNames = new Map<string, number>();
@@ -103,10 +136,8 @@ export function parseStationConfig(file: string, text: string): StationConfig {
       message: "maxSize only applies with 'rotate: size'",
     });
   }
-  if (problems.length) throw new InputError(problems);
-
   const dir = path.dirname(path.resolve(file));
-  return Object.freeze({
+  const config: StationConfig = Object.freeze({
     file: path.resolve(file),
     station: value.station,
     profilePath: path.resolve(dir, value.profile),
@@ -124,4 +155,5 @@ export function parseStationConfig(file: string, text: string): StationConfig {
     offerPresentAtStart: value.offerPresentAtStart,
     detection: value.detection,
   });
+  return { config, problems, locate };
 }

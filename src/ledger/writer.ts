@@ -351,7 +351,7 @@ function unwritable(dir: string, err: NodeJS.ErrnoException): LedgerUnwritableEr
 async function proveWritable(dir: string, file: string | undefined): Promise<void> {
   const probe = join(dir, `.esp-station-probe-${process.pid}`);
   try {
-    const h = await open(probe, 'w');
+    const h = await open(probe, 'a');
     try {
       await h.write(Buffer.alloc(16 * 1024, 0x0a));
       await h.sync();

@@ -4,6 +4,7 @@
  */
 import { parseCommandArgs } from '../command-args.ts';
 import { createWriteStream, existsSync } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { InputError } from '../../config/problems.ts';
@@ -17,6 +18,7 @@ import { formatText } from '../../report/format-text.ts';
 import { defaultLedgerLocation } from '../ledger-location.ts';
 import { parseTimeArgument } from '../../report/time-argument.ts';
 import type { ReportFilter } from '../../report/yield-report.ts';
+import { reportOutputProblem } from '../report-output.ts';
 
 const FORMATS = ['text', 'csv', 'json', 'html'] as const;
 type Format = (typeof FORMATS)[number];
@@ -143,6 +145,12 @@ export async function run(argv: string[]): Promise<number> {
     throw new InputError({ file: cmd, key: '--ledger', message: `no such file or directory: ${ledger}` });
   }
 
+  const out = values.out as string | undefined;
+  if (out !== undefined) {
+    const outProblem = await reportOutputProblem(out, ledger);
+    if (outProblem) throw new InputError(outProblem);
+  }
+
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
@@ -158,8 +166,9 @@ export async function run(argv: string[]): Promise<number> {
     if (report.demo.attempts > 0) {
       console.error(`esp-station report: warning: ${report.demo.attempts} attempt(s) flashed DEMO FIRMWARE`);
     }
-    const out = values.out as string | undefined;
-    const sink: Writable = out ? createWriteStream(out) : process.stdout;
+    // Written beside the target and renamed into place: a failed or interrupted report leaves no half file.
+    const partial = out ? `${out}.partial-${process.pid}` : undefined;
+    const sink: Writable = partial ? createWriteStream(partial) : process.stdout;
     const chunks: Iterable<string> =
       (format as Format) === 'csv'
         ? formatCsv((table as CsvTable | undefined) ?? 'boards', report, aggregator)
@@ -177,13 +186,15 @@ export async function run(argv: string[]): Promise<number> {
       if ((err as NodeJS.ErrnoException).code === 'EPIPE' && !out) return 0;
       throw err;
     }
-    if (out) {
+    if (out && partial) {
       sink.end();
       await once(sink, 'finish');
+      await rename(partial, out);
       console.error(`esp-station report: wrote ${out}`);
     }
     return 0;
   } catch (err) {
+    if (out) await unlink(`${out}.partial-${process.pid}`).catch(() => undefined);
     if (!ac.signal.aborted) throw err;
     console.error('esp-station report: interrupted; no report written');
     return 1;

@@ -7,9 +7,7 @@ import { randomInt } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { InputError } from '../../config/problems.ts';
 import type { Problem } from '../../config/problems.ts';
-import { loadProfile } from '../../config/profile.ts';
-import { loadStationConfig } from '../../config/station-config.ts';
-import { loadProfileFirmware } from '../../firmware/profile-firmware.ts';
+import { loadStationInputs } from '../load-station-inputs.ts';
 import { LedgerLockedError } from '../../ledger/ledger-lock.ts';
 import { LedgerUnwritableError, LedgerWriter } from '../../ledger/writer.ts';
 import { buildStation } from '../build-station.ts';
@@ -38,6 +36,7 @@ const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledg
                    bridges), so boards are flashed at the baud ladder's rate; default: keep the link's rate
   --once           with --simulate: exit 0 once those N boards are done; with --port: once every port has
                    a result
+  --verbose, -v    also show the flasher's boot-log and link lines as log events (debugging)
 
 Keys on the screen: p pause/resume, q quit, o operator, l lot, r yield, ? help.`;
 
@@ -121,11 +120,8 @@ export async function run(argv: string[]): Promise<number> {
         cli('--once only applies with --simulate N or --port (a USB station runs until stopped)', '--once'),
       );
   }
-  if (problems.length > 0) throw new InputError(problems);
-
-  const config = await loadStationConfig(args.config);
-  const profile = await loadProfile(config.profilePath);
-  const firmware = await loadProfileFirmware(profile);
+  // Every problem at once: the command line's, config.yaml's, the profile's and its image set's.
+  const { config, profile, firmware } = await loadStationInputs(args.config, problems);
   // A ledger that cannot be written would fail every board after flashing it: refuse before any port opens.
   const ledgerWhere: Problem = args.ledger
     ? cli('', '--ledger')
