@@ -116,7 +116,8 @@ test('rotation by size: no file grows past maxBytes, every record survives, sequ
     'st1-000004.jsonl',
     'st1.lock',
   ]);
-  for (const n of names.filter((n) => n.endsWith('.jsonl'))) assert.ok((await stat(join(dir, n))).size <= maxBytes, n);
+  for (const n of names.filter((n) => n.endsWith('.jsonl')))
+    assert.ok((await stat(join(dir, n))).size <= maxBytes, n);
   const { records } = await readAll(dir);
   assert.deepEqual(
     records.map((r) => r.mac),
