@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { formatProblems, InputError } from '../config/problems.ts';
+import { terminalSafe } from '../text/terminal-safe.ts';
 
 /** Each subcommand lives in src/cli/commands/<name>.ts and exports `run(argv): Promise<number>`. */
 const COMMANDS: Record<string, string> = {
@@ -46,10 +47,13 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof InputError) {
       console.error(formatProblems(err.problems));
+      if (err.footer) console.error(err.footer);
       return EXIT.badInput;
     }
     // Anything else is a bug in esp-station, not bad input: say so plainly, keep the detail.
-    console.error(`esp-station ${name}: internal error: ${(err as Error)?.message ?? String(err)}`);
+    console.error(
+      `esp-station ${name}: internal error: ${terminalSafe((err as Error)?.message ?? String(err))}`,
+    );
     if (process.env.ESP_STATION_DEBUG) console.error((err as Error)?.stack);
     return EXIT.boardFailed;
   }

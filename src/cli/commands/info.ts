@@ -6,6 +6,7 @@ import { parseCommandArgs } from '../command-args.ts';
 import { InputError } from '../../config/problems.ts';
 import type { Problem } from '../../config/problems.ts';
 import { portArgumentProblem } from '../port-argument.ts';
+import { terminalSafe } from '../../text/terminal-safe.ts';
 import { CHIP_NAMES, chipByName } from '../../esp/chips/index.ts';
 import { isEspError } from '../../esp/errors.ts';
 import { formatKeyValues, identityLines } from '../../esp/identity-text.ts';
@@ -37,7 +38,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const { values } = parsed;
   if (!values.port)
-    throw new InputError({ file: '<command line>', key: '--port', message: `--port is required\n${USAGE}` });
+    throw new InputError({ file: '<command line>', key: '--port', message: '--port is required' }, USAGE);
   const chip = values.chip === undefined ? undefined : chipByName(values.chip);
   const problems: Problem[] = [];
   const portProblem = await portArgumentProblem(values.port);
@@ -74,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (isEspError(e) || e instanceof DisconnectedError) {
-      console.error(`FAIL: ${(e as Error).message}`);
+      console.error(`FAIL: ${terminalSafe((e as Error).message)}`);
       return 1;
     }
     if (
