@@ -16,6 +16,7 @@ import { runCli } from './child-processes.ts';
 import { demoFirmware, DEMO_PROFILE, REPO } from './station-rig.ts';
 
 /** ESC and BEL: the bytes an escape sequence needs. */
+// eslint-disable-next-line no-control-regex
 const RAW_CONTROL = /[\u001b\u0007\u009b]/;
 
 /** A "board" running its app: whatever it is sent, it answers with a boot line carrying escape sequences. */
