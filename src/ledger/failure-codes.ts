@@ -14,6 +14,7 @@ export const FAILURE_CODES = [
   'verify-mismatch',
   'timeout',
   'disconnected',
+  'link-error',
   'boot-check-failed',
   'internal',
 ] as const;

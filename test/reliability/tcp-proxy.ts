@@ -15,6 +15,8 @@ export interface ReplyDrop {
   op: number;
   /** Damage the n-th reply with that opcode (1-based, counted over all connections). */
   nth: number;
+  /** And every one after it too (a link that never gets better). */
+  every?: boolean;
 }
 
 export interface TcpProxy {
@@ -25,6 +27,8 @@ export interface TcpProxy {
   release(): void;
   /** How many replies were damaged so far. */
   readonly dropped: number;
+  /** How many replies with the drop's opcode went through so far (damaged or not). */
+  readonly seen: number;
   /** Connections accepted so far. */
   readonly connections: number;
   close(): Promise<void>;
@@ -72,7 +76,8 @@ export async function startTcpProxy(
         if (opts.drop && frame[1] === 0x01 && frame[2] === opts.drop.op) {
           seen++;
           // Drop the last byte of the reply (a status byte), never half of an escape pair.
-          if (seen === opts.drop.nth && frame.length > 10 && frame[frame.length - 3] !== ESC) {
+          const hit = opts.drop.every ? seen >= opts.drop.nth : seen === opts.drop.nth;
+          if (hit && frame.length > 10 && frame[frame.length - 3] !== ESC) {
             frame.splice(frame.length - 2, 1);
             dropped++;
           }
@@ -117,6 +122,9 @@ export async function startTcpProxy(
     },
     get dropped() {
       return dropped;
+    },
+    get seen() {
+      return seen;
     },
     get connections() {
       return connections;
