@@ -97,16 +97,35 @@ function readStationConfig(
   const problems: Problem[] = [];
   const seenNames = new Map<string, number>();
   const seenPaths = new Map<string, number>();
+  const paths = new Set(value.slots.map((s) => s.usbPath));
   value.slots.forEach((slot, i) => {
-    const n = seenNames.get(slot.name);
+    // Names that look alike on the screen are alike: compared trimmed and without case.
+    const nameKey = slot.name.trim().toLowerCase();
+    if (slot.name !== slot.name.trim()) {
+      problems.push({
+        file,
+        ...locate(['slots', i, 'name']),
+        key: `slots.${i}.name`,
+        message: `slot name '${slot.name}' has spaces at its start or end; write it without them`,
+      });
+    }
+    if (paths.has(slot.name) && slot.name !== slot.usbPath) {
+      problems.push({
+        file,
+        ...locate(['slots', i, 'name']),
+        key: `slots.${i}.name`,
+        message: `slot name '${slot.name}' is the USB port path of another slot; name slots like A1, B2`,
+      });
+    }
+    const n = seenNames.get(nameKey);
     if (n !== undefined) {
       problems.push({
         file,
         ...locate(['slots', i, 'name']),
         key: `slots.${i}.name`,
-        message: `slot name '${slot.name}' is already used by slots.${n}; slot names must be unique`,
+        message: `slot name '${slot.name}' is already used by slots.${n}${value.slots[n].name === slot.name ? '' : ` ('${value.slots[n].name}': names differing only in case or spaces look the same)`}; slot names must be unique`,
       });
-    } else seenNames.set(slot.name, i);
+    } else seenNames.set(nameKey, i);
     const p = seenPaths.get(slot.usbPath);
     if (p !== undefined) {
       problems.push({
@@ -116,6 +135,16 @@ function readStationConfig(
         message: `USB port path '${slot.usbPath}' is already slot ${value.slots[p].name} (slots.${p}); one physical port is one slot`,
       });
     } else seenPaths.set(slot.usbPath, i);
+  });
+  value.baudLadder.forEach((b, i) => {
+    if (i > 0 && b > value.baudLadder[i - 1]) {
+      problems.push({
+        file,
+        ...locate(['baudLadder', i]),
+        key: `baudLadder.${i}`,
+        message: `baud ${b} comes after the slower ${value.baudLadder[i - 1]}; the ladder steps down: list the rates fastest first`,
+      });
+    }
   });
   const baudSeen = new Set<number>();
   value.baudLadder.forEach((b, i) => {

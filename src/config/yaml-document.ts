@@ -19,7 +19,8 @@ export async function readYamlFile(file: string, signal?: AbortSignal): Promise<
     });
   }
   try {
-    return await readFile(file, { encoding: 'utf8', signal });
+    // A byte order mark is not content (the YAML parser would otherwise see an invisible character).
+    return (await readFile(file, { encoding: 'utf8', signal })).replace(/^\uFEFF/, '');
   } catch (err) {
     if (signal?.aborted) throw err;
     const code = (err as NodeJS.ErrnoException).code;

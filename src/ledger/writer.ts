@@ -50,6 +50,8 @@ export class LedgerUnwritableError extends Error {
 }
 
 export const DEFAULT_ROTATE_MAX_BYTES = 64 * 1024 * 1024;
+/** No board is retested a million times; a larger attempt number on disk is not learned from. */
+const MAX_PLAUSIBLE_ATTEMPT = 1_000_000;
 
 type Target = { kind: 'file'; path: string } | { kind: 'day'; dir: string } | { kind: 'size'; dir: string };
 
@@ -127,6 +129,9 @@ export class LedgerWriter {
         for (const record of batch) {
           if (record.mac === undefined) continue;
           const key = record.mac.toUpperCase();
+          // An absurd attempt number (a hand-edited or hostile line) must not poison every later record of
+          // this board: counting on from 2^53-1 gives numbers the schema refuses.
+          if (record.attempt > MAX_PLAUSIBLE_ATTEMPT) continue;
           attempts.set(key, Math.max(attempts.get(key) ?? 0, record.attempt));
         }
       }

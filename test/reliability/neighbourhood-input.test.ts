@@ -7,9 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -32,7 +34,7 @@ interface Case {
   setup?: (dir: string) => void;
   /** Exit code (2 unless told). */
   code?: number;
-  /** Must match stderr (or stdout for --help and --version). */
+  /** Must match the output (stdout alone when the exit code is 0). */
   says: RegExp;
   /** Must not appear anywhere in the output. */
   never?: RegExp;
@@ -59,6 +61,25 @@ const ALIAS_BOMB = [
   '',
 ].join('\n');
 const INTERNAL = /internal error|\n\s+at /;
+const DEMO_RELEASE = join(REPO, 'var/demo-firmware/esp-at');
+/** A copy of the demo release in dir/release whose flasher_args.json text is changed by `edit`. */
+const release =
+  (edit: (text: string) => string) =>
+  (dir: string): void => {
+    cpSync(DEMO_RELEASE, join(dir, 'release'), { recursive: true });
+    const file = join(dir, 'release', 'flasher_args.json');
+    writeFileSync(file, edit(readFileSync(file, 'utf8')));
+  };
+const checkRelease = (d: string): string[] => [
+  'check',
+  '--firmware',
+  join(d, 'release', 'flasher_args.json'),
+];
+const configWith = (lines: string) => (dir: string) => {
+  copyFileSync(DEMO_PROFILE, join(dir, 'profile.yaml'));
+  writeFileSync(join(dir, 'config.yaml'), `station: s\nprofile: profile.yaml\n${lines}`);
+};
+const checkConfig = (d: string): string[] => ['check', '--config', join(d, 'config.yaml')];
 
 const CASES: Case[] = [
   // #19 item 2: report --out must never land on the ledger
@@ -184,6 +205,80 @@ const CASES: Case[] = [
     says: /slots\.1\.name[\s\S]*p\.yaml:4:\d+: imageSet\.flasherArgs: .*not found|p\.yaml:4:\d+: imageSet\.flasherArgs: .*not found[\s\S]*slots\.1\.name/,
   },
   // #16 item 13: the small things a new user looks for
+  // #19 item 11: image-set and config input
+  {
+    name: 'an offset given twice, once as a \\u escape',
+    setup: release((t) =>
+      t.replace('"0x10000" :', '"\\u0030x1000" : "bootloader/bootloader.bin", "0x10000" :'),
+    ),
+    args: checkRelease,
+    says: /flash_files\.0x1000: offset 0x1000 is given twice/,
+  },
+  {
+    name: 'a second flash_files object',
+    setup: release((t) =>
+      t.replace('"flash_settings"', '"flash_files": { "0x9000": "esp-at.bin" },\n    "flash_settings"'),
+    ),
+    args: checkRelease,
+    says: /flash_files is given twice/,
+  },
+  {
+    name: 'an image path that leaves the release folder',
+    setup: release((t) => t.replace('"ota_data_initial.bin"', '"../../../../../../etc/passwd"')),
+    args: checkRelease,
+    says: /\/etc\/passwd is outside the release folder/,
+  },
+  {
+    name: 'a 1 GiB image is refused from its size, not read',
+    setup: (d) => {
+      release((t) => t.replace('"esp-at.bin"', '"huge.bin"'))(d);
+      execFileSync('truncate', ['-s', '1G', join(d, 'release', 'huge.bin')]);
+    },
+    args: checkRelease,
+    says: /huge\.bin: is 1024MB: .*more than any ESP flash/,
+  },
+  {
+    name: 'flasher_args.json with 60,000 images is refused at once',
+    setup: release((t) =>
+      t.replace(
+        '"flash_files" : {',
+        `"flash_files" : {${Array.from({ length: 60_000 }, (_, i) => `"0x${(0x400000 + i * 0x1000).toString(16)}": "esp-at.bin",`).join('\n')}`,
+      ),
+    ),
+    args: checkRelease,
+    says: /flash_files lists 60006 images/,
+  },
+  {
+    name: 'a byte order mark before flasher_args.json and config.yaml is not content',
+    setup: (d) => {
+      release((t) => `\uFEFF${t}`)(d);
+      copyFileSync(DEMO_PROFILE, join(d, 'profile.yaml'));
+      writeFileSync(join(d, 'config.yaml'), '\uFEFFstation: s\nprofile: profile.yaml\n');
+    },
+    args: checkRelease,
+    code: 0,
+    says: /^OK$/m,
+  },
+  {
+    name: 'a baud ladder that climbs',
+    setup: configWith('baudLadder: [115200, 921600]\n'),
+    args: checkConfig,
+    says: /config\.yaml:3:\d+: baudLadder\.1: .*list the rates fastest first/,
+  },
+  {
+    name: 'a USB port path with a leading zero',
+    setup: configWith('slots:\n  - { name: A1, usbPath: 1-1.01 }\n'),
+    args: checkConfig,
+    says: /slots\.0\.usbPath: a USB port path looks like/,
+  },
+  {
+    name: 'slot names that differ only in case or a trailing space, or name another port',
+    setup: configWith(
+      'slots:\n  - { name: A1, usbPath: 1-1.1 }\n  - { name: "a1 ", usbPath: 1-1.2 }\n  - { name: 1-1.1, usbPath: 1-1.3 }\n',
+    ),
+    args: checkConfig,
+    says: /spaces at its start or end[\s\S]*already used by slots\.0[\s\S]*is the USB port path of another slot/,
+  },
   { name: '--version', args: () => ['--version'], code: 0, says: /^esp-station \d+\.\d+\.\d+\n$/ },
   { name: 'run --help lists --verbose', args: () => ['run', '--help'], code: 0, says: /--verbose/ },
   {
@@ -198,18 +293,25 @@ test('operator mistakes: exit 2, where and what to give instead, nothing touched
   await demoFirmware();
   const root = mkdtempSync(join(tmpdir(), 'neighbourhood-input-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
-  const results = await Promise.all(
-    CASES.map(async (c, i) => {
+  // A few at a time: the suite shares two cores.
+  const results: { c: Case; dir: string; r: CliResult }[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < CASES.length) {
+      const i = next++;
+      const c = CASES[i];
       const dir = join(root, `case-${i}`);
       mkdirSync(dir);
       c.setup?.(dir);
-      return { c, dir, r: await runCli(c.args(dir), { cwd: dir, limitMs: 60_000 }) };
-    }),
-  );
+      results[i] = { c, dir, r: await runCli(c.args(dir), { cwd: dir, limitMs: 90_000 }) };
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
   const wrong: string[] = [];
   for (const { c, dir, r } of results) {
-    const out = c.code === 0 ? r.stdout : r.stderr;
+    // check prints the problems of an image set with its flash map, on stdout; other problems go to stderr.
     const both = `${r.stdout}${r.stderr}`;
+    const out = c.code === 0 ? r.stdout : both;
     if (r.code !== (c.code ?? 2)) wrong.push(`${c.name}: exit ${r.code}, expected ${c.code ?? 2}: ${both}`);
     else if (!c.says.test(out)) wrong.push(`${c.name}: does not say ${c.says}: ${both}`);
     else if (INTERNAL.test(both)) wrong.push(`${c.name}: internal error or stack trace: ${both}`);

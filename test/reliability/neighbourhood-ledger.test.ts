@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LedgerLockedError } from '../../src/ledger/ledger-lock.ts';
 import { LedgerWriter } from '../../src/ledger/writer.ts';
+import { makeRecord } from '../ledger/record-builder.ts';
 import type { StationEvent } from '../../src/station/events.ts';
 import { CLI, runCli, startCli, stopChild } from './child-processes.ts';
 import type { LiveChild } from './child-processes.ts';
@@ -283,4 +284,20 @@ test('an unwritable ledger folder is refused at start-up (exit 2) before any boa
     /config\.yaml: ledger\.dir: the ledger at .*ledger cannot be written \(permission denied/,
   );
   assert.equal(trap.connections(), 0, 'no board was touched');
+});
+
+test('an absurd attempt number on disk (2^53-1) does not break every later record of that board', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'neighbourhood-attempt-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'ledger.jsonl');
+  const mac = '24:0A:C4:EE:00:01';
+  writeFileSync(file, `${JSON.stringify(makeRecord({ mac, attempt: Number.MAX_SAFE_INTEGER }))}\n`);
+  const w = await LedgerWriter.open({ file, station: 'attempts' });
+  t.after(() => w.close());
+  const next = w.attemptNumberFor(mac);
+  assert.ok(Number.isSafeInteger(next) && next >= 1, `attempt ${next}`);
+  await w.append(makeRecord({ mac, attempt: next }));
+  await w.close();
+  const { records } = await readLedger(file);
+  assert.equal(records.length, 2, 'the next record of that board is written');
 });
