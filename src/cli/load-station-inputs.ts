@@ -37,11 +37,14 @@ export async function loadStationInputs(configFile: string, earlier: Problem[] =
     problems.push(...err.problems);
     return fail();
   }
-  const inspection = await inspectProfileFirmware(profile).catch((err: unknown) => {
-    if (!(err instanceof InputError)) throw err;
-    problems.push(...err.problems);
-    return undefined;
-  });
+  // With problems already found the firmware will not be used: check it, do not prepare (compress) it.
+  const inspection = await inspectProfileFirmware(profile, { prepare: problems.length === 0 }).catch(
+    (err: unknown) => {
+      if (!(err instanceof InputError)) throw err;
+      problems.push(...err.problems);
+      return undefined;
+    },
+  );
   if (inspection) problems.push(...inspection.problems);
   if (problems.length > 0 || !inspection?.prepared) return fail();
   return { config: c.config, profile, firmware: inspection.prepared };
