@@ -331,7 +331,7 @@ test('flash --profile of a demo profile says DEMO FIRMWARE before it touches the
   await demoFirmware();
   const r = await runCli(['flash', '--port', 'socket://127.0.0.1:9', '--profile', DEMO_PROFILE]);
   assert.equal(r.code, 1); // nothing listens there: a link failure, after the warning
-  assert.match(r.stderr, /^DEMO FIRMWARE — NOT FOR SHIPPING: profile demo-esp32-at/m);
+  assert.match(r.stderr, /DEMO FIRMWARE/);
   assert.ok(r.stderr.indexOf('DEMO FIRMWARE') < r.stderr.indexOf('FAIL'), r.stderr);
 });
 
