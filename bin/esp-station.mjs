@@ -2,14 +2,9 @@
 // Runs the TypeScript sources directly through tsx, so `npx esp-station` works right after `npm install`.
 import { register } from 'tsx/esm/api';
 
-// `esp-station report | head` closes stdout early: that is the reader's choice, not an error to show.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
-}
-
 register();
+// A closed stdout/stderr or a hang-up is a stop request to the command, never a silent exit 0.
+const { installStopRequests } = await import('../src/cli/stop-requests.ts');
+installStopRequests();
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -16,7 +16,7 @@ export function parseCommandArgs<T extends ParseArgsConfig>(config: T, usage: st
   try {
     parsed = parseArgs(config); // strict by default: unknown options and stray positionals are errors
   } catch (err) {
-    throw new InputError({ file: COMMAND_LINE, message: `${(err as Error).message}\n${usage}` });
+    throw new InputError({ file: COMMAND_LINE, message: (err as Error).message }, usage);
   }
   if ((parsed.values as { help?: boolean }).help) {
     console.log(usage);

@@ -59,7 +59,7 @@ export function flashPrinter(o: {
         const pct = p.regionTotal ? Math.floor((100 * p.regionDone) / p.regionTotal) : 100;
         const all = Math.floor((100 * p.overallDone) / Math.max(1, p.overallTotal));
         out.write(
-          `\rWriting ${p.regionLabel} @0x${p.regionOffset.toString(16)} ... ${String(pct).padStart(3)}% (${(p.bytesPerSecond / 1024).toFixed(1)} KiB/s, overall ${all}%)   `,
+          `\rWriting ${screenSafe(p.regionLabel)} @0x${p.regionOffset.toString(16)} ... ${String(pct).padStart(3)}% (${(p.bytesPerSecond / 1024).toFixed(1)} KiB/s, overall ${all}%)   `,
         );
         progressOnLine = true;
       } else if (e.type === 'region') {
@@ -89,13 +89,13 @@ function regionLine(r: RegionRecord): string {
   const what = r.skipped
     ? 'unchanged, skipped'
     : `${r.size} bytes in ${r.seconds.toFixed(2)} s, MD5 verified${r.retries ? ` (${r.retries} retries)` : ''}`;
-  return `Wrote ${r.label} @0x${r.offset.toString(16)}: ${what}`;
+  return `Wrote ${screenSafe(r.label)} @0x${r.offset.toString(16)}: ${what}`;
 }
 
 function summaryTable(regions: readonly RegionRecord[]): string {
   const head = ['region', 'offset', 'bytes', 'MD5 (verified on chip)', 'seconds', 'retries'];
   const rows = regions.map((r) => [
-    r.label,
+    screenSafe(r.label),
     `0x${r.offset.toString(16).padStart(5, '0')}`,
     String(r.size),
     `${r.md5Chip ?? '(not verified)'}${r.skipped ? ' (unchanged)' : ''}`,

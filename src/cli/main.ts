@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { formatProblems, InputError } from '../config/problems.ts';
+import { terminalSafe } from '../text/terminal-safe.ts';
 
 /** Each subcommand lives in src/cli/commands/<name>.ts and exports `run(argv): Promise<number>`. */
 const COMMANDS: Record<string, string> = {
@@ -7,7 +9,7 @@ const COMMANDS: Record<string, string> = {
   info: 'print chip, revision, MAC, flash id and size, security state of one board',
   check: 'validate config, profile and image set; print the flash map',
   report: 'yield reports from the ledger (text, csv, json, html)',
-  sim: 'serve one simulated board over TCP (socket://)',
+  sim: 'serve simulated boards over TCP (socket://), one or --boards N',
   identity: 'the identity pool of a profile: free, reserved, committed and burned serials and credentials',
   nvs: 'NVS partitions (mfg_nvs.bin) to CSV or JSON and back: nvs decode FILE.bin, nvs generate IN.csv OUT.bin',
   db: 'the central PostgreSQL database: migrate, status',
@@ -16,8 +18,14 @@ const COMMANDS: Record<string, string> = {
 
 export const EXIT = { pass: 0, boardFailed: 1, badInput: 2 } as const;
 
+/** The version in package.json: one place states it. */
+async function packageVersion(): Promise<string> {
+  const text = await readFile(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
 export function usage(): string {
-  const lines = ['usage: esp-station <command> [options]', '', 'commands:'];
+  const lines = ['usage: esp-station <command> [options]', '       esp-station --version', '', 'commands:'];
   for (const [name, text] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${text}`);
   lines.push('', 'Run `esp-station <command> --help` for the options of one command.');
   return lines.join('\n');
@@ -25,6 +33,10 @@ export function usage(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(`esp-station ${await packageVersion()}`);
+    return EXIT.pass;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? EXIT.pass : EXIT.badInput;
@@ -39,10 +51,13 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof InputError) {
       console.error(formatProblems(err.problems));
+      if (err.footer) console.error(err.footer);
       return EXIT.badInput;
     }
     // Anything else is a bug in esp-station, not bad input: say so plainly, keep the detail.
-    console.error(`esp-station ${name}: internal error: ${(err as Error)?.message ?? String(err)}`);
+    console.error(
+      `esp-station ${name}: internal error: ${terminalSafe((err as Error)?.message ?? String(err))}`,
+    );
     if (process.env.ESP_STATION_DEBUG) console.error((err as Error)?.stack);
     return EXIT.boardFailed;
   }

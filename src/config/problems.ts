@@ -2,6 +2,8 @@
  * A problem with an input (config, profile, image set, command line). Bad input is never a stack trace:
  * it is a list of problems, each with a location and a sentence saying what to change; the CLI exits 2.
  */
+import { terminalSafe } from '../text/terminal-safe.ts';
+
 export interface Problem {
   /** File the problem is in (as given by the user, or resolved), or '<command line>'. */
   file: string;
@@ -16,11 +18,14 @@ export interface Problem {
 
 export class InputError extends Error {
   readonly problems: Problem[];
-  constructor(problems: Problem[] | Problem) {
+  /** Printed after the problems as it is, e.g. the command's usage. */
+  readonly footer?: string;
+  constructor(problems: Problem[] | Problem, footer?: string) {
     const list = Array.isArray(problems) ? problems : [problems];
     super(list.map(formatProblem).join('\n'));
     this.name = 'InputError';
     this.problems = list;
+    if (footer !== undefined) this.footer = footer;
   }
 }
 
@@ -28,7 +33,8 @@ export function formatProblem(p: Problem): string {
   const where = [p.file, p.line, p.line !== undefined ? p.column : undefined]
     .filter((x) => x !== undefined)
     .join(':');
-  return `${where}: ${p.key ? `${p.key}: ` : ''}${p.message}`;
+  // File names, keys and quoted values come from the input: printed, a problem stays one plain line.
+  return terminalSafe(`${where}: ${p.key ? `${p.key}: ` : ''}${p.message}`);
 }
 
 export function formatProblems(problems: Problem[]): string {

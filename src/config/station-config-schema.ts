@@ -13,12 +13,11 @@ const vidPidSchema = z
 const slotSchema = z.strictObject({
   name: z.string().min(1, 'a slot needs a name, e.g. A1'),
   /** Physical USB port path as the kernel names it (busnum-port.port...), e.g. 1-1.4.2. */
-  usbPath: z
-    .string()
-    .regex(
-      /^\d+-\d+(\.\d+)*$/,
-      "a USB port path looks like '1-1.4.2' (bus-port.port...); see `ls /sys/bus/usb/devices`",
-    ),
+  usbPath: z.string().regex(
+    // Bus and port numbers as the kernel writes them: from 1, no leading zeros (1-1.01 is no port).
+    /^[1-9]\d*-[1-9]\d*(\.[1-9]\d*)*$/,
+    "a USB port path looks like '1-1.4.2' (bus-port.port...); see `ls /sys/bus/usb/devices`",
+  ),
 });
 
 const ledgerSchema = z.strictObject({

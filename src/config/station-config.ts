@@ -8,6 +8,7 @@ import { DEFAULT_PORT_FILTERS } from './usb-bridges.ts';
 import type { PortFilter } from './usb-bridges.ts';
 import { StationConfigFileSchema } from './station-config-schema.ts';
 import { parseYamlWithSchema, readYamlFile } from './yaml-document.ts';
+import type { ParsedYaml } from './yaml-document.ts';
 
 export interface SlotConfig {
   name: string;
@@ -45,39 +46,90 @@ export async function loadStationConfig(
   file: string,
   opts: { signal?: AbortSignal } = {},
 ): Promise<StationConfig> {
+  const { config, problems } = await inspectStationConfig(file, opts);
+  if (!config || problems.length > 0) throw new InputError(problems);
+  return config;
+}
+
+/**
+ * Every problem of config.yaml at once, and the config itself whenever its values could be read (a duplicate
+ * slot name does not hide a missing profile, and the caller can go on to check that profile too).
+ */
+export async function inspectStationConfig(
+  file: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<{ config?: StationConfig; problems: Problem[] }> {
   const text = await readYamlFile(file, opts.signal);
-  const config = parseStationConfig(file, text);
+  let parsed: { config: StationConfig; problems: Problem[]; locate: ParsedYaml<unknown>['locate'] };
+  try {
+    parsed = readStationConfig(file, text);
+  } catch (err) {
+    if (err instanceof InputError) return { problems: err.problems };
+    throw err;
+  }
+  const { config, locate } = parsed;
+  const problems = [...parsed.problems];
   const isFile = await stat(config.profilePath).then(
     (s) => s.isFile(),
     () => false,
   );
   if (!isFile) {
-    const { locate } = parseYamlWithSchema(file, text, StationConfigFileSchema);
-    throw new InputError({
+    problems.push({
       file,
       ...locate(['profile']),
       key: 'profile',
       message: `profile ${config.profilePath} not found; name a station profile file, e.g. stations/demo-esp32-at.yaml`,
     });
+    problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    return { problems };
   }
-  return config;
+  return { config, problems };
 }
 
 export function parseStationConfig(file: string, text: string): StationConfig {
+  const { config, problems } = readStationConfig(file, text);
+  if (problems.length) throw new InputError(problems);
+  return config;
+}
+
+/** The schema's problems are thrown; the checks after it are returned with the config they concern. */
+function readStationConfig(
+  file: string,
+  text: string,
+): { config: StationConfig; problems: Problem[]; locate: ParsedYaml<unknown>['locate'] } {
   const { value, locate } = parseYamlWithSchema(file, text, StationConfigFileSchema);
   const problems: Problem[] = [];
   const seenNames = new Map<string, number>();
   const seenPaths = new Map<string, number>();
+  const paths = new Set(value.slots.map((s) => s.usbPath));
   value.slots.forEach((slot, i) => {
-    const n = seenNames.get(slot.name);
+    // Names that look alike on the screen are alike: compared trimmed and without case.
+    const nameKey = slot.name.trim().toLowerCase();
+    if (slot.name !== slot.name.trim()) {
+      problems.push({
+        file,
+        ...locate(['slots', i, 'name']),
+        key: `slots.${i}.name`,
+        message: `slot name '${slot.name}' has spaces at its start or end; write it without them`,
+      });
+    }
+    if (paths.has(slot.name) && slot.name !== slot.usbPath) {
+      problems.push({
+        file,
+        ...locate(['slots', i, 'name']),
+        key: `slots.${i}.name`,
+        message: `slot name '${slot.name}' is the USB port path of another slot; name slots like A1, B2`,
+      });
+    }
+    const n = seenNames.get(nameKey);
     if (n !== undefined) {
       problems.push({
         file,
         ...locate(['slots', i, 'name']),
         key: `slots.${i}.name`,
-        message: `slot name '${slot.name}' is already used by slots.${n}; slot names must be unique`,
+        message: `slot name '${slot.name}' is already used by slots.${n}${value.slots[n].name === slot.name ? '' : ` ('${value.slots[n].name}': names differing only in case or spaces look the same)`}; slot names must be unique`,
       });
-    } else seenNames.set(slot.name, i);
+    } else seenNames.set(nameKey, i);
     const p = seenPaths.get(slot.usbPath);
     if (p !== undefined) {
       problems.push({
@@ -87,6 +139,16 @@ export function parseStationConfig(file: string, text: string): StationConfig {
         message: `USB port path '${slot.usbPath}' is already slot ${value.slots[p].name} (slots.${p}); one physical port is one slot`,
       });
     } else seenPaths.set(slot.usbPath, i);
+  });
+  value.baudLadder.forEach((b, i) => {
+    if (i > 0 && b > value.baudLadder[i - 1]) {
+      problems.push({
+        file,
+        ...locate(['baudLadder', i]),
+        key: `baudLadder.${i}`,
+        message: `baud ${b} comes after the slower ${value.baudLadder[i - 1]}; the ladder steps down: list the rates fastest first`,
+      });
+    }
   });
   const baudSeen = new Set<number>();
   value.baudLadder.forEach((b, i) => {
@@ -132,9 +194,7 @@ export function parseStationConfig(file: string, text: string): StationConfig {
       };
     }
   }
-  if (problems.length) throw new InputError(problems);
-
-  return Object.freeze({
+  const config: StationConfig = Object.freeze({
     file: path.resolve(file),
     station: value.station,
     profilePath: path.resolve(dir, value.profile),
@@ -153,4 +213,5 @@ export function parseStationConfig(file: string, text: string): StationConfig {
     detection: value.detection,
     ...(central && { central }),
   });
+  return { config, problems, locate };
 }

@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { isMap, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { Document, Node } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from './problems.ts';
@@ -19,7 +19,8 @@ export async function readYamlFile(file: string, signal?: AbortSignal): Promise<
     });
   }
   try {
-    return await readFile(file, { encoding: 'utf8', signal });
+    // A byte order mark is not content (the YAML parser would otherwise see an invisible character).
+    return (await readFile(file, { encoding: 'utf8', signal })).replace(/^\uFEFF/, '');
   } catch (err) {
     if (signal?.aborted) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -49,13 +50,34 @@ export function parseYamlWithSchema<S extends z.ZodType>(
       file,
       line: pos?.line,
       column: pos?.col,
-      message: `YAML syntax: ${e.message.split('\n')[0]}`,
+      // The location is already in file:line:column; yaml's own "at line L, column C:" is dropped.
+      message: `YAML syntax: ${e.message
+        .split('\n')[0]
+        .replace(/\s*at line \d+, column \d+:?\s*$/, '')
+        .replace(/:$/, '')}`,
     });
   }
   if (problems.length > 0) throw new InputError(problems);
 
   const locate = (path: readonly PropertyKey[]) => locateIn(doc, lineCounter, path);
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS() ?? {};
+  } catch (err) {
+    // yaml refuses aliases that expand without bound (an "alias bomb"): bad input at the first alias.
+    let at: { line?: number; column?: number } = {};
+    visit(doc, {
+      Alias(_key, node) {
+        if (node.range) at = pos(lineCounter, node.range[0]);
+        return visit.BREAK;
+      },
+    });
+    throw new InputError({
+      file,
+      ...at,
+      message: `YAML aliases expand too far (${(err as Error).message.replace(/\.$/, '')}); write the values out instead of nesting aliases`,
+    });
+  }
   const result = schema.safeParse(raw);
   if (!result.success) {
     // A whole-object rule ("give one of ...") is noise next to a typo'd key in the same object: the typo

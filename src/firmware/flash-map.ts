@@ -9,6 +9,7 @@ import { partitionFor } from './flash-layout.ts';
 import { partitionSubtypeName, partitionTypeName } from './partition-table.ts';
 import type { StationProfile } from '../config/profile.ts';
 import type { FirmwareInspection } from './profile-firmware.ts';
+import { terminalSafe } from '../text/terminal-safe.ts';
 
 interface Row {
   offset: string;
@@ -77,6 +78,8 @@ export function formatFlashMap(r: FirmwareInspection): string {
       });
     }
   }
+  // File names and partition labels come from files: a newline or an escape sequence must not forge a row.
+  for (const row of rows) for (const [k] of COLUMNS) row[k] = terminalSafe(row[k]);
   const widths = COLUMNS.map(([k, title]) => Math.max(title.length, ...rows.map((row) => row[k].length)));
   const line = (cells: string[]) =>
     cells
@@ -108,7 +111,7 @@ export function formatSummary(
       `totals:    ${r.prepared.regions.length} regions, ${total} bytes, ${z} compressed (${Math.round((100 * z) / total)}%), needs ${formatByteSize(r.prepared.requiredFlashBytes)} of flash`,
     );
   }
-  return lines.join('\n');
+  return lines.map(terminalSafe).join('\n');
 }
 
 /** What the station will enforce per board, from the profile (so the engineer sees it next to the map). */

@@ -13,6 +13,10 @@ import type { FlashSettings } from './flash-settings.ts';
 import { labelFromFile, resolveImagePath } from './image-set.ts';
 import type { ImageSet, ImageSetRegion } from './image-set.ts';
 import { positionOf, readSourceText } from './source-text.ts';
+import { isMap, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
+
+/** More images than any ESP-IDF project flashes (a flash of 16 MB has 4096 sectors; releases list < 20). */
+const MAX_IMAGES = 256;
 
 export async function readFlasherArgs(file: string): Promise<ImageSet> {
   const abs = path.resolve(file);
@@ -51,7 +55,6 @@ export function parseFlasherArgs(file: string, text: string): ImageSet {
       message: 'missing or not an object of "0xOFFSET": "path"; every flasher_args.json from ESP-IDF has it',
     });
   }
-  const filesAt = text.indexOf('"flash_files"');
 
   // Per-image entries {offset, file, encrypted} give labels and the encrypted flag.
   const named = new Map<number, { name: string; encrypted: boolean }>();
@@ -73,25 +76,44 @@ export function parseFlasherArgs(file: string, text: string): ImageSet {
     named.set(off, { name, encrypted: enc === 'true' || enc === true });
   }
 
-  // JSON.parse keeps only the last of two equal keys: an offset given twice would silently drop an image.
-  const filesEnd = text.indexOf('}', filesAt);
-  const keysSeen = new Set<string>();
-  for (const m of text.slice(filesAt, filesEnd < 0 ? undefined : filesEnd).matchAll(/"([^"]+)"\s*:/g)) {
-    if (m[1] === 'flash_files') continue;
-    if (keysSeen.has(m[1])) {
+  // JSON.parse keeps only the last of two equal keys: an offset given twice (or a second flash_files object)
+  // would silently drop an image. The keys are compared as parsed (escapes undone, offsets as numbers).
+  const layout = keyLayout(text);
+  if (layout.flashFilesCount > 1) {
+    problems.push({
+      file,
+      ...layout.secondFlashFilesAt,
+      key: 'flash_files',
+      message: 'flash_files is given twice (only the last would be read); merge them into one object',
+    });
+  }
+  if (layout.flashFileKeys.length > MAX_IMAGES) {
+    // Every image is read and checked against every other: a file listing thousands is not a release.
+    throw new InputError({
+      file,
+      ...layout.secondFlashFilesAt,
+      key: 'flash_files',
+      message: `flash_files lists ${layout.flashFileKeys.length} images; an ESP-IDF release has a handful (at most ${MAX_IMAGES} are accepted) — is this the right file?`,
+    });
+  }
+  const offsetSeen = new Map<number, string>();
+  for (const k of layout.flashFileKeys) {
+    const offset = /^0x[0-9a-f]+$/i.test(k.key) || /^\d+$/.test(k.key) ? parseByteSize(k.key) : undefined;
+    if (offset === undefined) continue;
+    const first = offsetSeen.get(offset);
+    if (first !== undefined) {
       problems.push({
         file,
-        ...positionOf(text, filesAt + (m.index ?? 0)),
-        key: `flash_files.${m[1]}`,
-        message: `offset ${m[1]} is given twice in flash_files (only the last would be flashed); give each image its own offset`,
+        ...k.at,
+        key: `flash_files.${k.key}`,
+        message: `offset ${k.key} is given twice in flash_files (also as "${first}"; only the last would be flashed); give each image its own offset`,
       });
-    }
-    keysSeen.add(m[1]);
+    } else offsetSeen.set(offset, k.key);
   }
 
   const regions: ImageSetRegion[] = [];
   for (const [key, value] of Object.entries(files as Record<string, unknown>)) {
-    const where = locate(`"${key}"`, filesAt);
+    const where = layout.positionOf.get(key) ?? {};
     const offset = /^0x[0-9a-f]+$/i.test(key) || /^\d+$/.test(key) ? parseByteSize(key) : undefined;
     if (offset === undefined) {
       problems.push({
@@ -190,4 +212,42 @@ export function parseFlasherArgs(file: string, text: string): ImageSet {
   if (problems.length) throw new InputError(problems);
   regions.sort((a, b) => a.offset - b.offset);
   return { kind: 'flasherArgs', sourceFile: file, chip, settings, settingsDeclaredAt, esptoolArgs, regions };
+}
+
+interface KeyLayout {
+  flashFilesCount: number;
+  secondFlashFilesAt?: { line: number; column: number };
+  /** Every key of every flash_files object, in file order, as parsed. */
+  flashFileKeys: { key: string; at: { line: number; column: number } }[];
+  /** Position of each flash_files key (the last one, as JSON.parse keeps). */
+  positionOf: Map<string, { line: number; column: number }>;
+}
+
+/**
+ * The keys of the top level and of flash_files with their positions, in one linear pass. JSON is YAML, so
+ * the yaml parser (already a dependency) gives every key with its place, duplicates included.
+ */
+function keyLayout(text: string): KeyLayout {
+  const layout: KeyLayout = { flashFilesCount: 0, flashFileKeys: [], positionOf: new Map() };
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: false, lineCounter });
+  if (!isMap(doc.contents)) return layout;
+  const at = (offset: number) => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  for (const item of doc.contents.items) {
+    if (!isPair(item) || !isScalar(item.key) || item.key.value !== 'flash_files') continue;
+    layout.flashFilesCount++;
+    if (layout.flashFilesCount === 2 && item.key.range) layout.secondFlashFilesAt = at(item.key.range[0]);
+    if (!isMap(item.value)) continue;
+    for (const entry of item.value.items) {
+      if (!isPair(entry) || !isScalar(entry.key) || !entry.key.range) continue;
+      const key = String(entry.key.value);
+      const where = at(entry.key.range[0]);
+      layout.flashFileKeys.push({ key, at: where });
+      layout.positionOf.set(key, where);
+    }
+  }
+  return layout;
 }

@@ -5,7 +5,7 @@
  * partition at its offset, at_customize.bin parses as a table. Every failure is a Problem pointing at the
  * line that declared the region (flasher_args.json / download.config / profile) and naming the file.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Problem } from '../config/problems.ts';
 import { formatByteSize, formatHex } from '../config/byte-size.ts';
@@ -25,6 +25,8 @@ import {
 } from './partition-table.ts';
 
 export const SECTOR = 0x1000;
+/** No ESP chip maps more flash than this (128 MiB, octal flash on the S3); an image ending past it cannot fit. */
+const MAX_FLASH_BYTES = 128 * 1024 * 1024;
 
 export interface ImageSetCheck {
   problems: Problem[];
@@ -69,12 +71,38 @@ export async function checkImageSet(
 
   // 1. files exist and are readable
   const loaded: LoadedRegion[] = [];
+  const releaseDir = path.dirname(set.sourceFile);
+  const releaseReal = await realpath(releaseDir).catch(() => releaseDir);
   for (const r of set.regions) {
     try {
+      // A release names files inside its own folder; ../../etc/passwd or /root/x.bin would be written to a
+      // board (and shipped). An engineer who means it lists the file in the profile's imageSet.files.
+      if (set.kind === 'flasherArgs' || set.kind === 'downloadConfig') {
+        const real = await realpath(r.file).catch(() => path.resolve(r.file));
+        if (real !== releaseReal && !real.startsWith(releaseReal + path.sep)) {
+          problems.push(
+            at(
+              r,
+              `${r.file} is outside the release folder ${releaseDir}; copy it into the folder, or list it in the profile's imageSet.files if it is meant`,
+            ),
+          );
+          continue;
+        }
+      }
       // A FIFO or device would block the read forever: refuse anything that is not a regular file.
       const st = await stat(r.file);
       if (!st.isFile() && !st.isDirectory()) {
         problems.push(at(r, 'is not a regular file (a FIFO, socket or device); point at an image file'));
+        continue;
+      }
+      // Known too big from its size alone: never read a 1 GiB file to find out it cannot fit.
+      if (st.isFile() && r.offset + st.size > MAX_FLASH_BYTES) {
+        problems.push(
+          at(
+            r,
+            `is ${formatByteSize(st.size)}: at ${formatHex(r.offset)} it ends beyond ${formatByteSize(MAX_FLASH_BYTES)}, more than any ESP flash; is this the right file?`,
+          ),
+        );
         continue;
       }
       const data = new Uint8Array(await readFile(r.file));
@@ -93,8 +121,8 @@ export async function checkImageSet(
       problems.push(at(r, `${why}; check the path (relative to ${path.basename(set.sourceFile)})`));
     }
   }
-  const lengthOf = (r: ImageSetRegion) =>
-    loaded.find((l) => l.file === r.file && l.offset === r.offset)?.data.length;
+  const lengths = new Map(loaded.map((l) => [`${l.offset}:${l.file}`, l.data.length]));
+  const lengthOf = (r: ImageSetRegion) => lengths.get(`${r.offset}:${r.file}`);
 
   // esp-station writes plaintext only; an image set that asks for encrypted writes must not be flashed as if not.
   for (const r of set.regions) {

@@ -11,6 +11,7 @@ import { ensureDemoImageSet } from './demo-image-set.ts';
 import { readDownloadConfig } from './download-config.ts';
 import { readFlasherArgs } from './flasher-args.ts';
 import { labelFromFile } from './image-set.ts';
+import { singleImageProblem } from './single-image.ts';
 import type { ImageSet, SourceLocation } from './image-set.ts';
 
 export async function resolveImageSet(
@@ -25,7 +26,9 @@ export async function resolveImageSet(
       return readDownloadConfig(await declaredFile(p(source.path), opts.declaredIn, 'downloadConfig'));
     case 'folder':
       return readReleaseFolder(p(source.path), opts.declaredIn);
-    case 'merged':
+    case 'merged': {
+      const single = await singleImageProblem(p(source.path));
+      if (single) throw new InputError({ ...opts.declaredIn, key: 'imageSet.merged', message: single });
       return {
         kind: 'merged',
         sourceFile: p(source.path),
@@ -34,6 +37,7 @@ export async function resolveImageSet(
           { offset: 0, file: p(source.path), label: 'merged', encrypted: false, declaredAt: opts.declaredIn },
         ],
       };
+    }
     case 'files': {
       const regions = source.files.map((f, i) => ({
         offset: f.offset,
@@ -83,6 +87,8 @@ export async function imageSetFromPath(target: string): Promise<ImageSet> {
   if (path.basename(abs) === 'download.config' || abs.endsWith('.config')) return readDownloadConfig(abs);
   if (abs.endsWith('.json')) return readFlasherArgs(abs);
   if (abs.endsWith('.bin')) {
+    const single = await singleImageProblem(abs);
+    if (single) throw new InputError({ ...where, message: single });
     return {
       kind: 'merged',
       sourceFile: abs,

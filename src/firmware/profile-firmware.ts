@@ -37,7 +37,11 @@ export interface FirmwareInspection {
 
 export async function inspectProfileFirmware(
   profile: StationProfile,
-  opts: Pick<PrepareOptions, 'deflate'> & { signal?: AbortSignal } = {},
+  opts: Pick<PrepareOptions, 'deflate'> & {
+    signal?: AbortSignal;
+    /** false: only check (other problems are already known, so the firmware will not be used). */
+    prepare?: boolean;
+  } = {},
 ): Promise<FirmwareInspection> {
   const chip = chipByName(profile.chip);
   if (!chip) throw new InputError({ ...profile.declaredAt.chip, message: `unknown chip ${profile.chip}` });
@@ -52,6 +56,7 @@ export async function inspectProfileFirmware(
     demo: profile.demo,
     minFlashSize: profile.checks.minFlashSize,
     deflate: opts.deflate,
+    prepare: opts.prepare,
   });
   // A bad flash setting written in the profile points at the profile's flash: key, not at the image set.
   const problems = r.problems.map((p) =>
@@ -67,7 +72,10 @@ export async function inspectImageSet(
   imageSet: ImageSet,
   chip: ChipFacts,
   settings: FlashSettings,
-  opts: Pick<PrepareOptions, 'deflate' | 'profileName' | 'demo'> & { minFlashSize?: number } = {},
+  opts: Pick<PrepareOptions, 'deflate' | 'profileName' | 'demo'> & {
+    minFlashSize?: number;
+    prepare?: boolean;
+  } = {},
 ): Promise<FirmwareInspection> {
   const check = await checkImageSet(imageSet, chip, settings, { minFlashSize: opts.minFlashSize });
   // In file order, so an engineer can walk the file top to bottom.
@@ -75,7 +83,7 @@ export async function inspectImageSet(
     (a, b) => (a.file === b.file ? 0 : a.file < b.file ? -1 : 1) || (a.line ?? 0) - (b.line ?? 0),
   );
   const prepared =
-    problems.length === 0
+    problems.length === 0 && opts.prepare !== false
       ? prepareFirmware(imageSet, settings, {
           chip: chip.name,
           profileName: opts.profileName,

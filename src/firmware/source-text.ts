@@ -9,7 +9,8 @@ export async function readSourceText(file: string, what: string): Promise<string
     throw new InputError({ file, message: `${what} is not a regular file (a FIFO, socket or device)` });
   }
   try {
-    return await readFile(file, 'utf8');
+    // A byte order mark (Windows editors write one) is not content: dropped, never shown as a bad character.
+    return (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =

@@ -14,6 +14,7 @@ export const FAILURE_CODES = [
   'verify-mismatch',
   'timeout',
   'disconnected',
+  'link-error',
   'boot-check-failed',
   // The post-flash test on the AT port (src/board-test), one code per way it goes wrong.
   'at-no-channel',

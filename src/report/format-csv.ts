@@ -1,7 +1,8 @@
 /**
  * CSV tables (RFC 4180, CRLF-free: LF line ends, header row first). The default table is the board list for
  * MES import; the others carry the report's figures. Ratios are fractions 0..1 with 6 decimals.
- * Text cells that a spreadsheet would run as a formula (= + - @ tab CR first) get a leading apostrophe.
+ * Text cells that a spreadsheet would run as a formula (= + - @ tab CR first, after blanks too) get a leading
+ * apostrophe; cells holding `;` are quoted, for spreadsheets whose list separator is `;`.
  */
 import type { YieldAggregator } from './yield-aggregator.ts';
 import type { GroupRow, YieldReport } from './yield-report.ts';
@@ -27,8 +28,11 @@ export function csvCell(value: Cell): string {
   if (typeof value === 'number')
     return Number.isInteger(value) ? String(value) : String(Number(value.toFixed(6)));
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  // A formula start after leading blanks counts too (spreadsheets trim them).
+  const text = /^[\s]*[=+\-@]|^[\t\r]/.test(value) ? `'${value}` : value;
+  // `;` is quoted as well: where `;` is the list separator, an unquoted one would split the cell and a formula
+  // could start the new one.
+  return /[",;\r\n]|^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function row(cells: Cell[]): string {

@@ -11,8 +11,11 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]
 export function parseTimeArgument(text: string, now: Date): string | undefined {
   const t = text.trim();
   const rel = RELATIVE.exec(t);
-  if (rel)
-    return new Date(now.getTime() - Number(rel[1]) * UNIT_MS[rel[2] as keyof typeof UNIT_MS]).toISOString();
+  if (rel) {
+    const ms = now.getTime() - Number(rel[1]) * UNIT_MS[rel[2] as keyof typeof UNIT_MS];
+    // Further back than a Date can hold (e.g. 99999999999d) is not a time.
+    return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : undefined;
+  }
   let iso: string;
   if (ISO_DATE.test(t)) iso = `${t}T00:00:00Z`;
   else if (ISO_DATE_TIME.test(t)) {

@@ -6,6 +6,8 @@
 /** The link went away (unplug, socket reset) or was used after close. */
 export class DisconnectedError extends Error {
   readonly disconnected = true;
+  /** Like EspError's kind: callers that sort failures by kind see a vanished link as one. */
+  readonly kind = 'disconnected';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DisconnectedError';

@@ -49,6 +49,8 @@ export const OPERATOR_ADVICE: Readonly<Record<FailureCode, string>> = {
     'The board stopped answering. Re-plug it and retest; a repeat points at the cable, hub or board power.',
   disconnected:
     'The board was unplugged or its USB link dropped before it was done. Plug it in again to retest.',
+  'link-error':
+    'The link to the board lost or garbled bytes even after retries at lower speeds, or could not be reached. Check the cable, the hub or the serial server, then retest; the board itself is probably fine.',
   'boot-check-failed':
     'After the reset the firmware did not start cleanly (its boot log on the download port). Retest once; a repeat means the board or image is wrong.',
   'at-no-channel':
@@ -91,7 +93,8 @@ const KIND_TO_CODE: Readonly<Record<EspErrorKind, FailureCode | undefined>> = {
   'verify-mismatch': 'verify-mismatch',
   aborted: undefined,
   unsupported: undefined,
-  protocol: undefined,
+  // A reply that lost or gained a byte on the way (line noise, a flaky bridge or serial server).
+  protocol: 'link-error',
 };
 
 /** Error kinds worth retrying a region (and then the board at a lower baud) for. */
@@ -102,6 +105,7 @@ const RETRYABLE_KINDS = new Set([
   'write-error',
   'verify-mismatch',
   'timeout',
+  'protocol',
 ]);
 
 export function errorKind(err: unknown): string | undefined {
@@ -139,6 +143,8 @@ export function classifyFailure(err: unknown, abortReason?: unknown): Classified
     return { code: 'internal', message: 'The station was stopped before this board was done. Retest it.' };
   }
   if (err instanceof StationFailure) return { code: err.code, message: err.message };
+  const unreachable = unreachablePort(err);
+  if (unreachable) return { code: 'link-error', message: unreachable };
   const portProblem = portOpenProblem(err);
   if (portProblem) return { code: 'internal', message: portProblem };
   const kind = errorKind(err);
@@ -150,6 +156,24 @@ export function classifyFailure(err: unknown, abortReason?: unknown): Classified
     return { code, message: detail ? `${OPERATOR_ADVICE[code]} (${detail})` : OPERATOR_ADVICE[code] };
   }
   return { code: 'internal', message: `${OPERATOR_ADVICE.internal} (${errMessage(err)})` };
+}
+
+/** Network errors of a TCP link that never came up: the serial server is not there. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/** A remote port (socket://) that cannot be reached: a link failure, not the board's and not esp-station's. */
+function unreachablePort(err: unknown): string | undefined {
+  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  if (!code || !UNREACHABLE.has(code)) return undefined;
+  return `The remote serial port cannot be reached (${errMessage(err)}). Check that the serial server (ser2net, esp-station sim) is running and listens on that address, then retest the board.`;
 }
 
 /** Opening the tty failed for a reason the station engineer fixes (not the board): say which. */

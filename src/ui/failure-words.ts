@@ -31,6 +31,10 @@ export const FAILURE_WORDS: Readonly<Record<FailureCode, { short: string; advice
   },
   timeout: { short: 'timed out', advice: 'the board stopped answering; check the cable and retest' },
   disconnected: { short: 'board unplugged', advice: 'the board was removed or lost USB while busy; retest' },
+  'link-error': {
+    short: 'link garbled/unreachable',
+    advice: 'bytes lost on the way; check cable, hub or serial server',
+  },
   'boot-check-failed': {
     short: 'boot check failed',
     advice: 'firmware did not start cleanly after reset; retest',

@@ -4,23 +4,11 @@
  * so every such string is made printable before the store keeps it: escape sequences go, other control
  * characters become visible.
  */
-import { stripVTControlCharacters } from 'node:util';
 import type { StationEvent } from '../station/events.ts';
+import { hasControlCharacters as hasControl, terminalSafe } from '../text/terminal-safe.ts';
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-
-export function screenSafe(s: string): string {
-  const stripped = stripVTControlCharacters(s);
-  return stripped.replace(CONTROL, (c) =>
-    c === '\n' || c === '\r' || c === '\t' ? ' ' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
-
-function hasControl(s: string): boolean {
-  CONTROL.lastIndex = 0;
-  return CONTROL.test(s);
-}
+/** One rule for every terminal: src/text/terminal-safe.ts. */
+export const screenSafe = terminalSafe;
 
 function safeValue(v: unknown): unknown {
   if (typeof v === 'string') return hasControl(v) ? screenSafe(v) : v;

@@ -90,6 +90,7 @@ test('rotation by day: one file per UTC day of the record end, old files kept ac
     'line_1_st-2026-11-21.jsonl',
     'line_1_st-2026-11-22.jsonl',
     'line_1_st-2026-11-23.jsonl',
+    'line_1_st.lock', // the station's lock on its files in this folder
   ]);
   assert.equal((await readFile(join(dir, 'line_1_st-2026-11-22.jsonl'), 'utf8')).split('\n').length, 3);
   const { records, reader } = await readAll(dir);
@@ -108,8 +109,15 @@ test('rotation by size: no file grows past maxBytes, every record survives, sequ
   for (let i = 7; i < 10; i++) await w.append(makeRecord({ mac: mac(i) }));
   await w.close();
   const names = (await readdir(dir)).sort();
-  assert.deepEqual(names, ['st1-000001.jsonl', 'st1-000002.jsonl', 'st1-000003.jsonl', 'st1-000004.jsonl']);
-  for (const n of names) assert.ok((await stat(join(dir, n))).size <= maxBytes, n);
+  assert.deepEqual(names, [
+    'st1-000001.jsonl',
+    'st1-000002.jsonl',
+    'st1-000003.jsonl',
+    'st1-000004.jsonl',
+    'st1.lock',
+  ]);
+  for (const n of names.filter((n) => n.endsWith('.jsonl')))
+    assert.ok((await stat(join(dir, n))).size <= maxBytes, n);
   const { records } = await readAll(dir);
   assert.deepEqual(
     records.map((r) => r.mac),
@@ -208,6 +216,6 @@ test('a directory without rotation holds one file per station', async (t) => {
   await w.append(makeRecord({ startMs: Date.UTC(2026, 10, 21) }));
   await w.append(makeRecord({ startMs: Date.UTC(2026, 10, 23) }));
   await w.close();
-  assert.deepEqual(await readdir(dir), ['line_2.jsonl']);
+  assert.deepEqual((await readdir(dir)).sort(), ['line_2.jsonl', 'line_2.jsonl.lock']);
   assert.equal((await readAll(dir)).records.length, 2);
 });

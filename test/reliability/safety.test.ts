@@ -224,12 +224,13 @@ test('the ledger is append-only: what was in the file before a station run survi
   const attempts = added.map((l) => JSON.parse(l) as { mac: string; attempt: number });
   assert.equal(attempts.find((a) => a.mac === '24:0A:C4:AB:00:01')?.attempt, 2);
 
-  // And in the source: the writer opens ledger files with flag 'a' only (reads with 'r'), never truncates.
+  // And in the source: the writer opens ledger files for appending only ('a', or 'a+' to read its own tail
+  // through the same open file; both are O_APPEND) and reads with 'r': it never truncates.
   const writer = readFileSync(join(REPO, 'src/ledger/writer.ts'), 'utf8');
   const opens = [...writer.matchAll(/\bopen\(\s*[^,]+,\s*'([a-z+]+)'/g)].map((m) => m[1]);
-  assert.ok(opens.includes('a'));
+  assert.ok(opens.includes('a+'));
   assert.deepEqual(
-    opens.filter((f) => f !== 'a' && f !== 'r'),
+    opens.filter((f) => f !== 'a' && f !== 'a+' && f !== 'r'),
     [],
   );
   for (const f of sourceFiles(join(REPO, 'src/ledger'))) {

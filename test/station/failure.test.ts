@@ -16,7 +16,7 @@ test('every flasher error kind maps to one failure code with a sentence that say
     ['write-error', 'write-error'],
     ['verify-mismatch', 'verify-mismatch'],
     ['unsupported', 'internal'],
-    ['protocol', 'internal'],
+    ['protocol', 'link-error'], // a reply that lost a byte on the way: the link's fault (#19 item 8)
   ];
   for (const [kind, code] of cases) {
     const c = classifyFailure(new EspError(kind, `detail of ${kind}`));

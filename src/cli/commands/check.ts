@@ -8,7 +8,9 @@ import path from 'node:path';
 import { loadProfile } from '../../config/profile.ts';
 import type { StationProfile } from '../../config/profile.ts';
 import { formatProblems, InputError } from '../../config/problems.ts';
-import { loadStationConfig } from '../../config/station-config.ts';
+import { inspectStationConfig, loadStationConfig } from '../../config/station-config.ts';
+import type { Problem } from '../../config/problems.ts';
+import { ledgerLocationProblem } from '../ledger-location-check.ts';
 import { jsonSchemaFor, SCHEMA_NAMES } from '../../config/json-schema.ts';
 import type { SchemaName } from '../../config/json-schema.ts';
 import { chipByName, CHIP_NAMES } from '../../esp/chips/index.ts';
@@ -70,6 +72,7 @@ export async function run(argv: string[]): Promise<number> {
     });
 
   let inspection: FirmwareInspection;
+  const configProblems: Problem[] = [];
   let profileInfo: StationProfile | undefined;
   if (values.firmware) {
     const configFile = values.config;
@@ -95,10 +98,15 @@ export async function run(argv: string[]): Promise<number> {
     const configFile =
       values.config ?? (!profilePath && existsSync('config.yaml') ? 'config.yaml' : undefined);
     if (configFile) {
-      const config = await loadStationConfig(configFile);
+      // A problem in config.yaml does not hide the profile's: both are checked, all problems listed at once.
+      const { config, problems } = await inspectStationConfig(configFile);
+      configProblems.push(...problems);
+      if (!config) throw new InputError(problems);
       console.log(
         `config:    ${config.file} (station ${config.station}, ${config.slots.length} slots, concurrency ${config.concurrency})`,
       );
+      const ledgerProblem = await ledgerLocationProblem(config);
+      if (ledgerProblem) configProblems.push(ledgerProblem);
       profilePath ??= config.profilePath;
     }
     if (!profilePath)
@@ -106,9 +114,15 @@ export async function run(argv: string[]): Promise<number> {
         file: '<command line>',
         message: 'no config.yaml here; give --config, --profile or --firmware',
       });
-    const profile = await loadProfile(profilePath);
+    const profile = await loadProfile(profilePath).catch((err: unknown) => {
+      if (err instanceof InputError) throw new InputError([...configProblems, ...err.problems]);
+      throw err;
+    });
     profileInfo = profile;
-    inspection = await inspectProfileFirmware(profile);
+    inspection = await inspectProfileFirmware(profile).catch((err: unknown) => {
+      if (err instanceof InputError) throw new InputError([...configProblems, ...err.problems]);
+      throw err;
+    });
   }
 
   console.log(formatSummary(inspection, profileInfo));
@@ -116,8 +130,9 @@ export async function run(argv: string[]): Promise<number> {
   console.log('');
   console.log(formatFlashMap(inspection));
   console.log('');
-  if (inspection.problems.length > 0) {
-    console.log(formatProblems(inspection.problems));
+  const problems = [...configProblems, ...inspection.problems];
+  if (problems.length > 0) {
+    console.log(formatProblems(problems));
     return 2;
   }
   console.log('OK');

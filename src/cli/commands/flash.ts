@@ -23,6 +23,8 @@ import { EspBoardLink } from '../../station/esp-board-link.ts';
 import { runPipeline, type PipelineFirmware, type PipelinePolicy } from '../../station/pipeline.ts';
 import { flashPrinter } from '../flash-printer.ts';
 import { slotForPort } from '../port-slot.ts';
+import { portArgumentProblem } from '../port-argument.ts';
+import { onStopRequest } from '../stop-requests.ts';
 
 const USAGE = `usage: esp-station flash --port <tty | socket://host:port>
          (--profile stations/x.yaml | --firmware <flasher_args.json | download.config | folder> | OFFSET=PATH ...)
@@ -64,7 +66,7 @@ function bad(message: string, key?: string): InputError {
   return new InputError({ file: CLI, key, message });
 }
 
-function parseFlashArgs(argv: string[]): FlashArgs | 'help' {
+async function parseFlashArgs(argv: string[]): Promise<FlashArgs | 'help'> {
   let parsed: ReturnType<
     typeof parseArgs<{
       options: {
@@ -102,13 +104,18 @@ function parseFlashArgs(argv: string[]): FlashArgs | 'help' {
       strict: true,
     });
   } catch (err) {
-    throw bad(`${(err as Error).message}\n${USAGE}`);
+    throw new InputError({ file: CLI, message: (err as Error).message }, USAGE);
   }
   const v = parsed.values;
   if (v.help) return 'help';
   const problems: Problem[] = [];
   const push = (message: string, key?: string) => problems.push({ file: CLI, key, message });
   if (!v.port) push('--port is required', '--port');
+  else {
+    // tcp:// for socket://, a tty that does not exist, /dev/tty0: answered before anything is opened.
+    const portProblem = await portArgumentProblem(v.port);
+    if (portProblem) problems.push(portProblem);
+  }
   const pairs: { offset: number; file: string }[] = [];
   for (const p of parsed.positionals) {
     const m = /^(0x[0-9a-f]+|\d+)=(.+)$/i.exec(p);
@@ -219,7 +226,7 @@ async function plan(args: FlashArgs): Promise<{ firmware: PipelineFirmware; poli
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseFlashArgs(argv);
+  const args = await parseFlashArgs(argv);
   if (args === 'help') {
     console.log(USAGE);
     return 0;
@@ -231,6 +238,9 @@ export async function run(argv: string[]): Promise<number> {
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  // A closed output or a hang-up stops the write too: exit 0 only ever follows a verified write.
+  const offStopRequest = onStopRequest((cause) => abort.abort(new Error(`stopped: ${cause}`)));
   const started = performance.now();
   try {
     const outcome = await runPipeline({
@@ -242,8 +252,17 @@ export async function run(argv: string[]): Promise<number> {
       publish: (e) => printer.onEvent(e),
       attemptNumberFor: () => 1,
     });
+    if (abort.signal.aborted && outcome.result !== 'pass') {
+      // Ctrl+C, SIGTERM, a hang-up or a closed output stopped the board part-way: not written, not verified.
+      process.stderr.write(
+        `FAIL: ${(abort.signal.reason as Error).message}; the board was not (fully) written\n`,
+      );
+      return 1;
+    }
     return printer.finish(outcome, (performance.now() - started) / 1000);
   } finally {
+    offStopRequest();
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 }

@@ -4,6 +4,9 @@
  */
 import { parseCommandArgs } from '../command-args.ts';
 import { InputError } from '../../config/problems.ts';
+import type { Problem } from '../../config/problems.ts';
+import { portArgumentProblem } from '../port-argument.ts';
+import { terminalSafe } from '../../text/terminal-safe.ts';
 import { CHIP_NAMES, chipByName } from '../../esp/chips/index.ts';
 import { isEspError } from '../../esp/errors.ts';
 import { formatKeyValues, identityLines } from '../../esp/identity-text.ts';
@@ -35,15 +38,19 @@ export async function run(argv: string[]): Promise<number> {
   if (!parsed) return 0;
   const { values } = parsed;
   if (!values.port)
-    throw new InputError({ file: '<command line>', key: '--port', message: `--port is required\n${USAGE}` });
+    throw new InputError({ file: '<command line>', key: '--port', message: '--port is required' }, USAGE);
   const chip = values.chip === undefined ? undefined : chipByName(values.chip);
+  const problems: Problem[] = [];
+  const portProblem = await portArgumentProblem(values.port);
+  if (portProblem) problems.push(portProblem);
   if (values.chip !== undefined && !chip) {
-    throw new InputError({
+    problems.push({
       file: '<command line>',
       key: '--chip',
       message: `unknown chip '${values.chip}'; use one of ${CHIP_NAMES.join(', ')}`,
     });
   }
+  if (problems.length > 0) throw new InputError(problems);
 
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error('interrupted'));
@@ -68,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (isEspError(e) || e instanceof DisconnectedError) {
-      console.error(`FAIL: ${(e as Error).message}`);
+      console.error(`FAIL: ${terminalSafe((e as Error).message)}`);
       return 1;
     }
     if (

@@ -4,6 +4,7 @@
  */
 import { parseCommandArgs } from '../command-args.ts';
 import { createWriteStream, existsSync } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { InputError } from '../../config/problems.ts';
@@ -22,6 +23,7 @@ import type { CentralTarget } from '../../central/connection.ts';
 import type { StationComparisonRow } from '../../central/station-comparison.ts';
 import { centralTargetFrom } from '../central-target.ts';
 import { formatStationComparisonCsv, formatStationComparisonText } from '../format-station-comparison.ts';
+import { reportOutputProblem } from '../report-output.ts';
 
 /** The CSV table only `--db` has: the stations side by side. */
 const STATIONS_COMPARED = 'stations-compared';
@@ -227,6 +229,12 @@ export async function run(argv: string[]): Promise<number> {
     throw new InputError({ file: cmd, key: '--ledger', message: `no such file or directory: ${ledger}` });
   }
 
+  const out = values.out as string | undefined;
+  if (out !== undefined) {
+    const outProblem = await reportOutputProblem(out, ledger);
+    if (outProblem) throw new InputError(outProblem);
+  }
+
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
@@ -239,11 +247,9 @@ export async function run(argv: string[]): Promise<number> {
           (first ? `, first at ${formatLedgerProblem(first)}` : ''),
       );
     }
-    return await emit(
-      values.out as string | undefined,
-      chunksOf(format as Format, table, report, aggregator),
-    );
+    return await emit(out, chunksOf(format as Format, table, report, aggregator));
   } catch (err) {
+    if (out) await unlink(`${out}.partial-${process.pid}`).catch(() => undefined);
     if (!ac.signal.aborted) throw err;
     console.error('esp-station report: interrupted; no report written');
     return 1;
@@ -275,7 +281,9 @@ function chunksOf(
 }
 
 async function emit(out: string | undefined, chunks: Iterable<string>): Promise<number> {
-  const sink: Writable = out ? createWriteStream(out) : process.stdout;
+  // Written beside the target and renamed into place: a failed or interrupted report leaves no half file.
+  const partial = out ? `${out}.partial-${process.pid}` : undefined;
+  const sink: Writable = partial ? createWriteStream(partial) : process.stdout;
   try {
     await writeAll(sink, chunks);
   } catch (err) {
@@ -283,9 +291,10 @@ async function emit(out: string | undefined, chunks: Iterable<string>): Promise<
     if ((err as NodeJS.ErrnoException).code === 'EPIPE' && !out) return 0;
     throw err;
   }
-  if (out) {
+  if (out && partial) {
     sink.end();
     await once(sink, 'finish');
+    await rename(partial, out);
     console.error(`esp-station report: wrote ${out}`);
   }
   return 0;

@@ -7,16 +7,17 @@ import { randomInt } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { InputError } from '../../config/problems.ts';
 import type { Problem } from '../../config/problems.ts';
-import { loadProfile } from '../../config/profile.ts';
-import { loadStationConfig } from '../../config/station-config.ts';
 import { chipByName } from '../../esp/chips/index.ts';
 import { parseRevision } from '../../esp/identity-text.ts';
-import { loadProfileFirmware } from '../../firmware/profile-firmware.ts';
-import { LedgerWriter } from '../../ledger/writer.ts';
+import { loadStationInputs } from '../load-station-inputs.ts';
+import { LedgerLockedError } from '../../ledger/ledger-lock.ts';
+import { LedgerUnwritableError, LedgerWriter } from '../../ledger/writer.ts';
 import { buildStation } from '../build-station.ts';
 import { parseStaticPort, type StaticPort } from '../../station/detect/static-ports.ts';
 import type { BuiltStation } from '../build-station.ts';
 import type { FaultMix } from '../../sim-station/fault-mix.ts';
+import { onStopRequest } from '../stop-requests.ts';
+import type { StopCause } from '../stop-requests.ts';
 
 const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledger FILE]
                         [--simulate N [--faults MIX] [--timing realistic|fast] [--seed S] [--revision vM.N]
@@ -41,6 +42,7 @@ const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledg
                    bridges), so boards are flashed at the baud ladder's rate; default: keep the link's rate
   --once           with --simulate: exit 0 once those N boards are done; with --port: once every port has
                    a result
+  --verbose, -v    also show the flasher's boot-log and link lines as log events (debugging)
 
 Keys on the screen: p pause/resume, q quit, o operator, l lot, r yield, ? help.`;
 
@@ -140,11 +142,8 @@ export async function run(argv: string[]): Promise<number> {
         cli('--once only applies with --simulate N or --port (a USB station runs until stopped)', '--once'),
       );
   }
-  if (problems.length > 0) throw new InputError(problems);
-
-  const config = await loadStationConfig(args.config);
-  const profile = await loadProfile(config.profilePath);
-  const firmware = await loadProfileFirmware(profile);
+  // Every problem at once: the command line's, config.yaml's, the profile's and its image set's.
+  const { config, profile, firmware } = await loadStationInputs(args.config, problems);
   if (simulate !== undefined && revision !== undefined) {
     // Loaded only when simulating: a real run never loads the simulator.
     const { revisionProblem } = await import('../../sim/revision.ts');
@@ -176,9 +175,13 @@ export async function run(argv: string[]): Promise<number> {
           station: config.station,
         });
   } catch (err) {
+    // Found before any board is touched: another station holds this ledger, or a record could not land here.
     throw new InputError({
       ...ledgerWhere,
-      message: `the ledger at ${ledgerPath} cannot be opened (${(err as Error).message}); fix the location`,
+      message:
+        err instanceof LedgerLockedError || err instanceof LedgerUnwritableError
+          ? err.message
+          : `the ledger at ${ledgerPath} cannot be opened (${(err as Error).message}); fix the location`,
     });
   }
 
@@ -216,6 +219,13 @@ export async function run(argv: string[]): Promise<number> {
   });
   const { station } = built;
   shipping?.start(station.bus);
+  ledger.onWarning = (message) =>
+    station.bus.publish({ type: 'log', time: Date.now(), slot: '', level: 'warn', message });
+  // A board the ledger could not take is shown as failed on the screen; the run's exit code says it too.
+  let unrecorded = 0;
+  const offUnrecorded = station.bus.subscribe((e) => {
+    if (e.type === 'result' && !e.recorded) unrecorded++;
+  });
 
   let ui: { waitUntilExit(): Promise<void>; unmount(): void } | undefined;
   let unsubscribeHeadless: (() => void) | undefined;
@@ -246,6 +256,9 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // A closed output or a hang-up nobody asked for: stop as on Ctrl+C, and say so with the exit code.
+  let stopCause: StopCause | undefined;
+  let offStopRequest: (() => void) | undefined;
   // The station runs until stopped, even when nothing is plugged in (a simulated run with every board done).
   const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
@@ -259,6 +272,15 @@ export async function run(argv: string[]): Promise<number> {
         message: `detection '${config.detection}' cannot start here: ${(err as Error).message}; use detection: auto (falls back to polling) or polling`,
       });
     }
+    offStopRequest = onStopRequest((cause) => {
+      stopCause ??= cause;
+      if (cause === 'output closed') {
+        // Nobody reads the events any more; the ledger still gets every board.
+        unsubscribeHeadless?.();
+        unsubscribeHeadless = undefined;
+      }
+      onSignal();
+    });
     built.startSimulation?.();
     const stopped = new Promise<void>((resolve) => {
       const off = station.bus.subscribe((e) => {
@@ -286,6 +308,8 @@ export async function run(argv: string[]): Promise<number> {
     await Promise.race(waits);
     await station.stop();
   } finally {
+    offStopRequest?.();
+    offUnrecorded();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     clearInterval(keepAlive);
@@ -308,6 +332,18 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
     unsubscribeHeadless?.();
+  }
+  if (stopCause) {
+    console.error(
+      `esp-station run: stopped because of a ${stopCause === 'hang-up' ? 'hang-up (terminal or session closed)' : 'closed output'}; boards in flight were finished or failed, and recorded`,
+    );
+    return 1;
+  }
+  if (unrecorded > 0) {
+    console.error(
+      `esp-station run: ${unrecorded} board result(s) could NOT be written to the ledger; retest those boards once the ledger is fixed`,
+    );
+    return 1;
   }
   return 0;
 }

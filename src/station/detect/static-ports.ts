@@ -21,6 +21,11 @@ export function parseStaticPort(text: string): StaticPort {
   const named = eq > 0 && !text.slice(0, eq).includes('://');
   const name = named ? text.slice(0, eq).trim() : undefined;
   const url = (named ? text.slice(eq + 1) : text).trim();
+  if (/^(tcp|telnet|raw):\/\//i.test(url)) {
+    throw new Error(
+      `'${text}': a raw TCP serial port (ser2net raw mode, esp-station sim) is written socket://HOST:PORT; use ${url.replace(/^[a-z]+:\/\//i, 'socket://')}`,
+    );
+  }
   const m = SOCKET_URL.exec(url);
   if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) {
     throw new Error(
