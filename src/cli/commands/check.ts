@@ -8,10 +8,11 @@ import path from 'node:path';
 import { loadProfile } from '../../config/profile.ts';
 import type { StationProfile } from '../../config/profile.ts';
 import { formatProblems, InputError } from '../../config/problems.ts';
-import { loadStationConfig } from '../../config/station-config.ts';
+import { loadStationConfig, type StationConfig } from '../../config/station-config.ts';
 import { jsonSchemaFor, SCHEMA_NAMES } from '../../config/json-schema.ts';
 import type { SchemaName } from '../../config/json-schema.ts';
 import { chipByName, CHIP_NAMES } from '../../esp/chips/index.ts';
+import { formatAtTest } from '../../firmware/at-test-summary.ts';
 import { formatFlashMap, formatProfilePolicy, formatSummary } from '../../firmware/flash-map.ts';
 import { imageSetFromPath } from '../../firmware/image-set-source.ts';
 import {
@@ -99,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
       console.log(
         `config:    ${config.file} (station ${config.station}, ${config.slots.length} slots, concurrency ${config.concurrency})`,
       );
+      console.log(`AT ports:  ${formatAtPorts(config)}`);
       profilePath ??= config.profilePath;
     }
     if (!profilePath)
@@ -113,6 +115,7 @@ export async function run(argv: string[]): Promise<number> {
 
   console.log(formatSummary(inspection, profileInfo));
   if (profileInfo) console.log(formatProfilePolicy(profileInfo));
+  if (profileInfo) console.log(formatAtTest(inspection.prepared?.atTest, profileInfo.test !== undefined));
   console.log('');
   console.log(formatFlashMap(inspection));
   console.log('');
@@ -122,4 +125,24 @@ export async function run(argv: string[]): Promise<number> {
   }
   console.log('OK');
   return 0;
+}
+
+/** Where each slot's AT port is, as config.yaml says. */
+function formatAtPorts(config: StationConfig): string {
+  const own = config.slots
+    .filter((slot) => slot.atPort !== undefined)
+    .map((slot) => {
+      const r = slot.atPort!;
+      const where =
+        r === 'none'
+          ? 'none'
+          : 'interface' in r
+            ? `interface ${r.interface}`
+            : 'usbPath' in r
+              ? `bridge at ${r.usbPath}`
+              : r.url;
+      return `${slot.name} ${where}`;
+    });
+  const rule = config.atPort ? `interface ${config.atPort.interface} of each board's USB device` : 'none';
+  return [`${rule}${own.length ? '; ' : ''}`, own.join(', ')].join('');
 }
