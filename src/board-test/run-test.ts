@@ -6,7 +6,13 @@
  */
 import type { FailureCode } from '../ledger/failure-codes.ts';
 import type { AtClient, AtReply } from './at-client.ts';
-import type { BoardFacts, BoardTestPlan, ExpectedMfgValue, TestStep } from './plan.ts';
+import {
+  DEFAULT_STEP_TIMEOUT_MS,
+  type BoardFacts,
+  type BoardTestPlan,
+  type ExpectedMfgValue,
+  type TestStep,
+} from './plan.ts';
 import {
   parseAccessPoints,
   parseGmr,
@@ -203,14 +209,18 @@ export async function runBoardTest(
     if (f) return done('mfg', f);
   }
 
-  if (plan.mfgRead) {
-    const values = [...plan.mfgRead.values, ...(board.mfgValues ?? [])];
+  // Values written to this board alone are always read back, with the recipe's limit or the default one.
+  const reads =
+    plan.mfgRead ??
+    (board.mfgValues?.length ? { timeoutMs: DEFAULT_STEP_TIMEOUT_MS['mfg-read'], values: [] } : undefined);
+  if (reads) {
+    const values = [...reads.values, ...(board.mfgValues ?? [])];
     for (const v of values) {
       const command = `AT+SYSMFG=1,"${v.namespace}","${v.key}"`;
       const f = await step(
         'mfg-read',
         command,
-        plan.mfgRead.timeoutMs,
+        reads.timeoutMs,
         (reply) => judgeMfgValue(v, reply),
         (reply) => ({
           code: 'at-mfg-mismatch',

@@ -49,6 +49,8 @@ export interface RecordAggregates {
   /** Exact attempt durations and how often each occurred. */
   durations: Array<[number, number]>;
   codes: Array<[string, number]>;
+  /** Failed attempts per AT test step that failed (records with a test section). */
+  testSteps: Array<[string, number]>;
   /** Failure messages in first-seen order, with their counts. */
   messages: Array<[string, number]>;
   slots: Array<{
@@ -138,6 +140,10 @@ export async function aggregateRecords(
   const codes = await q<{ code: string; n: string }>(
     `SELECT coalesce(code, '(no code)') AS code, count(*) AS n FROM ${SCHEMA}.records ${failed} GROUP BY 1`,
   );
+  const testSteps = await q<{ step: string; n: string }>(
+    `SELECT record->'test'->>'failedStep' AS step, count(*) AS n
+       FROM ${SCHEMA}.records ${failed} AND record->'test'->>'failedStep' IS NOT NULL GROUP BY 1`,
+  );
   const messages = await q<{ message: string; n: string }>(
     `SELECT coalesce(message, '(no message)') AS message, count(*) AS n
        FROM ${SCHEMA}.records ${failed} GROUP BY 1 ORDER BY ${FIRST_SEEN}`,
@@ -187,6 +193,7 @@ export async function aggregateRecords(
     lastEnd: totals.last_end ?? -Infinity,
     durations: durations.map((r) => [r.d, Number(r.n)]),
     codes: codes.map((r) => [r.code, Number(r.n)]),
+    testSteps: testSteps.map((r) => [r.step, Number(r.n)]),
     messages: messages.map((r) => [r.message, Number(r.n)]),
     slots: slots.map((r) => ({
       station: r.station,

@@ -10,6 +10,7 @@ import { chipByName } from '../esp/chips/index.ts';
 import type { SimulatedLine, SimulatedLineOptions } from '../sim-station/simulated-line.ts';
 import type { StationHeader } from '../ui/controls.ts';
 import { hex4 } from '../station/detect/bridge-device.ts';
+import { atInterfaceRule } from '../station/detect/at-pairing.ts';
 import { chooseDeviceSource } from '../station/detect/choose-source.ts';
 import { StaticPortSource, type StaticPort } from '../station/detect/static-ports.ts';
 import { VidPidFilter } from '../station/detect/vid-pid-filter.ts';
@@ -50,6 +51,8 @@ export interface BuiltStation {
 export function policyFromProfile(
   profile: StationProfile,
   config: Pick<StationConfig, 'baudLadder'>,
+  /** The prepared firmware carries the AT test worked out from the profile and the image set. */
+  firmware?: Pick<PreparedFirmware, 'atTest'>,
 ): PipelinePolicy {
   return {
     chip: profile.checks.expectChip ?? profile.chip,
@@ -65,13 +68,14 @@ export function policyFromProfile(
     eraseAll: profile.checks.erase === 'all',
     resetAfter: true,
     ...(profile.bootCheck && { bootCheck: profile.bootCheck }),
+    ...(firmware?.atTest && { test: firmware.atTest }),
   };
 }
 
 export async function buildStation(opts: BuildStationOptions): Promise<BuiltStation> {
   const { config, profile, firmware, ledger } = opts;
   const filter = new VidPidFilter(config.portFilters.map((f) => `${hex4(f.vid)}:${hex4(f.pid)}`));
-  const policy = policyFromProfile(profile, config);
+  const policy = policyFromProfile(profile, config, firmware);
   const header: StationHeader = {
     stationName: config.station,
     profileName: firmware.profileName,
@@ -91,6 +95,7 @@ export async function buildStation(opts: BuildStationOptions): Promise<BuiltStat
     concurrency: config.concurrency,
     offerPresentAtStart: config.offerPresentAtStart,
     ledger,
+    atPorts: config,
     ...(opts.boardTimeoutMs !== undefined && { boardTimeoutMs: opts.boardTimeoutMs }),
     ...(opts.linkLog && { linkLog: true }),
   };
@@ -115,7 +120,7 @@ export async function buildStation(opts: BuildStationOptions): Promise<BuiltStat
     return { station, header, detectionReason: 'remote ports', dispose: () => undefined };
   }
 
-  const chosen = chooseDeviceSource({ mode: config.detection, filter });
+  const chosen = chooseDeviceSource({ mode: config.detection, filter, atInterface: atInterfaceRule(config) });
   const station = new Station({
     ...common,
     source: chosen.source,

@@ -121,6 +121,7 @@ export function aggregatorState(a: RecordAggregates, boardRows: readonly BoardAg
     lastEnd: a.lastEnd,
     cycle: cycle.toState(),
     codes: a.codes,
+    testSteps: a.testSteps,
     messages,
     untrackedMessages: untracked,
     slots: a.slots.map((s) => [`${s.station}\u0000${s.slot}`, s]),

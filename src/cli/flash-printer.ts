@@ -50,6 +50,7 @@ export function flashPrinter(o: {
         }
         if (e.state === 'resetting') line('Resetting the board into its firmware ...');
         if (e.state === 'boot-check' && e.message) line(`Boot check: ${screenSafe(e.message)}`);
+        if (e.state === 'testing' && e.message) line(`AT test: ${screenSafe(e.message)}`);
       } else if (e.type === 'progress') {
         if (!tty) return;
         const now = Date.now();
@@ -71,6 +72,12 @@ export function flashPrinter(o: {
     finish(outcome, seconds) {
       if (!identified && lastBoard) printIdentity(lastBoard);
       if (outcome.regions.length > 0) line(`\n${summaryTable(outcome.regions)}`);
+      const t = outcome.test;
+      if (t?.result === 'skipped') line(`AT test: skipped, ${screenSafe(t.note ?? '')}`);
+      else if (t)
+        line(
+          `AT test: ${t.result.toUpperCase()} after ${t.transcript.length} step(s) on ${t.port} at ${t.baud} baud`,
+        );
       if (outcome.result === 'pass') {
         const written = outcome.regions.filter((r) => !r.skipped);
         const bytes = written.reduce((n, r) => n + r.size, 0);

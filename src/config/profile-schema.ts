@@ -3,6 +3,7 @@ import { CHIP_NAMES } from '../esp/chips/index.ts';
 import type { ChipName } from '../esp/chips/index.ts';
 import { byteSizeSchema, parseByteSize } from './byte-size.ts';
 import { IdentitySectionSchema } from './identity-schema.ts';
+import { TestSectionSchema } from './test-schema.ts';
 
 /**
  * stations/<product>.yaml: one product's recipe, locked down by an engineer. Paths are relative to the
@@ -152,6 +153,8 @@ export const ProfileFileSchema = z.strictObject({
   flash: flashSchema.default({}),
   checks: checksSchema.default({ allowSecureBoot: false, allowFlashEncryption: false, erase: 'region' }),
   bootCheck: bootCheckSchema.optional(),
+  /** The post-flash test on each board's AT port (config/test-schema.ts); unset: no test. */
+  test: TestSectionSchema.optional(),
   retry: retrySchema.default({ regionRetries: 2, boardRetriesPerBaud: 1 }),
   /** false: ROM-only mode (slower, no stub upload). */
   stub: z.boolean().default(true),

@@ -19,7 +19,13 @@ export type StationProfile = ProfileFile & {
   file: string;
   baseDir: string;
   /** Positions of `imageSet` and `chip`, so image-set problems can point into the profile. */
-  declaredAt: { imageSet: ProfileLocation; chip: ProfileLocation; flash: ProfileLocation };
+  declaredAt: {
+    imageSet: ProfileLocation;
+    chip: ProfileLocation;
+    flash: ProfileLocation;
+    /** Where a key under `test:` is (e.g. ['version', 'binVersion']), or the section itself when not written. */
+    test: (...path: (string | number)[]) => ProfileLocation;
+  };
 };
 
 export async function loadProfile(
@@ -70,6 +76,18 @@ export function parseProfile(file: string, text: string): StationProfile {
     ...value,
     file: abs,
     baseDir: path.dirname(abs),
-    declaredAt: { imageSet: where('imageSet'), chip: where('chip'), flash: where('flash') },
+    declaredAt: {
+      imageSet: where('imageSet'),
+      chip: where('chip'),
+      flash: where('flash'),
+      test: (...sub) => {
+        // The deepest key actually written: a pin's line, else its step's, else the section's.
+        for (let n = sub.length; n >= 0; n--) {
+          const at = locate(['test', ...sub.slice(0, n)]);
+          if (at.line !== undefined) return { file: abs, ...at, key: ['test', ...sub].join('.') };
+        }
+        return { file: abs, key: ['test', ...sub].join('.') };
+      },
+    },
   };
 }

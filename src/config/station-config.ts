@@ -6,13 +6,15 @@ import { InputError } from './problems.ts';
 import type { Problem } from './problems.ts';
 import { DEFAULT_PORT_FILTERS } from './usb-bridges.ts';
 import type { PortFilter } from './usb-bridges.ts';
-import { StationConfigFileSchema } from './station-config-schema.ts';
+import { StationConfigFileSchema, type AtPortRule } from './station-config-schema.ts';
 import { parseYamlWithSchema, readYamlFile } from './yaml-document.ts';
 import type { ParsedYaml } from './yaml-document.ts';
 
 export interface SlotConfig {
   name: string;
   usbPath: string;
+  /** This slot's AT port; unset: the station-wide rule (StationConfig.atPort). */
+  atPort?: AtPortRule;
 }
 
 /** config.yaml after validation, with paths made absolute and defaults filled in. */
@@ -35,6 +37,8 @@ export interface StationConfig {
   detection: 'auto' | 'hotplug' | 'polling';
   /** The central database the ledger is shipped to; absent when none is configured. */
   central?: CentralTarget & { drainSeconds: number };
+  /** The station-wide AT port rule (interface N of each board's own USB device), for slots without their own. */
+  atPort?: { interface: number };
 }
 
 export const DEFAULT_LEDGER_MAX_BYTES = 64 * 1024 * 1024;
@@ -161,6 +165,7 @@ function readStationConfig(
       });
     baudSeen.add(b);
   });
+  problems.push(...atPortProblems(file, value, locate));
   if (value.ledger.maxSize !== undefined && value.ledger.rotate !== 'size') {
     problems.push({
       file,
@@ -212,6 +217,56 @@ function readStationConfig(
     offerPresentAtStart: value.offerPresentAtStart,
     detection: value.detection,
     ...(central && { central }),
+    ...(value.atPort !== undefined && value.atPort !== 'none' && 'interface' in value.atPort
+      ? { atPort: value.atPort }
+      : {}),
   });
   return { config, problems, locate };
+}
+
+type ParsedConfig = ReturnType<typeof StationConfigFileSchema.parse>;
+
+/**
+ * AT ports that cannot work: a station-wide rule naming one bridge or URL for every slot, a second bridge that is
+ * some slot's download port, one AT port shared by two slots.
+ */
+function atPortProblems(
+  file: string,
+  value: ParsedConfig,
+  locate: (path: readonly PropertyKey[]) => { line?: number; column?: number },
+): Problem[] {
+  const problems: Problem[] = [];
+  const rule = value.atPort;
+  if (rule !== undefined && rule !== 'none' && !('interface' in rule)) {
+    problems.push({
+      file,
+      ...locate(['atPort']),
+      key: 'atPort',
+      message:
+        "the station-wide atPort can only be { interface: N } (the same USB device's channel N) or none; a second bridge or a URL belongs to one slot: write it under that slot's atPort",
+    });
+  }
+  const downloadPaths = new Map(value.slots.map((s) => [s.usbPath, s.name]));
+  const used = new Map<string, string>();
+  value.slots.forEach((slot, i) => {
+    const at = slot.atPort;
+    if (at === undefined || at === 'none' || 'interface' in at) return;
+    const where = { file, ...locate(['slots', i, 'atPort']), key: `slots.${i}.atPort` };
+    const place = 'usbPath' in at ? at.usbPath : at.url;
+    const owner = downloadPaths.get(place);
+    if (owner !== undefined) {
+      problems.push({
+        ...where,
+        message: `${place} is slot ${owner}'s download port; a slot's AT port is another bridge (or the same bridge's other channel: { interface: 1 })`,
+      });
+    }
+    const other = used.get(place);
+    if (other !== undefined) {
+      problems.push({
+        ...where,
+        message: `${place} is already slot ${other}'s AT port; each slot needs its own`,
+      });
+    } else used.set(place, slot.name);
+  });
+  return problems;
 }

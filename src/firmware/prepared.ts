@@ -17,6 +17,7 @@ import type { LoadedRegion } from './flash-layout.ts';
 import type { ImageSet } from './image-set.ts';
 import { parseFirmwareImage } from './image-format.ts';
 import { partitionTableEnd } from './partition-table.ts';
+import type { AtTestSetup } from './at-test-plan.ts';
 import { isBootloaderOffset, patchImageHeader } from './patch-header.ts';
 
 export interface PreparedRegion {
@@ -60,6 +61,8 @@ export interface PreparedFirmware {
   revisionRange: { min: number; max: number };
   demo: boolean;
   profileName: string;
+  /** The post-flash test on the AT port, when the profile has a `test:` section (at-test-plan.ts). */
+  atTest?: AtTestSetup;
 }
 
 export interface PrepareOptions {

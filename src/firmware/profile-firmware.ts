@@ -13,6 +13,8 @@ import { checkImageSet } from './image-set-checks.ts';
 import type { ImageSetCheck } from './image-set-checks.ts';
 import type { ImageSet } from './image-set.ts';
 import { resolveImageSet } from './image-set-source.ts';
+import { readAtRelease } from './at-release.ts';
+import { atTestSetup } from './at-test-plan.ts';
 import { prepareFirmware } from './prepared.ts';
 import type { PreparedFirmware, PrepareOptions } from './prepared.ts';
 
@@ -64,7 +66,15 @@ export async function inspectProfileFirmware(
       ? { ...p, ...profile.declaredAt.flash, key: p.key }
       : p,
   );
-  return { ...r, problems, prepared: problems.length === 0 ? r.prepared : undefined };
+  let prepared = problems.length === 0 ? r.prepared : undefined;
+  if (prepared && profile.test) {
+    // What the boards must answer on the AT port comes from the checked, prepared bytes of this image set.
+    const release = await readAtRelease(imageSet, prepared.regions);
+    const t = atTestSetup(profile.test, release, profile.declaredAt.test);
+    problems.push(...t.problems);
+    prepared = t.setup ? Object.freeze({ ...prepared, atTest: t.setup }) : undefined;
+  }
+  return { ...r, problems, prepared };
 }
 
 /** Checks an image set for a chip and prepares it when nothing is wrong. */

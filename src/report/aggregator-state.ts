@@ -31,6 +31,7 @@ export interface AggregatorTables extends Pick<
   readonly slotIds: Interner;
   readonly codeIds: Interner;
   readonly codes: Map<string, number>;
+  readonly testSteps: Map<string, number>;
   readonly messages: Map<string, number>;
   readonly slots: Map<string, SlotState>;
   readonly hours: Map<number, Counts>;
@@ -53,6 +54,8 @@ export interface AggregatorState {
   lastEnd: number;
   cycle: CycleTimeState;
   codes: Array<[string, number]>;
+  /** Failed attempts by the step of the post-flash test that failed them. */
+  testSteps: Array<[string, number]>;
   messages: Array<[string, number]>;
   untrackedMessages: number;
   slots: Array<
@@ -102,6 +105,7 @@ export function toAggregatorState(t: AggregatorTables): AggregatorState {
     lastEnd: t.lastEnd,
     cycle: t.cycle.toState(),
     codes: [...t.codes],
+    testSteps: [...t.testSteps],
     messages: [...t.messages],
     untrackedMessages: t.untrackedMessages,
     slots: [...t.slots].map(([k, v]) => [k, { ...v, codes: [...v.codes] }]),
@@ -139,6 +143,7 @@ export function mergeAggregatorState(t: AggregatorTables, state: AggregatorState
   t.lastEnd = Math.max(t.lastEnd, state.lastEnd);
   t.cycle.merge(state.cycle);
   addCounts(t.codes, state.codes);
+  addCounts(t.testSteps, state.testSteps);
   addCounts(t.messages, state.messages);
   t.untrackedMessages += state.untrackedMessages;
   for (const [key, other] of state.slots) {

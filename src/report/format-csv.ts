@@ -12,6 +12,7 @@ export const CSV_TABLES = [
   'totals',
   'failures',
   'messages',
+  'test-steps',
   'slots',
   'hourly',
   'recipes',
@@ -109,11 +110,17 @@ export function* formatCsv(table: CsvTable, r: YieldReport, aggregator: YieldAgg
     }
     case 'failures':
     case 'messages':
-      yield row([table === 'failures' ? 'code' : 'message', 'count', 'share', 'cumulative']);
-      for (const p of table === 'failures' ? r.failures.byCode : r.failures.byMessage) {
-        yield row([p.key, p.count, p.share, p.cumulative]);
-      }
+    case 'test-steps': {
+      const [title, rows] =
+        table === 'failures'
+          ? ['code', r.failures.byCode]
+          : table === 'messages'
+            ? ['message', r.failures.byMessage]
+            : ['step', r.failures.byTestStep];
+      yield row([title, 'count', 'share', 'cumulative']);
+      for (const p of rows) yield row([p.key, p.count, p.share, p.cumulative]);
       return;
+    }
     case 'slots':
       yield row([
         'station',

@@ -158,6 +158,15 @@ export function formatHtml(r: YieldReport): string {
       ]),
     ),
   );
+  if (r.failures.byTestStep.length > 0) {
+    s.push(
+      '<h3>By AT test step</h3>',
+      table(
+        [['step'], ['count', true], ['share', true]],
+        r.failures.byTestStep.map((p) => [esc(p.key), `${p.count}`, esc(percent(p.share))]),
+      ),
+    );
+  }
   s.push('<h3>By message</h3>', paretoSvg(r.failures.byMessage, 'chart-pareto-message'));
   s.push(
     table(

@@ -118,6 +118,15 @@ export function formatText(r: YieldReport): string {
         ]),
       ),
     );
+  if (r.failures.byTestStep.length > 0) {
+    out.push('', 'Failures by AT test step');
+    out.push(
+      ...textTable(
+        [{ title: 'step' }, { title: 'count', align: 'right' }, { title: 'share', align: 'right' }],
+        r.failures.byTestStep.map((p) => [printable(p.key), `${p.count}`, percent(p.share)]),
+      ),
+    );
+  }
   if (r.failures.byMessage.length > 0) {
     const shown = r.failures.byMessage.slice(0, TEXT_MESSAGES);
     out.push(

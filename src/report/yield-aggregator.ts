@@ -44,6 +44,7 @@ export class YieldAggregator implements AggregatorTables {
   readonly slotIds = new Interner();
   readonly codeIds = new Interner();
   readonly codes = new Map<string, number>();
+  readonly testSteps = new Map<string, number>();
   readonly messages = new Map<string, number>();
   untrackedMessages = 0;
   readonly slots = new Map<string, SlotState>();
@@ -87,6 +88,8 @@ export class YieldAggregator implements AggregatorTables {
       const code = r.code ?? '(no code)';
       this.codes.set(code, (this.codes.get(code) ?? 0) + 1);
       slot.codes.set(code, (slot.codes.get(code) ?? 0) + 1);
+      const step = r.test?.failedStep;
+      if (step !== undefined) this.testSteps.set(step, (this.testSteps.get(step) ?? 0) + 1);
       const message = r.message ?? '(no message)';
       const known = this.messages.get(message);
       if (known !== undefined) this.messages.set(message, known + 1);
@@ -233,6 +236,7 @@ export class YieldAggregator implements AggregatorTables {
       demo: { attempts: this.demoAttempts, recipes: recipes.filter((r) => r.demoFirmware).map((r) => r.key) },
       failures: {
         byCode: pareto(this.codes, this.attempts - this.passed),
+        byTestStep: pareto(this.testSteps, this.attempts - this.passed),
         byMessage: pareto(tracked.messages, this.attempts - this.passed),
         untrackedMessages: this.untrackedMessages + tracked.dropped,
       },

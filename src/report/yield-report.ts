@@ -133,6 +133,8 @@ export interface YieldReport {
   demo: { attempts: number; recipes: string[] };
   failures: {
     byCode: ParetoRow[];
+    /** Attempts failed by the post-flash test on the AT port, by its step (ready, version, mac, ...). */
+    byTestStep: ParetoRow[];
     byMessage: ParetoRow[];
     /** Failed attempts whose message was not tracked because too many distinct messages appeared. */
     untrackedMessages: number;

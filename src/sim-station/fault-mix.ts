@@ -23,14 +23,22 @@ interface MixItem {
 
 export type FaultMix = { kind: 'none' } | { kind: 'demo' } | { kind: 'random'; items: MixItem[] };
 
-/** Every third demo board gets the next of these (brown-out recovers by retry; the rest fail with their code). */
+/**
+ * Every third demo board gets the next of these (brown-out recovers by retry; the rest fail with their code). The
+ * post-flash test's faults are interleaved so a 12-board demo shows two of them.
+ */
 const DEMO_CYCLE: readonly string[] = [
   'silent-corruption',
+  'at-old-firmware',
   'no-sync',
+  'at-no-ap',
   'unplug',
   'brownout:400000',
+  'at-dead',
   'secure-boot',
+  'at-bad-mfg',
   'wrong-chip',
+  'slow-boot',
   'small-flash',
   'write-error',
 ];

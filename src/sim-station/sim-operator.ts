@@ -6,10 +6,14 @@
 import type { SimBoardOptions } from '../sim/board.ts';
 import { SimBoard } from '../sim/board.ts';
 import { SeededRandom } from '../sim/rng.ts';
-import type { VirtualUsbBus } from '../sim/usb-bus.ts';
+import { AT_CHANNEL, type VirtualUsbBus } from '../sim/usb-bus.ts';
 import type { StationEvent, StationEventBus } from '../station/events.ts';
 import type { FaultMix } from './fault-mix.ts';
 import { boardRecipe } from './fault-mix.ts';
+
+/** Every simulated board sits behind a CP2105, whose second channel reaches ESP-AT's AT port (interface 1). */
+export const SIM_BRIDGE = '10c4:ea70';
+export const SIM_AT_INTERFACE = AT_CHANNEL;
 
 export interface SimOperatorOptions {
   bus: VirtualUsbBus;
@@ -123,7 +127,8 @@ export class SimOperator {
     };
     this.plugged.push(sim);
     this.current.set(portPath, sim);
-    this.opts.bus.plugBoard(portPath, board);
+    // A dual bridge (CP2105): channel 0 flashes the board, channel 1 is wired to its AT port.
+    this.opts.bus.plugBoard(portPath, board, { vidPid: SIM_BRIDGE });
   }
 
   private onEvent(e: StationEvent): void {

@@ -11,11 +11,16 @@ import type {
 } from '../station/detect/bridge-device.ts';
 import { hex4 } from '../station/detect/bridge-device.ts';
 import type { VidPidFilter } from '../station/detect/vid-pid-filter.ts';
+import type { AtInterfaceRule } from '../station/detect/at-pairing.ts';
 
-export function bridgeFromSim(d: UsbDeviceInfo): BridgeDevice {
+export function bridgeFromSim(d: UsbDeviceInfo, atInterface?: AtInterfaceRule): BridgeDevice {
+  const atIf = atInterface?.(d.portPath);
+  const at = atIf === undefined ? undefined : d.interfaces.find((i) => i.interfaceNumber === atIf);
+  const download = d.interfaces.find((i) => i.interfaceNumber !== atIf) ?? { tty: d.tty };
   return {
     portPath: d.portPath,
-    tty: d.tty,
+    tty: download.tty,
+    ...(at && { atTty: at.tty }),
     vid: hex4(d.vid),
     pid: hex4(d.pid),
     ...(d.usbSerial !== undefined && { usbSerial: d.usbSerial }),
@@ -28,7 +33,7 @@ export class SimDeviceSource implements DeviceSource {
   readonly mode = 'simulated' as const;
   private listener: DeviceListener | undefined;
   private readonly onAttach = (d: UsbDeviceInfo): void => {
-    const b = bridgeFromSim(d);
+    const b = bridgeFromSim(d, this.atInterface);
     if (this.filter?.matches(b.vid, b.pid) ?? true) this.listener?.attach(b);
   };
   private readonly onDetach = (d: UsbDeviceInfo): void => this.listener?.detach(d.portPath);
@@ -36,6 +41,8 @@ export class SimDeviceSource implements DeviceSource {
   constructor(
     readonly bus: VirtualUsbBus,
     private readonly filter?: VidPidFilter,
+    /** The AT port's interface per device, as config.yaml's atPort rule says (the same pairing as on sysfs). */
+    private readonly atInterface?: AtInterfaceRule,
   ) {}
 
   async start(listener: DeviceListener, opts: DeviceSourceStartOptions): Promise<void> {

@@ -5,11 +5,12 @@
  */
 import type { ChipName } from '../esp/chips/chip.ts';
 import { VirtualUsbBus } from '../sim/usb-bus.ts';
+import { atInterfaceRule, type AtPortConfig } from '../station/detect/at-pairing.ts';
 import type { VidPidFilter } from '../station/detect/vid-pid-filter.ts';
 import { EspBoardLink } from '../station/esp-board-link.ts';
 import { Station, type StationOptions } from '../station/station.ts';
 import type { FaultMix } from './fault-mix.ts';
-import { SimOperator } from './sim-operator.ts';
+import { SIM_AT_INTERFACE, SimOperator } from './sim-operator.ts';
 import { SimDeviceSource } from './sim-source.ts';
 
 export interface SimulatedLineOptions {
@@ -41,9 +42,15 @@ export function buildSimulatedLine(
   chip: ChipName,
 ): SimulatedLine {
   const bus = new VirtualUsbBus();
+  // The simulated fixture is wired like a dual-bridge one: channel 1 of each board's CP2105 is its AT port.
+  // config.yaml's rule, when it has one, still decides (a test may wire slots otherwise).
+  const atPorts: AtPortConfig = common.atPorts?.atPort
+    ? common.atPorts
+    : { slots: common.atPorts?.slots ?? [], atPort: { interface: SIM_AT_INTERFACE } };
   const station = new Station({
     ...common,
-    source: new SimDeviceSource(bus, filter),
+    atPorts,
+    source: new SimDeviceSource(bus, filter, atInterfaceRule(atPorts)),
     detectionNote: `simulated USB bus, ${sim.boards} boards, seed ${sim.seed} (repeat this run with --seed ${sim.seed})`,
     // Fast simulated chips need no real reset waits; realistic ones get the real sequence timing.
     link: new EspBoardLink({ binding: bus.binding, resetTimeScale: sim.timing === 'fast' ? 0.02 : 1 }),

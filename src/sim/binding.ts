@@ -14,8 +14,12 @@ function canceled(message: string): Error {
   return Object.assign(new Error(message), { canceled: true });
 }
 
+/** Which of the board's UARTs a tty reaches: the download port (UART0) or ESP-AT's command port. */
+export type SimChannel = 'download' | 'at';
+
 interface Plugged {
   board: SimBoard;
+  channel: SimChannel;
   info: PortInfo;
   port: SimPortBinding | undefined;
   onLinkLost: () => void;
@@ -44,11 +48,20 @@ export class SimBinding
   /** Paths whose board is gone but whose port a process still holds open (a stale fd keeps the tty number). */
   private readonly stale = new Set<string>();
 
-  /** Plug a board in at `path` (e.g. /dev/ttyUSB3): it powers up and boots. */
-  plug(path: string, board: SimBoard, portInfo: Partial<PortInfo> = {}): void {
+  /**
+   * Plug a board in at `path` (e.g. /dev/ttyUSB3): its download channel powers it up and it boots. An `at`
+   * channel (the second interface of a dual bridge, or a second bridge) reaches its AT port and powers nothing.
+   */
+  plug(
+    path: string,
+    board: SimBoard,
+    portInfo: Partial<PortInfo> = {},
+    channel: SimChannel = 'download',
+  ): void {
     if (this.isPathInUse(path)) throw new Error(`${path} is already in use`);
     const entry: Plugged = {
       board,
+      channel,
       info: {
         path,
         manufacturer: undefined,
@@ -66,10 +79,13 @@ export class SimBinding
       onUsbBack: () => this.returnToBus(entry),
     };
     board.on('link-lost', entry.onLinkLost);
-    board.on('usb-gone', entry.onUsbGone);
-    board.on('usb-back', entry.onUsbBack);
+    // Only the chip's own USB re-enumerates; a second bridge for the AT port stays on the bus.
+    if (channel === 'download') {
+      board.on('usb-gone', entry.onUsbGone);
+      board.on('usb-back', entry.onUsbBack);
+    }
     this.ports.set(path, entry);
-    board.powerOn();
+    if (channel === 'download') board.powerOn();
   }
 
   /** The tty goes away as on an unplug, but the board keeps its power. */
@@ -120,7 +136,7 @@ export class SimBinding
     entry.board.off('usb-gone', entry.onUsbGone);
     entry.board.off('usb-back', entry.onUsbBack);
     this.loseOpenPort(path, entry, 'EIO: device disconnected');
-    entry.board.powerOff();
+    if (entry.channel === 'download') entry.board.powerOff();
     return entry.board;
   }
 
@@ -146,7 +162,7 @@ export class SimBinding
     if (entry.port?.isOpen && (options.lock ?? true)) {
       throw new Error('Error Resource temporarily unavailable Cannot lock port');
     }
-    const port = new SimPortBinding(entry.board, {
+    const port = new SimPortBinding(entry.board, entry.channel, {
       dataBits: 8,
       lock: true,
       stopBits: 1,
@@ -179,10 +195,12 @@ export class SimPortBinding implements BindingPortInterface {
 
   constructor(
     board: SimBoard,
+    channel: SimChannel,
     readonly openOptions: Required<OpenOptions>,
   ) {
     this.baudRate = openOptions.baudRate;
-    this.link = board.attachHost(
+    const attach = channel === 'at' ? board.attachAtHost.bind(board) : board.attachHost.bind(board);
+    this.link = attach(
       {
         onData: (bytes) => {
           this.rx.push(bytes);

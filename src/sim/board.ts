@@ -7,6 +7,9 @@ import { EventEmitter } from 'node:events';
 import type { ChipFacts, ChipName } from '../esp/chips/chip.ts';
 import { chipByName } from '../esp/chips/index.ts';
 import { DEFAULT_BAUD } from '../serial/link-errors.ts';
+import { AtApp, SIM_AIRWAVES, type SimAccessPoint } from './at-app.ts';
+import type { AtFirmware } from './at-firmware.ts';
+import { AtUart } from './at-uart.ts';
 import { flashBootLog, type FlashBootResult } from './boot-log.ts';
 import { formatRevision } from '../esp/identity-text.ts';
 import { DEFAULT_REVISIONS, simChipExtras, type SimChipExtras } from './chip-extras.ts';
@@ -25,6 +28,7 @@ import { StubLoader } from './stub-loader.ts';
 import type { StubBehaviour } from './stub-releases.ts';
 import { timingModel, wireMs, type TimingModel, type TimingName } from './timing.ts';
 import { UsbLatencyBuffer } from './usb-latency.ts';
+import { ratesMismatch } from './uart-rates.ts';
 import { WireQueue } from './wire-queue.ts';
 
 export interface SimBoardOptions {
@@ -81,6 +85,8 @@ export interface SimBoardOptions {
   spiPads?: SpiPads;
   /** USB latency timer of the bridge, ms (FTDI default 16): chip → host bytes wait for a full packet or the timer. */
   usbLatencyMs?: number;
+  /** Wi-Fi access points the board's radio hears (default: the simulated line's test AP and a neighbour). */
+  airwaves?: readonly SimAccessPoint[];
 }
 
 /** 'halted': the CPU runs uploaded code the simulator cannot model; silent until reset (see `haltReason`). */
@@ -192,9 +198,12 @@ function stubFlashSize(jedecId: number): number {
   return 16 * 1024 * 1024;
 }
 
-/** Bytes differ too much in rate to be read: more than ~3 % apart the UART sees framing garbage. */
-function ratesMismatch(a: number, b: number): boolean {
-  return Math.abs(a / b - 1) > 0.03;
+/** The release before `version` (v3.4.0.0 → v3.3.0.0), as an older ESP-AT on the board would report it. */
+function olderVersion(version: string): string {
+  const m = /^v(\d+)\.(\d+)\.(\d+)\.(\d+)(.*)$/.exec(version);
+  if (!m) return `${version}-old`;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return minor > 0 ? `v${major}.${minor - 1}.0.0` : `v${Math.max(0, major - 1)}.0.0.0`;
 }
 
 /**
@@ -224,6 +233,9 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   /** Bytes delivered over the wire in each direction (after faults). */
   readonly stats = { toChip: 0, toHost: 0 };
   lastBoot: FlashBootResult | undefined;
+  /** ESP-AT's command port (UART1): silent until an ESP-AT app from flash brings it up (attachAtHost). */
+  readonly atUart: AtUart;
+  readonly airwaves: readonly SimAccessPoint[];
   /** The stub release running now (recognised from the uploaded code), until the next reset. */
   stubRelease: string | undefined;
   /** Why the chip halted (mode 'halted'), until the next reset. */
@@ -273,6 +285,13 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       ...(slow ? { flashSlowdown: slow.factor * (options.timingOverrides?.flashSlowdown ?? 1) } : {}),
     });
     this.rng = new SeededRandom(options.seed ?? 1);
+    // Its own generator: garbling on the AT port leaves UART0's fault sequence as the seed gave it.
+    this.atUart = new AtUart(
+      this.timing,
+      new SeededRandom((options.seed ?? 1) ^ 0x5a5a5a5a),
+      !!findFault(this.faults, 'at-dead'),
+    );
+    this.airwaves = findFault(this.faults, 'at-no-ap') ? [] : (options.airwaves ?? SIM_AIRWAVES);
     const n = ++boardCounter;
     this.macBytes =
       options.mac === undefined
@@ -415,6 +434,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   }
 
   private stopChip(): void {
+    this.atUart.reset();
     if (this.strapTimer) clearTimeout(this.strapTimer);
     this.strapTimer = undefined;
     for (const t of this.bootTimers) clearTimeout(t);
@@ -535,6 +555,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       resetLine,
       ...this.security,
       revision: this.revision,
+      mfgUnreadable: !!findFault(this.faults, 'at-bad-mfg'),
     });
     this.lastBoot = result;
     // Firmware that starts owns its watchdogs again (the one left from before is reconfigured).
@@ -552,10 +573,32 @@ export class SimBoard extends EventEmitter<BoardEvents> {
         this.transmit(Buffer.from(APP_PANIC, 'latin1'));
         // A real panic handler prints, then resets; never synchronously, or a fast board would spin.
         this.later(Math.max(APP_PANIC_REBOOT_MS, this.timing.appStartMs), () => this.boot(false, 'sw'));
+      } else if (result.atFirmware) {
+        this.startAtApp(result.atFirmware);
       }
     };
     if (this.timing.appStartMs > 0) this.later(this.timing.appStartMs, printApp);
     else printApp();
+  }
+
+  /** ESP-AT brings up its AT port from what it read in flash; faults change what it finds or how fast. */
+  private startAtApp(found: AtFirmware): void {
+    const firmware =
+      findFault(this.faults, 'at-old-firmware') && found.binVersion !== undefined
+        ? { ...found, binVersion: olderVersion(found.binVersion) }
+        : found;
+    const slow = findFault(this.faults, 'slow-boot');
+    new AtApp({
+      firmware,
+      uart: this.atUart,
+      mac: this.macBytes,
+      target: this.chip.displayName,
+      airwaves: this.airwaves,
+      readyDelayMs: this.timing.atReadyMs + (slow ? (slow.ms ?? 12_000) : 0),
+      scanMs: this.timing.wifiScanMs,
+      later: (ms, fn) => this.later(ms, fn),
+      restart: () => this.boot(false, 'sw'),
+    }).start();
   }
 
   private context(): LoaderContext {
@@ -669,6 +712,11 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     };
   }
 
+  /** Connect the host end of the AT port (the second channel of a dual bridge, a second bridge, a TCP port). */
+  attachAtHost(handlers: HostHandlers, opts: { baud?: number } = {}): HostLink {
+    return this.atUart.attachHost(handlers, opts);
+  }
+
   /** Chip → host, at the chip's current rate (or `baud` for the fixed-rate boot log). */
   private transmit(bytes: Buffer): void {
     const baud = this.chipBaud;
@@ -736,6 +784,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
 
   /** The USB link drops: the host sees a disconnect, the board loses power. */
   loseLink(): void {
+    this.atUart.loseHost(new Error('EIO: device disconnected'));
     const host = this.host;
     this.host = undefined;
     this.rx.clear();

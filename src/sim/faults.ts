@@ -29,7 +29,17 @@ export type FaultSpec =
   /** Flash encryption is enabled in eFuse (FLASH_CRYPT_CNT odd). */
   | { name: 'flash-encryption' }
   /** The app panics right after it starts and the chip reboots into it again and again (a crash loop). */
-  | { name: 'app-crash' };
+  | { name: 'app-crash' }
+  /** ESP-AT's AT port is silent: the module's TX line (GPIO17 on WROOM-32) reaches nothing. */
+  | { name: 'at-dead' }
+  /** The ESP-AT app that runs reports an older firmware version than the one flashed and verified. */
+  | { name: 'at-old-firmware' }
+  /** ESP-AT cannot read its mfg_nvs partition (nvs init fails): defaults, no factory parameters, no SYSMFG. */
+  | { name: 'at-bad-mfg' }
+  /** No access point in range: AT+CWLAP lists nothing. */
+  | { name: 'at-no-ap' }
+  /** The app needs `ms` longer (default 12000) until ESP-AT's `ready`. */
+  | { name: 'slow-boot'; ms?: number };
 
 export type FaultName = FaultSpec['name'];
 
@@ -44,7 +54,7 @@ export interface ByteWindow {
 }
 
 interface FaultDoc {
-  arg?: 'rate' | 'bytes' | 'factor' | 'offset' | 'block';
+  arg?: 'rate' | 'bytes' | 'factor' | 'offset' | 'block' | 'ms';
   required?: boolean;
   text: string;
 }
@@ -76,6 +86,11 @@ export const FAULT_DOCS: Readonly<Record<FaultName, FaultDoc>> = {
   'secure-boot': { text: 'secure boot enabled in eFuse' },
   'flash-encryption': { text: 'flash encryption enabled in eFuse' },
   'app-crash': { text: 'the app panics right after it starts and the chip reboots, again and again' },
+  'at-dead': { text: "ESP-AT's AT port is silent (its TX line reaches nothing)" },
+  'at-old-firmware': { text: 'the ESP-AT app that runs reports an older version than was flashed' },
+  'at-bad-mfg': { text: 'ESP-AT cannot read its mfg_nvs partition (defaults, no SYSMFG)' },
+  'at-no-ap': { text: 'no Wi-Fi access point in range (AT+CWLAP lists nothing)' },
+  'slow-boot': { arg: 'ms', text: "ESP-AT needs MS longer (default 12000) to say 'ready'" },
 };
 
 export const FAULT_NAMES = Object.keys(FAULT_DOCS) as FaultName[];
@@ -129,6 +144,11 @@ export function parseFault(text: string): FaultSpec {
         throw new Error(`fault '${name}': BLOCK must be a whole number >= 0`);
       }
       return { name: 'rom-error', block: n ?? 0 };
+    case 'ms':
+      if (n !== undefined && (!Number.isInteger(n) || n < 0)) {
+        throw new Error(`fault '${name}': MS must be a whole number of milliseconds >= 0`);
+      }
+      return n === undefined ? { name: 'slow-boot' } : { name: 'slow-boot', ms: n };
     default:
       return { name } as FaultSpec;
   }
@@ -141,6 +161,7 @@ export function formatFault(f: FaultSpec): string {
   if ('factor' in f) return `${f.name}:${f.factor}`;
   if ('offset' in f && f.offset !== undefined) return `${f.name}:0x${f.offset.toString(16)}`;
   if ('block' in f) return `${f.name}:${f.block}`;
+  if ('ms' in f && f.ms !== undefined) return `${f.name}:${f.ms}`;
   return f.name;
 }
 

@@ -17,6 +17,79 @@ export interface SimServer {
   close(): Promise<void>;
 }
 
+/** A TCP port serving one board's AT port (ESP-AT's UART1), as ser2net would serve a fixture's AT bridge. */
+export interface SimAtServer {
+  port: number;
+  host: string;
+  url: string;
+  board: SimBoard;
+  close(): Promise<void>;
+}
+
+/**
+ * Serve the board's AT port over raw TCP: bytes both ways, no baud on the wire (ser2net sets the line rate at
+ * its end). The port speaks once an ESP-AT app in flash has booted and brought it up; one client at a time.
+ */
+export async function startAtServer(opts: {
+  host?: string;
+  port?: number;
+  board: SimBoard;
+}): Promise<SimAtServer> {
+  const { board } = opts;
+  const host = opts.host ?? '127.0.0.1';
+  let current: Socket | undefined;
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.setNoDelay(true);
+    current?.destroy();
+    current = socket;
+    const link = board.attachAtHost(
+      {
+        onData: (bytes) => {
+          if (!socket.destroyed) socket.write(bytes);
+        },
+        onLost: () => socket.destroy(),
+      },
+      { baud: undefined },
+    );
+    socket.on(
+      'data',
+      (chunk: Buffer) => void link.write(chunk, { transfer: true }).catch(() => socket.destroy()),
+    );
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      sockets.delete(socket);
+      if (current === socket) current = undefined;
+      link.close();
+    });
+  });
+  const port = await listen(server, host, opts.port ?? 0);
+  return {
+    port,
+    host,
+    url: `tcp://${host}:${port}`,
+    board,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function listen(server: Server, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : port;
+}
+
 /**
  * Serve one simulated board over raw TCP (esptool's `socket://`). There are no reset lines over TCP, so the
  * board powers up in download mode and stays there; its flash is kept across connections while the process
@@ -67,15 +140,7 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
       link.close();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : (opts.port ?? 0);
+  const port = await listen(server, host, opts.port ?? 0);
   return {
     port,
     host,
@@ -92,19 +157,31 @@ export async function startSimServer(opts: SimServerOptions): Promise<SimServer>
   };
 }
 
-/** Several boards on consecutive ports (port 0: each on any free port), e.g. for the benchmark. */
+/**
+ * Several boards on consecutive ports (port 0: each on any free port), e.g. for the benchmark; with `atPort`,
+ * each board's AT port too, on consecutive ports from there (`esp-station sim --at-listen`).
+ */
 export async function startSimServers(opts: {
   host?: string;
   port?: number;
   boards: SimBoard[];
-}): Promise<SimServer[]> {
-  const servers: SimServer[] = [];
+  atPort?: number;
+}): Promise<(SimServer & { at?: SimAtServer })[]> {
+  const servers: (SimServer & { at?: SimAtServer })[] = [];
   try {
     for (const [i, board] of opts.boards.entries()) {
-      servers.push(await startSimServer({ host: opts.host, port: opts.port ? opts.port + i : 0, board }));
+      const s: SimServer & { at?: SimAtServer } = await startSimServer({
+        host: opts.host,
+        port: opts.port ? opts.port + i : 0,
+        board,
+      });
+      servers.push(s);
+      if (opts.atPort !== undefined) {
+        s.at = await startAtServer({ host: opts.host, port: opts.atPort ? opts.atPort + i : 0, board });
+      }
     }
   } catch (err) {
-    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all(servers.flatMap((s) => [s.close(), ...(s.at ? [s.at.close()] : [])]));
     throw err;
   }
   return servers;

@@ -23,6 +23,10 @@ export interface TimingModel {
   romStartMs: number;
   /** From the 2nd-stage bootloader until the app prints its first line. */
   appStartMs: number;
+  /** ESP-AT: from the app's start until `ready` on the AT port (Wi-Fi and Bluetooth initialisation). */
+  atReadyMs: number;
+  /** ESP-AT: one AT+CWLAP scan over 13 channels (active scan, 120 ms each, plus overhead). */
+  wifiScanMs: number;
   /** How long after EN rises the boot straps are sampled (the EN RC delay). Also used in `fast` mode. */
   strapSampleMs: number;
   /** Multiplies erase and program times (the slow-flash fault). */
@@ -49,6 +53,8 @@ const REALISTIC: TimingModel = {
   inflateMsPerMiB: 60,
   romStartMs: 30,
   appStartMs: 300,
+  atReadyMs: 1200,
+  wifiScanMs: 2200,
   strapSampleMs: 2,
   flashSlowdown: 1,
   usbReenumerateMs: 300,
@@ -66,6 +72,8 @@ const FAST: TimingModel = {
   inflateMsPerMiB: 0,
   romStartMs: 0,
   appStartMs: 0,
+  atReadyMs: 0,
+  wifiScanMs: 0,
   // Reset sequences from clients set DTR and RTS in separate calls; the straps are still sampled a moment
   // after EN rises, exactly as the EN capacitor makes a real board do.
   strapSampleMs: 1,

@@ -50,6 +50,7 @@ export function attemptRecord(ctx: RecordContext, info: SlotInfo, o: AttemptOutc
     result: o.result,
     ...(o.code !== undefined && { code: o.code }),
     ...(o.message !== undefined && { message: o.message }),
+    ...(o.test && { test: o.test }),
     attempt: o.attempt,
   };
 }

@@ -6,6 +6,7 @@
 import type { ErasedSectorPlan } from '../esp/erased-sectors.ts';
 import type { ChipIdentity, FlashIdentity } from '../esp/loader.ts';
 import type { RegionResult } from '../esp/write-regions.ts';
+import type { Transport } from '../serial/transport.ts';
 import type { BootOutputSource } from './boot-check.ts';
 import type { SlotInfo } from './events.ts';
 
@@ -78,4 +79,9 @@ export interface BoardLink {
   ): Promise<BoardSession>;
   /** How many distinct connect strategies exist for this slot (retries beyond this repeat them). */
   connectStrategies(slot: SlotInfo): number;
+  /**
+   * Open the slot's AT port (`slot.atPort`) at `baud`, to listen from before the reset on. Its control lines are
+   * left alone: they reach no strapping pin. Absent: this link has no AT ports (no slot is tested).
+   */
+  openAtPort?(slot: SlotInfo, opts: { baud: number; signal: AbortSignal }): Promise<Transport>;
 }

@@ -42,6 +42,16 @@ export class EspBoardLink implements BoardLink {
     return 2;
   }
 
+  /** The AT port: a second channel, a second bridge or a socket:// URL, opened like any port of this link. */
+  async openAtPort(slot: SlotInfo, o: { baud: number; signal: AbortSignal }): Promise<Transport> {
+    if (!slot.atPort) throw new Error(`slot ${slot.name} has no AT port`);
+    return openTransport(slot.atPort, {
+      baudRate: o.baud,
+      ...(this.opts.binding && { binding: this.opts.binding }),
+      signal: o.signal,
+    });
+  }
+
   async connect(
     slot: SlotInfo,
     o: { attempt: number; signal: AbortSignal; onLog?: (line: string) => void },

@@ -16,12 +16,14 @@ export const SLOT_STATES = [
   'verifying',
   'resetting',
   'boot-check',
+  /** The post-flash test on the AT port (src/board-test); the state message names the step. */
+  'testing',
   'pass',
   'fail',
 ] as const;
 export type SlotState = (typeof SLOT_STATES)[number];
 
-/** States in which a board is being worked on: from connecting to its boot check, before its result. */
+/** States in which a board is being worked on: from connecting to its AT test, before its result. */
 const BUSY_SLOT_STATES: ReadonlySet<SlotState> = new Set(
   SLOT_STATES.slice(SLOT_STATES.indexOf('connecting'), SLOT_STATES.indexOf('pass')),
 );
@@ -41,6 +43,10 @@ export interface SlotInfo {
   vid: string; // 4 lowercase hex
   pid: string;
   usbSerial?: string;
+  /** The slot's AT port (ESP-AT's UART1): a tty or socket:// URL, when one is wired and present. */
+  atPort?: string;
+  /** Why a slot configured with an AT port has none right now (e.g. its second bridge is not plugged in). */
+  atPortMissing?: string;
 }
 
 /** What the station learned about a board once identified. */

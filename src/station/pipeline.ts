@@ -7,6 +7,11 @@ import { stripVTControlCharacters } from 'node:util';
 import type { ChipName } from '../esp/chips/chip.ts';
 import type { RevisionRequirement } from '../esp/revision-requirement.ts';
 import type { RegionRecord } from '../ledger/record.ts';
+import { AtClient } from '../board-test/at-client.ts';
+import type { BoardFacts, BoardTestPlan } from '../board-test/plan.ts';
+import { runBoardTest } from '../board-test/run-test.ts';
+import type { BoardTestRecord } from '../ledger/record.ts';
+import type { Transport } from '../serial/transport.ts';
 import { watchBootOutput, type BootCheckPolicy } from './boot-check.ts';
 import { checkChip, checkFlash } from './board-guards.ts';
 import { DEFAULT_BAUD } from '../serial/link-errors.ts';
@@ -41,6 +46,8 @@ export interface PipelinePolicy {
   resetAfter: boolean;
   /** What UART0 must show after the reset; needs resetAfter. */
   bootCheck?: BootCheckPolicy;
+  /** The post-flash test on the slot's AT port after the reset (src/board-test); needs resetAfter. */
+  test?: { plan: BoardTestPlan; requireAtPort: boolean };
 }
 
 /** What the pipeline needs of src/firmware's PreparedFirmware. */
@@ -76,6 +83,11 @@ export interface PipelineInput {
   attemptNumberFor(mac: string): number | Promise<number>;
   /** Forward the flasher's own lines (boot log, stub/baud notes) as 'info' log events; noisy, for debugging. */
   linkLog?: boolean;
+  /**
+   * What the test should find on this board beyond its MAC: values written to its mfg_nvs alone (src/identity
+   * hands them over once it writes per-board data).
+   */
+  testFacts?: (board: BoardIdentity) => Omit<BoardFacts, 'mac'> | Promise<Omit<BoardFacts, 'mac'>>;
   /** Minimum ms between progress events per board (the UI samples at ≤ 10 Hz anyway). */
   progressIntervalMs?: number;
   now?: () => number;
@@ -93,6 +105,8 @@ export interface AttemptOutcome {
   baud?: number;
   phases: Record<string, number>;
   attempt: number;
+  /** The post-flash test: transcript and result, or why it was skipped. */
+  test?: BoardTestRecord;
 }
 
 export function toBoardInfo(b: BoardIdentity): BoardInfo {
@@ -138,6 +152,8 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
   let baud: number | undefined;
   let attempt = 1;
   let session: BoardSession | undefined;
+  let testRecord: BoardTestRecord | undefined;
+  let atPort: { transport: Transport; client: AtClient } | undefined;
 
   const state = (s: SlotState, message?: string): void =>
     input.publish({
@@ -275,7 +291,11 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
         'warn',
         'this link has no reset lines (raw TCP): the board was not reset, so it still runs the loader and its boot was not checked',
       );
+      if (policy.test)
+        testRecord = skippedTest('the board was not reset (no reset lines), so its firmware never ran');
     } else if (policy.resetAfter) {
+      // Listen on the AT port from before the reset: ESP-AT says `ready` once, about a second after it.
+      if (policy.test) atPort = await timed('test', () => openAtPort(policy.test!));
       state('resetting');
       await timed('reset', () => session!.hardReset(signal));
       if (policy.bootCheck) {
@@ -294,12 +314,15 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
           );
         }
       }
+      if (atPort && policy.test) await timed('test', () => atTest(atPort!.client, policy.test!.plan));
     }
     return finish('pass');
   } catch (err) {
     const c = classifyFailure(err, signal.aborted ? signal.reason : undefined);
     return finish('fail', c.code, c.message);
   } finally {
+    atPort?.client.dispose();
+    await atPort?.transport.close().catch(() => undefined);
     await session?.close().catch(() => undefined);
   }
 
@@ -316,7 +339,61 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
       ...(baud !== undefined && { baud }),
       phases,
       attempt,
+      ...(testRecord && { test: testRecord }),
     };
+  }
+
+  function skippedTest(note: string): BoardTestRecord {
+    log('warn', `not tested on the AT port: ${note}`);
+    return { result: 'skipped', note, transcript: [] };
+  }
+
+  /**
+   * The slot's AT port, open and listened to. A slot without one skips the test (the UART0 boot check stands
+   * alone) unless the profile requires it; a port that is there but cannot be opened is a broken fixture.
+   */
+  async function openAtPort(test: {
+    plan: BoardTestPlan;
+    requireAtPort: boolean;
+  }): Promise<{ transport: Transport; client: AtClient } | undefined> {
+    if (!slot.atPort || !link.openAtPort) {
+      const why = slot.atPortMissing ?? 'this slot has no AT port';
+      if (test.requireAtPort) {
+        throw new StationFailure(
+          'at-no-channel',
+          `The board was flashed but not tested: ${why}, and the profile requires the AT test. Check the slot's AT wiring and config.yaml, then retest.`,
+        );
+      }
+      testRecord = skippedTest(why);
+      return undefined;
+    }
+    try {
+      const transport = await link.openAtPort(slot, { baud: test.plan.baud, signal });
+      return { transport, client: new AtClient(transport) };
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new StationFailure(
+        'at-no-channel',
+        `The board was flashed but not tested: its AT port ${slot.atPort} could not be opened (${(err as Error).message}). Check the slot's AT cable or bridge (and that nothing else holds the port), then retest.`,
+      );
+    }
+  }
+
+  async function atTest(client: AtClient, plan: BoardTestPlan): Promise<void> {
+    state('testing', "waiting for 'ready' on the AT port");
+    const facts: BoardFacts = { ...(await input.testFacts?.(board!)), mac: board!.mac };
+    const r = await runBoardTest(client, plan, facts, {
+      signal,
+      onStep: (step, text) => state('testing', step === 'ready' ? text : `${step}: ${text}`),
+    });
+    testRecord = {
+      result: r.passed ? 'pass' : 'fail',
+      port: r.port,
+      baud: r.baud,
+      ...(r.failedStep !== undefined && { failedStep: r.failedStep }),
+      transcript: r.transcript,
+    };
+    if (!r.passed) throw new StationFailure(r.code!, r.message!);
   }
 
   /** The chip's MD5 of a region; a garbled or lost reply is not bad flash, so the (read-only) query is repeated. */

@@ -3,6 +3,7 @@
  * reset (native USB). Decides when a slot gets a new attempt; the station (station.ts) runs the attempts.
  */
 import { ESPRESSIF_USB_VID } from '../esp/usb-ids.ts';
+import { atBridgePaths, atPortRuleFor, type AtPortConfig } from './detect/at-pairing.ts';
 import { hex4, type BridgeDevice } from './detect/bridge-device.ts';
 import type { BoardInfo, SlotInfo, SlotState, StationEvent } from './events.ts';
 import { StationAbort } from './failure.ts';
@@ -22,6 +23,8 @@ export interface SlotRuntime extends SlotInfo {
   pendingAttach?: BridgeDevice;
   /** A native-USB board vanished after its reset; its removal takes effect when this timer fires. */
   reenumerationTimer?: NodeJS.Timeout;
+  /** The AT port detection paired from the board's own USB device (another interface). */
+  atTty?: string;
 }
 
 /** Espressif's own USB (USB-Serial/JTAG, USB-OTG ROM CDC): the chip itself is the USB device. */
@@ -38,14 +41,21 @@ export interface SlotsOptions {
   enqueue(slot: SlotRuntime): void;
   /** How long a native-USB board's removal after its reset is held (see StationOptions). */
   reenumerationGraceMs?: number;
+  /** Where each slot's AT port is (config.yaml `atPort`); unset: no slot has one. */
+  atPorts?: AtPortConfig;
 }
 
 export class Slots {
   private readonly slots = new Map<string, SlotRuntime>();
   private readonly names = new Map<string, string>();
+  /** USB port of a second bridge → the slot (port path) whose AT port it is. */
+  private readonly atBridgeOwners: Map<string, string>;
+  /** Those second bridges' current ttys. */
+  private readonly atBridgeTtys = new Map<string, string>();
 
   constructor(private readonly opts: SlotsOptions) {
     for (const s of opts.names ?? []) this.names.set(s.usbPath, s.name);
+    this.atBridgeOwners = opts.atPorts ? atBridgePaths(opts.atPorts) : new Map();
   }
 
   values(): IterableIterator<SlotRuntime> {
@@ -86,7 +96,52 @@ export class Slots {
       vid: s.vid,
       pid: s.pid,
       ...(s.usbSerial !== undefined && { usbSerial: s.usbSerial }),
+      ...this.atPortOf(s),
     };
+  }
+
+  /** The slot's AT port now, or why the one config.yaml names is not there. */
+  private atPortOf(s: SlotRuntime): Pick<SlotInfo, 'atPort' | 'atPortMissing'> {
+    const rule = this.opts.atPorts && atPortRuleFor(this.opts.atPorts, s.portPath);
+    if (rule === undefined) return {};
+    if ('url' in rule) return { atPort: rule.url };
+    if ('usbPath' in rule) {
+      const tty = this.atBridgeTtys.get(rule.usbPath);
+      return tty
+        ? { atPort: tty }
+        : { atPortMissing: `its AT bridge at USB port ${rule.usbPath} is not plugged in` };
+    }
+    return s.atTty
+      ? { atPort: s.atTty }
+      : {
+          atPortMissing: `its USB device has no tty at interface ${rule.interface} (a single-channel bridge?)`,
+        };
+  }
+
+  /** A second bridge that is a slot's AT port arrived or left: no slot of its own, only noted. */
+  private atBridge(portPath: string, tty: string | undefined): void {
+    const owner = this.atBridgeOwners.get(portPath)!;
+    if (tty === undefined) this.atBridgeTtys.delete(portPath);
+    else this.atBridgeTtys.set(portPath, tty);
+    this.opts.publish({
+      type: 'log',
+      time: this.opts.now(),
+      slot: owner,
+      level: tty === undefined ? 'warn' : 'info',
+      message:
+        tty === undefined
+          ? `AT port bridge at USB port ${portPath} removed: this slot's boards are not tested on the AT port`
+          : `AT port bridge at USB port ${portPath} is ${tty}`,
+    });
+    const slot = this.slots.get(owner);
+    if (slot?.present) {
+      this.opts.publish({
+        type: 'slot-attached',
+        time: this.opts.now(),
+        slot: owner,
+        slotInfo: this.info(slot),
+      });
+    }
   }
 
   setState(
@@ -110,6 +165,7 @@ export class Slots {
   }
 
   attached(d: BridgeDevice): void {
+    if (this.atBridgeOwners.has(d.portPath)) return this.atBridge(d.portPath, d.tty);
     if (!this.opts.accepting()) return;
     const slot = this.ensure(d.portPath);
     if (slot.busy && !slot.present) {
@@ -135,10 +191,12 @@ export class Slots {
       }
     }
     if (slot.present) {
-      // Same physical port seen again without a removal in between (a re-enumerated native-USB board, or a
-      // source repeating itself): follow its tty, never start a second attempt.
-      if (slot.tty !== d.tty) {
+      // Same physical port seen again without a removal in between (a re-enumerated native-USB board, a source
+      // repeating itself, an AT port's tty made late): follow its ttys, never start a second attempt.
+      if (slot.tty !== d.tty || slot.atTty !== d.atTty) {
         slot.tty = d.tty;
+        if (d.atTty !== undefined) slot.atTty = d.atTty;
+        else delete slot.atTty;
         this.opts.publish({
           type: 'slot-attached',
           time: this.opts.now(),
@@ -149,6 +207,8 @@ export class Slots {
       return;
     }
     Object.assign(slot, { tty: d.tty, vid: d.vid, pid: d.pid, present: true, awaitingRemoval: false });
+    if (d.atTty !== undefined) slot.atTty = d.atTty;
+    else delete slot.atTty;
     if (d.usbSerial !== undefined) slot.usbSerial = d.usbSerial;
     else delete slot.usbSerial;
     delete slot.board;
@@ -164,6 +224,7 @@ export class Slots {
   }
 
   detached(portPath: string): void {
+    if (this.atBridgeOwners.has(portPath)) return this.atBridge(portPath, undefined);
     const slot = this.slots.get(portPath);
     if (slot?.pendingAttach) {
       delete slot.pendingAttach;
@@ -175,7 +236,8 @@ export class Slots {
       slot.awaitingRemoval ||
       slot.state === 'connecting' ||
       slot.state === 'resetting' ||
-      slot.state === 'boot-check';
+      slot.state === 'boot-check' ||
+      slot.state === 'testing';
     if (slot.vid === NATIVE_USB_VID && slot.usbSerial !== undefined && afterReset) {
       slot.reenumerationTimer = setTimeout(() => {
         delete slot.reenumerationTimer;

@@ -15,6 +15,7 @@ import type { LedgerSink } from './ledger-sink.ts';
 import type { AttemptOutcome, PipelineFirmware, PipelinePolicy } from './pipeline.ts';
 import { runPipeline } from './pipeline.ts';
 import { Slots, type SlotRuntime } from './slots.ts';
+import type { AtPortConfig } from './detect/at-pairing.ts';
 
 export interface StationFirmware extends PipelineFirmware {
   chip: ChipName;
@@ -51,6 +52,8 @@ export interface StationOptions {
   reenumerationGraceMs?: number;
   /** After a board timeout, how long the pipeline gets to wind down before the slot gives up on it (5 s). */
   abortGraceMs?: number;
+  /** Where each slot's AT port is (config.yaml `atPort`); unset: no slot has one. */
+  atPorts?: AtPortConfig;
   /** Why this detection mode, e.g. 'polling: udevd is not running'; shown in the 'station' event. */
   detectionNote?: string;
   now?: () => number;
@@ -87,6 +90,7 @@ export class Station {
       accepting: () => this.runState !== 'stopping' && this.runState !== 'stopped',
       enqueue: (slot) => this.enqueue(slot),
       reenumerationGraceMs: opts.reenumerationGraceMs,
+      ...(opts.atPorts && { atPorts: opts.atPorts }),
     });
     const concurrency = opts.concurrency ?? Math.max(1, opts.slots?.length || 4);
     this.queue = new PQueue({ concurrency, autoStart: true });

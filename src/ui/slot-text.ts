@@ -20,6 +20,7 @@ export const STATE_LABELS: Readonly<Record<SlotState, string>> = {
   verifying: 'VERIFYING',
   resetting: 'RESETTING',
   'boot-check': 'BOOT CHECK',
+  testing: 'TESTING',
   pass: 'PASS',
   fail: 'FAIL',
 };
@@ -58,6 +59,7 @@ export const SHORT_STATE_LABELS: Readonly<Record<SlotState, string>> = {
   verifying: 'VERIFY',
   resetting: 'RESET',
   'boot-check': 'BOOT',
+  testing: 'TEST',
   pass: 'PASS',
   fail: 'FAIL',
 };
@@ -116,6 +118,8 @@ export function tileLines(slot: SlotView, width: number): Segment[][] {
   const lines: Segment[][] = [];
   const head: Segment[] = [{ text: slot.name, bold: true }];
   if (slot.tty) head.push({ text: ` ${slot.tty.replace(/^\/dev\//, '')}`, dimColor: true });
+  // A slot with an AT port tests its boards after flashing; one without relies on the boot check alone.
+  if (slot.atPort) head.push({ text: ' +AT', color: 'cyan' });
   // A retest (the ledger has seen this MAC before) is worth noticing; an empty slot has no board to retest.
   if (slot.attempt > 1 && slot.state !== 'empty')
     head.push({ text: ` try ${slot.attempt}`, color: 'yellow' });

@@ -25,6 +25,8 @@ export interface SlotView {
   portPath: string;
   name: string;
   tty?: string;
+  /** The slot's AT port, when it has one: its boards get the post-flash test. */
+  atPort?: string;
   attached: boolean;
   state: SlotState;
   attempt: number;
@@ -153,6 +155,7 @@ export class StationUiStore {
       case 'slot-attached':
         slot.attached = true;
         slot.tty = e.slotInfo.tty;
+        slot.atPort = e.slotInfo.atPort;
         if (slot.name === slot.portPath && e.slotInfo.name) slot.name = e.slotInfo.name;
         this.newCycle(slot, 'detected', e.time);
         break;

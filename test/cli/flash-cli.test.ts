@@ -182,3 +182,16 @@ test('an unreachable port is a link failure: exit 1', async () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /FAIL: /);
 });
+
+test('flash --at-port: the AT port is not the download port; over raw TCP the board is not reset, so not tested', async (t) => {
+  const { port } = await served(t, { chip: 'esp32', flashSize: '4MB' });
+  const dir = await tmp(t);
+  const profile = path.join(dir, 'p.yaml');
+  await writeFile(profile, `name: p\nchip: esp32\nimageSet:\n  folder: ${ESP_AT}\ntest: {}\n`);
+  const same = await cli(['flash', '--port', port, '--at-port', port, '--profile', profile]);
+  assert.equal(same.code, 2, same.stdout + same.stderr);
+  assert.match(same.stderr, /--at-port is the AT port \(UART1\), not the port the board is flashed through/);
+  const r = await cli(['flash', '--port', port, '--at-port', 'socket://127.0.0.1:9', '--profile', profile]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /AT test: skipped, the board was not reset \(no reset lines\)/);
+});

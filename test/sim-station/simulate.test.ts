@@ -14,7 +14,7 @@ test('fault mixes: demo marks every third board, probabilities are seeded, bad i
   const recipes = Array.from({ length: 12 }, (_, i) => boardRecipe(demo, i, 1));
   assert.deepEqual(
     recipes.map((r) => [...r.faults, ...r.variations].join('+')),
-    ['', '', 'silent-corruption', '', '', 'no-sync', '', '', 'unplug', '', '', 'brownout:400000'],
+    ['', '', 'silent-corruption', '', '', 'at-old-firmware', '', '', 'no-sync', '', '', 'at-no-ap'],
   );
   const mix = parseFaultMix('no-sync:0.5,drop-bytes:0.001:0.25,wrong-chip:0.2');
   const a = Array.from({ length: 200 }, (_, i) => boardRecipe(mix, i, 9));

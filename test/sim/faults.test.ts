@@ -17,12 +17,18 @@ test('parses every fault name with its argument', () => {
   assert.deepEqual(parseFault('secure-boot'), { name: 'secure-boot' });
   assert.deepEqual(parseFault('flash-encryption'), { name: 'flash-encryption' });
   assert.deepEqual(parseFault('app-crash'), { name: 'app-crash' });
+  assert.deepEqual(parseFault('at-dead'), { name: 'at-dead' });
+  assert.deepEqual(parseFault('at-old-firmware'), { name: 'at-old-firmware' });
+  assert.deepEqual(parseFault('at-bad-mfg'), { name: 'at-bad-mfg' });
+  assert.deepEqual(parseFault('at-no-ap'), { name: 'at-no-ap' });
+  assert.deepEqual(parseFault('slow-boot'), { name: 'slow-boot' });
+  assert.deepEqual(parseFault('slow-boot:4000'), { name: 'slow-boot', ms: 4000 });
   assert.deepEqual(parseFault('bit-flip:1@20000+8'), {
     name: 'bit-flip',
     rate: 1,
     window: { from: 20000, bytes: 8 },
   });
-  assert.equal(FAULT_NAMES.length, 12);
+  assert.equal(FAULT_NAMES.length, 17);
 });
 
 test('formatFault is the inverse of parseFault', () => {
@@ -33,6 +39,8 @@ test('formatFault is the inverse of parseFault', () => {
     'disconnect:10',
     'slow-flash:2',
     'rom-error:3',
+    'slow-boot:2500',
+    'at-dead',
   ]) {
     assert.equal(formatFault(parseFault(text)), text);
   }
@@ -46,4 +54,6 @@ test('bad fault text says what is allowed', () => {
   assert.throws(() => parseFault('disconnect:abc'), /not a number/);
   assert.throws(() => parseFault('slow-flash:0.5'), />= 1/);
   assert.throws(() => parseFault('rom-error:1.5'), /BLOCK must be a whole number/);
+  assert.throws(() => parseFault('slow-boot:1.5'), /whole number of milliseconds/);
+  assert.throws(() => parseFault('at-dead:1'), /takes no argument/);
 });

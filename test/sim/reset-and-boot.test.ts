@@ -109,7 +109,19 @@ test('hard reset with the ESP-AT v3.4 image set in flash boots it: the boot log 
   assert.match(client.text, /Loaded app from partition at offset 0x100000/);
   assert.match(client.text, /\r\nat param mode: 1\r\n/);
   assert.doesNotMatch(client.text, /ready/);
-  assert.deepEqual(board.lastBoot?.atLines, ['', 'ready']);
+  // The app reads itself and its mfg_nvs as ESP-AT does: Bin version from the app's rodata (not its
+  // descriptor), module name and AT port from factory_param.
+  const at = board.lastBoot?.atFirmware;
+  assert.deepEqual(at && { ...at, mfg: undefined }, {
+    binVersion: 'v3.4.0.0',
+    sdkVersion: 'v5.0.6-dirty',
+    compileTime: '(70ff5889):Jun  7 2024 04:45:55',
+    paramMode: 1,
+    mfg: undefined,
+    uartPort: 1,
+    baud: 115200,
+    moduleName: 'WROOM-32',
+  });
   assert.deepEqual(
     { bl: board.lastBoot?.bootloader, pt: board.lastBoot?.partitionTable, app: board.lastBoot?.app },
     { bl: true, pt: true, app: true },
@@ -134,7 +146,7 @@ test('boot log tells a broken partition table and a corrupt app apart', async (t
   await client.until(() => client.text.includes('No bootable app'));
   assert.match(client.text, /Image hash failed|Checksum failed/);
   assert.doesNotMatch(client.text, /at param mode/);
-  assert.deepEqual(board.lastBoot?.atLines, []);
+  assert.equal(board.lastBoot?.atFirmware, undefined);
 
   // Table MD5 line broken.
   board.flash.program(0x8000, Buffer.from([0x00]));

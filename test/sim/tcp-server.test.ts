@@ -5,7 +5,12 @@ import { run as runSimCommand } from '../../src/cli/commands/sim.ts';
 import { InputError } from '../../src/config/problems.ts';
 import { SimBoard } from '../../src/sim/board.ts';
 import { SlipDecoder, slipEncode } from '../../src/sim/slip.ts';
-import { startSimServer, type SimServer } from '../../src/sim/tcp-server.ts';
+import { startAtServer, startSimServer, type SimServer } from '../../src/sim/tcp-server.ts';
+import { AtClient } from '../../src/board-test/at-client.ts';
+import { openTransport } from '../../src/serial/transport.ts';
+import { REAL_AT_DIR } from '../firmware/fixture-paths.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const SYNC = Buffer.from([0, 8, 36, 0, 0, 0, 0, 0, 7, 7, 0x12, 0x20, ...new Array<number>(32).fill(0x55)]);
 const READ_MAGIC = Buffer.from([0, 0x0a, 4, 0, 0, 0, 0, 0, 0, 0x10, 0, 0x40]);
@@ -135,6 +140,74 @@ test('esp-station sim: serves N boards on consecutive ports until stopped; bad i
       return true;
     },
   );
+});
+
+test("esp-station sim --at-listen: each board's AT port on its own TCP port, silent until ESP-AT runs", async () => {
+  const stop = new AbortController();
+  let servers: (SimServer & { at?: { port: number; url: string } })[] = [];
+  const log = console.log;
+  const out: string[] = [];
+  console.log = (...a: unknown[]) => out.push(a.join(' '));
+  try {
+    const done = runSimCommand(
+      [
+        '--listen',
+        'tcp://127.0.0.1:0',
+        '--at-listen',
+        'tcp://127.0.0.1:0',
+        '--boards',
+        '2',
+        '--timing',
+        'fast',
+      ],
+      { signal: stop.signal, onListening: (s) => (servers = s) },
+    );
+    while (servers.length === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(servers.every((s) => s.at && s.at.port !== s.port));
+    // The board waits in download mode: its AT port says nothing, whatever it is sent.
+    const at = connect(servers[0].at!.port, '127.0.0.1');
+    let heard = '';
+    at.on('data', (d: Buffer) => (heard += d.toString('latin1')));
+    await new Promise<void>((resolve) => at.once('connect', () => resolve()));
+    at.write('AT\r\n');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(heard, '');
+    at.destroy();
+    stop.abort();
+    assert.equal(await done, 0);
+  } finally {
+    console.log = log;
+  }
+  assert.match(out[0], /, AT port on tcp:\/\/127\.0\.0\.1:\d+$/);
+  await assert.rejects(
+    runSimCommand(['--listen', 'tcp://127.0.0.1:0', '--at-listen', 'tcp://10.9.9.9:1']),
+    (err: unknown) => err instanceof InputError && err.problems[0].key === '--at-listen',
+  );
+});
+
+test('the AT port over TCP (ser2net-style): a board booting ESP-AT says ready there and answers', async (t) => {
+  const board = new SimBoard({ chip: 'esp32', timing: 'fast', mac: '24:0a:c4:00:00:7e' });
+  for (const [offset, file] of [
+    [0x1000, 'bootloader/bootloader.bin'],
+    [0x8000, 'partition_table/partition-table.bin'],
+    [0x20000, 'at_customize.bin'],
+    [0x21000, 'customized_partitions/mfg_nvs.bin'],
+    [0x100000, 'esp-at.bin'],
+  ] as const) {
+    board.flash.program(offset, readFileSync(join(REAL_AT_DIR, file)));
+  }
+  const server = await startAtServer({ board });
+  t.after(() => server.close());
+  const at = await openTransport(`socket://127.0.0.1:${server.port}`, {});
+  t.after(() => at.close());
+  const client = new AtClient(at);
+  t.after(() => client.dispose());
+  board.powerOn(); // IO0 high: it boots the app from flash
+  t.after(() => board.powerOff());
+  const signal = AbortSignal.timeout(10_000);
+  assert.equal((await client.waitForLine((l) => l === 'ready', 5000, signal)).line, 'ready');
+  const mac = await client.command('AT+CIPSTAMAC?', 2000, signal);
+  assert.deepEqual([mac.final, mac.lines.at(-1)], ['OK', '+CIPSTAMAC:"24:0a:c4:00:00:7e"']);
 });
 
 test('esp-station sim --revision: the boards report it; a revision the chip cannot hold is refused with a sentence', async () => {

@@ -5,14 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BridgeDevice, DeviceListener } from '../../src/station/detect/bridge-device.ts';
 import { HotplugDeviceSource, portPathOf, safeString } from '../../src/station/detect/hotplug-source.ts';
-import type {
-  HotplugUsbApi,
-  HotplugUsbDevice,
-  HotplugUsbEvent,
-} from '../../src/station/detect/hotplug-source.ts';
+import type { HotplugUsbApi } from '../../src/station/detect/hotplug-source.ts';
 import { PollingDeviceSource } from '../../src/station/detect/polling-source.ts';
 import { normaliseVidPid, VidPidFilter } from '../../src/station/detect/vid-pid-filter.ts';
 import { FakeSysfs, RECORDED_BRIDGES, trayDevices } from './fake-sysfs.ts';
+import { RecordedUsb, usbDevice } from './recorded-usb.ts';
 
 const ESP_BRIDGES = new VidPidFilter(['10c4:ea60', '1a86:7523', '0403:6010', '303a:1001']);
 
@@ -85,57 +82,6 @@ test('polling offers boards present at start, then reports plugs, unplugs and re
   await until(() => r2.log.length >= 1, 'renumbered attach');
   assert.deepEqual(r2.log.slice(-1), ['+1-1.2 /dev/ttyUSB4']);
 });
-
-/** A stand-in for `usb`'s WebUSB object that replays device shapes as v3 reports them on Linux. */
-class RecordedUsb implements HotplugUsbApi {
-  private readonly listeners = new Map<string, Set<(ev: HotplugUsbEvent) => void>>();
-  devices: HotplugUsbDevice[] = [];
-  addEventListener(type: string, l: (ev: HotplugUsbEvent) => void): void {
-    if (!this.listeners.has(type)) this.listeners.set(type, new Set());
-    this.listeners.get(type)!.add(l);
-  }
-  removeEventListener(type: string, l: (ev: HotplugUsbEvent) => void): void {
-    this.listeners.get(type)?.delete(l);
-  }
-  async getDevices(): Promise<HotplugUsbDevice[]> {
-    return this.devices;
-  }
-  emit(type: 'connect' | 'disconnect', device: HotplugUsbDevice): void {
-    for (const l of this.listeners.get(type) ?? []) l({ device });
-  }
-  listenerCount(): number {
-    return [...this.listeners.values()].reduce((n, s) => n + s.size, 0);
-  }
-}
-
-/** Shape of `usb` v3's UsbDevice: bus "001", ports from devpath, a handle string, getters that may throw. */
-function usbDevice(
-  vid: number,
-  pid: number,
-  ports: number[],
-  addr: number,
-  serial?: string,
-): HotplugUsbDevice {
-  return {
-    vendorId: vid,
-    productId: pid,
-    bus: '001',
-    ports,
-    get handle() {
-      return `DeviceId(DeviceId { bus: 1, addr: ${addr} })`;
-    },
-    get serialNumber(): string | null {
-      if (serial === undefined) throw new Error('open error: device not found (errno 2)');
-      return serial;
-    },
-    get manufacturerName(): string | null {
-      throw new Error('open error: device not found (errno 2)');
-    },
-    get productName(): string | null {
-      return null;
-    },
-  };
-}
 
 test('usb v3 shapes: bus "001" + ports [1,4,2] name the kernel device 1-1.4.2; throwing getters are survived', () => {
   assert.equal(portPathOf({ bus: '001', ports: [1, 4, 2] }), '1-1.4.2');

@@ -291,11 +291,12 @@ test('compact rows name every state too, in short words at 80 columns', async (t
     'VERIFY',
     'RESET',
     'BOOT',
+    'TEST',
     'PASS',
     'FAIL',
   ].entries()) {
     assert.match(f, new RegExp(`R${String(i).padStart(2, '0')} +${label}\\b`), label);
   }
-  assert.match(f, /R09 +PASS +REMOVE/);
-  assert.match(f, /R10 +FAIL +REMOVE timed out/);
+  assert.match(f, /R10 +PASS +REMOVE/);
+  assert.match(f, /R11 +FAIL +REMOVE timed out/);
 });

@@ -8,12 +8,13 @@ import path from 'node:path';
 import { loadProfile } from '../../config/profile.ts';
 import type { StationProfile } from '../../config/profile.ts';
 import { formatProblems, InputError } from '../../config/problems.ts';
-import { inspectStationConfig, loadStationConfig } from '../../config/station-config.ts';
+import { inspectStationConfig, loadStationConfig, type StationConfig } from '../../config/station-config.ts';
 import type { Problem } from '../../config/problems.ts';
 import { ledgerLocationProblem } from '../ledger-location-check.ts';
 import { jsonSchemaFor, SCHEMA_NAMES } from '../../config/json-schema.ts';
 import type { SchemaName } from '../../config/json-schema.ts';
 import { chipByName, CHIP_NAMES } from '../../esp/chips/index.ts';
+import { formatAtTest } from '../../firmware/at-test-summary.ts';
 import { formatFlashMap, formatProfilePolicy, formatSummary } from '../../firmware/flash-map.ts';
 import { imageSetFromPath } from '../../firmware/image-set-source.ts';
 import {
@@ -107,6 +108,7 @@ export async function run(argv: string[]): Promise<number> {
       );
       const ledgerProblem = await ledgerLocationProblem(config);
       if (ledgerProblem) configProblems.push(ledgerProblem);
+      console.log(`AT ports:  ${formatAtPorts(config)}`);
       profilePath ??= config.profilePath;
     }
     if (!profilePath)
@@ -127,6 +129,7 @@ export async function run(argv: string[]): Promise<number> {
 
   console.log(formatSummary(inspection, profileInfo));
   if (profileInfo) console.log(formatProfilePolicy(profileInfo));
+  if (profileInfo) console.log(formatAtTest(inspection.prepared?.atTest, profileInfo.test !== undefined));
   console.log('');
   console.log(formatFlashMap(inspection));
   console.log('');
@@ -137,4 +140,24 @@ export async function run(argv: string[]): Promise<number> {
   }
   console.log('OK');
   return 0;
+}
+
+/** Where each slot's AT port is, as config.yaml says. */
+function formatAtPorts(config: StationConfig): string {
+  const own = config.slots
+    .filter((slot) => slot.atPort !== undefined)
+    .map((slot) => {
+      const r = slot.atPort!;
+      const where =
+        r === 'none'
+          ? 'none'
+          : 'interface' in r
+            ? `interface ${r.interface}`
+            : 'usbPath' in r
+              ? `bridge at ${r.usbPath}`
+              : r.url;
+      return `${slot.name} ${where}`;
+    });
+  const rule = config.atPort ? `interface ${config.atPort.interface} of each board's USB device` : 'none';
+  return [`${rule}${own.length ? '; ' : ''}`, own.join(', ')].join('');
 }

@@ -29,6 +29,7 @@ import { onStopRequest } from '../stop-requests.ts';
 const USAGE = `usage: esp-station flash --port <tty | socket://host:port>
          (--profile stations/x.yaml | --firmware <flasher_args.json | download.config | folder> | OFFSET=PATH ...)
          [--chip CHIP] [--baud N] [--no-stub] [--no-compress] [--skip-unchanged] [--after hard-reset|no-reset]
+         [--at-port <tty | socket://host:port>]
 
 Writes an image set to one board in download mode and verifies every region by the MD5 the chip computes.
   --port PORT        serial device (/dev/ttyUSB0) or raw TCP (socket://host:port; no reset lines, fixed baud)
@@ -43,6 +44,8 @@ Writes an image set to one board in download mode and verifies every region by t
   --no-compress      send uncompressed data
   --skip-unchanged   skip regions whose flash MD5 already matches
   --after MODE       hard-reset (default) or no-reset after writing
+  --at-port PORT     the board's AT port (ESP-AT's UART1: a dual bridge's second tty, or socket://); with a
+                     profile that has a test: section, the board is tested there after the reset
 Exit 0 PASS, 1 board or link failed, 2 bad input.`;
 
 interface FlashArgs {
@@ -58,6 +61,7 @@ interface FlashArgs {
   compress: boolean;
   skipUnchanged: boolean;
   hardReset: boolean;
+  atPort?: string;
 }
 
 const CLI = '<command line>';
@@ -79,6 +83,7 @@ async function parseFlashArgs(argv: string[]): Promise<FlashArgs | 'help'> {
         'no-compress': { type: 'boolean' };
         'skip-unchanged': { type: 'boolean' };
         after: { type: 'string' };
+        'at-port': { type: 'string' };
         help: { type: 'boolean'; short: 'h' };
       };
       allowPositionals: true;
@@ -98,6 +103,7 @@ async function parseFlashArgs(argv: string[]): Promise<FlashArgs | 'help'> {
         'no-compress': { type: 'boolean' },
         'skip-unchanged': { type: 'boolean' },
         after: { type: 'string' },
+        'at-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -143,8 +149,11 @@ async function parseFlashArgs(argv: string[]): Promise<FlashArgs | 'help'> {
   const after = v.after ?? 'hard-reset';
   if (after !== 'hard-reset' && after !== 'no-reset')
     push(`--after must be hard-reset or no-reset, not '${after}'`, '--after');
+  if (v['at-port'] !== undefined && v['at-port'] === v.port)
+    push('--at-port is the AT port (UART1), not the port the board is flashed through', '--at-port');
   if (problems.length) throw new InputError(problems);
   return {
+    ...(v['at-port'] !== undefined && { atPort: v['at-port'] }),
     port: v.port!,
     profile: v.profile,
     firmware: v.firmware,
@@ -188,7 +197,7 @@ async function plan(args: FlashArgs): Promise<{ firmware: PipelineFirmware; poli
         `warning: profile ${profile.name} writes DEMO FIRMWARE (generated, not a release); do not ship this board\n`,
       );
     }
-    const policy = policyFromProfile(profile, { baudLadder: [args.baud] });
+    const policy = policyFromProfile(profile, { baudLadder: [args.baud] }, firmware);
     return {
       firmware,
       policy: {
@@ -198,7 +207,7 @@ async function plan(args: FlashArgs): Promise<{ firmware: PipelineFirmware; poli
         stub: policy.stub && args.stub,
         skipUnchanged: policy.skipUnchanged || args.skipUnchanged,
         // Without the reset the firmware never starts, so there is nothing to check.
-        ...(!args.hardReset && { bootCheck: undefined }),
+        ...(!args.hardReset && { bootCheck: undefined, test: undefined }),
       },
     };
   }
@@ -233,7 +242,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Bad input is found before a board is touched.
   const { firmware, policy } = await plan(args);
-  const slot = await slotForPort(args.port);
+  const slot = {
+    ...(await slotForPort(args.port)),
+    ...(args.atPort !== undefined && { atPort: args.atPort }),
+  };
   const printer = flashPrinter({ port: args.port, stub: policy.stub });
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error('interrupted'));

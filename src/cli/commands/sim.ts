@@ -18,6 +18,8 @@ Serves simulated ESP boards over raw TCP; any socket:// client (esptool --port s
 esp-station flash/info --port socket://HOST:PORT) can flash them. Over TCP there are no reset lines: the
 board stays in download mode, its flash is kept across connections while this process runs.
   --listen URL        tcp://HOST:PORT (PORT 0 = any free port)
+  --at-listen URL     also serve each board's AT port (ESP-AT's UART1) on tcp://HOST:PORT, PORT+1, ...; it
+                      speaks once the board boots an ESP-AT app from its flash (a reset: not over raw TCP)
   --chip CHIP         ${CHIP_NAMES.join(', ')} (default esp32)
   --mac MAC           base MAC AA:BB:CC:DD:EE:FF (with --boards, the last bytes count up)
   --flash-size SIZE   e.g. 4MB (default), 8MB, 16MB
@@ -46,6 +48,7 @@ export async function run(argv: string[], opts: SimRunOptions = {}): Promise<num
       args: argv,
       options: {
         listen: { type: 'string' },
+        'at-listen': { type: 'string' },
         chip: { type: 'string' },
         mac: { type: 'string' },
         'flash-size': { type: 'string' },
@@ -71,6 +74,18 @@ export async function run(argv: string[], opts: SimRunOptions = {}): Promise<num
         `${values.listen === undefined ? '--listen is required' : `'${values.listen}' is not tcp://HOST:PORT`}; e.g. --listen tcp://127.0.0.1:5555`,
       ),
     );
+  }
+  let atPort: number | undefined;
+  if (values['at-listen'] !== undefined) {
+    const at = /^tcp:\/\/([^:/]+):(\d+)\/?$/.exec(values['at-listen']);
+    if (!at || Number(at[2]) > 65535 || (listen && at[1] !== listen[1])) {
+      problems.push(
+        cmdline(
+          '--at-listen',
+          `'${values['at-listen']}' is not tcp://HOST:PORT on the host of --listen; e.g. --at-listen tcp://127.0.0.1:6555`,
+        ),
+      );
+    } else atPort = Number(at[2]);
   }
   const chip = chipByName(values.chip ?? 'esp32');
   if (!chip)
@@ -149,10 +164,15 @@ export async function run(argv: string[], opts: SimRunOptions = {}): Promise<num
       usbLatencyMs: latencyMs,
     });
   });
-  const servers = await startSimServers({ host: listen[1], port: Number(listen[2]), boards: simBoards });
+  const servers = await startSimServers({
+    host: listen[1],
+    port: Number(listen[2]),
+    boards: simBoards,
+    ...(atPort !== undefined && { atPort }),
+  });
   for (const s of servers) {
     console.log(
-      `sim: ${chip.displayName} ${formatRevision(s.board.revision)} ${formatMac(s.board.macBytes)} listening on ${s.url} (socket://${s.host}:${s.port})`,
+      `sim: ${chip.displayName} ${formatRevision(s.board.revision)} ${formatMac(s.board.macBytes)} listening on ${s.url} (socket://${s.host}:${s.port})${s.at ? `, AT port on ${s.at.url}` : ''}`,
     );
   }
   if (faults.length > 0) console.log(`sim: faults ${faults.map((f) => f.name).join(', ')}`);
@@ -170,7 +190,7 @@ export async function run(argv: string[], opts: SimRunOptions = {}): Promise<num
     if (opts.signal?.aborted) stop();
     else opts.signal?.addEventListener('abort', stop, { once: true });
   });
-  await Promise.all(servers.map((s) => s.close()));
+  await Promise.all(servers.flatMap((s) => [s.close(), ...(s.at ? [s.at.close()] : [])]));
   console.log('sim: stopped');
   return 0;
 }

@@ -7,6 +7,8 @@ export interface BridgeDevice {
   portPath: string;
   /** Device node or URL the flasher opens, e.g. /dev/ttyUSB3. */
   tty: string;
+  /** The AT port from the same USB device (another interface, by config.yaml's rule), e.g. /dev/ttyUSB4. */
+  atTty?: string;
   /** 4 lower-case hex digits. */
   vid: string;
   pid: string;

@@ -3,6 +3,7 @@
  * whose netlink broadcast the `usb` package listens to), otherwise polling the tty list.
  */
 import { existsSync } from 'node:fs';
+import type { AtInterfaceRule } from './at-pairing.ts';
 import type { DeviceSource } from './bridge-device.ts';
 import { FallbackDeviceSource } from './fallback-source.ts';
 import { HotplugDeviceSource, hotplugAvailable } from './hotplug-source.ts';
@@ -15,6 +16,8 @@ export interface ChooseSourceOptions {
   sysRoot?: string;
   /** Where udevd keeps its control socket; its presence means udev events will be broadcast. */
   udevRunDir?: string;
+  /** The AT port's interface per USB device, paired by either source. */
+  atInterface?: AtInterfaceRule;
 }
 
 export interface ChosenSource {
@@ -25,8 +28,9 @@ export interface ChosenSource {
 
 export function chooseDeviceSource(opts: ChooseSourceOptions): ChosenSource {
   const sysRoot = opts.sysRoot ?? '/sys';
-  const hotplug = (): DeviceSource => new HotplugDeviceSource({ filter: opts.filter, sysRoot });
-  const polling = (): DeviceSource => new PollingDeviceSource({ filter: opts.filter, sysRoot });
+  const pairing = opts.atInterface && { atInterface: opts.atInterface };
+  const hotplug = (): DeviceSource => new HotplugDeviceSource({ filter: opts.filter, sysRoot, ...pairing });
+  const polling = (): DeviceSource => new PollingDeviceSource({ filter: opts.filter, sysRoot, ...pairing });
   if (opts.mode === 'hotplug') return { source: hotplug(), reason: 'hotplug (configured)' };
   if (opts.mode === 'polling')
     return { source: polling(), reason: 'polling /sys/class/tty every 500 ms (configured)' };

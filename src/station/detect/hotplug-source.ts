@@ -15,7 +15,8 @@ import type {
   DeviceSourceStartOptions,
 } from './bridge-device.ts';
 import { hex4 } from './bridge-device.ts';
-import { listUsbTtys, pickUartTty, toBridgeDevice } from './sysfs-tty.ts';
+import { hasInterface, type AtInterfaceRule } from './at-pairing.ts';
+import { listUsbTtys, pairTtys, toBridgeDevice } from './sysfs-tty.ts';
 import type { VidPidFilter } from './vid-pid-filter.ts';
 
 /** The part of a `usb` v3 UsbDevice this source reads. */
@@ -50,6 +51,8 @@ export interface HotplugSourceOptions {
   ttyPollMs?: number;
   /** Injected for tests; default: the `usb` package's `usb` object, loaded lazily. */
   api?: HotplugUsbApi;
+  /** The AT port's interface per USB device (config.yaml `atPort: { interface: N }`). */
+  atInterface?: AtInterfaceRule;
 }
 
 /** `${busnum}-${ports}` as the kernel names the device dir; bus is "001" on Linux. */
@@ -152,11 +155,18 @@ export class HotplugDeviceSource implements DeviceSource {
     const deadline = Date.now() + waitMs;
     while (!signal.aborted) {
       const ttys = (await listUsbTtys(this.sysRoot)).filter((t) => t.portPath === portPath);
-      const uart = pickUartTty(ttys);
-      if (uart) {
+      const atIf = this.opts.atInterface?.(portPath);
+      const { download: uart, at } = pairTtys(ttys, atIf);
+      // A dual bridge's second tty may come a moment after the first: report the pair, not half of it.
+      const atComing =
+        atIf !== undefined &&
+        !at &&
+        Date.now() < deadline &&
+        (await hasInterface(this.sysRoot, portPath, atIf));
+      if (uart && !atComing) {
         if (signal.aborted) return;
         const d: BridgeDevice = {
-          ...toBridgeDevice(uart),
+          ...toBridgeDevice(uart, at),
           // Strings from the usb package when sysfs walk lacked them (e.g. fake trees); getters may throw.
           usbSerial: uart.usbSerial ?? safeString(() => device.serialNumber),
           manufacturer: uart.manufacturer ?? safeString(() => device.manufacturerName),

@@ -8,13 +8,18 @@ import type {
   DeviceSource,
   DeviceSourceStartOptions,
 } from './bridge-device.ts';
-import { bridgesFromTtys, listUsbTtys } from './sysfs-tty.ts';
+import { hasInterface, type AtInterfaceRule } from './at-pairing.ts';
+import { listUsbTtys, pairTtys, toBridgeDevice, ttysByDevice } from './sysfs-tty.ts';
 import type { VidPidFilter } from './vid-pid-filter.ts';
 
 export interface PollingSourceOptions {
   sysRoot?: string;
   filter: VidPidFilter;
   intervalMs?: number;
+  /** The AT port's interface per USB device (config.yaml `atPort: { interface: N }`). */
+  atInterface?: AtInterfaceRule;
+  /** How long a device is held back while its AT port's tty is still being made (default 5 s). */
+  atTtyWaitMs?: number;
 }
 
 export class PollingDeviceSource implements DeviceSource {
@@ -22,6 +27,8 @@ export class PollingDeviceSource implements DeviceSource {
   private readonly sysRoot: string;
   private readonly intervalMs: number;
   private present = new Map<string, BridgeDevice>();
+  /** Devices whose AT interface exists but has no tty yet, since when. */
+  private readonly holding = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private scanning: Promise<void> | undefined;
   private stopped = false;
@@ -49,8 +56,22 @@ export class PollingDeviceSource implements DeviceSource {
   }
 
   private async scan(): Promise<BridgeDevice[]> {
-    const ttys = await listUsbTtys(this.sysRoot);
-    return bridgesFromTtys(ttys).filter((d) => this.opts.filter.matches(d.vid, d.pid));
+    const out: BridgeDevice[] = [];
+    const now = Date.now();
+    for (const [portPath, group] of ttysByDevice(await listUsbTtys(this.sysRoot))) {
+      const atIf = this.opts.atInterface?.(portPath);
+      const { download, at } = pairTtys(group, atIf);
+      if (!download || !this.opts.filter.matches(download.vid, download.pid)) continue;
+      if (atIf !== undefined && !at && (await hasInterface(this.sysRoot, portPath, atIf))) {
+        // The driver makes one tty per channel; report the pair, not half of it (a board would go untested).
+        const since = this.holding.get(portPath) ?? now;
+        this.holding.set(portPath, since);
+        if (now - since < (this.opts.atTtyWaitMs ?? 5000)) continue;
+      }
+      this.holding.delete(portPath);
+      out.push(toBridgeDevice(download, at));
+    }
+    return out.sort((a, b) => a.portPath.localeCompare(b.portPath));
   }
 
   private async poll(listener: DeviceListener): Promise<void> {
@@ -66,7 +87,14 @@ export class PollingDeviceSource implements DeviceSource {
     for (const d of now) {
       seen.add(d.portPath);
       const before = this.present.get(d.portPath);
-      if (before && before.tty === d.tty && before.vid === d.vid && before.pid === d.pid) continue;
+      if (before && before.tty === d.tty && before.vid === d.vid && before.pid === d.pid) {
+        if (before.atTty !== d.atTty) {
+          // Only the AT port changed (its tty came late or went): the same board, told again.
+          this.present.set(d.portPath, d);
+          listener.attach(d);
+        }
+        continue;
+      }
       // A different tty or bridge on the same port between two scans is a re-plug we only half saw.
       if (before) listener.detach(d.portPath);
       this.present.set(d.portPath, d);

@@ -5,6 +5,7 @@
  */
 import { readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { AtInterfaceRule } from './at-pairing.ts';
 import type { BridgeDevice } from './bridge-device.ts';
 
 export interface UsbTty {
@@ -113,33 +114,57 @@ export async function listUsbTtys(sysRoot: string): Promise<UsbTty[]> {
   return found.filter((t): t is UsbTty => t !== undefined);
 }
 
-/** The tty to flash through for one USB device, given all its ttys (see UART_INTERFACE). */
-export function pickUartTty(ttys: readonly UsbTty[]): UsbTty | undefined {
+/**
+ * The tty to flash through for one USB device, given all its ttys (see UART_INTERFACE). `atInterface` is the AT
+ * port's interface (at-pairing.ts): never the one to flash through, and where a dual FTDI's UART would
+ * usually be, the fixture has put the download channel on another one.
+ */
+export function pickUartTty(ttys: readonly UsbTty[], atInterface?: number): UsbTty | undefined {
+  if (atInterface !== undefined) ttys = ttys.filter((t) => t.interfaceNumber !== atInterface);
   if (ttys.length === 0) return undefined;
   const wanted = UART_INTERFACE[`${ttys[0].vid}:${ttys[0].pid}`];
-  if (wanted !== undefined) {
+  if (wanted !== undefined && wanted !== atInterface) {
     // Until the wanted interface's tty exists, report nothing: flashing through JTAG's channel would fail.
     return ttys.find((t) => t.interfaceNumber === wanted);
   }
   return [...ttys].sort((a, b) => a.interfaceNumber - b.interfaceNumber || a.name.localeCompare(b.name))[0];
 }
 
-/** Group ttys by USB device and pick each device's UART: one BridgeDevice per physical port. */
-export function bridgesFromTtys(ttys: readonly UsbTty[]): BridgeDevice[] {
+/** Splits one USB device's ttys into the one to flash through and the AT port at interface `atInterface`. */
+export function pairTtys(
+  ttys: readonly UsbTty[],
+  atInterface: number | undefined,
+): { download?: UsbTty; at?: UsbTty } {
+  if (atInterface === undefined) return { download: pickUartTty(ttys) };
+  const at = ttys.find((t) => t.interfaceNumber === atInterface);
+  return { download: pickUartTty(ttys, atInterface), ...(at && { at }) };
+}
+
+/** Ttys by USB device (port path). */
+export function ttysByDevice(ttys: readonly UsbTty[]): Map<string, UsbTty[]> {
   const byPort = new Map<string, UsbTty[]>();
   for (const t of ttys) byPort.set(t.portPath, [...(byPort.get(t.portPath) ?? []), t]);
+  return byPort;
+}
+
+/**
+ * Group ttys by USB device and pick each device's UART: one BridgeDevice per physical port; with `atInterface`,
+ * the AT port paired from the same device (at-pairing.ts).
+ */
+export function bridgesFromTtys(ttys: readonly UsbTty[], atInterface?: AtInterfaceRule): BridgeDevice[] {
   const out: BridgeDevice[] = [];
-  for (const group of byPort.values()) {
-    const t = pickUartTty(group);
-    if (t) out.push(toBridgeDevice(t));
+  for (const [portPath, group] of ttysByDevice(ttys)) {
+    const { download, at } = pairTtys(group, atInterface?.(portPath));
+    if (download) out.push(toBridgeDevice(download, at));
   }
   return out.sort((a, b) => a.portPath.localeCompare(b.portPath));
 }
 
-export function toBridgeDevice(t: UsbTty): BridgeDevice {
+export function toBridgeDevice(t: UsbTty, at?: UsbTty): BridgeDevice {
   return {
     portPath: t.portPath,
     tty: t.devNode,
+    ...(at && { atTty: at.devNode }),
     vid: t.vid,
     pid: t.pid,
     ...(t.usbSerial !== undefined && { usbSerial: t.usbSerial }),
