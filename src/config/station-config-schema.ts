@@ -45,4 +45,12 @@ export const StationConfigFileSchema = z.strictObject({
   lot: textSchema.default(''),
   offerPresentAtStart: z.boolean().default(true),
   detection: z.enum(['auto', 'hotplug', 'polling']).default('auto'),
+  /**
+   * The fixture's shape on the screen: one list per row of the fixture, slot names left to right; `~` (or '')
+   * leaves a gap where the fixture has no slot.
+   */
+  layout: z
+    .array(z.array(z.union([z.string(), z.null()])).min(1, 'a layout row needs at least one slot or ~'))
+    .min(1, 'a layout needs at least one row')
+    .optional(),
 });

@@ -30,6 +30,8 @@ export interface StationConfig {
   lot: string;
   offerPresentAtStart: boolean;
   detection: 'auto' | 'hotplug' | 'polling';
+  /** The fixture's shape: rows of slot names, null where the fixture has a gap. Unset: slots in config order. */
+  layout?: readonly (readonly (string | null)[])[];
 }
 
 export const DEFAULT_LEDGER_MAX_BYTES = 64 * 1024 * 1024;
@@ -95,6 +97,7 @@ export function parseStationConfig(file: string, text: string): StationConfig {
       });
     baudSeen.add(b);
   });
+  if (value.layout) problems.push(...layoutProblems(file, value.layout, value.slots, locate));
   if (value.ledger.maxSize !== undefined && value.ledger.rotate !== 'size') {
     problems.push({
       file,
@@ -123,5 +126,47 @@ export function parseStationConfig(file: string, text: string): StationConfig {
     lot: value.lot,
     offerPresentAtStart: value.offerPresentAtStart,
     detection: value.detection,
+    ...(value.layout && {
+      layout: Object.freeze(value.layout.map((row) => Object.freeze(row.map((n) => n || null)))),
+    }),
   });
+}
+
+/** Every name in the layout is a configured slot, placed once; every configured slot has a place. */
+function layoutProblems(
+  file: string,
+  layout: readonly (readonly (string | null)[])[],
+  slots: readonly SlotConfig[],
+  locate: (path: (string | number)[]) => { line?: number; column?: number },
+): Problem[] {
+  const problems: Problem[] = [];
+  const known = new Set(slots.map((s) => s.name));
+  const placed = new Map<string, string>();
+  layout.forEach((row, r) =>
+    row.forEach((name, c) => {
+      if (!name) return;
+      const where = { file, ...locate(['layout', r, c]), key: `layout.${r}.${c}` };
+      if (!known.has(name)) {
+        const names = [...known].join(', ');
+        problems.push({
+          ...where,
+          message: `'${name}' is not a slot name; ${names ? `the slots are ${names}` : 'list the slots under slots: first'} (~ leaves a gap)`,
+        });
+      } else if (placed.has(name)) {
+        problems.push({
+          ...where,
+          message: `slot ${name} is already placed at ${placed.get(name)}; place each slot once`,
+        });
+      } else placed.set(name, `layout.${r}.${c}`);
+    }),
+  );
+  const missing = slots.filter((s) => !placed.has(s.name)).map((s) => s.name);
+  if (missing.length > 0)
+    problems.push({
+      file,
+      ...locate(['layout']),
+      key: 'layout',
+      message: `slot${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'have' : 'has'} no place in the layout; add ${missing.length > 1 ? 'them' : 'it'} where ${missing.length > 1 ? 'they sit' : 'it sits'} on the fixture`,
+    });
+  return problems;
 }

@@ -10,8 +10,12 @@ import type { SlotConfig, StationControls, StationHeader } from './controls.ts';
 import { createSampler } from './sampler.ts';
 import { StationUiStore } from './store.ts';
 import { StationApp } from './components/StationApp.tsx';
+import type { BigMode } from './layout.ts';
+import type { FixtureLayout } from './slot-order.ts';
 
 export type { SlotConfig, StationControls, StationHeader } from './controls.ts';
+export type { BigMode } from './layout.ts';
+export type { FixtureLayout } from './slot-order.ts';
 
 export interface StationUiOptions {
   bus: StationEventBus;
@@ -19,6 +23,10 @@ export interface StationUiOptions {
   header: StationHeader;
   /** Configured slots, so empty slots show from the start in this order. */
   slots?: SlotConfig[];
+  /** The fixture's shape: rows of slot port paths, null for a gap (config.yaml `layout`). */
+  fixture?: FixtureLayout;
+  /** Block letters for each slot's state: when there is room (default), always (`--big`), or never. */
+  big?: BigMode;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
   /** Frames per second at most (default 10). */
@@ -39,11 +47,16 @@ export interface StationUiHandle {
 }
 
 export function renderStationUi(opts: StationUiOptions): StationUiHandle {
-  const store = new StationUiStore({ header: opts.header, slots: opts.slots });
+  const store = new StationUiStore({ header: opts.header, slots: opts.slots, fixture: opts.fixture });
   const unsubscribe = opts.bus.subscribe((e) => store.handle(e));
   const fps = opts.maxFps ?? 10;
   const sampler = createSampler(store, { maxHz: fps, cpuBudget: opts.cpuBudget });
-  const app = React.createElement(StationApp, { store, sampler, controls: opts.controls });
+  const app = React.createElement(StationApp, {
+    store,
+    sampler,
+    controls: opts.controls,
+    big: opts.big ?? 'auto',
+  });
   const instance = render(app, {
     stdout: opts.stdout ?? process.stdout,
     stdin: opts.stdin ?? process.stdin,

@@ -3,6 +3,7 @@
  * slot's snapshot, so tests and the renderer agree and unchanged slots need no re-render.
  */
 import type { SlotState } from '../station/events.ts';
+import { blockLetters } from './block-letters.ts';
 import { formatDuration, formatEta, formatKBps, progressBar } from './display-text.ts';
 import { FAILURE_WORDS } from './failure-words.ts';
 import { ROW_FULL_WIDTH } from './layout.ts';
@@ -158,6 +159,55 @@ export function tileLines(slot: SlotView, width: number): Segment[][] {
     lines.push([]);
   }
   return lines.map((l) => fitSegments(l, width));
+}
+
+/** The text a big tile spells in block letters, if its state has one: PASS, FAIL, or the % while writing. */
+function bigWord(slot: SlotView): { text: string; tone: Tone } | undefined {
+  const tone = slotTone(slot);
+  if (tone === 'pass' || tone === 'fail') return { text: tone === 'pass' ? 'PASS' : 'FAIL', tone };
+  if (tone === 'busy' && hasProgress(slot))
+    return { text: `${Math.floor(progressFraction(slot) * 100)}%`, tone };
+  return undefined;
+}
+
+/**
+ * A big tile's content lines (name, 5 × ph lines of block letters, two detail lines), each fitted to `width`.
+ * States without a big word (connecting, empty, saving…) show their badge in the middle of the letter area.
+ */
+export function bigTileLines(slot: SlotView, width: number, big: { px: number; ph: number }): Segment[][] {
+  const small = tileLines(slot, width);
+  const word = bigWord(slot);
+  const area = 5 * big.ph;
+  let letters: Segment[][];
+  if (word) {
+    letters = blockLetters(word.text, { px: big.px, ph: big.ph, width, color: TONE_COLORS[word.tone] });
+  } else {
+    const badge = stateBadge(slot);
+    const pad = ' '.repeat(Math.max(0, Math.floor((width - badge.text.length) / 2)));
+    letters = Array.from({ length: area }, (_, i) =>
+      i === Math.floor(area / 2) ? [{ text: pad }, badge] : [],
+    );
+  }
+  const tone = slotTone(slot);
+  let details: Segment[][];
+  if (tone === 'pass' && slot.result) {
+    const took = { text: ` ${formatDuration(slot.result.durationMs)}`, color: 'green' };
+    details = [[{ text: chipAndMac(slot) }, took], [removeBoard('pass')]];
+  } else if (tone === 'fail' && slot.result) {
+    const r = slot.result;
+    details = [
+      [
+        { text: failureWords(r), color: 'red', bold: true },
+        { text: r.message ? ` ${r.message}` : '', color: 'red' },
+      ],
+      [removeBoard('fail'), { text: ` ${chipAndMac(slot)}`, dimColor: true }],
+    ];
+  } else if (word) {
+    details = [[stateBadge(slot), { text: ` ${chipAndMac(slot)}` }], small[4]];
+  } else {
+    details = [small[2], small[3]];
+  }
+  return [small[0], ...letters, ...details].map((l) => fitSegments(l, width));
 }
 
 /** One line per slot, for many slots or small terminals. */

@@ -10,6 +10,8 @@ import { FAILURE_WORDS } from './failure-words.ts';
 import { computeYield } from './yield-figures.ts';
 import type { ResultEntry, YieldFigures } from './yield-figures.ts';
 import { screenSafe, screenSafeEvent } from './screen-safe-text.ts';
+import { slotComparator } from './slot-order.ts';
+import type { FixtureLayout } from './slot-order.ts';
 
 export type RunState = 'running' | 'paused' | 'stopping' | 'stopped';
 
@@ -55,7 +57,10 @@ export interface UiSnapshot {
   header: Readonly<StationHeader>;
   runState: RunState;
   detection?: string;
+  /** Slots in screen order: configured ones in config order, then the rest in natural port-path order. */
   slots: readonly SlotView[];
+  /** The configured fixture layout (port paths, null = gap), when there is one. */
+  fixture?: FixtureLayout;
   yieldFigures: YieldFigures;
   /** Log lines that arrived since the previous snapshot; `key` changes with every new batch. */
   logBatch: { key: number; lines: readonly LogLine[] };
@@ -75,6 +80,8 @@ interface SlotRecord extends SlotView {
 export interface StoreOptions {
   header: StationHeader;
   slots?: readonly SlotConfig[];
+  /** The fixture's shape as rows of port paths (null = a gap); see slot-order.ts. */
+  fixture?: FixtureLayout;
   now?: () => number;
 }
 
@@ -88,6 +95,10 @@ export class StationUiStore {
   private runState: RunState = 'running';
   private detection?: string;
   private readonly slots = new Map<string, SlotRecord>();
+  /** Slot records in screen order; rebuilt when a slot appears. */
+  private ordered?: SlotRecord[];
+  private readonly compareSlots: (a: string, b: string) => number;
+  private readonly fixture?: FixtureLayout;
   private results: ResultEntry[] = [];
   /** Results are kept while they count for today or for the current lot; older ones are dropped now and then. */
   private lastPrune = 0;
@@ -108,6 +119,8 @@ export class StationUiStore {
       profileName: screenSafe(opts.header.profileName),
     };
     this.lotStart = this.now();
+    this.compareSlots = slotComparator((opts.slots ?? []).map((s) => s.portPath));
+    this.fixture = opts.fixture;
     for (const s of opts.slots ?? []) this.slotFor(s.portPath, screenSafe(s.name));
   }
 
@@ -131,6 +144,8 @@ export class StationUiStore {
         break;
       case 'slot-detached':
         slot.attached = false;
+        // The next board may get another tty: an empty slot shows none rather than a stale one.
+        slot.tty = undefined;
         slot.lastResult = slot.result ?? slot.lastResult;
         this.newCycle(slot, 'empty', e.time);
         if (e.wasBusy) this.log('warn', slot.name, 'board removed while busy', e.time);
@@ -201,7 +216,8 @@ export class StationUiStore {
       this.pendingLog = [];
     }
     const slots: SlotView[] = [];
-    for (const rec of this.slots.values()) {
+    this.ordered ??= [...this.slots.values()].sort((a, b) => this.compareSlots(a.portPath, b.portPath));
+    for (const rec of this.ordered) {
       if (!rec.snap || rec.snapRev !== rec.rev) {
         const { countedResult: _c, resultLogged: _l, rev: _r, snapRev: _s, snap: _p, ...view } = rec;
         rec.snap = Object.freeze(view);
@@ -215,6 +231,7 @@ export class StationUiStore {
       runState: this.runState,
       detection: this.detection,
       slots,
+      ...(this.fixture && { fixture: this.fixture }),
       yieldFigures: this.figures(now),
       logBatch: this.lastBatch,
     };
@@ -320,6 +337,7 @@ export class StationUiStore {
         snapRev: -1,
       };
       this.slots.set(portPath, s);
+      this.ordered = undefined;
     }
     return s;
   }

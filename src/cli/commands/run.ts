@@ -9,6 +9,7 @@ import { InputError } from '../../config/problems.ts';
 import type { Problem } from '../../config/problems.ts';
 import { loadProfile } from '../../config/profile.ts';
 import { loadStationConfig } from '../../config/station-config.ts';
+import type { StationConfig } from '../../config/station-config.ts';
 import { loadProfileFirmware } from '../../firmware/profile-firmware.ts';
 import { LedgerWriter } from '../../ledger/writer.ts';
 import { buildStation } from '../build-station.ts';
@@ -22,6 +23,7 @@ const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledg
 
   --config FILE    station config (default: config.yaml)
   --headless       no screen: print one JSON station event per line (for automation and tests)
+  --big            draw each slot's state in block letters even when that leaves no room for the log
   --ledger FILE    append the ledger to this one file instead of the configured directory
   --simulate N     plug N simulated boards into a virtual USB bus over time (no hardware needed)
   --faults MIX     'demo', or NAME[:ARG]:PROBABILITY,... e.g. no-sync:0.1,write-error:0.05
@@ -38,6 +40,14 @@ const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledg
 
 Keys on the screen: p pause/resume, q quit, o operator, l lot, r yield, ? help.`;
 
+/** config.yaml's layout names slots; the screen keys them by USB port path. */
+function fixtureByPortPath(config: StationConfig): (string | null)[][] {
+  const paths = new Map(config.slots.map((s) => [s.name, s.usbPath]));
+  return (config.layout ?? []).map((row) =>
+    row.map((name) => (name === null ? null : (paths.get(name) ?? null))),
+  );
+}
+
 function cli(message: string, key?: string): Problem {
   return { file: '<command line>', ...(key && { key }), message };
 }
@@ -49,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         config: { type: 'string', default: 'config.yaml' },
         headless: { type: 'boolean', default: false },
+        big: { type: 'boolean', default: false },
         ledger: { type: 'string' },
         simulate: { type: 'string' },
         faults: { type: 'string' },
@@ -176,6 +187,8 @@ export async function run(argv: string[]): Promise<number> {
         controls: station,
         header: built.header,
         slots: config.slots.map((s) => ({ portPath: s.usbPath, name: s.name })),
+        ...(config.layout && { fixture: fixtureByPortPath(config) }),
+        big: args.big ? 'always' : 'auto',
       });
     } catch (err) {
       console.error(

@@ -2,7 +2,9 @@ import React, { useCallback, useEffect, useRef, useState, useSyncExternalStore }
 import { Box, useApp, useInput, useStdin, useStdout } from 'ink';
 import type { Key } from 'ink';
 import type { StationControls } from '../controls.ts';
-import { chooseLayout, demoBannerHeight } from '../layout.ts';
+import { chooseLayout } from '../layout.ts';
+import type { BigMode } from '../layout.ts';
+import { fixtureShape } from '../slot-order.ts';
 import type { StoreSampler } from '../sampler.ts';
 import type { StationUiStore } from '../store.ts';
 import { MAX_ENTRY_LENGTH } from '../ui-mode.ts';
@@ -26,6 +28,8 @@ export interface StationAppProps {
   controls: StationControls;
   /** Fixed size (tests); otherwise the stdout's size, following resizes. */
   size?: TerminalSize;
+  /** Block letters: when there is room (auto, the default), always when they fit at all, or never. */
+  big?: BigMode;
 }
 
 function useTerminalSize(fixed: TerminalSize | undefined): TerminalSize {
@@ -55,6 +59,7 @@ export function StationApp({
   sampler,
   controls,
   size: fixedSize,
+  big = 'auto',
 }: StationAppProps): React.JSX.Element {
   const snap = useSyncExternalStore(sampler.subscribe, sampler.getSnapshot);
   const size = useTerminalSize(fixedSize);
@@ -168,7 +173,16 @@ export function StationApp({
   // Ink's isRawModeSupported is `undefined` (not false) on a non-TTY stdin, and only `false` disables input.
   useInput(onKey, { isActive: isRawModeSupported === true });
 
-  const layout = chooseLayout(size.columns, size.rows, snap.slots.length, snap.header.demoFirmware);
+  const fixture = snap.fixture
+    ? fixtureShape(
+        snap.fixture,
+        snap.slots.map((s) => s.portPath),
+      )
+    : undefined;
+  const layout = chooseLayout(size.columns, size.rows, snap.slots.length, snap.header.demoFirmware, {
+    big,
+    ...(fixture && { fixture }),
+  });
   const width = layout.width;
   const inFlight = controls.inFlight;
   // Overlays may take a little more room than a small grid, never enough to reach the terminal's last row.
@@ -180,9 +194,7 @@ export function StationApp({
     <>
       <EventLog batch={snap.logBatch} />
       <Box flexDirection="column" width={width}>
-        {snap.header.demoFirmware ? (
-          <DemoBanner width={width} height={demoBannerHeight(size.columns, size.rows)} />
-        ) : null}
+        {snap.header.demoFirmware ? <DemoBanner width={width} height={layout.bannerHeight} /> : null}
         <Header header={snap.header} runState={snap.runState} now={snap.now} width={width} />
         <YieldPanel
           figures={snap.yieldFigures}
@@ -200,7 +212,7 @@ export function StationApp({
             height={overlayHeight}
           />
         ) : (
-          <SlotGrid slots={snap.slots} layout={layout} />
+          <SlotGrid slots={snap.slots} layout={layout} fixture={snap.fixture} />
         )}
         <Footer mode={mode} inFlight={inFlight} paused={snap.runState === 'paused'} width={width} />
       </Box>
