@@ -266,6 +266,8 @@ export class Station {
             else if (e.type === 'region') return;
             else if (e.type === 'progress') {
               this.publish({ type: 'progress', time: this.now(), slot: slot.portPath, progress: e.progress });
+            } else if (e.type === 'retry') {
+              this.publish({ ...e, time: this.now(), slot: slot.portPath });
             } else {
               this.publish({
                 type: 'log',

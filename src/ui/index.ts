@@ -27,6 +27,8 @@ export interface StationUiOptions {
   fixture?: FixtureLayout;
   /** Block letters for each slot's state: when there is room (default), always (`--big`), or never. */
   big?: BigMode;
+  /** Log every retry and board message (`--verbose`); otherwise one line per board outcome. */
+  verbose?: boolean;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
   /** Frames per second at most (default 10). */
@@ -46,11 +48,38 @@ export interface StationUiHandle {
   unmount(): void;
 }
 
+/**
+ * A terminal made smaller reflows the previous frame's lines (tmux, most emulators), so erasing the frame's own
+ * line count, as Ink does, leaves fragments of it on screen. Clearing the visible screen first leaves nothing;
+ * Ink then draws the frame afresh (it resets its last output when the width shrinks; a height-only shrink changes
+ * the layout, and so the frame, or is redrawn by the next clock tick). Registered before Ink's own listener, so it
+ * runs first. Returns the unsubscribe.
+ */
+function clearScreenWhenShrunk(stdout: NodeJS.WriteStream): () => void {
+  let { columns, rows } = stdout;
+  const onResize = (): void => {
+    if ((stdout.columns ?? 0) < (columns ?? 0) || (stdout.rows ?? 0) < (rows ?? 0))
+      stdout.write('\x1b[2J\x1b[H');
+    ({ columns, rows } = stdout);
+  };
+  stdout.on('resize', onResize);
+  return () => {
+    stdout.off('resize', onResize);
+  };
+}
+
 export function renderStationUi(opts: StationUiOptions): StationUiHandle {
-  const store = new StationUiStore({ header: opts.header, slots: opts.slots, fixture: opts.fixture });
+  const store = new StationUiStore({
+    header: opts.header,
+    slots: opts.slots,
+    fixture: opts.fixture,
+    verbose: opts.verbose ?? false,
+  });
   const unsubscribe = opts.bus.subscribe((e) => store.handle(e));
   const fps = opts.maxFps ?? 10;
   const sampler = createSampler(store, { maxHz: fps, cpuBudget: opts.cpuBudget });
+  const stdout = opts.stdout ?? process.stdout;
+  const clearOnShrink = clearScreenWhenShrunk(stdout);
   const app = React.createElement(StationApp, {
     store,
     sampler,
@@ -58,7 +87,7 @@ export function renderStationUi(opts: StationUiOptions): StationUiHandle {
     big: opts.big ?? 'auto',
   });
   const instance = render(app, {
-    stdout: opts.stdout ?? process.stdout,
+    stdout,
     stdin: opts.stdin ?? process.stdin,
     // q (and Ctrl+C, handled like q) stop the station cleanly first; Ink must not exit on its own.
     exitOnCtrlC: false,
@@ -71,6 +100,7 @@ export function renderStationUi(opts: StationUiOptions): StationUiHandle {
     closed = true;
     unsubscribe();
     sampler.close();
+    clearOnShrink();
   };
   return {
     async waitUntilExit() {

@@ -111,6 +111,16 @@ function lastResultText(r: SlotResult | undefined): Segment {
   return { text: `last: ${r.result === 'pass' ? 'PASS' : `FAIL, ${failureWords(r)}`}`, dimColor: true };
 }
 
+/** What the board is waiting on or retrying, in yellow; undefined when it is simply working. */
+function trouble(slot: SlotView): Segment | undefined {
+  if (slot.waitingSeconds !== undefined) {
+    const note = slot.notice ? `${slot.notice}, ` : '';
+    return { text: `${note}no reply for ${slot.waitingSeconds} s, waiting`, color: 'yellow' };
+  }
+  if (slot.notice) return { text: slot.notice, color: 'yellow' };
+  return undefined;
+}
+
 /** The 5 content lines of a tile, each fitted to `width` cells. */
 export function tileLines(slot: SlotView, width: number): Segment[][] {
   const tone = slotTone(slot);
@@ -138,14 +148,20 @@ export function tileLines(slot: SlotView, width: number): Segment[][] {
     const f = progressFraction(slot);
     const p = slot.progress!;
     lines.push([{ text: progressBar(f, barWidth), color: 'cyan' }, { text: ` ${percentText(f)}`.slice(-5) }]);
-    lines.push([
-      { text: `ETA ${formatEta(p.etaSeconds)} ` },
-      { text: `${formatKBps(p.bytesPerSecond)} `, dimColor: true },
-      { text: regionText(slot) },
-    ]);
+    const t = trouble(slot);
+    lines.push(
+      t
+        ? [t, { text: ` ${regionText(slot)}` }]
+        : [
+            { text: `ETA ${formatEta(p.etaSeconds)} ` },
+            { text: `${formatKBps(p.bytesPerSecond)} `, dimColor: true },
+            { text: regionText(slot) },
+          ],
+    );
   } else if (tone === 'busy') {
+    const t = trouble(slot);
     lines.push([{ text: slot.message ?? '', dimColor: true }]);
-    lines.push([]);
+    lines.push(t ? [t] : []);
   } else if (tone === 'pass' || (tone === 'saving' && slot.result?.result === 'pass')) {
     lines.push([{ text: progressBar(1, barWidth), color: 'green' }, { text: ' 100%' }]);
     lines.push(tone === 'pass' ? [removeBoard('pass')] : [{ text: 'saving result…', color: 'yellow' }]);
@@ -205,7 +221,8 @@ export function bigTileLines(slot: SlotView, width: number, big: { px: number; p
   } else if (word) {
     details = [[stateBadge(slot), { text: ` ${chipAndMac(slot)}` }], small[4]];
   } else {
-    details = [small[2], small[3]];
+    // Connecting, checking…: what it is doing, then any retry or wait, else the board.
+    details = [small[3], small[4].length > 0 ? small[4] : small[2]];
   }
   return [small[0], ...letters, ...details].map((l) => fitSegments(l, width));
 }
@@ -225,13 +242,15 @@ export function rowLine(slot: SlotView, width: number, nameWidth: number): Segme
     const f = progressFraction(slot);
     const p = slot.progress!;
     const barWidth = wide ? 16 : Math.max(4, width - nameWidth - 1 - badgeWidth - 11);
-    segs.push(
-      { text: progressBar(f, barWidth), color: 'cyan' },
-      { text: ` ${percentText(f)} ${formatEta(p.etaSeconds)}` },
-    );
-    if (wide) segs.push({ text: ` ${formatKBps(p.bytesPerSecond).padStart(9)} ${regionText(slot)}` });
+    const t = trouble(slot);
+    segs.push({ text: progressBar(f, barWidth), color: 'cyan' }, { text: ` ${percentText(f)} ` });
+    if (t) segs.push(t);
+    else {
+      segs.push({ text: formatEta(p.etaSeconds) });
+      if (wide) segs.push({ text: ` ${formatKBps(p.bytesPerSecond).padStart(9)} ${regionText(slot)}` });
+    }
   } else if (tone === 'busy') {
-    segs.push({ text: slot.message ?? '' });
+    segs.push(trouble(slot) ?? { text: slot.message ?? '' });
   } else if (tone === 'pass' || tone === 'fail') {
     segs.push(wide ? removeBoard(tone) : { ...removeBoard(tone), text: 'REMOVE' });
     if (tone === 'fail' && slot.result)

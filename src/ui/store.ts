@@ -40,6 +40,12 @@ export interface SlotView {
   awaitingRemoval: boolean;
   /** When the slot entered its current state (ms since epoch). */
   since: number;
+  /** Retries of the board now in the slot (region writes, resets, baud steps, MD5 queries). */
+  retries: number;
+  /** The latest retry, for the tile: 'retry 1/2: no reply'. Cleared once the board moves past it. */
+  notice?: string;
+  /** Seconds the board has not answered while writing or verifying (from 3 s on); the tile says it waits. */
+  waitingSeconds?: number;
 }
 
 export type LogLevel = 'info' | 'warn' | 'error' | 'pass' | 'fail';
@@ -67,6 +73,10 @@ export interface UiSnapshot {
 }
 
 interface SlotRecord extends SlotView {
+  /** When the UI last heard the board make progress (its own clock: a stall is measured where it is seen). */
+  activityAt: number;
+  /** Region being written when the latest retry was announced; the notice goes once the write moves on. */
+  noticeRegion?: number;
   /** The result counted for the board now in the slot (a later update for the same board overwrites it). */
   countedResult?: ResultEntry;
   /** The result's log line is written once, when the result is on disk (PASS is never shown before that). */
@@ -79,6 +89,8 @@ interface SlotRecord extends SlotView {
 
 export interface StoreOptions {
   header: StationHeader;
+  /** Log every retry and board message too (`--verbose`); otherwise one line per board outcome. */
+  verbose?: boolean;
   slots?: readonly SlotConfig[];
   /** The fixture's shape as rows of port paths (null = a gap); see slot-order.ts. */
   fixture?: FixtureLayout;
@@ -86,6 +98,8 @@ export interface StoreOptions {
 }
 
 const PRUNE_EVERY_MS = 10 * 60_000;
+/** A board silent this long while writing or verifying is shown as waiting (a reply timeout is running). */
+const STALL_MS = 3000;
 
 export class StationUiStore {
   /** Bumped on every change; the sampler compares it to decide whether to take a snapshot. */
@@ -93,12 +107,15 @@ export class StationUiStore {
   private readonly now: () => number;
   private readonly header: StationHeader;
   private runState: RunState = 'running';
+  /** Run state as last logged (the UI sets runState ahead of the station's own event). */
+  private loggedRunState?: RunState;
   private detection?: string;
   private readonly slots = new Map<string, SlotRecord>();
   /** Slot records in screen order; rebuilt when a slot appears. */
   private ordered?: SlotRecord[];
   private readonly compareSlots: (a: string, b: string) => number;
   private readonly fixture?: FixtureLayout;
+  private readonly verbose: boolean;
   private results: ResultEntry[] = [];
   /** Results are kept while they count for today or for the current lot; older ones are dropped now and then. */
   private lastPrune = 0;
@@ -121,6 +138,7 @@ export class StationUiStore {
     this.lotStart = this.now();
     this.compareSlots = slotComparator((opts.slots ?? []).map((s) => s.portPath));
     this.fixture = opts.fixture;
+    this.verbose = opts.verbose ?? false;
     for (const s of opts.slots ?? []) this.slotFor(s.portPath, screenSafe(s.name));
   }
 
@@ -128,9 +146,14 @@ export class StationUiStore {
     const e = screenSafeEvent(event);
     this.version++;
     if (e.type === 'station') {
+      // A message with an unchanged state (operator, lot, a note) is logged as itself, not as 'station running'.
+      const changed = e.state !== this.loggedRunState;
+      this.loggedRunState = e.state;
       this.runState = e.state;
       if (e.detection) this.detection = e.detection;
-      this.log('info', undefined, `station ${e.state}${e.message ? `: ${e.message}` : ''}`, e.time);
+      if (changed)
+        this.log('info', undefined, `station ${e.state}${e.message ? `: ${e.message}` : ''}`, e.time);
+      else if (e.message) this.log('info', undefined, e.message, e.time);
       return;
     }
     const slot = this.slotFor(e.slot);
@@ -148,12 +171,13 @@ export class StationUiStore {
         slot.tty = undefined;
         slot.lastResult = slot.result ?? slot.lastResult;
         this.newCycle(slot, 'empty', e.time);
-        if (e.wasBusy) this.log('warn', slot.name, 'board removed while busy', e.time);
+        // A board pulled while busy gets its own FAIL line (disconnected) when its attempt is recorded.
         break;
       case 'state':
         if (e.state === 'pass' || e.state === 'fail') {
           if (slot.state !== e.state) slot.since = e.time;
           slot.state = e.state;
+          this.clearNotice(slot);
         } else if (e.state !== slot.state || slot.result) {
           this.newCycle(slot, e.state, e.time);
         }
@@ -162,15 +186,29 @@ export class StationUiStore {
         if (e.board && e.state !== 'empty') slot.board = e.board;
         if (e.baud !== undefined) slot.baud = e.baud;
         slot.message = e.message;
+        // Bytes start moving afresh; a retry notice stays through a reconnect, not into the final verify.
+        slot.activityAt = this.now();
+        if (e.state === 'verifying') this.clearNotice(slot);
         break;
       case 'progress':
         slot.progress = e.progress;
+        slot.activityAt = this.now();
+        if (slot.noticeRegion !== undefined && e.progress.regionIndex > slot.noticeRegion)
+          this.clearNotice(slot);
+        break;
+      case 'retry':
+        slot.retries++;
+        slot.notice = `retry ${e.n}/${e.of}: ${e.reason}`;
+        slot.noticeRegion = slot.progress?.regionIndex ?? -1;
+        slot.activityAt = this.now();
+        if (this.verbose) this.log('warn', slot.name, e.message, e.time);
         break;
       case 'result':
         this.onResult(slot, e);
         break;
       case 'log':
-        this.log(e.level, slot.name, e.message, e.time);
+        // Board chatter and warnings are details (headless events, --verbose); errors always show.
+        if (e.level === 'error' || this.verbose) this.log(e.level, slot.name, e.message, e.time);
         break;
       case 'awaiting-removal':
         slot.awaitingRemoval = true;
@@ -178,10 +216,10 @@ export class StationUiStore {
     }
   }
 
+  /** Shows the new operator at once; the log line comes from the station's own event (once). */
   setOperator(s: string): void {
     this.version++;
     this.header.operator = screenSafe(s);
-    this.log('info', undefined, `operator set to ${this.header.operator}`, this.now());
   }
 
   setLot(s: string): void {
@@ -189,7 +227,6 @@ export class StationUiStore {
     const lot = screenSafe(s);
     if (lot !== this.header.lot) this.lotStart = this.now();
     this.header.lot = lot;
-    this.log('info', undefined, `lot set to ${lot}`, this.now());
   }
 
   /** Optimistic run state after a key press; the station's own 'station' event confirms or corrects it. */
@@ -215,11 +252,21 @@ export class StationUiStore {
       this.lastBatch = { key: this.pendingLog[0].id, lines: this.pendingLog };
       this.pendingLog = [];
     }
+    this.markWaiting(now);
     const slots: SlotView[] = [];
     this.ordered ??= [...this.slots.values()].sort((a, b) => this.compareSlots(a.portPath, b.portPath));
     for (const rec of this.ordered) {
       if (!rec.snap || rec.snapRev !== rec.rev) {
-        const { countedResult: _c, resultLogged: _l, rev: _r, snapRev: _s, snap: _p, ...view } = rec;
+        const {
+          countedResult: _c,
+          resultLogged: _l,
+          rev: _r,
+          snapRev: _s,
+          snap: _p,
+          activityAt: _a,
+          noticeRegion: _n,
+          ...view
+        } = rec;
         rec.snap = Object.freeze(view);
         rec.snapRev = rec.rev;
       }
@@ -235,6 +282,26 @@ export class StationUiStore {
       yieldFigures: this.figures(now),
       logBatch: this.lastBatch,
     };
+  }
+
+  /** Boards silent while writing or verifying: their tiles say so, counting the seconds. */
+  private markWaiting(now: number): void {
+    for (const rec of this.slots.values()) {
+      const silent = now - rec.activityAt;
+      const waiting =
+        (rec.state === 'flashing' || rec.state === 'verifying') && silent >= STALL_MS
+          ? Math.floor(silent / 1000)
+          : undefined;
+      if (waiting !== rec.waitingSeconds) {
+        rec.waitingSeconds = waiting;
+        rec.rev++;
+      }
+    }
+  }
+
+  private clearNotice(slot: SlotRecord): void {
+    slot.notice = undefined;
+    slot.noticeRegion = undefined;
   }
 
   private figures(now: number): YieldFigures {
@@ -276,6 +343,7 @@ export class StationUiStore {
     slot.state = e.result;
     slot.since = e.time;
     slot.attempt = e.attempt;
+    this.clearNotice(slot);
     if (e.board) slot.board = e.board;
     const entry: ResultEntry = {
       time: e.time,
@@ -297,11 +365,18 @@ export class StationUiStore {
     if (!e.recorded || slot.resultLogged) return;
     slot.resultLogged = true;
     const mac = slot.board?.mac ? ` ${slot.board.mac}` : '';
+    const retried =
+      slot.retries > 0 ? ` (after ${slot.retries} ${slot.retries === 1 ? 'retry' : 'retries'})` : '';
     if (e.result === 'pass') {
-      this.log('pass', slot.name, `PASS${mac} in ${(e.durationMs / 1000).toFixed(1)} s`, e.time);
+      this.log('pass', slot.name, `PASS${mac} in ${(e.durationMs / 1000).toFixed(1)} s${retried}`, e.time);
     } else {
       const words = e.code ? FAILURE_WORDS[e.code].short : 'failed';
-      this.log('fail', slot.name, `FAIL${mac}: ${words}${e.message ? ` — ${e.message}` : ''}`, e.time);
+      this.log(
+        'fail',
+        slot.name,
+        `FAIL${mac}: ${words}${retried}${e.message ? ` — ${e.message}` : ''}`,
+        e.time,
+      );
     }
   }
 
@@ -311,6 +386,10 @@ export class StationUiStore {
     slot.progress = undefined;
     slot.message = undefined;
     slot.awaitingRemoval = false;
+    slot.activityAt = this.now();
+    slot.waitingSeconds = undefined;
+    // A retry notice outlives the reconnect it causes; a new board or a result ends it.
+    if (!isBusy(state)) this.clearNotice(slot);
     if (slot.result) slot.lastResult = slot.result;
     slot.result = undefined;
     slot.countedResult = undefined;
@@ -319,6 +398,7 @@ export class StationUiStore {
       slot.board = undefined;
       slot.baud = undefined;
       slot.attempt = 0;
+      slot.retries = 0;
     }
   }
 
@@ -333,6 +413,8 @@ export class StationUiStore {
         attempt: 0,
         awaitingRemoval: false,
         since: this.now(),
+        retries: 0,
+        activityAt: this.now(),
         rev: 0,
         snapRev: -1,
       };

@@ -290,6 +290,30 @@ test('a board that keeps failing at 921600 is retried at the next lower baud', a
   assert.equal(link.connects.length, 2);
 });
 
+test('every retry is an event the screen can show: scope, number, allowed, a short reason and the detail', async (t) => {
+  const { source, station, link, events, waitDone } = setup();
+  t.after(() => station.stop());
+  link.script('1-1.1', { failWritesAtBaud: [921600] });
+  link.script('1-1.2', { connectFails: { 0: 'no-sync' } });
+  await station.start();
+  source.plug('1-1.1');
+  source.plug('1-1.2');
+  await waitDone(2);
+  const retries = (slot: string) =>
+    events.flatMap((e) =>
+      e.type === 'retry' && e.slot === slot ? [`${e.scope} ${e.n}/${e.of} ${e.reason}`] : [],
+    );
+  const first = retries('1-1.1');
+  assert.equal(first.length, 3, first.join(' | '));
+  assert.match(first[0], /^region 1\/2 \S/);
+  assert.match(first[1], /^region 2\/2 /);
+  assert.match(first[2], /^board 1\/2 /, 'one board try per baud step, three steps: two retries allowed');
+  assert.deepEqual(retries('1-1.2'), [`connect 1/${link.connectStrategies() - 1} no sync`]);
+  const detail = events.find((e) => e.type === 'retry' && e.scope === 'board');
+  assert.match((detail as { message: string }).message, /writing at 921600 baud failed/);
+  assert.ok(!events.some((e) => e.type === 'log' && e.level === 'warn'), 'retries are not also warnings');
+});
+
 test('a board failing at every baud is FAIL/write-error with one code and an operator sentence', async (t) => {
   const { source, ledger, station, link, waitDone } = setup({}, { regionRetries: 0 });
   t.after(() => station.stop());

@@ -19,12 +19,14 @@ export function renderApp(
     size?: TerminalSize;
     fixture?: FixtureLayout;
     big?: BigMode;
+    verbose?: boolean;
   } = {},
 ) {
   const store = new StationUiStore({
     header: { ...HEADER, ...opts.header },
     slots: opts.slots,
     ...(opts.fixture && { fixture: opts.fixture }),
+    verbose: opts.verbose ?? false,
   });
   const sampler = createSampler(store);
   const controls = new RecordingControls();

@@ -100,8 +100,8 @@ test('yield panel: lot and today counts, FPY, mean cycle, and a bad slot standin
   assert.match(f, /S3 4\/5 CHECK SLOT/);
 });
 
-test('event log lines appear above the screen through Static', async (t) => {
-  const app = renderApp(t, { slots: sixSlots });
+test('event log lines appear above the screen through Static (with --verbose, warnings too)', async (t) => {
+  const app = renderApp(t, { slots: sixSlots, verbose: true });
   await ready(app);
   app.store.handle({
     type: 'log',

@@ -74,14 +74,14 @@ test('a result reported twice (recorded false, then true) counts once and update
 test('log lines are handed out once, in batches with a fresh key', () => {
   const store = newStore();
   const first = store.snapshot().logBatch;
-  store.handle({ type: 'log', time: 1, slot: 'p1', level: 'warn', message: 'baud fell back to 115200' });
+  store.handle({ type: 'log', time: 1, slot: 'p1', level: 'error', message: 'baud fell back to 115200' });
   store.handle(result('p1', 'pass'));
   const batch = store.snapshot().logBatch;
   assert.notEqual(batch.key, first.key);
   assert.deepEqual(
     batch.lines.map((l) => [l.level, l.slotName, l.text.split(' ')[0]]),
     [
-      ['warn', 'A01', 'baud'],
+      ['error', 'A01', 'baud'],
       ['pass', 'A01', 'PASS'],
     ],
   );
@@ -122,15 +122,20 @@ test('changing the lot starts new lot figures; today keeps counting', () => {
   assert.equal(snap.yieldFigures.today.passed + snap.yieldFigures.today.failed, 2);
 });
 
-test('a board pulled while busy logs a warning; station events set the run state', () => {
+test('a board pulled while busy gets one log line, its FAIL; station events set the run state', () => {
   const store = newStore();
   store.handle({ type: 'station', time: 1, state: 'paused' });
   store.handle(attach('p1'));
   store.handle(state('p1', 'flashing'));
   store.handle({ type: 'slot-detached', time: 2, slot: 'p1', wasBusy: true });
+  store.handle(result('p1', 'fail', { code: 'disconnected', message: 'board unplugged' }));
   const snap = store.snapshot();
   assert.equal(snap.runState, 'paused');
-  assert.ok(snap.logBatch.lines.some((l) => l.level === 'warn' && /removed while busy/.test(l.text)));
+  const boardLines = snap.logBatch.lines.filter((l) => l.slotName === 'A01');
+  assert.deepEqual(
+    boardLines.map((l) => l.text),
+    ['FAIL 24:0A:C4:12:34:56: board unplugged — board unplugged'],
+  );
 });
 
 test('an empty slot shows no board even when the state event still carries one', () => {

@@ -189,6 +189,7 @@ export async function run(argv: string[]): Promise<number> {
         slots: config.slots.map((s) => ({ portPath: s.usbPath, name: s.name })),
         ...(config.layout && { fixture: fixtureByPortPath(config) }),
         big: args.big ? 'always' : 'auto',
+        verbose: args.verbose,
       });
     } catch (err) {
       console.error(
@@ -222,6 +223,19 @@ export async function run(argv: string[]): Promise<number> {
       });
     }
     built.startSimulation?.();
+    if (!args.once && built.simulationDone) {
+      // Without --once the simulated line just goes quiet when its boards are done: say so, once.
+      void built.simulationDone.then(() => {
+        const now = station.snapshot().state;
+        if (now !== 'running' && now !== 'paused') return;
+        station.bus.publish({
+          type: 'station',
+          time: Date.now(),
+          state: now,
+          message: `simulation done: all ${simulate} boards have a recorded result; stop the station with q or Ctrl+C`,
+        });
+      });
+    }
     const stopped = new Promise<void>((resolve) => {
       const off = station.bus.subscribe((e) => {
         if (e.type === 'station' && e.state === 'stopped') {

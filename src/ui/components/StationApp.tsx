@@ -117,10 +117,15 @@ export function StationApp({
     (m: Extract<UiMode, { kind: 'entry' }>, input: string, key: Key) => {
       if (key.escape || (key.ctrl && input === 'c')) return setMode({ kind: 'normal' });
       if (key.return) return commitEntry(m.field, m.value);
-      if (key.backspace || key.delete) return setMode({ ...m, value: m.value.slice(0, -1), hint: undefined });
+      // One read can hold several keys (a held Backspace, a scanner burst): apply each in turn.
+      let value = m.value;
+      if ((key.backspace || key.delete) && !/[\x08\x7f]/.test(input)) value = value.slice(0, -1);
       const end = input.search(/[\r\n]/);
-      const typed = printable(end === -1 ? input : input.slice(0, end));
-      const value = (m.value + typed).slice(0, MAX_ENTRY_LENGTH);
+      for (const ch of end === -1 ? input : input.slice(0, end)) {
+        if (ch === '\x7f' || ch === '\b') value = value.slice(0, -1);
+        else value += printable(ch);
+      }
+      value = value.slice(0, MAX_ENTRY_LENGTH);
       if (end !== -1) return commitEntry(m.field, value);
       setMode({
         ...m,
