@@ -299,3 +299,33 @@ test('compact rows name every state too, in short words at 80 columns', async (t
   assert.match(f, /R09 +PASS +REMOVE/);
   assert.match(f, /R10 +FAIL +REMOVE timed out/);
 });
+
+test('while stopping, a second Ctrl+C fails the boards in flight at once; a second q asks first', async (t) => {
+  for (const second of ['ctrl-c', 'q'] as const) {
+    const app = renderApp(t, { slots: sixSlots });
+    app.controls.inFlight = 2;
+    app.controls.stopGate = new Promise(() => undefined); // the boards in flight never finish by themselves
+    await ready(app);
+    app.stdin.write('q');
+    await waitFor(() => app.text().includes('Stop the station?'), 'question');
+    app.stdin.write('y');
+    await waitFor(() => app.text().includes('Ctrl+C again fails them now'), 'stopping, with the way out');
+    if (second === 'q') {
+      app.stdin.write('q');
+      await waitFor(() => app.text().includes('Fail the 2 boards in flight now'), 'asked');
+      app.stdin.write('n');
+      await waitFor(() => app.text().includes('Stopping: waiting for 2 boards'), 'kept waiting');
+      assert.deepEqual(app.controls.calls, ['stop']);
+      app.stdin.write('q');
+      await waitFor(() => app.text().includes('Fail the 2 boards in flight now'), 'asked again');
+      app.stdin.write('y');
+    } else {
+      app.stdin.write('\x03');
+    }
+    await waitFor(() => app.text().includes('Stopping now: failing 2 boards'), `${second}: forced`);
+    assert.deepEqual(app.controls.calls, ['stop', 'stop-abort']);
+    app.stdin.write('\x03');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(app.controls.calls, ['stop', 'stop-abort'], 'asked once is enough');
+  }
+});

@@ -226,7 +226,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!args.once && built.simulationDone) {
       // Without --once the simulated line just goes quiet when its boards are done: say so, once.
       void built.simulationDone.then(() => {
-        const now = station.snapshot().state;
+        const now = station.state;
         if (now !== 'running' && now !== 'paused') return;
         station.bus.publish({
           type: 'station',

@@ -88,6 +88,13 @@ export function StationApp({
     );
   }, [controls, exit, sampler, setMode, store]);
 
+  const abortInFlight = useCallback(() => {
+    setMode({ kind: 'stopping', forced: true });
+    sampler.flush();
+    // The first stop()'s promise ends the UI; this one only hurries the boards in flight.
+    controls.stop({ abortInFlight: true }).catch(() => undefined);
+  }, [controls, sampler, setMode]);
+
   const requestQuit = useCallback(() => {
     if (controls.inFlight > 0) setMode({ kind: 'confirm-quit' });
     else stopStation();
@@ -119,7 +126,8 @@ export function StationApp({
       if (key.return) return commitEntry(m.field, m.value);
       // One read can hold several keys (a held Backspace, a scanner burst): apply each in turn.
       let value = m.value;
-      if ((key.backspace || key.delete) && !/[\x08\x7f]/.test(input)) value = value.slice(0, -1);
+      if ((key.backspace || key.delete) && !input.includes('\x7f') && !input.includes('\b'))
+        value = value.slice(0, -1);
       const end = input.search(/[\r\n]/);
       for (const ch of end === -1 ? input : input.slice(0, end)) {
         if (ch === '\x7f' || ch === '\b') value = value.slice(0, -1);
@@ -139,7 +147,18 @@ export function StationApp({
   const onKey = useCallback(
     (input: string, key: Key) => {
       const m = modeRef.current;
-      if (m.kind === 'stopping') return;
+      if (m.kind === 'stopping') {
+        // Boards in flight are finishing; a second Ctrl+C fails them now, a second q asks first.
+        if (m.forced || controls.inFlight === 0) return;
+        if (key.ctrl && input === 'c') return abortInFlight();
+        if (input === 'q') setMode({ kind: 'confirm-abort' });
+        return;
+      }
+      if (m.kind === 'confirm-abort') {
+        if (input === 'y' || input === 'Y' || (key.ctrl && input === 'c')) abortInFlight();
+        else if (input === 'n' || input === 'N' || key.escape) setMode({ kind: 'stopping' });
+        return;
+      }
       if (m.kind === 'entry') return onEntryKey(m, input, key);
       if (m.kind === 'confirm-quit') {
         if (input === 'y' || input === 'Y') stopStation();
@@ -172,7 +191,7 @@ export function StationApp({
           return setMode(m.kind === 'help' ? { kind: 'normal' } : { kind: 'help' });
       }
     },
-    [controls, onEntryKey, requestQuit, sampler, setMode, stopStation, store],
+    [abortInFlight, controls, onEntryKey, requestQuit, sampler, setMode, stopStation, store],
   );
 
   // Ink's isRawModeSupported is `undefined` (not false) on a non-TTY stdin, and only `false` disables input.
