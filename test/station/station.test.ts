@@ -430,7 +430,7 @@ test('stop drops boards that never started and waits for boards in flight', asyn
   assert.equal(station.state, 'stopped');
 });
 
-test('a second stop with abortInFlight fails the boards in flight, even a wedged flasher, and records them', async (t) => {
+test('a second stop with abortInFlight fails the boards in flight, even a wedged flasher, and records them', async () => {
   const { source, ledger, station, link, events } = setup();
   link.script('1-1.1', { hangOnWrite: true });
   link.script('1-1.2', { wedgeOnWrite: true });
