@@ -104,6 +104,8 @@ export type StationEvent =
       code?: FailureCode;
       message?: string;
       board?: BoardInfo;
+      /** When the attempt started (ms since epoch): the ledger record's `start`; its `end` is start + durationMs. */
+      startedAt?: number;
       durationMs: number;
       attempt: number;
       /** True once the ledger record for this attempt is on disk (the UI shows PASS only after that). */

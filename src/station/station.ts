@@ -385,7 +385,8 @@ export class Station {
       ...(outcome.code !== undefined && { code: outcome.code }),
       ...(outcome.message !== undefined && { message: outcome.message }),
       ...(outcome.boardInfo && { board: outcome.boardInfo }),
-      durationMs: outcome.end - outcome.start,
+      startedAt: outcome.start,
+      durationMs: Math.max(0, outcome.end - outcome.start),
       attempt: outcome.attempt,
       recorded,
     });

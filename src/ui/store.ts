@@ -7,8 +7,8 @@ import { isBusySlotState } from '../station/events.ts';
 import type { FailureCode } from '../ledger/failure-codes.ts';
 import type { SlotConfig, StationHeader } from './controls.ts';
 import { FAILURE_WORDS } from './failure-words.ts';
-import { computeYield } from './yield-figures.ts';
-import type { ResultEntry, YieldFigures } from './yield-figures.ts';
+import { LotYield } from './yield-figures.ts';
+import type { LotContext, YieldFigures } from './yield-figures.ts';
 import { screenSafe, screenSafeEvent } from './screen-safe-text.ts';
 import { slotComparator } from './slot-order.ts';
 import type { FixtureLayout } from './slot-order.ts';
@@ -77,8 +77,8 @@ interface SlotRecord extends SlotView {
   activityAt: number;
   /** Region being written when the latest retry was announced; the notice goes once the write moves on. */
   noticeRegion?: number;
-  /** The result counted for the board now in the slot (a later update for the same board overwrites it). */
-  countedResult?: ResultEntry;
+  /** The board now in the slot has its recorded result counted in the yield figures. */
+  counted?: boolean;
   /** The result's log line is written once, when the result is on disk (PASS is never shown before that). */
   resultLogged?: boolean;
   /** Bumped on every change; snapshots reuse the previous frozen copy when unchanged. */
@@ -97,7 +97,6 @@ export interface StoreOptions {
   now?: () => number;
 }
 
-const PRUNE_EVERY_MS = 10 * 60_000;
 /** A board silent this long while writing or verifying is shown as waiting (a reply timeout is running). */
 const STALL_MS = 3000;
 
@@ -116,15 +115,14 @@ export class StationUiStore {
   private readonly compareSlots: (a: string, b: string) => number;
   private readonly fixture?: FixtureLayout;
   private readonly verbose: boolean;
-  private results: ResultEntry[] = [];
-  /** Results are kept while they count for today or for the current lot; older ones are dropped now and then. */
-  private lastPrune = 0;
-  private resultsVersion = 0;
-  private lotStart: number;
   private pendingLog: LogLine[] = [];
   private logSeq = 0;
   private lastBatch: { key: number; lines: readonly LogLine[] } = { key: 0, lines: [] };
-  private yieldCache?: { resultsVersion: number; lot: string; minute: number; figures: YieldFigures };
+  private readonly lotContext: LotContext;
+  private lotYield: LotYield;
+  /** Bumped when a result is counted or the lot changes; figures are recomputed only then (or each minute). */
+  private yieldVersion = 0;
+  private yieldCache?: { version: number; minute: number; slots: number; figures: YieldFigures };
 
   constructor(opts: StoreOptions) {
     this.now = opts.now ?? Date.now;
@@ -135,7 +133,13 @@ export class StationUiStore {
       stationName: screenSafe(opts.header.stationName),
       profileName: screenSafe(opts.header.profileName),
     };
-    this.lotStart = this.now();
+    this.lotContext = {
+      station: opts.header.stationName,
+      profile: opts.header.profileName,
+      recipe: opts.header.recipeFingerprint,
+      demoFirmware: opts.header.demoFirmware,
+    };
+    this.lotYield = new LotYield(this.header.lot, this.lotContext);
     this.compareSlots = slotComparator((opts.slots ?? []).map((s) => s.portPath));
     this.fixture = opts.fixture;
     this.verbose = opts.verbose ?? false;
@@ -225,7 +229,10 @@ export class StationUiStore {
   setLot(s: string): void {
     this.version++;
     const lot = screenSafe(s);
-    if (lot !== this.header.lot) this.lotStart = this.now();
+    if (lot !== this.lotYield.lot) {
+      this.lotYield = new LotYield(lot, this.lotContext, this.lotYield.today(this.now()));
+      this.yieldVersion++;
+    }
     this.header.lot = lot;
   }
 
@@ -258,7 +265,7 @@ export class StationUiStore {
     for (const rec of this.ordered) {
       if (!rec.snap || rec.snapRev !== rec.rev) {
         const {
-          countedResult: _c,
+          counted: _c,
           resultLogged: _l,
           rev: _r,
           snapRev: _s,
@@ -307,32 +314,19 @@ export class StationUiStore {
   private figures(now: number): YieldFigures {
     const minute = Math.floor(now / 60_000);
     const c = this.yieldCache;
-    if (c && c.resultsVersion === this.resultsVersion && c.lot === this.header.lot && c.minute === minute) {
+    if (c && c.version === this.yieldVersion && c.minute === minute && c.slots === this.slots.size) {
       return c.figures;
     }
-    this.prune(now);
-    const figures = computeYield(this.results, {
-      lot: this.header.lot,
+    this.ordered ??= [...this.slots.values()].sort((x, y) => this.compareSlots(x.portPath, y.portPath));
+    const figures = this.lotYield.figures(
       now,
-      lotStart: this.lotStart,
-      slots: [...this.slots.values()].map((s) => ({ portPath: s.portPath, name: s.name })),
-    });
-    this.yieldCache = { resultsVersion: this.resultsVersion, lot: this.header.lot, minute, figures };
+      this.ordered.map((s) => ({ portPath: s.portPath, name: s.name })),
+    );
+    this.yieldCache = { version: this.yieldVersion, minute, slots: this.slots.size, figures };
     return figures;
   }
 
-  /** Drops results that count neither for today nor for the current lot (a station left running for weeks). */
-  private prune(now: number): void {
-    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
-    this.lastPrune = now;
-    const today = new Date(now).toDateString();
-    const lot = this.header.lot;
-    const kept = this.results.filter((e) => e.lot === lot || new Date(e.time).toDateString() === today);
-    if (kept.length !== this.results.length) this.results = kept;
-  }
-
   private onResult(slot: SlotRecord, e: Extract<StationEvent, { type: 'result' }>): void {
-    const first = slot.countedResult === undefined;
     slot.result = {
       result: e.result,
       code: e.code,
@@ -345,23 +339,26 @@ export class StationUiStore {
     slot.attempt = e.attempt;
     this.clearNotice(slot);
     if (e.board) slot.board = e.board;
-    const entry: ResultEntry = {
-      time: e.time,
-      slot: slot.portPath,
-      result: e.result,
-      attempt: e.attempt,
-      durationMs: e.durationMs,
-      lot: this.header.lot,
-      code: e.code,
-    };
-    // A second result for the same board (e.g. recorded:false then recorded:true) updates, never double-counts.
-    if (first) {
-      this.results.push(entry);
-      slot.countedResult = entry;
-    } else {
-      Object.assign(slot.countedResult!, { ...entry, lot: slot.countedResult!.lot });
+    // Counted once, when it is on disk: the figures are the report's over the ledger, which holds only those.
+    if (e.recorded && !slot.counted) {
+      slot.counted = true;
+      this.lotYield.add(
+        {
+          start: e.startedAt ?? e.time - e.durationMs,
+          durationMs: e.durationMs,
+          slot: slot.portPath,
+          slotName: slot.name,
+          result: e.result,
+          ...(slot.board?.mac !== undefined && { mac: slot.board.mac }),
+          ...(e.code !== undefined && { code: e.code }),
+          ...(e.message !== undefined && { message: e.message }),
+          lot: this.header.lot,
+          operator: this.header.operator,
+        },
+        this.now(),
+      );
+      this.yieldVersion++;
     }
-    this.resultsVersion++;
     if (!e.recorded || slot.resultLogged) return;
     slot.resultLogged = true;
     const mac = slot.board?.mac ? ` ${slot.board.mac}` : '';
@@ -389,10 +386,10 @@ export class StationUiStore {
     slot.activityAt = this.now();
     slot.waitingSeconds = undefined;
     // A retry notice outlives the reconnect it causes; a new board or a result ends it.
-    if (!isBusy(state)) this.clearNotice(slot);
+    if (!isBusySlotState(state)) this.clearNotice(slot);
     if (slot.result) slot.lastResult = slot.result;
     slot.result = undefined;
-    slot.countedResult = undefined;
+    slot.counted = undefined;
     slot.resultLogged = undefined;
     if (state === 'empty' || state === 'detected') {
       slot.board = undefined;
