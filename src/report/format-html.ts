@@ -24,6 +24,7 @@ table{border-collapse:collapse;margin:6px 0}th,td{padding:3px 10px;border-bottom
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 tr.low td{background:#ffebee}.flag{color:#b71c1c;font-weight:bold}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;vertical-align:middle}
+.swatch.few{background-image:repeating-linear-gradient(45deg,rgba(255,255,255,.6) 0 2px,transparent 2px 4px);outline:1px dashed #455a64}
 .note{color:#616161;font-size:12px}svg.chart{max-width:100%;height:auto;display:block;margin:6px 0}
 code{font-size:12px}details summary{cursor:pointer;color:#1565c0}
 `;
@@ -131,7 +132,7 @@ export function formatHtml(r: YieldReport): string {
         `${x.attempts}`,
         `${x.passed}`,
         `${x.failed}`,
-        `<span class="swatch" style="background:${yieldColour(x.verdict === 'too-few' ? null : x.yield)}"></span>${esc(percent(x.yield))}`,
+        `<span class="swatch${x.verdict === 'too-few' ? ' few' : ''}" style="background-color:${yieldColour(x.yield)}"></span>${esc(percent(x.yield))}`,
         esc(x.topFailure ?? ''),
         x.verdict === 'low'
           ? `<span class="flag">LOW</span> z=${esc(decimal(x.z))} vs ${esc(percent(x.restYield))} elsewhere`

@@ -116,7 +116,22 @@ export function paretoSvg(rows: ParetoRow[], id: string, maxRows = 12): string {
   return parts.join('');
 }
 
-/** One cell per slot, a row per station, coloured by attempt yield; flagged slots get a thick red frame. */
+/** Pale diagonal stripes over a cell (drawn as lines: the page references nothing, not even its own ids). */
+function hatch(x: number, y: number, w: number, h: number): string {
+  const lines: string[] = [];
+  for (let k = -h + 6; k < w; k += 10) {
+    const [x1, y1] = [Math.max(k, 0), Math.max(-k, 0)];
+    const [x2, y2] = [Math.min(w, h + k), Math.min(h, w - k)];
+    lines.push(`<line x1="${x + x1}" y1="${y + y1}" x2="${x + x2}" y2="${y + y2}"/>`);
+  }
+  return `<g class="too-few" stroke="#ffffff" stroke-opacity="0.45" stroke-width="3">${lines.join('')}</g>`;
+}
+
+/**
+ * One cell per slot, a row per station, always coloured by attempt yield (0 % of 7 must not look like 100 %);
+ * a slot with too few attempts to judge is hatched and outlined with a dashed line instead, and a flagged slot
+ * gets a thick red frame.
+ */
 export function slotHeatMapSvg(slots: SlotRow[]): string {
   const stations = [...new Set(slots.map((s) => s.station))];
   const cols = Math.max(1, ...stations.map((st) => slots.filter((s) => s.station === st).length));
@@ -138,15 +153,19 @@ export function slotHeatMapSvg(slots: SlotRow[]): string {
       .forEach((s, col) => {
         const x = labelW + col * (cw + 6);
         const low = s.verdict === 'low';
-        const fill = s.verdict === 'too-few' ? '#cfd8dc' : yieldColour(s.yield);
-        // White on the coloured cells, dark on the pale grey of a slot with too few attempts to judge.
-        const ink = s.verdict === 'too-few' ? '#37474f' : '#fff';
+        const few = s.verdict === 'too-few';
+        const frame = low
+          ? 'stroke="#b71c1c" stroke-width="4"'
+          : few
+            ? 'stroke="#455a64" stroke-width="2" stroke-dasharray="5 3"'
+            : 'stroke="#ffffff" stroke-width="1"';
         parts.push(
-          `<g class="slot-cell${low ? ' slot-low' : ''}"><title>${esc(st)} / ${esc(s.slot)}: ${s.passed} of ${s.attempts} passed (${esc(percent(s.yield))})${low ? ' — flagged LOW' : ''}</title>` +
-            `<rect x="${x}" y="${y}" width="${cw}" height="${ch}" rx="6" fill="${fill}" stroke="${low ? '#b71c1c' : '#ffffff'}" stroke-width="${low ? 4 : 1}"/>` +
-            `<text x="${x + cw / 2}" y="${y + 18}" text-anchor="middle" fill="${ink}" font-weight="bold">${esc(clip(s.slot, 12))}</text>` +
-            `<text x="${x + cw / 2}" y="${y + 36}" text-anchor="middle" fill="${ink}">${esc(percent(s.yield))}</text>` +
-            `<text x="${x + cw / 2}" y="${y + 53}" text-anchor="middle" fill="${ink}" font-size="11">${low ? 'LOW · ' : ''}n=${s.attempts}</text></g>`,
+          `<g class="slot-cell${low ? ' slot-low' : ''}${few ? ' slot-few' : ''}"><title>${esc(st)} / ${esc(s.slot)}: ${s.passed} of ${s.attempts} passed (${esc(percent(s.yield))})${low ? ' — flagged LOW' : few ? ' — too few attempts to judge' : ''}</title>` +
+            `<rect x="${x}" y="${y}" width="${cw}" height="${ch}" rx="6" fill="${yieldColour(s.yield)}" ${frame}/>` +
+            (few ? hatch(x, y, cw, ch) : '') +
+            `<text x="${x + cw / 2}" y="${y + 18}" text-anchor="middle" fill="#fff" font-weight="bold">${esc(clip(s.slot, 12))}</text>` +
+            `<text x="${x + cw / 2}" y="${y + 36}" text-anchor="middle" fill="#fff">${esc(percent(s.yield))}</text>` +
+            `<text x="${x + cw / 2}" y="${y + 53}" text-anchor="middle" fill="#fff" font-size="11">${low ? 'LOW · ' : ''}n=${s.attempts}${few ? ' · too few' : ''}</text></g>`,
         );
       });
   });

@@ -69,7 +69,7 @@ test('html: self-contained, and the page Chromium renders shows every figure and
   assert.equal(count(chart('chart-yield'), /<polyline class="line-yield"/g), 1);
   assert.equal(count(chart('chart-pareto-code'), /class="bar-pareto"/g), 4);
   assert.equal(count(chart('chart-pareto-message'), /class="bar-pareto"/g), 4);
-  assert.equal(count(chart('chart-slots'), /class="slot-cell"/g), 3);
+  assert.equal(count(chart('chart-slots'), /class="slot-cell[ "]/g), 3);
   assert.match(chart('chart-pareto-code'), />verify-mismatch<\/text>.*?>2 \(40\.0 %, cumulative 40\.0 %\)</s);
   assert.match(chart('chart-slots'), /st2 \/ B1: 3 of 4 passed \(75\.0 %\)/);
 
@@ -101,7 +101,44 @@ test('html: self-contained, and the page Chromium renders shows every figure and
   assert.ok(countColour(img, [0xb7, 0x1c, 0x1c]) > 2000, 'demo banner');
   assert.ok(countColour(img, [0xe5, 0x73, 0x73]) > 1000, 'Pareto bars');
   assert.ok(countColour(img, [0x90, 0xa4, 0xae]) > 1000, 'attempt bars');
-  assert.ok(countColour(img, [0xcf, 0xd8, 0xdc]) > 3 * 4000, 'three slot cells too small to judge');
+  // A cell is ~6,600 pixels: no cell is the old grey (a few hundred such pixels are anti-aliased edges).
+  assert.ok(countColour(img, [0xcf, 0xd8, 0xdc]) < 1000, 'no slot cell is grey: each has its yield colour');
+});
+
+test('html heat map: a slot with too few attempts keeps its yield colour (0 % of 7 red, 7 of 7 green), hatched', async (t) => {
+  t.mock.method(console, 'error', () => {});
+  const ledgerDir = join(dir, 'few');
+  await mkdir(ledgerDir);
+  const w = await LedgerWriter.open({ dir: ledgerDir, rotate: { by: 'day' }, station: 'st1' });
+  for (let i = 0; i < 7; i++) {
+    const startMs = Date.UTC(2026, 10, 23, 8, i);
+    await w.append(makeRecord({ slot: 'BAD', mac: mac(100 + i), result: 'fail', code: 'no-sync', startMs }));
+    await w.append(makeRecord({ slot: 'GOOD', mac: mac(200 + i), startMs }));
+  }
+  await w.close();
+  const { code, path } = await runReport(out, ['--ledger', ledgerDir, '--format', 'html']);
+  assert.equal(code, 0);
+  const file = `${path}.html`;
+  await writeFile(file, await readFile(path, 'utf8'));
+  const dom = await dumpDom(file);
+  const cells = [
+    ...dom.matchAll(
+      /<g class="slot-cell slot-few"><title>st1 \/ (\w+):[^<]*<\/title><rect [^>]*fill="([^"]+)"/g,
+    ),
+  ];
+  assert.deepEqual(
+    cells.map((m) => [m[1], m[2]]),
+    [
+      ['BAD', 'hsl(0, 62%, 44%)'],
+      ['GOOD', 'hsl(120, 62%, 44%)'],
+    ],
+  );
+  assert.equal(count(dom, /<g class="too-few"/g), 2, 'both hatched: too few to judge');
+  const png = `${path}.png`;
+  await screenshot(file, png);
+  const img = decodePng(await readFile(png));
+  assert.ok(countColour(img, [182, 43, 43]) > 1500, 'the 0 % slot is red');
+  assert.ok(countColour(img, [43, 182, 43]) > 1500, 'the 100 % slot is green');
 });
 
 const HOSTILE = {
