@@ -2,7 +2,8 @@
  * Large block letters for reading a slot's state from across the bench: PASS, FAIL and a percentage, drawn with
  * full-block characters in the state's colour (a monochrome terminal and a text capture still show the shape).
  * Each glyph is 3 × 5 pixels; a pixel is `px` cells wide and `ph` lines tall. Only a dozen slots fit as big
- * tiles, and the lines repeat (Ink caches each distinct line's width), so the non-ASCII cost stays small.
+ * tiles, and each line is one segment. Measured (bench/ui-frame-cost.ts): 8 flashing slots on 200×50 cost
+ * about twice the CPU per frame of plain tiles, so the sampler draws them about half as often.
  */
 import type { Segment } from './segments.ts';
 
@@ -55,11 +56,9 @@ export function blockLetters(
       if (i > 0) bits += '.';
       bits += (FONT[ch] ?? FONT[' '])[row];
     });
-    const segs: Segment[] = left > 0 ? [{ text: ' '.repeat(left) }] : [];
-    for (const run of bits.match(/#+|\.+/g) ?? []) {
-      const cells = run.length * px;
-      segs.push(run[0] === '#' ? { text: '█'.repeat(cells), color } : { text: ' '.repeat(cells) });
-    }
+    // One segment per line (the gaps are spaces inside it): fewer nodes for Ink to lay out every frame.
+    const line = ' '.repeat(left) + bits.replace(/#/g, '█'.repeat(px)).replace(/\./g, ' '.repeat(px));
+    const segs: Segment[] = [{ text: line, color }];
     for (let k = 0; k < ph; k++) lines.push(segs);
   }
   return lines;
