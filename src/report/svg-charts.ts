@@ -3,8 +3,8 @@
  * Every label passes through esc(); numbers are formatted here.
  */
 import { clip, esc } from './html-escape.ts';
-import { hourLabel, percent } from './figures.ts';
-import type { HourRow, ParetoRow, SlotRow } from './yield-report.ts';
+import { binLabel, percent } from './figures.ts';
+import type { ParetoRow, SlotRow, TimelineRow } from './yield-report.ts';
 
 const FONT = 'font-family="system-ui, sans-serif" font-size="12"';
 
@@ -22,11 +22,25 @@ function niceCeil(x: number): number {
   return ([1, 2, 5, 10].find((k) => k * p >= x) as number) * p;
 }
 
+/** `5 minutes`, `hour`, `2 hours`, `day`: a bin in words for the chart's legend. */
+function binNoun(minutes: number): string {
+  if (minutes === 60) return 'hour';
+  if (minutes === 1440) return 'day';
+  return minutes < 60 ? `${minutes} minutes` : `${minutes / 60} hours`;
+}
+
 /**
- * Attempts per hour as bars (left scale) and yield per hour as a line (right scale). The yield scale starts
- * at the 10 % step below the worst hour (minus a margin), so a dip from 97 % to 90 % is visible, not flattened.
+ * Attempts per bin as bars (left scale) and yield per bin as a line (right scale); the bins fit the window
+ * (5 minutes for a short run, hours for a shift) and start on local boundaries of `timeZone`. The yield scale
+ * starts at the 10 % step below the worst bin (minus a margin), so a dip from 97 % to 90 % is visible.
  */
-export function yieldOverTimeSvg(hours: HourRow[]): string {
+export function yieldOverTimeSvg(
+  hours: TimelineRow[],
+  binMinutes: number,
+  timeZone: string,
+  zoneText: string,
+): string {
+  const day = binMinutes >= 1440;
   const w = 960;
   const h = 260;
   const m = { l: 48, r: 52, t: 16, b: 40 };
@@ -41,7 +55,7 @@ export function yieldOverTimeSvg(hours: HourRow[]): string {
   const bw = Math.max(0.5, step * 0.7);
   const parts: string[] = [];
   parts.push(
-    `<svg class="chart" id="chart-yield" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="Attempts and yield per hour" ${FONT}>`,
+    `<svg class="chart" id="chart-yield" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="Attempts and yield over time" ${FONT}>`,
   );
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="#fafafa" stroke="#ddd"/>`);
   for (const f of [0, 0.5, 1]) {
@@ -59,7 +73,7 @@ export function yieldOverTimeSvg(hours: HourRow[]): string {
     const cx = m.l + step * i + step / 2;
     const bh = (x.attempts / maxAttempts) * ph;
     parts.push(
-      `<rect class="bar-attempts" x="${(cx - bw / 2).toFixed(1)}" y="${(m.t + ph - bh).toFixed(1)}" width="${bw.toFixed(1)}" height="${bh.toFixed(1)}" fill="#90a4ae"><title>${esc(hourLabel(x.hour))}: ${x.attempts} attempts, ${x.passed} passed, yield ${esc(percent(x.yield))}</title></rect>`,
+      `<rect class="bar-attempts" x="${(cx - bw / 2).toFixed(1)}" y="${(m.t + ph - bh).toFixed(1)}" width="${bw.toFixed(1)}" height="${bh.toFixed(1)}" fill="#90a4ae"><title>${esc(binLabel(x.start, timeZone, day))}: ${x.attempts} attempts, ${x.passed} passed, yield ${esc(percent(x.yield))}</title></rect>`,
     );
     if (x.yield !== null) points.push(`${cx.toFixed(1)},${yPos(x.yield).toFixed(1)}`);
   });
@@ -76,11 +90,11 @@ export function yieldOverTimeSvg(hours: HourRow[]): string {
   for (const i of [...new Set(labelled)]) {
     const cx = m.l + step * i + step / 2;
     parts.push(
-      `<text x="${cx.toFixed(1)}" y="${h - m.b + 16}" text-anchor="middle" fill="#424242">${esc(hourLabel(hours[i].hour))}</text>`,
+      `<text x="${cx.toFixed(1)}" y="${h - m.b + 16}" text-anchor="middle" fill="#424242">${esc(binLabel(hours[i].start, timeZone, day))}</text>`,
     );
   }
   parts.push(
-    `<text x="${m.l}" y="${h - 6}" fill="#616161">bars: attempts per hour (UTC, left scale) · line: yield per hour (right scale)</text>`,
+    `<text x="${m.l}" y="${h - 6}" fill="#616161">bars: attempts per ${esc(binNoun(binMinutes))} (${esc(zoneText)}, left scale) · line: yield (right scale)</text>`,
   );
   parts.push('</svg>');
   return parts.join('');

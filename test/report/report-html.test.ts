@@ -36,7 +36,11 @@ test('html: self-contained, and the page Chromium renders shows every figure and
   t.mock.method(console, 'error', () => {});
   const ledger = join(dir, 'known');
   await writeKnownLedger(ledger);
-  const { code, output: html, path } = await runReport(out, ['--ledger', ledger, '--format', 'html']);
+  const {
+    code,
+    output: html,
+    path,
+  } = await runReport(out, ['--ledger', ledger, '--format', 'html', '--tz', 'UTC']);
   assert.equal(code, 0);
   // Nothing to fetch, nothing to run.
   assert.doesNotMatch(html, /<script|<link|<iframe|<img|src=|href=|url\(|@import/i);
@@ -59,13 +63,15 @@ test('html: self-contained, and the page Chromium renders shows every figure and
     /^DEMO FIRMWARE: 1 attempt\(s\) flashed demo firmware \(recipe bbbbbbbbbbbb\)/,
   );
 
-  // Charts: one bar per hour, one Pareto bar per code and per message, one cell per slot, one flagged none.
+  // Charts: one bar per 5-minute bin of the two-hour window (08:00 … 10:00), one Pareto bar per code and per
+  // message, one cell per slot, none flagged.
   const chart = (id: string) => {
     const m = new RegExp(`<svg[^>]*id="${id}"[\\s\\S]*?</svg>`).exec(dom);
     assert.ok(m, `no chart ${id}`);
     return m[0];
   };
-  assert.equal(count(chart('chart-yield'), /class="bar-attempts"/g), 3);
+  assert.equal(count(chart('chart-yield'), /class="bar-attempts"/g), 25);
+  assert.match(chart('chart-yield'), /attempts per 5 minutes \(UTC, left scale\)/);
   assert.equal(count(chart('chart-yield'), /<polyline class="line-yield"/g), 1);
   assert.equal(count(chart('chart-pareto-code'), /class="bar-pareto"/g), 4);
   assert.equal(count(chart('chart-pareto-message'), /class="bar-pareto"/g), 4);
@@ -77,7 +83,7 @@ test('html: self-contained, and the page Chromium renders shows every figure and
   const text = dom.replace(/<[^>]+>/g, '|').replace(/\|+/g, '|');
   assert.match(text, /\|verify-mismatch\|2\|40\.0 %\|40\.0 %\|/);
   assert.match(text, /\|MD5 mismatch\|2\|40\.0 %\|40\.0 %\|/);
-  assert.match(text, /\|st1\|A1\|3\|1\|2\|33\.3 %\|verify-mismatch\|too few to judge\|/);
+  assert.match(text, /\|st1\|A1\|3\|1\|2\|33\.3 %\|0\|0\|verify-mismatch\|too few to judge\|/);
   assert.match(text, /\|bbbbbbbbbbbb\|at-esp32c3\|4\|75\.0 %\|3\|66\.7 %\|[^|]+\|[^|]+\|DEMO FIRMWARE\|/);
   assert.match(text, /\|LOT-1\|6\|2\|4\|33\.3 %\|/);
   assert.match(text, /\|st2\|4\|3\|1\|75\.0 %\|/);
@@ -85,10 +91,13 @@ test('html: self-contained, and the page Chromium renders shows every figure and
     text,
     /\|operator\|attempts\|passed\|failed\|yield\|ann\|6\|2\|4\|33\.3 %\|bob\|4\|3\|1\|75\.0 %\|/,
   );
-  assert.match(text, /\|2026-11-23 09:00\|5\|2\|3\|40\.0 %\|/);
+  assert.match(text, /\|2026-11-23 09:05\|1\|0\|1\|0\.0 %\|/);
+  assert.match(text, /Times in UTC/);
   assert.match(
     text,
-    new RegExp(`\\|${MAC.M3}\\|2\\|2026-11-23 09:05:30Z\\|LOT-1\\|st1\\|A1\\|verify-mismatch\\|`),
+    new RegExp(
+      `\\|${MAC.M3}\\|2\\|2026-11-23 09:05:30Z\\|LOT-1\\|st1\\|A1\\|verify-mismatch\\|MD5 mismatch\\|`,
+    ),
   );
   assert.match(text, /torn line: incomplete record/);
   assert.match(text, /corrupt line: not JSON/);
