@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: speed, scale and cost of the station against the wire limit and against esptool-js, on
  * simulated ESP32s in realistic timing. Prints a table per figure, each against its target (met / not met),
- * and writes bench/results/<time>.json and bench/results/latest.json. Not part of `npm test`.
+ * and writes var/bench/<time>.json, latest.json and latest.txt (outside the tracked tree; `--out DIR` elsewhere).
+ * Not part of `npm test`.
  *
  *   npm run bench                      everything (< 10 min on 2 cores)
  *   npm run bench -- --only single     one part: single, scaling, prepare, others, central (comma-separated)
@@ -29,6 +30,7 @@ const { values: opts, positionals } = parseArgs({
     bauds: { type: 'string' },
     boards: { type: 'string' },
     parallel: { type: 'string' },
+    out: { type: 'string' },
   },
 });
 const parts = new Set(
@@ -430,7 +432,7 @@ async function others(): Promise<Record<string, string>> {
 // ---- main ---------------------------------------------------------------------------------------------------
 
 const started = performance.now();
-// Everything printed is also kept for bench/results/latest.txt (pasted into README.md, section Performance).
+// Everything printed is also kept in latest.txt (its tables are what docs/performance.md quotes).
 const printed: string[] = [];
 const print = console.log.bind(console);
 console.log = (...args: unknown[]) => {
@@ -490,7 +492,9 @@ console.log(
     .join(' ')}`,
 );
 
-const dir = path.join(REPO_ROOT, 'bench/results');
+// A bench run records a machine's state, not the code's: results stay out of the tracked tree (var/ is ignored),
+// and a commit that means to record figures copies them into docs/performance.md.
+const dir = path.resolve(opts.out ?? path.join(REPO_ROOT, 'var/bench'));
 await mkdir(dir, { recursive: true });
 const json = `${JSON.stringify(result, null, 2)}\n`;
 const stamp = new Date()
@@ -500,4 +504,4 @@ const stamp = new Date()
 await writeFile(path.join(dir, `${stamp}.json`), json);
 await writeFile(path.join(dir, 'latest.json'), json);
 await writeFile(path.join(dir, 'latest.txt'), `${printed.join('\n')}\n`);
-console.log(`written bench/results/${stamp}.json, latest.json and latest.txt`);
+console.log(`written ${path.relative(process.cwd(), dir) || '.'}/${stamp}.json, latest.json and latest.txt`);

@@ -11,8 +11,15 @@ import { StationUiStore } from '../src/ui/store.ts';
 import { createSampler } from '../src/ui/sampler.ts';
 import { StationApp } from '../src/ui/components/StationApp.tsx';
 import { demoSlots } from '../src/ui/demo-feed.ts';
+import type { BigMode } from '../src/ui/layout.ts';
 
-async function frameCost(slotCount: number, columns: number, rows: number, frames = 200): Promise<number> {
+async function frameCost(
+  slotCount: number,
+  columns: number,
+  rows: number,
+  big: BigMode,
+  frames = 200,
+): Promise<number> {
   const slots = demoSlots(slotCount);
   const header = {
     stationName: 'bench',
@@ -33,7 +40,7 @@ async function frameCost(slotCount: number, columns: number, rows: number, frame
     setLot() {},
     inFlight: slotCount,
   };
-  const app = React.createElement(StationApp, { store, sampler, controls });
+  const app = React.createElement(StationApp, { store, sampler, controls, big });
   const instance = render(app, {
     stdout: new NullTerminal(columns, rows) as unknown as NodeJS.WriteStream,
     stdin: new SilentStdin() as unknown as NodeJS.ReadStream,
@@ -89,15 +96,19 @@ async function frameCost(slotCount: number, columns: number, rows: number, frame
   return cpu / frames;
 }
 
-for (const [n, c, r] of [
-  [32, 160, 48],
-  [16, 160, 48],
-  [16, 120, 40],
-  [32, 80, 24],
-  [12, 80, 24],
-]) {
-  const ms = await frameCost(n, c, r);
+// The last three: 8 slots where block letters fit (the default), and the same without them.
+for (const [n, c, r, big] of [
+  [32, 160, 48, 'auto'],
+  [16, 160, 48, 'auto'],
+  [16, 120, 40, 'auto'],
+  [32, 80, 24, 'auto'],
+  [12, 80, 24, 'auto'],
+  [8, 120, 40, 'auto'],
+  [8, 200, 50, 'auto'],
+  [8, 200, 50, 'never'],
+] as const) {
+  const ms = await frameCost(n, c, r, big);
   console.log(
-    `${String(n).padStart(2)} slots on ${c}×${r}: ${ms.toFixed(1)} ms CPU per frame → ${(1000 / Math.max(100, ms / 0.025)).toFixed(1)} frames/s within the 2.5 % budget`,
+    `${String(n).padStart(2)} slots on ${c}×${r}${big === 'never' ? ' (no block letters)' : ''}: ${ms.toFixed(1)} ms CPU per frame → ${(1000 / Math.max(100, ms / 0.025)).toFixed(1)} frames/s within the 2.5 % budget`,
   );
 }

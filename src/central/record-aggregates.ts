@@ -35,6 +35,8 @@ export interface BoardAggregate {
   lastSlot: string;
   /** '' when the latest attempt passed. */
   lastCode: string;
+  /** The latest attempt's message in full ('' when it passed). */
+  lastMessage: string;
 }
 
 export interface RecordAggregates {
@@ -60,7 +62,20 @@ export interface RecordAggregates {
     passed: number;
     codes: Array<[string, number]>;
   }>;
-  hours: Array<[number, Counted]>;
+  /** Attempts by bucket of attempt end (epoch ms, a multiple of the bucket width asked for). */
+  timeline: Array<[number, Counted]>;
+  /** Passed attempts that needed a retry (a region with retries > 0). */
+  passedAfterRetry: number;
+  /** Every phase's exact durations and how often each occurred. */
+  phases: Array<[string, Array<[number, number]>]>;
+  /** Per slot: passed attempts that needed a retry, passes by baud, the fastest baud any attempt used. */
+  slotBauds: Array<{
+    station: string;
+    slot: string;
+    passedRetried: number;
+    passBauds: Array<[number, number]>;
+    maxBaud: number;
+  }>;
   recipes: Array<{
     recipe: string;
     attempts: number;
@@ -105,6 +120,7 @@ export async function inSnapshot<T>(client: pg.ClientBase, fn: () => Promise<T>)
 export async function aggregateRecords(
   client: pg.ClientBase,
   filter: RecordQueryFilter,
+  bucketMs: number,
 ): Promise<RecordAggregates> {
   const w = whereClause(filter);
   const from = `FROM ${SCHEMA}.records ${w.sql}`;
@@ -156,8 +172,9 @@ export async function aggregateRecords(
     `SELECT station, slot, coalesce(code, '(no code)') AS code, count(*) AS n
        FROM ${SCHEMA}.records ${failed} GROUP BY 1, 2, 3`,
   );
-  const hours = await q<{ hour: number; attempts: string; passed: string }>(
-    `SELECT floor(${MS('end_at')} / 3600000) * 3600000 AS hour, count(*) AS attempts,
+  const bucket = Math.floor(bucketMs);
+  const timeline = await q<{ bucket: number; attempts: string; passed: string }>(
+    `SELECT floor(${MS('end_at')} / ${bucket}) * ${bucket} AS bucket, count(*) AS attempts,
             count(*) FILTER (WHERE result = 'pass') AS passed
        ${from} ${w.sql ? 'AND' : 'WHERE'} end_at IS NOT NULL GROUP BY 1`,
   );
@@ -175,6 +192,50 @@ export async function aggregateRecords(
             min(${MS('start_at')}) AS first, max(${MS('end_at')}) AS last
        ${from} GROUP BY recipe ORDER BY ${FIRST_SEEN}`,
   );
+
+  const RETRIED = `EXISTS (SELECT 1 FROM jsonb_array_elements(record->'regions') AS g
+                            WHERE (g->>'retries')::int > 0)`;
+  const [retried] = await q<{ n: string }>(
+    `SELECT count(*) AS n ${from} ${w.sql ? 'AND' : 'WHERE'} result = 'pass' AND ${RETRIED}`,
+  );
+  const phaseRows = await q<{ phase: string; ms: number; n: string }>(
+    `SELECT p.key AS phase, p.value::float8 AS ms, count(*) AS n
+       FROM ${SCHEMA}.records CROSS JOIN LATERAL jsonb_each_text(record->'phases') AS p ${w.sql}
+      GROUP BY 1, 2`,
+  );
+  const slotBaudRows = await q<{
+    station: string;
+    slot: string;
+    baud: number | null;
+    passed: string;
+    retried: string;
+    max_baud: number | null;
+  }>(
+    `SELECT station, slot, (record->>'baud')::int AS baud,
+            count(*) FILTER (WHERE result = 'pass') AS passed,
+            count(*) FILTER (WHERE result = 'pass' AND ${RETRIED}) AS retried,
+            max((record->>'baud')::int) AS max_baud
+       ${from} GROUP BY 1, 2, 3`,
+  );
+  const phaseMap = new Map<string, Array<[number, number]>>();
+  for (const r of phaseRows) {
+    const list = phaseMap.get(r.phase) ?? [];
+    list.push([Number(r.ms), Number(r.n)]);
+    phaseMap.set(r.phase, list);
+  }
+  const slotBauds = new Map<string, RecordAggregates['slotBauds'][number]>();
+  for (const r of slotBaudRows) {
+    const key = `${r.station}\u0000${r.slot}`;
+    let e = slotBauds.get(key);
+    if (!e)
+      slotBauds.set(
+        key,
+        (e = { station: r.station, slot: r.slot, passedRetried: 0, passBauds: [], maxBaud: 0 }),
+      );
+    e.passedRetried += Number(r.retried);
+    if (r.baud !== null && Number(r.passed) > 0) e.passBauds.push([r.baud, Number(r.passed)]);
+    if (r.max_baud !== null) e.maxBaud = Math.max(e.maxBaud, r.max_baud);
+  }
 
   const slotCodeMap = new Map<string, Array<[string, number]>>();
   for (const r of slotCodes) {
@@ -201,7 +262,10 @@ export async function aggregateRecords(
       ...counted(r),
       codes: slotCodeMap.get(`${r.station}\u0000${r.slot}`) ?? [],
     })),
-    hours: hours.map((r) => [num(r.hour), counted(r)]),
+    timeline: timeline.map((r) => [num(r.bucket), counted(r)]),
+    passedAfterRetry: Number(retried.n),
+    phases: [...phaseMap],
+    slotBauds: [...slotBauds.values()],
     recipes: recipes.map((r) => ({
       recipe: r.recipe,
       ...counted(r),
@@ -234,7 +298,8 @@ export async function* boardPages(
           boards AS (SELECT mac, count(*) AS attempts, ${FIRST_SEEN} AS seen FROM f GROUP BY mac),
           firsts AS (SELECT DISTINCT ON (mac) mac, start_at, result, recipe FROM f
                       ORDER BY mac, start_at ASC NULLS LAST, ${LEDGER_ORDER}),
-          lasts AS (SELECT DISTINCT ON (mac) mac, end_at, result, demo_firmware, recipe, lot, station, slot, code
+          lasts AS (SELECT DISTINCT ON (mac) mac, end_at, result, demo_firmware, recipe, lot, station, slot, code,
+                           message
                       FROM f ORDER BY mac, end_at DESC NULLS LAST, ${LEDGER_ORDER_DESC})
      SELECT boards.mac, boards.attempts,
             ${MS('firsts.start_at')} AS first_start, firsts.result = 'pass' AS first_pass,
@@ -242,7 +307,8 @@ export async function* boardPages(
             ${MS('lasts.end_at')} AS last_end, lasts.result = 'pass' AS last_pass,
             lasts.demo_firmware AS last_demo, lasts.recipe AS last_recipe, lasts.lot AS last_lot,
             lasts.station AS last_station, lasts.slot AS last_slot,
-            CASE WHEN lasts.result = 'pass' THEN '' ELSE coalesce(lasts.code, '(no code)') END AS last_code
+            CASE WHEN lasts.result = 'pass' THEN '' ELSE coalesce(lasts.code, '(no code)') END AS last_code,
+            CASE WHEN lasts.result = 'pass' THEN '' ELSE coalesce(lasts.message, '') END AS last_message
        FROM boards JOIN firsts USING (mac) JOIN lasts USING (mac)
       ORDER BY boards.seen COLLATE "C"`,
     w.params,
@@ -263,6 +329,7 @@ export async function* boardPages(
         last_station: string;
         last_slot: string;
         last_code: string;
+        last_message: string;
       }>(`FETCH ${Math.max(1, Math.floor(pageSize))} FROM esp_station_boards`);
       if (rows.length === 0) return;
       yield rows.map((r) => ({
@@ -279,6 +346,7 @@ export async function* boardPages(
         lastStation: r.last_station,
         lastSlot: r.last_slot,
         lastCode: r.last_code,
+        lastMessage: r.last_message,
       }));
     }
   } finally {

@@ -14,6 +14,8 @@ import { DEMO, FINAL_PASS, FIRST_PASS, Interner } from '../report/board-table.ts
 import { CycleTimeHistogram } from '../report/cycle-time-histogram.ts';
 import type { AggregatorState } from '../report/aggregator-state.ts';
 import { MAX_TRACKED_MESSAGES, YieldAggregator } from '../report/yield-aggregator.ts';
+import { messageTemplate } from '../report/message-template.ts';
+import { BUCKET_MS } from '../report/timeline.ts';
 import type { ReportFilter, YieldReport } from '../report/yield-report.ts';
 
 export interface DbReport {
@@ -42,7 +44,7 @@ export async function buildDbReport(options: {
   });
   try {
     return await inSnapshot(client, async () => {
-      const totals = await aggregateRecords(client, options.filter);
+      const totals = await aggregateRecords(client, options.filter, BUCKET_MS);
       const boards: BoardAggregate[] = [];
       for await (const page of boardPages(client, options.filter)) for (const b of page) boards.push(b);
       const stations = await compareStations(client, options.filter);
@@ -73,10 +75,22 @@ export async function buildDbReport(options: {
 export function aggregatorState(a: RecordAggregates, boardRows: readonly BoardAggregate[]): AggregatorState {
   const cycle = new CycleTimeHistogram();
   for (const [ms, n] of a.durations) for (let i = 0; i < n; i++) cycle.add(ms);
-  // The JSONL aggregator tracks the first MAX_TRACKED_MESSAGES distinct messages it meets; later new ones are
-  // only counted. The database lists messages in first-seen order, so the same ones are tracked.
-  const messages = a.messages.slice(0, MAX_TRACKED_MESSAGES);
-  const untracked = a.messages.slice(MAX_TRACKED_MESSAGES).reduce((s, [, n]) => s + n, 0);
+  // The JSONL aggregator groups messages by template and tracks the first MAX_TRACKED_MESSAGES distinct ones it
+  // meets; later new ones are only counted. The database lists raw messages in first-seen order, so templating
+  // them in that order meets each template first where the ledger walk would.
+  const templated = new Map<string, number>();
+  for (const [message, count] of a.messages) {
+    const t = messageTemplate(message);
+    templated.set(t, (templated.get(t) ?? 0) + count);
+  }
+  const byTemplate = [...templated];
+  const messages = byTemplate.slice(0, MAX_TRACKED_MESSAGES);
+  const untracked = byTemplate.slice(MAX_TRACKED_MESSAGES).reduce((s, [, n]) => s + n, 0);
+  const phases: AggregatorState['details']['phases'] = a.phases.map(([phase, durations]) => {
+    const h = new CycleTimeHistogram();
+    for (const [ms, count] of durations) for (let i = 0; i < count; i++) h.add(ms);
+    return [phase, h.toState()];
+  });
 
   const recipes = new Interner();
   const lots = new Interner();
@@ -125,7 +139,16 @@ export function aggregatorState(a: RecordAggregates, boardRows: readonly BoardAg
     messages,
     untrackedMessages: untracked,
     slots: a.slots.map((s) => [`${s.station}\u0000${s.slot}`, s]),
-    hours: a.hours,
+    timeline: a.timeline,
+    passedAfterRetry: a.passedAfterRetry,
+    details: {
+      phases,
+      slots: a.slotBauds.map((s) => [
+        `${s.station}\u0000${s.slot}`,
+        { passedRetried: s.passedRetried, passBauds: s.passBauds, maxBaud: s.maxBaud },
+      ]),
+      failMessages: boardRows.filter((b) => !b.lastPass).map((b) => [b.mac, b.lastEnd, b.lastMessage]),
+    },
     recipes: a.recipes.map((r) => [
       r.recipe,
       {

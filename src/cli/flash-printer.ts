@@ -65,6 +65,9 @@ export function flashPrinter(o: {
         progressOnLine = true;
       } else if (e.type === 'region') {
         line(regionLine(e.region));
+      } else if (e.type === 'retry') {
+        // Printed as the warning it used to be: the sentence says what failed and that it is tried again.
+        line(`warn: ${screenSafe(e.message)}`, err);
       } else if (e.level !== 'info') {
         line(`${e.level}: ${screenSafe(e.message)}`, err);
       }

@@ -111,4 +111,12 @@ export const StationConfigFileSchema = z.strictObject({
   central: centralSchema.optional(),
   /** Every slot's AT port unless a slot says otherwise: `{ interface: N }` of its own USB device, or none. */
   atPort: atPortSchema.optional(),
+  /**
+   * The fixture's shape on the screen: one list per row of the fixture, slot names left to right; `~` (or '')
+   * leaves a gap where the fixture has no slot.
+   */
+  layout: z
+    .array(z.array(z.union([z.string(), z.null()])).min(1, 'a layout row needs at least one slot or ~'))
+    .min(1, 'a layout needs at least one row')
+    .optional(),
 });

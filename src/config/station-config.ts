@@ -39,6 +39,8 @@ export interface StationConfig {
   central?: CentralTarget & { drainSeconds: number };
   /** The station-wide AT port rule (interface N of each board's own USB device), for slots without their own. */
   atPort?: { interface: number };
+  /** The fixture's shape: rows of slot names, null where the fixture has a gap. Unset: slots in config order. */
+  layout?: readonly (readonly (string | null)[])[];
 }
 
 export const DEFAULT_LEDGER_MAX_BYTES = 64 * 1024 * 1024;
@@ -166,6 +168,7 @@ function readStationConfig(
     baudSeen.add(b);
   });
   problems.push(...atPortProblems(file, value, locate));
+  if (value.layout) problems.push(...layoutProblems(file, value.layout, value.slots, locate));
   if (value.ledger.maxSize !== undefined && value.ledger.rotate !== 'size') {
     problems.push({
       file,
@@ -220,6 +223,9 @@ function readStationConfig(
     ...(value.atPort !== undefined && value.atPort !== 'none' && 'interface' in value.atPort
       ? { atPort: value.atPort }
       : {}),
+    ...(value.layout && {
+      layout: Object.freeze(value.layout.map((row) => Object.freeze(row.map((n) => n || null)))),
+    }),
   });
   return { config, problems, locate };
 }
@@ -268,5 +274,44 @@ function atPortProblems(
       });
     } else used.set(place, slot.name);
   });
+  return problems;
+}
+
+/** Every name in the layout is a configured slot, placed once; every configured slot has a place. */
+function layoutProblems(
+  file: string,
+  layout: readonly (readonly (string | null)[])[],
+  slots: readonly SlotConfig[],
+  locate: (path: (string | number)[]) => { line?: number; column?: number },
+): Problem[] {
+  const problems: Problem[] = [];
+  const known = new Set(slots.map((s) => s.name));
+  const placed = new Map<string, string>();
+  layout.forEach((row, r) =>
+    row.forEach((name, c) => {
+      if (!name) return;
+      const where = { file, ...locate(['layout', r, c]), key: `layout.${r}.${c}` };
+      if (!known.has(name)) {
+        const names = [...known].join(', ');
+        problems.push({
+          ...where,
+          message: `'${name}' is not a slot name; ${names ? `the slots are ${names}` : 'list the slots under slots: first'} (~ leaves a gap)`,
+        });
+      } else if (placed.has(name)) {
+        problems.push({
+          ...where,
+          message: `slot ${name} is already placed at ${placed.get(name)}; place each slot once`,
+        });
+      } else placed.set(name, `layout.${r}.${c}`);
+    }),
+  );
+  const missing = slots.filter((s) => !placed.has(s.name)).map((s) => s.name);
+  if (missing.length > 0)
+    problems.push({
+      file,
+      ...locate(['layout']),
+      key: 'layout',
+      message: `slot${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'have' : 'has'} no place in the layout; add ${missing.length > 1 ? 'them' : 'it'} where ${missing.length > 1 ? 'they sit' : 'it sits'} on the fixture`,
+    });
   return problems;
 }

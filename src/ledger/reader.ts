@@ -34,7 +34,7 @@ export interface LedgerEntry {
 export interface LedgerReaderOptions {
   signal?: AbortSignal;
   /**
-   * Return every record with `regions: []` (regions are still validated). For reports, which never use them:
+   * Return records with `regions: []` (regions are still validated; a record with a retried region keeps them). For reports:
    * it spares most of the parsing. Lines in an unusual form are parsed in full as usual.
    */
   skipRegions?: boolean;

@@ -4,7 +4,7 @@
  * form the writer produces (schema key order, no whitespace), and never laxer than RegionRecordSchema — then
  * parses the rest of the line with `"regions":[]` in its place. Anything unusual returns undefined and the
  * caller parses the whole line the ordinary way, so the result never differs from a full parse except that
- * `regions` is empty.
+ * `regions` is empty — and a record with a retried region is always parsed in full, regions included.
  */
 import { isCertainlyLedgerRecord } from './record-check.ts';
 import type { LedgerRecord } from './record.ts';
@@ -17,6 +17,7 @@ const MD5 = '"[0-9a-f]{32}"';
 const REGION =
   `\\{"offset":${COUNT},"label":${TEXT},"size":${COUNT},"md5Expected":${MD5}(?:,"md5Chip":${MD5})?` +
   `,"seconds":${AMOUNT},"retries":${COUNT}(?:,"skipped":(?:true|false))?\\}`;
+const RETRIED = /"retries":[1-9]/;
 /** Sticky: matches only at lastIndex, the `[` after the key. */
 const REGIONS = new RegExp(`\\[(?:${REGION}(?:,${REGION})*)?\\]`, 'y');
 
@@ -31,6 +32,8 @@ export function parseSkippingRegions(line: string): LedgerRecord | undefined {
   REGIONS.lastIndex = open;
   const m = REGIONS.exec(line);
   if (!m) return undefined;
+  // A region that was retried is worth reading (reports count passes after a retry); those lines are rare.
+  if (RETRIED.test(m[0])) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(`${line.slice(0, open)}[]${line.slice(open + m[0].length)}`);

@@ -5,6 +5,8 @@
 import type { CycleTimeHistogram, CycleTimeState } from './cycle-time-histogram.ts';
 import { DEMO, FINAL_PASS, FIRST_PASS, type BoardTable, type Interner } from './board-table.ts';
 import type { Counts } from './ranking.ts';
+import type { AttemptDetails, DetailsState } from './attempt-details.ts';
+import type { Timeline, TimelineState } from './timeline.ts';
 
 export interface RecipeState extends Counts {
   profiles: Set<string>;
@@ -22,7 +24,14 @@ export interface SlotState extends Counts {
 /** The tables a YieldAggregator keeps while records stream in (its fields); the counters are the state's. */
 export interface AggregatorTables extends Pick<
   AggregatorState,
-  'attempts' | 'passed' | 'withoutMac' | 'demoAttempts' | 'firstStart' | 'lastEnd' | 'untrackedMessages'
+  | 'attempts'
+  | 'passed'
+  | 'withoutMac'
+  | 'demoAttempts'
+  | 'firstStart'
+  | 'lastEnd'
+  | 'untrackedMessages'
+  | 'passedAfterRetry'
 > {
   readonly cycle: CycleTimeHistogram;
   readonly boards: BoardTable;
@@ -34,7 +43,8 @@ export interface AggregatorTables extends Pick<
   readonly testSteps: Map<string, number>;
   readonly messages: Map<string, number>;
   readonly slots: Map<string, SlotState>;
-  readonly hours: Map<number, Counts>;
+  readonly timeline: Timeline;
+  readonly details: AttemptDetails;
   readonly recipes: Map<string, RecipeState>;
   readonly lots: Map<string, Counts>;
   readonly stations: Map<string, Counts>;
@@ -64,7 +74,9 @@ export interface AggregatorState {
       { station: string; slot: string; attempts: number; passed: number; codes: Array<[string, number]> },
     ]
   >;
-  hours: Array<[number, Counts]>;
+  timeline: TimelineState;
+  details: DetailsState;
+  passedAfterRetry: number;
   recipes: Array<
     [
       string,
@@ -109,7 +121,9 @@ export function toAggregatorState(t: AggregatorTables): AggregatorState {
     messages: [...t.messages],
     untrackedMessages: t.untrackedMessages,
     slots: [...t.slots].map(([k, v]) => [k, { ...v, codes: [...v.codes] }]),
-    hours: [...t.hours],
+    timeline: t.timeline.toState(),
+    details: t.details.toState(),
+    passedAfterRetry: t.passedAfterRetry,
     recipes: [...t.recipes].map(([k, v]) => [k, { ...v, profiles: [...v.profiles] }]),
     lots: [...t.lots],
     stations: [...t.stations],
@@ -152,7 +166,13 @@ export function mergeAggregatorState(t: AggregatorTables, state: AggregatorState
     slot.passed += other.passed;
     addCounts(slot.codes, other.codes);
   }
-  for (const [h, c] of state.hours) sumInto(getCounts(t.hours, h), c);
+  t.timeline.merge(state.timeline);
+  t.passedAfterRetry += state.passedAfterRetry;
+  // Before the boards merge: which side's latest attempt of a board is later decides its message.
+  t.details.merge(state.details, (mac) => {
+    const i = t.boards.index.get(mac);
+    return i === undefined ? -Infinity : t.boards.lastEnd[i];
+  });
   for (const [k, c] of state.lots) sumInto(getCounts(t.lots, k), c);
   for (const [k, c] of state.stations) sumInto(getCounts(t.stations, k), c);
   for (const [k, c] of state.operators) sumInto(getCounts(t.operators, k), c);
@@ -187,6 +207,10 @@ export function mergeAggregatorState(t: AggregatorTables, state: AggregatorState
       b.flags[i] = (b.flags[i] & FIRST_PASS) | (o.flags[j] & (FINAL_PASS | DEMO));
     }
   }
+  t.details.dropPassed((mac) => {
+    const i = b.index.get(mac);
+    return i !== undefined && (b.flags[i] & FINAL_PASS) !== 0;
+  });
 }
 
 export function getCounts<K>(map: Map<K, Counts>, key: K): Counts {

@@ -34,6 +34,8 @@ export interface BuildReportOptions {
   /** Time stamp written into the report (tests pin it). */
   now?: Date;
   failedBoardsLimit?: number;
+  /** Zone the text and HTML formats show times in (IANA name); default this machine's (TZ). */
+  timeZone?: string;
   /** Worker threads (1 = none); default: defaultWorkers(ledger size). */
   workers?: number;
   /** Size of the byte ranges handed to workers; default: about four per worker, at least 8 MB. */
@@ -71,6 +73,7 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
         problems: result.problems,
       },
       filter,
+      ...(options.timeZone && { timeZone: options.timeZone }),
     },
     options.failedBoardsLimit,
   );

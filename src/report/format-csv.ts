@@ -14,6 +14,8 @@ export const CSV_TABLES = [
   'messages',
   'test-steps',
   'slots',
+  'phases',
+  'timeline',
   'hourly',
   'recipes',
   'lots',
@@ -63,6 +65,7 @@ export function* formatCsv(table: CsvTable, r: YieldReport, aggregator: YieldAgg
         'slot',
         'last_code',
         'demo_firmware',
+        'last_message',
       ]);
       for (const b of aggregator.boardRows()) {
         yield row([
@@ -77,6 +80,7 @@ export function* formatCsv(table: CsvTable, r: YieldReport, aggregator: YieldAgg
           b.slot,
           b.code,
           b.demoFirmware,
+          b.message,
         ]);
       }
       return;
@@ -100,6 +104,8 @@ export function* formatCsv(table: CsvTable, r: YieldReport, aggregator: YieldAgg
         ['cycle_time_p50_ms', t.cycleTimeMs?.p50],
         ['cycle_time_p90_ms', t.cycleTimeMs?.p90],
         ['cycle_time_max_ms', t.cycleTimeMs?.max],
+        ['passed_after_retry', t.passedAfterRetry],
+        ['passed_at_lower_baud', t.passedAtLowerBaud],
         ['window_first', r.window?.first],
         ['window_last', r.window?.last],
         ['demo_firmware_attempts', r.demo.attempts],
@@ -133,6 +139,8 @@ export function* formatCsv(table: CsvTable, r: YieldReport, aggregator: YieldAgg
         'z',
         'rest_yield',
         'top_failure',
+        'passed_after_retry',
+        'passed_at_lower_baud',
       ]);
       for (const s of r.slots) {
         yield row([
@@ -146,8 +154,19 @@ export function* formatCsv(table: CsvTable, r: YieldReport, aggregator: YieldAgg
           s.z,
           s.restYield,
           s.topFailure,
+          s.passedAfterRetry,
+          s.passedAtLowerBaud,
         ]);
       }
+      return;
+    case 'phases':
+      yield row(['phase', 'attempts', 'p50_ms', 'p90_ms', 'max_ms']);
+      for (const p of r.phases) yield row([p.phase, p.attempts, p.p50Ms, p.p90Ms, p.maxMs]);
+      return;
+    case 'timeline':
+      yield row(['start', 'bin_minutes', 'attempts', 'passed', 'failed', 'yield']);
+      for (const h of r.timeline.rows)
+        yield row([h.start, r.timeline.binMinutes, h.attempts, h.passed, h.failed, h.yield]);
       return;
     case 'hourly':
       yield row(['hour', 'attempts', 'passed', 'failed', 'yield']);

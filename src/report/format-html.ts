@@ -3,8 +3,8 @@
  * forbids both, so even a value that slipped past escaping could not run or fetch anything).
  */
 import { formatLedgerProblem } from '../ledger/reader.ts';
-import { describeFilter } from './format-text.ts';
-import { decimal, hourLabel, instant, percent, seconds, shortRecipe } from './figures.ts';
+import { binWords, describeFilter } from './format-text.ts';
+import { binLabel, decimal, instant, percent, seconds, shortRecipe, zoneName } from './figures.ts';
 import { esc } from './html-escape.ts';
 import { OUTLIER_RULE } from './slot-outliers.ts';
 import { paretoSvg, slotHeatMapSvg, yieldColour, yieldOverTimeSvg } from './svg-charts.ts';
@@ -21,9 +21,10 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 .card{border:1px solid #e0e0e0;border-radius:8px;padding:8px 12px;min-width:130px}
 .card .v{font-size:22px;font-weight:600}.card .k{color:#616161;font-size:12px}
 table{border-collapse:collapse;margin:6px 0}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}.t{white-space:nowrap}
 tr.low td{background:#ffebee}.flag{color:#b71c1c;font-weight:bold}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;vertical-align:middle}
+.swatch.few{background-image:repeating-linear-gradient(45deg,rgba(255,255,255,.6) 0 2px,transparent 2px 4px);outline:1px dashed #455a64}
 .note{color:#616161;font-size:12px}svg.chart{max-width:100%;height:auto;display:block;margin:6px 0}
 code{font-size:12px}details summary{cursor:pointer;color:#1565c0}
 `;
@@ -58,6 +59,8 @@ function groupTable(title: string, rows: GroupRow[]): string {
 
 export function formatHtml(r: YieldReport): string {
   const t = r.totals;
+  const tz = r.timeZone;
+  const at = (iso: string) => `<span class="t">${esc(instant(iso, tz))}</span>`;
   const s: string[] = [];
   s.push('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">');
   s.push(`<meta http-equiv="Content-Security-Policy" content="${CSP}">`);
@@ -66,10 +69,10 @@ export function formatHtml(r: YieldReport): string {
   s.push('<h1>esp-station yield report</h1>');
   s.push(
     `<p class="meta">Ledger <code>${esc(r.ledger.path)}</code>: ${r.ledger.files.length} file(s), ${r.ledger.records} records, ` +
-      `<span id="unreadable">${r.ledger.problemCount}</span> unreadable line(s). Filter: ${esc(describeFilter(r.filter))}.</p>`,
+      `<span id="unreadable">${r.ledger.problemCount}</span> unreadable line(s). Filter: ${esc(describeFilter(r.filter, tz))}.</p>`,
   );
   s.push(
-    `<p class="meta">${r.window ? `Window ${esc(instant(r.window.first))} to ${esc(instant(r.window.last))} (${esc(decimal(r.window.hours, 2))} h, UTC)` : 'No matching attempts'}. Generated ${esc(instant(r.generatedAt))}.</p>`,
+    `<p class="meta">${r.window ? `Window ${at(r.window.first)} to ${at(r.window.last)} (${esc(decimal(r.window.hours, 2))} h)` : 'No matching attempts'}. Generated ${at(r.generatedAt)}. <span id="time-zone">Times in ${esc(zoneName(tz, r.window?.first ?? r.generatedAt))}</span>.</p>`,
   );
   if (r.demo.attempts > 0) {
     s.push(
@@ -106,12 +109,28 @@ export function formatHtml(r: YieldReport): string {
         : '—',
     ),
   );
+  s.push(
+    card(
+      'retried',
+      'passed after a retry / at lower baud',
+      `${t.passedAfterRetry} / ${t.passedAtLowerBaud}`,
+      'early signs of a bad cable or pogo pin',
+    ),
+  );
   s.push('</div>');
   s.push(
     `<p class="note">Attempts without a MAC (<span id="no-mac">${t.attemptsWithoutMac}</span>) never identified a board: they count as attempts and failures, not as boards. First-pass yield counts a board as first-pass when its earliest attempt passed.</p>`,
   );
 
-  s.push('<h2>Yield over time</h2>', yieldOverTimeSvg(r.hourly));
+  s.push(
+    '<h2>Yield over time</h2>',
+    yieldOverTimeSvg(
+      r.timeline.rows,
+      r.timeline.binMinutes,
+      tz,
+      zoneName(tz, r.window?.first ?? r.generatedAt),
+    ),
+  );
   s.push('<h2>Slots</h2>', slotHeatMapSvg(r.slots));
   s.push(
     table(
@@ -122,6 +141,8 @@ export function formatHtml(r: YieldReport): string {
         ['passed', true],
         ['failed', true],
         ['yield', true],
+        ['after retry', true],
+        ['lower baud', true],
         ['top failure'],
         ['flag'],
       ],
@@ -131,7 +152,9 @@ export function formatHtml(r: YieldReport): string {
         `${x.attempts}`,
         `${x.passed}`,
         `${x.failed}`,
-        `<span class="swatch" style="background:${yieldColour(x.verdict === 'too-few' ? null : x.yield)}"></span>${esc(percent(x.yield))}`,
+        `<span class="swatch${x.verdict === 'too-few' ? ' few' : ''}" style="background-color:${yieldColour(x.yield)}"></span>${esc(percent(x.yield))}`,
+        `${x.passedAfterRetry}`,
+        `${x.passedAtLowerBaud}`,
         esc(x.topFailure ?? ''),
         x.verdict === 'low'
           ? `<span class="flag">LOW</span> z=${esc(decimal(x.z))} vs ${esc(percent(x.restYield))} elsewhere`
@@ -143,8 +166,23 @@ export function formatHtml(r: YieldReport): string {
     ),
   );
   s.push(
-    `<p class="note">A slot is flagged LOW when it has at least ${OUTLIER_RULE.minAttempts} attempts, a one-sided two-proportion z-test against all other slots pooled gives z ≤ ${OUTLIER_RULE.zLimit}, and its yield is at least ${OUTLIER_RULE.minGap * 100} points below theirs.</p>`,
+    `<p class="note">A slot is flagged LOW when it has at least ${OUTLIER_RULE.minAttempts} attempts, a one-sided two-proportion z-test against all other slots pooled gives z ≤ ${OUTLIER_RULE.zLimit}, and its yield is at least ${OUTLIER_RULE.minGap * 100} points below theirs. "After retry" counts passes that needed a retry, "lower baud" passes written below the station's fastest baud: both are early signs of a bad cable, hub port or pogo pin.</p>`,
   );
+  if (r.phases.length > 0) {
+    s.push('<h2>Time per phase</h2>');
+    s.push(
+      table(
+        [['phase'], ['attempts', true], ['p50', true], ['p90', true], ['max', true]],
+        r.phases.map((p) => [
+          esc(p.phase),
+          `${p.attempts}`,
+          esc(seconds(p.p50Ms)),
+          esc(seconds(p.p90Ms)),
+          esc(seconds(p.maxMs)),
+        ]),
+      ),
+    );
+  }
 
   s.push('<h2>Failure Pareto</h2><h3>By code</h3>', paretoSvg(r.failures.byCode, 'chart-pareto-code'));
   s.push(
@@ -206,8 +244,8 @@ export function formatHtml(r: YieldReport): string {
         esc(percent(x.yield)),
         `${x.boards}`,
         esc(percent(x.firstPassYield)),
-        esc(instant(x.first)),
-        esc(instant(x.last)),
+        at(x.first),
+        at(x.last),
         x.demoFirmware ? '<span class="flag">DEMO FIRMWARE</span>' : '',
       ]),
     ),
@@ -215,12 +253,15 @@ export function formatHtml(r: YieldReport): string {
   s.push('<h2>Lots</h2>', groupTable('lot', r.lots), '<h2>Stations</h2>', groupTable('station', r.stations));
   s.push('<h2>Operators</h2>', groupTable('operator', r.operators));
 
-  s.push('<h2>Hourly</h2><details><summary>attempts and yield per UTC hour</summary>');
+  const day = r.timeline.binMinutes >= 1440;
+  s.push(
+    `<h2>Over time</h2><details><summary>attempts and yield, ${esc(binWords(r.timeline.binMinutes))}, by attempt end</summary>`,
+  );
   s.push(
     table(
-      [['hour'], ['attempts', true], ['passed', true], ['failed', true], ['yield', true]],
-      r.hourly.map((h) => [
-        esc(hourLabel(h.hour)),
+      [[day ? 'day' : 'from'], ['attempts', true], ['passed', true], ['failed', true], ['yield', true]],
+      r.timeline.rows.map((h) => [
+        esc(binLabel(h.start, tz, day)),
         `${h.attempts}`,
         `${h.passed}`,
         `${h.failed}`,
@@ -236,15 +277,25 @@ export function formatHtml(r: YieldReport): string {
     );
     s.push(
       table(
-        [['MAC'], ['attempts', true], ['last attempt'], ['lot'], ['station'], ['slot'], ['code']],
+        [
+          ['MAC'],
+          ['attempts', true],
+          ['last attempt'],
+          ['lot'],
+          ['station'],
+          ['slot'],
+          ['code'],
+          ['message'],
+        ],
         r.failedBoards.map((b) => [
           esc(b.mac),
           `${b.attempts}`,
-          esc(instant(b.last)),
+          at(b.last),
           esc(b.lot || '(none)'),
           esc(b.station),
           esc(b.slot),
           esc(b.code),
+          esc(b.message),
         ]),
       ),
     );

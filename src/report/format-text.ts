@@ -1,16 +1,14 @@
 /** The report for a terminal. Ledger strings are stripped of control characters so they cannot drive the terminal. */
 import { formatLedgerProblem } from '../ledger/reader.ts';
-import { decimal, hourLabel, instant, percent, seconds, shortRecipe } from './figures.ts';
+import { binLabel, decimal, instant, percent, seconds, shortRecipe, zoneName } from './figures.ts';
 import { OUTLIER_RULE } from './slot-outliers.ts';
 import { textTable } from './text-table.ts';
-import type { HourRow, ReportFilter, YieldReport } from './yield-report.ts';
+import type { ReportFilter, YieldReport } from './yield-report.ts';
 
 /** Failure messages listed in the text report (all of them are in JSON). */
 const TEXT_MESSAGES = 15;
 /** Failed boards listed in the text report (JSON and HTML carry failedBoardsLimit; CSV all boards). */
 const TEXT_FAILED_BOARDS = 20;
-/** Beyond this many hours the text report lists days instead. */
-const TEXT_MAX_HOURS = 72;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
@@ -19,10 +17,10 @@ export function printable(s: string): string {
   return s.replace(CONTROL_CHARS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-export function describeFilter(f: ReportFilter): string {
+export function describeFilter(f: ReportFilter, timeZone?: string): string {
   const parts: string[] = [];
-  if (f.since) parts.push(`since ${instant(f.since)}`);
-  if (f.until) parts.push(`until ${instant(f.until)}`);
+  if (f.since) parts.push(`since ${instant(f.since, timeZone)}`);
+  if (f.until) parts.push(`until ${instant(f.until, timeZone)}`);
   if (f.lots) parts.push(`lot ${f.lots.join(',')}`);
   if (f.stations) parts.push(`station ${f.stations.join(',')}`);
   if (f.profiles) parts.push(`profile ${f.profiles.join(',')}`);
@@ -32,37 +30,27 @@ export function describeFilter(f: ReportFilter): string {
   return parts.length > 0 ? parts.join(', ') : 'all records';
 }
 
-function perDay(
-  hours: HourRow[],
-): Array<{ label: string; attempts: number; passed: number; failed: number; yield: number | null }> {
-  const days = new Map<string, { attempts: number; passed: number }>();
-  for (const h of hours) {
-    const d = days.get(h.hour.slice(0, 10)) ?? { attempts: 0, passed: 0 };
-    d.attempts += h.attempts;
-    d.passed += h.passed;
-    days.set(h.hour.slice(0, 10), d);
-  }
-  return [...days].map(([label, d]) => ({
-    label,
-    attempts: d.attempts,
-    passed: d.passed,
-    failed: d.attempts - d.passed,
-    yield: d.attempts > 0 ? d.passed / d.attempts : null,
-  }));
+/** Bin width in words: `5-minute`, `hourly`, `2-hour`, `daily`. */
+export function binWords(minutes: number): string {
+  if (minutes === 60) return 'hourly';
+  if (minutes === 1440) return 'daily';
+  return minutes < 60 ? `${minutes}-minute` : `${minutes / 60}-hour`;
 }
 
 export function formatText(r: YieldReport): string {
   const t = r.totals;
+  const tz = r.timeZone;
+  const at = (iso: string) => instant(iso, tz);
   const out: string[] = [];
   out.push('esp-station yield report');
   out.push(
     `ledger:  ${printable(r.ledger.path)} (${r.ledger.files.length} file${r.ledger.files.length === 1 ? '' : 's'}, ` +
       `${r.ledger.records} records, ${r.ledger.problemCount} unreadable line${r.ledger.problemCount === 1 ? '' : 's'})`,
   );
-  out.push(`filter:  ${printable(describeFilter(r.filter))}`);
+  out.push(`filter:  ${printable(describeFilter(r.filter, tz))}`);
   out.push(
     r.window
-      ? `window:  ${instant(r.window.first)} to ${instant(r.window.last)} (${decimal(r.window.hours, 2)} h, UTC)`
+      ? `window:  ${at(r.window.first)} to ${at(r.window.last)} (${decimal(r.window.hours, 2)} h; times in ${zoneName(tz, r.window.first)})`
       : 'window:  no matching attempts',
   );
   if (r.demo.attempts > 0) {
@@ -91,6 +79,8 @@ export function formatText(r: YieldReport): string {
         ? `p50 ${seconds(t.cycleTimeMs.p50)}, p90 ${seconds(t.cycleTimeMs.p90)}, max ${seconds(t.cycleTimeMs.max)}`
         : '—',
     ],
+    ['passed after a retry', `${t.passedAfterRetry}`],
+    ['passed at lower baud', `${t.passedAtLowerBaud}`],
   ];
   for (const [k, v] of totals) out.push(`  ${k.padEnd(20)} ${v}`);
   if (t.attemptsWithoutMac > 0) {
@@ -131,7 +121,7 @@ export function formatText(r: YieldReport): string {
     const shown = r.failures.byMessage.slice(0, TEXT_MESSAGES);
     out.push(
       '',
-      `Failures by message${r.failures.byMessage.length > shown.length ? ` (top ${shown.length} of ${r.failures.byMessage.length})` : ''}`,
+      `Failures by message (‹…› stands for a board's own detail)${r.failures.byMessage.length > shown.length ? ` (top ${shown.length} of ${r.failures.byMessage.length})` : ''}`,
     );
     out.push(
       ...textTable(
@@ -154,6 +144,8 @@ export function formatText(r: YieldReport): string {
         { title: 'passed', align: 'right' },
         { title: 'failed', align: 'right' },
         { title: 'yield', align: 'right' },
+        { title: 'after retry', align: 'right' },
+        { title: 'lower baud', align: 'right' },
         { title: 'top failure' },
         { title: 'flag' },
       ],
@@ -164,6 +156,8 @@ export function formatText(r: YieldReport): string {
         `${s.passed}`,
         `${s.failed}`,
         percent(s.yield),
+        `${s.passedAfterRetry}`,
+        `${s.passedAtLowerBaud}`,
         s.topFailure ?? '',
         s.verdict === 'low'
           ? `LOW: z=${decimal(s.z, 1)} vs ${percent(s.restYield)} on the other slots`
@@ -178,20 +172,54 @@ export function formatText(r: YieldReport): string {
       `pooled, and at least ${OUTLIER_RULE.minGap * 100} points below them)`,
   );
 
-  // A terminal shows hours for up to three days; longer spans read better per day (JSON/CSV/HTML keep hours).
-  const daily = r.hourly.length > TEXT_MAX_HOURS;
-  const series = daily ? perDay(r.hourly) : r.hourly.map((h) => ({ ...h, label: hourLabel(h.hour) }));
-  out.push('', daily ? 'Daily (UTC, by attempt end)' : 'Hourly (UTC, by attempt end)');
+  out.push(
+    `  ("after retry": passes that needed a retry; "lower baud": passes below the station's fastest baud —`,
+    '   both early signs of a bad cable, hub port or pogo pin)',
+  );
+
+  if (r.phases.length > 0) {
+    out.push('', 'Time per phase');
+    out.push(
+      ...textTable(
+        [
+          { title: 'phase' },
+          { title: 'attempts', align: 'right' },
+          { title: 'p50', align: 'right' },
+          { title: 'p90', align: 'right' },
+          { title: 'max', align: 'right' },
+        ],
+        r.phases.map((p) => [
+          printable(p.phase),
+          `${p.attempts}`,
+          seconds(p.p50Ms),
+          seconds(p.p90Ms),
+          seconds(p.maxMs),
+        ]),
+      ),
+    );
+  }
+
+  const day = r.timeline.binMinutes >= 1440;
+  out.push(
+    '',
+    `Over time (${binWords(r.timeline.binMinutes)}, by attempt end, ${r.window ? zoneName(tz, r.window.first) : tz})`,
+  );
   out.push(
     ...textTable(
       [
-        { title: daily ? 'day' : 'hour' },
+        { title: day ? 'day' : 'from' },
         { title: 'attempts', align: 'right' },
         { title: 'passed', align: 'right' },
         { title: 'failed', align: 'right' },
         { title: 'yield', align: 'right' },
       ],
-      series.map((h) => [h.label, `${h.attempts}`, `${h.passed}`, `${h.failed}`, percent(h.yield)]),
+      r.timeline.rows.map((h) => [
+        binLabel(h.start, tz, day),
+        `${h.attempts}`,
+        `${h.passed}`,
+        `${h.failed}`,
+        percent(h.yield),
+      ]),
     ),
   );
 
@@ -216,8 +244,8 @@ export function formatText(r: YieldReport): string {
         percent(x.yield),
         `${x.boards}`,
         percent(x.firstPassYield),
-        instant(x.first),
-        instant(x.last),
+        at(x.first),
+        at(x.last),
         x.demoFirmware ? 'DEMO FIRMWARE' : '',
       ]),
     ),
@@ -263,16 +291,18 @@ export function formatText(r: YieldReport): string {
           { title: 'station' },
           { title: 'slot' },
           { title: 'code' },
+          { title: 'message' },
         ],
         r.failedBoards
           .slice(0, TEXT_FAILED_BOARDS)
           .map((b) => [
             printable(b.mac),
             `${b.attempts}`,
-            instant(b.last),
+            at(b.last),
             printable(b.station),
             printable(b.slot),
             b.code,
+            printable(b.message),
           ]),
       ),
     );

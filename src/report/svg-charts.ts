@@ -3,8 +3,8 @@
  * Every label passes through esc(); numbers are formatted here.
  */
 import { clip, esc } from './html-escape.ts';
-import { hourLabel, percent } from './figures.ts';
-import type { HourRow, ParetoRow, SlotRow } from './yield-report.ts';
+import { binLabel, percent } from './figures.ts';
+import type { ParetoRow, SlotRow, TimelineRow } from './yield-report.ts';
 
 const FONT = 'font-family="system-ui, sans-serif" font-size="12"';
 
@@ -22,11 +22,25 @@ function niceCeil(x: number): number {
   return ([1, 2, 5, 10].find((k) => k * p >= x) as number) * p;
 }
 
+/** `5 minutes`, `hour`, `2 hours`, `day`: a bin in words for the chart's legend. */
+function binNoun(minutes: number): string {
+  if (minutes === 60) return 'hour';
+  if (minutes === 1440) return 'day';
+  return minutes < 60 ? `${minutes} minutes` : `${minutes / 60} hours`;
+}
+
 /**
- * Attempts per hour as bars (left scale) and yield per hour as a line (right scale). The yield scale starts
- * at the 10 % step below the worst hour (minus a margin), so a dip from 97 % to 90 % is visible, not flattened.
+ * Attempts per bin as bars (left scale) and yield per bin as a line (right scale); the bins fit the window
+ * (5 minutes for a short run, hours for a shift) and start on local boundaries of `timeZone`. The yield scale
+ * starts at the 10 % step below the worst bin (minus a margin), so a dip from 97 % to 90 % is visible.
  */
-export function yieldOverTimeSvg(hours: HourRow[]): string {
+export function yieldOverTimeSvg(
+  hours: TimelineRow[],
+  binMinutes: number,
+  timeZone: string,
+  zoneText: string,
+): string {
+  const day = binMinutes >= 1440;
   const w = 960;
   const h = 260;
   const m = { l: 48, r: 52, t: 16, b: 40 };
@@ -41,7 +55,7 @@ export function yieldOverTimeSvg(hours: HourRow[]): string {
   const bw = Math.max(0.5, step * 0.7);
   const parts: string[] = [];
   parts.push(
-    `<svg class="chart" id="chart-yield" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="Attempts and yield per hour" ${FONT}>`,
+    `<svg class="chart" id="chart-yield" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" role="img" aria-label="Attempts and yield over time" ${FONT}>`,
   );
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="#fafafa" stroke="#ddd"/>`);
   for (const f of [0, 0.5, 1]) {
@@ -59,7 +73,7 @@ export function yieldOverTimeSvg(hours: HourRow[]): string {
     const cx = m.l + step * i + step / 2;
     const bh = (x.attempts / maxAttempts) * ph;
     parts.push(
-      `<rect class="bar-attempts" x="${(cx - bw / 2).toFixed(1)}" y="${(m.t + ph - bh).toFixed(1)}" width="${bw.toFixed(1)}" height="${bh.toFixed(1)}" fill="#90a4ae"><title>${esc(hourLabel(x.hour))}: ${x.attempts} attempts, ${x.passed} passed, yield ${esc(percent(x.yield))}</title></rect>`,
+      `<rect class="bar-attempts" x="${(cx - bw / 2).toFixed(1)}" y="${(m.t + ph - bh).toFixed(1)}" width="${bw.toFixed(1)}" height="${bh.toFixed(1)}" fill="#90a4ae"><title>${esc(binLabel(x.start, timeZone, day))}: ${x.attempts} attempts, ${x.passed} passed, yield ${esc(percent(x.yield))}</title></rect>`,
     );
     if (x.yield !== null) points.push(`${cx.toFixed(1)},${yPos(x.yield).toFixed(1)}`);
   });
@@ -76,11 +90,11 @@ export function yieldOverTimeSvg(hours: HourRow[]): string {
   for (const i of [...new Set(labelled)]) {
     const cx = m.l + step * i + step / 2;
     parts.push(
-      `<text x="${cx.toFixed(1)}" y="${h - m.b + 16}" text-anchor="middle" fill="#424242">${esc(hourLabel(hours[i].hour))}</text>`,
+      `<text x="${cx.toFixed(1)}" y="${h - m.b + 16}" text-anchor="middle" fill="#424242">${esc(binLabel(hours[i].start, timeZone, day))}</text>`,
     );
   }
   parts.push(
-    `<text x="${m.l}" y="${h - 6}" fill="#616161">bars: attempts per hour (UTC, left scale) · line: yield per hour (right scale)</text>`,
+    `<text x="${m.l}" y="${h - 6}" fill="#616161">bars: attempts per ${esc(binNoun(binMinutes))} (${esc(zoneText)}, left scale) · line: yield (right scale)</text>`,
   );
   parts.push('</svg>');
   return parts.join('');
@@ -116,7 +130,22 @@ export function paretoSvg(rows: ParetoRow[], id: string, maxRows = 12): string {
   return parts.join('');
 }
 
-/** One cell per slot, a row per station, coloured by attempt yield; flagged slots get a thick red frame. */
+/** Pale diagonal stripes over a cell (drawn as lines: the page references nothing, not even its own ids). */
+function hatch(x: number, y: number, w: number, h: number): string {
+  const lines: string[] = [];
+  for (let k = -h + 6; k < w; k += 10) {
+    const [x1, y1] = [Math.max(k, 0), Math.max(-k, 0)];
+    const [x2, y2] = [Math.min(w, h + k), Math.min(h, w - k)];
+    lines.push(`<line x1="${x + x1}" y1="${y + y1}" x2="${x + x2}" y2="${y + y2}"/>`);
+  }
+  return `<g class="too-few" stroke="#ffffff" stroke-opacity="0.45" stroke-width="3">${lines.join('')}</g>`;
+}
+
+/**
+ * One cell per slot, a row per station, always coloured by attempt yield (0 % of 7 must not look like 100 %);
+ * a slot with too few attempts to judge is hatched and outlined with a dashed line instead, and a flagged slot
+ * gets a thick red frame.
+ */
 export function slotHeatMapSvg(slots: SlotRow[]): string {
   const stations = [...new Set(slots.map((s) => s.station))];
   const cols = Math.max(1, ...stations.map((st) => slots.filter((s) => s.station === st).length));
@@ -138,15 +167,19 @@ export function slotHeatMapSvg(slots: SlotRow[]): string {
       .forEach((s, col) => {
         const x = labelW + col * (cw + 6);
         const low = s.verdict === 'low';
-        const fill = s.verdict === 'too-few' ? '#cfd8dc' : yieldColour(s.yield);
-        // White on the coloured cells, dark on the pale grey of a slot with too few attempts to judge.
-        const ink = s.verdict === 'too-few' ? '#37474f' : '#fff';
+        const few = s.verdict === 'too-few';
+        const frame = low
+          ? 'stroke="#b71c1c" stroke-width="4"'
+          : few
+            ? 'stroke="#455a64" stroke-width="2" stroke-dasharray="5 3"'
+            : 'stroke="#ffffff" stroke-width="1"';
         parts.push(
-          `<g class="slot-cell${low ? ' slot-low' : ''}"><title>${esc(st)} / ${esc(s.slot)}: ${s.passed} of ${s.attempts} passed (${esc(percent(s.yield))})${low ? ' — flagged LOW' : ''}</title>` +
-            `<rect x="${x}" y="${y}" width="${cw}" height="${ch}" rx="6" fill="${fill}" stroke="${low ? '#b71c1c' : '#ffffff'}" stroke-width="${low ? 4 : 1}"/>` +
-            `<text x="${x + cw / 2}" y="${y + 18}" text-anchor="middle" fill="${ink}" font-weight="bold">${esc(clip(s.slot, 12))}</text>` +
-            `<text x="${x + cw / 2}" y="${y + 36}" text-anchor="middle" fill="${ink}">${esc(percent(s.yield))}</text>` +
-            `<text x="${x + cw / 2}" y="${y + 53}" text-anchor="middle" fill="${ink}" font-size="11">${low ? 'LOW · ' : ''}n=${s.attempts}</text></g>`,
+          `<g class="slot-cell${low ? ' slot-low' : ''}${few ? ' slot-few' : ''}"><title>${esc(st)} / ${esc(s.slot)}: ${s.passed} of ${s.attempts} passed (${esc(percent(s.yield))})${low ? ' — flagged LOW' : few ? ' — too few attempts to judge' : ''}</title>` +
+            `<rect x="${x}" y="${y}" width="${cw}" height="${ch}" rx="6" fill="${yieldColour(s.yield)}" ${frame}/>` +
+            (few ? hatch(x, y, cw, ch) : '') +
+            `<text x="${x + cw / 2}" y="${y + 18}" text-anchor="middle" fill="#fff" font-weight="bold">${esc(clip(s.slot, 12))}</text>` +
+            `<text x="${x + cw / 2}" y="${y + 36}" text-anchor="middle" fill="#fff">${esc(percent(s.yield))}</text>` +
+            `<text x="${x + cw / 2}" y="${y + 53}" text-anchor="middle" fill="#fff" font-size="11">${low ? 'LOW · ' : ''}n=${s.attempts}${few ? ' · too few' : ''}</text></g>`,
         );
       });
   });

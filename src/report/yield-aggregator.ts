@@ -21,12 +21,14 @@ import { BoardTable, DEMO, FINAL_PASS, FIRST_PASS, Interner } from './board-tabl
 import { compareText, group, groups, mostFrequent, pareto, ratio, topKey } from './ranking.ts';
 import type { Counts } from './ranking.ts';
 import { judgeSlots } from './slot-outliers.ts';
-import type { BoardRow, HourRow, RecipeRow, SlotRow, Totals, YieldReport } from './yield-report.ts';
+import { AttemptDetails, retriesOf } from './attempt-details.ts';
+import { LOCAL_TIME_ZONE } from './figures.ts';
+import { messageTemplate } from './message-template.ts';
+import { Timeline } from './timeline.ts';
+import type { BoardRow, RecipeRow, SlotRow, Totals, YieldReport } from './yield-report.ts';
 
 /** Distinct failure messages tracked for the Pareto; beyond this, further new messages are only counted. */
 export const MAX_TRACKED_MESSAGES = 1000;
-/** Hourly rows are filled with empty hours only up to this span (about a year); beyond, only busy hours. */
-const MAX_FILLED_HOURS = 24 * 366;
 const HOUR_MS = 3_600_000;
 
 /** The tables are public for aggregator-state.ts (state out, worker merge in); only this class adds to them. */
@@ -48,7 +50,9 @@ export class YieldAggregator implements AggregatorTables {
   readonly messages = new Map<string, number>();
   untrackedMessages = 0;
   readonly slots = new Map<string, SlotState>();
-  readonly hours = new Map<number, Counts>();
+  readonly timeline = new Timeline();
+  readonly details = new AttemptDetails();
+  passedAfterRetry = 0;
   readonly recipes = new Map<string, RecipeState>();
   readonly lots = new Map<string, Counts>();
   readonly stations = new Map<string, Counts>();
@@ -72,8 +76,8 @@ export class YieldAggregator implements AggregatorTables {
     const slotKey = `${r.station}\u0000${r.slot}`;
     const slot = getSlot(this.slots, slotKey, r.station, r.slot);
     count(slot, pass);
-    const hour = Math.floor(end / HOUR_MS) * HOUR_MS;
-    if (Number.isFinite(hour)) count(getCounts(this.hours, hour), pass);
+    this.timeline.add(end, pass);
+    if (pass && retriesOf(r) > 0) this.passedAfterRetry++;
     count(getCounts(this.lots, r.lot), pass);
     count(getCounts(this.stations, r.station), pass);
     count(getCounts(this.operators, r.operator), pass);
@@ -90,7 +94,8 @@ export class YieldAggregator implements AggregatorTables {
       slot.codes.set(code, (slot.codes.get(code) ?? 0) + 1);
       const step = r.test?.failedStep;
       if (step !== undefined) this.testSteps.set(step, (this.testSteps.get(step) ?? 0) + 1);
-      const message = r.message ?? '(no message)';
+      // Grouped by template: the same cause with another MD5 or address is the same row.
+      const message = messageTemplate(r.message ?? '(no message)');
       const known = this.messages.get(message);
       if (known !== undefined) this.messages.set(message, known + 1);
       else if (this.messages.size < MAX_TRACKED_MESSAGES) this.messages.set(message, 1);
@@ -99,10 +104,12 @@ export class YieldAggregator implements AggregatorTables {
 
     if (r.mac === undefined) {
       this.withoutMac++;
+      this.details.add(r, slotKey, end, false);
       return;
     }
     const b = this.boards;
     const i = b.slotOf(r.mac.toUpperCase());
+    this.details.add(r, slotKey, end, end >= b.lastEnd[i]);
     b.attempts[i]++;
     const recipeId = this.recipeIds.id(r.recipe);
     if (start < b.firstStart[i]) {
@@ -136,7 +143,11 @@ export class YieldAggregator implements AggregatorTables {
     for (const [mac, i] of this.boards.index) yield this.boardRow(mac, i);
   }
 
-  report(meta: Pick<YieldReport, 'generatedAt' | 'ledger' | 'filter'>, failedBoardsLimit = 100): YieldReport {
+  report(
+    meta: Pick<YieldReport, 'generatedAt' | 'ledger' | 'filter'> & { timeZone?: string },
+    failedBoardsLimit = 100,
+  ): YieldReport {
+    const timeZone = meta.timeZone ?? LOCAL_TIME_ZONE;
     const b = this.boards;
     let boardsPassed = 0;
     let boardsFirstPass = 0;
@@ -187,12 +198,18 @@ export class YieldAggregator implements AggregatorTables {
               max: this.cycle.max as number,
             }
           : null,
+      passedAfterRetry: this.passedAfterRetry,
+      passedAtLowerBaud: 0,
     };
 
     const slotStates = [...this.slots.values()].sort(
       (x, y) => compareText(x.station, y.station) || compareText(x.slot, y.slot),
     );
     const verdicts = judgeSlots(slotStates);
+    // A station's fastest baud is the one its ladder starts at: passes below it stepped down.
+    const fastest = new Map<string, number>();
+    for (const [key, st] of this.slots)
+      fastest.set(st.station, Math.max(fastest.get(st.station) ?? 0, this.details.maxBaud(key)));
     const slots: SlotRow[] = slotStates.map((s, k) => ({
       station: s.station,
       slot: s.slot,
@@ -204,7 +221,9 @@ export class YieldAggregator implements AggregatorTables {
       z: verdicts[k].z,
       restYield: verdicts[k].restYield,
       topFailure: topKey(s.codes),
+      ...this.details.slotFigures(`${s.station}\u0000${s.slot}`, fastest.get(s.station) ?? 0),
     }));
+    totals.passedAtLowerBaud = slots.reduce((n, s) => n + s.passedAtLowerBaud, 0);
 
     const recipes: RecipeRow[] = [...this.recipes.entries()]
       .sort((x, y) => x[1].first - y[1].first)
@@ -225,6 +244,7 @@ export class YieldAggregator implements AggregatorTables {
     return {
       schema: 'esp-station.yield-report/1',
       ...meta,
+      timeZone,
       window: hasWindow
         ? {
             first: new Date(this.firstStart).toISOString(),
@@ -241,7 +261,9 @@ export class YieldAggregator implements AggregatorTables {
         untrackedMessages: this.untrackedMessages + tracked.dropped,
       },
       slots,
-      hourly: this.hourRows(),
+      phases: this.details.phaseRows(),
+      timeline: this.timeline.series(timeZone),
+      hourly: this.timeline.hourly(),
       recipes,
       lots: groups(this.lots),
       stations: groups(this.stations),
@@ -265,28 +287,9 @@ export class YieldAggregator implements AggregatorTables {
       station,
       slot,
       code: this.codeIds.values[b.lastCode[i]],
+      message: b.flags[i] & FINAL_PASS ? '' : this.details.failMessage(mac),
       demoFirmware: (b.flags[i] & DEMO) !== 0,
     };
-  }
-
-  private hourRows(): HourRow[] {
-    if (this.hours.size === 0) return [];
-    const keys = [...this.hours.keys()].sort((a, b) => a - b);
-    const first = keys[0];
-    const last = keys[keys.length - 1];
-    const span = (last - first) / HOUR_MS + 1;
-    const hours =
-      span <= MAX_FILLED_HOURS ? Array.from({ length: span }, (_, k) => first + k * HOUR_MS) : keys;
-    return hours.map((h) => {
-      const c = this.hours.get(h) ?? { attempts: 0, passed: 0 };
-      return {
-        hour: new Date(h).toISOString(),
-        attempts: c.attempts,
-        passed: c.passed,
-        failed: c.attempts - c.passed,
-        yield: ratio(c.passed, c.attempts),
-      };
-    });
   }
 }
 

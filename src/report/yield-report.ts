@@ -48,6 +48,28 @@ export interface Totals {
   boardsPerHour: number | null;
   /** Attempt duration (plug-to-result per attempt), nearest-rank percentiles to 3 significant digits. */
   cycleTimeMs: { p50: number; p90: number; max: number } | null;
+  /** Passed attempts that needed a retry (a region rewritten, an MD5 asked again). */
+  passedAfterRetry: number;
+  /** Passed attempts written below the fastest baud their station used (the baud ladder stepped down). */
+  passedAtLowerBaud: number;
+}
+
+export interface PhaseRow {
+  /** The ledger's phase name: connect, identify, check, stub, write, verify, reset, bootCheck. */
+  phase: string;
+  attempts: number;
+  p50Ms: number;
+  p90Ms: number;
+  maxMs: number;
+}
+
+export interface TimelineRow {
+  /** Start of the bin, ISO (bins are aligned to the report's time zone). */
+  start: string;
+  attempts: number;
+  passed: number;
+  failed: number;
+  yield: number | null;
 }
 
 export interface ParetoRow {
@@ -70,6 +92,9 @@ export interface SlotRow {
   z: number | null;
   restYield: number | null;
   topFailure: string | null;
+  /** Of this slot's passes: how many needed a retry, how many ran below the station's fastest baud. */
+  passedAfterRetry: number;
+  passedAtLowerBaud: number;
 }
 
 export interface HourRow {
@@ -112,6 +137,8 @@ export interface BoardRow {
   slot: string;
   /** Failure code of the latest attempt ('' when it passed). */
   code: string;
+  /** The latest attempt's failure message in full ('' when it passed). */
+  message: string;
   demoFirmware: boolean;
 }
 
@@ -128,6 +155,8 @@ export interface YieldReport {
     problems: LedgerProblem[];
   };
   filter: ReportFilter;
+  /** The time zone the human-readable formats show times in (IANA name); JSON and CSV times stay ISO UTC. */
+  timeZone: string;
   window: { first: string; last: string; hours: number } | null;
   totals: Totals;
   demo: { attempts: number; recipes: string[] };
@@ -135,11 +164,16 @@ export interface YieldReport {
     byCode: ParetoRow[];
     /** Attempts failed by the post-flash test on the AT port, by its step (ready, version, mac, ...). */
     byTestStep: ParetoRow[];
+    /** By message template: per-board details (MD5s, addresses, boot output) replaced by placeholders. */
     byMessage: ParetoRow[];
     /** Failed attempts whose message was not tracked because too many distinct messages appeared. */
     untrackedMessages: number;
   };
   slots: SlotRow[];
+  /** Time per phase over all attempts that reached it. */
+  phases: PhaseRow[];
+  /** Attempts over time in bins that fit the window (binMinutes), aligned to timeZone. */
+  timeline: { binMinutes: number; rows: TimelineRow[] };
   hourly: HourRow[];
   recipes: RecipeRow[];
   lots: GroupRow[];

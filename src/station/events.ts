@@ -110,10 +110,24 @@ export type StationEvent =
       code?: FailureCode;
       message?: string;
       board?: BoardInfo;
+      /** When the attempt started (ms since epoch): the ledger record's `start`; its `end` is start + durationMs. */
+      startedAt?: number;
       durationMs: number;
       attempt: number;
       /** True once the ledger record for this attempt is on disk (the UI shows PASS only after that). */
       recorded: boolean;
+    })
+  | (EventBase & {
+      type: 'retry';
+      /** What is tried again: a reset into download mode, one region's write, the board at a baud step, an MD5 query. */
+      scope: 'connect' | 'region' | 'board' | 'md5';
+      /** This retry's number (1 = the first retry) and how many this scope allows. */
+      n: number;
+      of: number;
+      /** A few words for the slot's tile: 'no reply', 'MD5 mismatch', 'write error'. */
+      reason: string;
+      /** The whole story, for the headless events and --verbose. */
+      message: string;
     })
   | (EventBase & { type: 'log'; level: 'info' | 'warn' | 'error'; message: string })
   | CentralLinkEvent

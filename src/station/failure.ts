@@ -120,6 +120,24 @@ export function errorKind(err: unknown): string | undefined {
   return undefined;
 }
 
+/** Why a step is tried again, in the few words a slot tile has room for. */
+const RETRY_REASONS: Readonly<Record<string, string>> = {
+  timeout: 'no reply',
+  checksum: 'garbled data',
+  'verify-mismatch': 'MD5 mismatch',
+  'write-error': 'write error',
+  'rom-error': 'write error',
+  'stub-error': 'write error',
+  'no-sync': 'no sync',
+  'wrong-boot-mode': 'not in download mode',
+  protocol: 'unexpected reply',
+  disconnected: 'link lost',
+};
+
+export function retryReason(err: unknown): string {
+  return RETRY_REASONS[errorKind(err) ?? ''] ?? 'error';
+}
+
 export function isRetryableWriteError(err: unknown): boolean {
   const kind = errorKind(err);
   return kind !== undefined && RETRYABLE_KINDS.has(kind);

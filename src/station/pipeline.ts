@@ -18,7 +18,7 @@ import { DEFAULT_BAUD } from '../serial/link-errors.ts';
 import type { BoardIdentity, BoardLink, BoardSession, ImageRegion, RegionOutcome } from './board-link.ts';
 import type { BoardInfo, ProgressInfo, SlotInfo, SlotState } from './events.ts';
 import type { FailureCode } from '../ledger/failure-codes.ts';
-import { classifyFailure, isRetryableWriteError, StationFailure } from './failure.ts';
+import { classifyFailure, retryReason, isRetryableWriteError, StationFailure } from './failure.ts';
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
@@ -69,6 +69,14 @@ export type PipelineEvent =
   | { type: 'progress'; progress: ProgressInfo }
   /** A region written and verified by the chip's MD5 (or found unchanged and skipped). */
   | { type: 'region'; region: RegionRecord }
+  | {
+      type: 'retry';
+      scope: 'connect' | 'region' | 'board' | 'md5';
+      n: number;
+      of: number;
+      reason: string;
+      message: string;
+    }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
 export interface PipelineInput {
@@ -165,6 +173,14 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
     });
   const log = (level: 'info' | 'warn' | 'error', message: string): void =>
     input.publish({ type: 'log', level, message });
+  /** Something is tried again: the tile says so in a few words, the headless events keep the whole sentence. */
+  const retry = (
+    scope: 'connect' | 'region' | 'board' | 'md5',
+    n: number,
+    of: number,
+    err: unknown,
+    message: string,
+  ) => input.publish({ type: 'retry', scope, n, of, reason: retryReason(err), message });
   const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = now();
     try {
@@ -192,7 +208,13 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
         // Only a board that did not sync is worth another reset strategy; a vanished port is not.
         if (kind === 'disconnected' || kind === 'aborted') throw err;
         if (i + 1 < total)
-          log('warn', `connect attempt ${i + 1} failed (${(err as Error).message}); trying another reset`);
+          retry(
+            'connect',
+            i + 1,
+            total - 1,
+            err,
+            `connect attempt ${i + 1} failed (${(err as Error).message}); trying another reset`,
+          );
       }
     }
     throw last;
@@ -261,7 +283,17 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
         } catch (err) {
           if (signal.aborted || !isRetryableWriteError(err)) throw err;
           lastErr = err;
-          log('warn', `writing at ${ladder[step]} baud failed: ${(err as Error).message}`);
+          const boardTries = ladder.length * (policy.boardRetriesPerBaud + 1);
+          const tried = step * (policy.boardRetriesPerBaud + 1) + boardTry + 1;
+          if (tried < boardTries)
+            retry(
+              'board',
+              tried,
+              boardTries - 1,
+              err,
+              `writing at ${ladder[step]} baud failed: ${(err as Error).message}`,
+            );
+          else log('warn', `writing at ${ladder[step]} baud failed: ${(err as Error).message}`);
           await session!.close().catch(() => undefined);
           session = undefined;
         }
@@ -403,7 +435,13 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
         return await s.flashMd5(r.offset, r.data.length, signal);
       } catch (err) {
         if (signal.aborted || !isRetryableWriteError(err) || tries >= policy.regionRetries) throw err;
-        log('warn', `reading the MD5 of ${r.label} failed (${(err as Error).message}); asking again`);
+        retry(
+          'md5',
+          tries + 1,
+          policy.regionRetries,
+          err,
+          `reading the MD5 of ${r.label} failed (${(err as Error).message}); asking again`,
+        );
       }
     }
   }
@@ -494,8 +532,11 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
             throw err;
           }
           retries++;
-          log(
-            'warn',
+          retry(
+            'region',
+            retries,
+            policy.regionRetries,
+            err,
             `region ${r.label} failed (${(err as Error).message}); retry ${retries}/${policy.regionRetries}`,
           );
         }

@@ -10,12 +10,15 @@ import type { DeviceSource } from './detect/bridge-device.ts';
 import type { SlotInfo, StationEvent } from './events.ts';
 import type { ChipName } from '../esp/chips/chip.ts';
 import { StationEventBus } from './events.ts';
-import { StationAbort } from './failure.ts';
+import { classifyFailure, StationAbort } from './failure.ts';
 import type { LedgerSink } from './ledger-sink.ts';
 import type { AttemptOutcome, PipelineFirmware, PipelinePolicy } from './pipeline.ts';
 import { runPipeline } from './pipeline.ts';
 import { Slots, type SlotRuntime } from './slots.ts';
 import type { AtPortConfig } from './detect/at-pairing.ts';
+
+/** A forced stop (second Ctrl+C) waits this long for a board's flasher to wind down before recording it anyway. */
+export const ABORT_IN_FLIGHT_MS = 2000;
 
 export interface StationFirmware extends PipelineFirmware {
   chip: ChipName;
@@ -76,6 +79,13 @@ export class Station {
   private lot: string;
   private inFlightCount = 0;
   private readonly now: () => number;
+  /**
+   * Attempts under way. p-queue counts a task done the moment its signal aborts, while the attempt still winds
+   * down and records the board; stop() waits for these, so 'stopped' means every attempt is in the ledger.
+   */
+  private readonly running = new Set<Promise<void>>();
+  /** Per busy slot: record the board as stopped now, flasher or not (a forced stop). */
+  private readonly giveUp = new Map<string, () => void>();
   private readonly completions = new Set<(o: { slot: string; outcome: AttemptOutcome }) => void>();
 
   constructor(private readonly opts: StationOptions) {
@@ -167,7 +177,9 @@ export class Station {
    */
   async stop(opts: { abortInFlight?: boolean } = {}): Promise<void> {
     if (this.runState === 'stopped' || this.runState === 'stopping') {
-      await this.queue.onIdle();
+      // The second Ctrl+C (or a second quit) while boards finish: fail them now rather than wait.
+      if (opts.abortInFlight) this.abortInFlight();
+      await this.drained();
       return;
     }
     this.runState = 'stopping';
@@ -176,15 +188,32 @@ export class Station {
     for (const slot of this.slots.values()) {
       if (slot.queuedTask && !slot.busy)
         slot.controller?.abort(new StationAbort('station-stop', 'station stopped'));
-      if (slot.busy && opts.abortInFlight) {
-        slot.controller?.abort(new StationAbort('station-stop', 'station stopped'));
-      }
     }
+    if (opts.abortInFlight) this.abortInFlight();
     this.slots.clearReenumerationTimers();
     this.queue.start(); // a paused queue would never drain its aborted tasks
-    await this.queue.onIdle();
+    await this.drained();
     this.runState = 'stopped';
     this.publish({ type: 'station', time: this.now(), state: 'stopped' });
+  }
+
+  /**
+   * Fails every board in flight: its attempt is aborted and, should the flasher not wind down within
+   * ABORT_IN_FLIGHT_MS, given up on; either way it is recorded as stopped by the station.
+   */
+  private abortInFlight(): void {
+    for (const slot of this.slots.values()) {
+      if (!slot.busy) continue;
+      slot.controller?.abort(new StationAbort('station-stop', 'station stopped'));
+      const giveUp = this.giveUp.get(slot.portPath);
+      if (giveUp) setTimeout(giveUp, ABORT_IN_FLIGHT_MS).unref();
+    }
+  }
+
+  /** The queue is idle and every attempt it started has been recorded. */
+  private async drained(): Promise<void> {
+    await this.queue.onIdle();
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
   private stationState(): 'running' | 'paused' | 'stopping' | 'stopped' {
@@ -200,7 +229,15 @@ export class Station {
     slot.controller = controller;
     slot.queuedTask = true;
     this.queue
-      .add(() => this.runAttempt(slot, controller), { signal: controller.signal })
+      .add(
+        () => {
+          const attempt = this.runAttempt(slot, controller);
+          this.running.add(attempt);
+          void attempt.finally(() => this.running.delete(attempt));
+          return attempt;
+        },
+        { signal: controller.signal },
+      )
       .catch(() => {
         // Aborted while waiting (unplugged or station stopping): the board was never touched, nothing to record.
         if (slot.controller === controller) slot.queuedTask = false;
@@ -230,6 +267,20 @@ export class Station {
     let hardTimer: NodeJS.Timeout | undefined;
     // If the flasher ignores the abort (a bug, a wedged native call), the slot must not hang forever either.
     const hardDeadline = new Promise<AttemptOutcome>((resolve) => {
+      // A forced stop gives the flasher ABORT_IN_FLIGHT_MS to wind down, then records the board without it.
+      this.giveUp.set(slot.portPath, () => {
+        if (abandoned) return;
+        abandoned = true;
+        resolve({
+          start: started,
+          end: this.now(),
+          result: 'fail',
+          ...classifyFailure(undefined, new StationAbort('station-stop', 'station stopped')),
+          regions: [],
+          phases: {},
+          attempt: slot.attempt || 1,
+        });
+      });
       hardTimer = setTimeout(
         () => {
           abandoned = true;
@@ -270,6 +321,8 @@ export class Station {
             else if (e.type === 'region') return;
             else if (e.type === 'progress') {
               this.publish({ type: 'progress', time: this.now(), slot: slot.portPath, progress: e.progress });
+            } else if (e.type === 'retry') {
+              this.publish({ ...e, time: this.now(), slot: slot.portPath });
             } else {
               this.publish({
                 type: 'log',
@@ -286,6 +339,7 @@ export class Station {
     } finally {
       clearTimeout(timer);
       clearTimeout(hardTimer);
+      this.giveUp.delete(slot.portPath);
     }
     await this.record(slot, info, outcome);
     slot.busy = false;
@@ -335,7 +389,8 @@ export class Station {
       ...(outcome.code !== undefined && { code: outcome.code }),
       ...(outcome.message !== undefined && { message: outcome.message }),
       ...(outcome.boardInfo && { board: outcome.boardInfo }),
-      durationMs: outcome.end - outcome.start,
+      startedAt: outcome.start,
+      durationMs: Math.max(0, outcome.end - outcome.start),
       attempt: outcome.attempt,
       recorded,
     });

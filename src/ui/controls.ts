@@ -5,8 +5,11 @@
 export interface StationControls {
   pause(): void;
   resume(): void;
-  /** Ends the station cleanly (in-flight boards finish or are recorded); resolves when it is safe to exit. */
-  stop(): Promise<void>;
+  /**
+   * Ends the station cleanly (in-flight boards finish and are recorded); resolves when it is safe to exit.
+   * With abortInFlight (also while a stop is under way) boards in flight are failed within seconds, still recorded.
+   */
+  stop(opts?: { abortInFlight?: boolean }): Promise<void>;
   setOperator(s: string): void;
   setLot(s: string): void;
   /** Boards currently between connect and their recorded result. */

@@ -10,8 +10,12 @@ import type { SlotConfig, StationControls, StationHeader } from './controls.ts';
 import { createSampler } from './sampler.ts';
 import { StationUiStore } from './store.ts';
 import { StationApp } from './components/StationApp.tsx';
+import type { BigMode } from './layout.ts';
+import type { FixtureLayout } from './slot-order.ts';
 
 export type { SlotConfig, StationControls, StationHeader } from './controls.ts';
+export type { BigMode } from './layout.ts';
+export type { FixtureLayout } from './slot-order.ts';
 
 export interface StationUiOptions {
   bus: StationEventBus;
@@ -19,6 +23,12 @@ export interface StationUiOptions {
   header: StationHeader;
   /** Configured slots, so empty slots show from the start in this order. */
   slots?: SlotConfig[];
+  /** The fixture's shape: rows of slot port paths, null for a gap (config.yaml `layout`). */
+  fixture?: FixtureLayout;
+  /** Block letters for each slot's state: when there is room (default), always (`--big`), or never. */
+  big?: BigMode;
+  /** Log every retry and board message (`--verbose`); otherwise one line per board outcome. */
+  verbose?: boolean;
   stdout?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
   /** Frames per second at most (default 10). */
@@ -38,14 +48,46 @@ export interface StationUiHandle {
   unmount(): void;
 }
 
+/**
+ * A terminal made smaller reflows the previous frame's lines (tmux, most emulators), so erasing the frame's own
+ * line count, as Ink does, leaves fragments of it on screen. Clearing the visible screen first leaves nothing;
+ * Ink then draws the frame afresh (it resets its last output when the width shrinks; a height-only shrink changes
+ * the layout, and so the frame, or is redrawn by the next clock tick). Registered before Ink's own listener, so it
+ * runs first. Returns the unsubscribe.
+ */
+function clearScreenWhenShrunk(stdout: NodeJS.WriteStream): () => void {
+  let { columns, rows } = stdout;
+  const onResize = (): void => {
+    if ((stdout.columns ?? 0) < (columns ?? 0) || (stdout.rows ?? 0) < (rows ?? 0))
+      stdout.write('\x1b[2J\x1b[H');
+    ({ columns, rows } = stdout);
+  };
+  stdout.on('resize', onResize);
+  return () => {
+    stdout.off('resize', onResize);
+  };
+}
+
 export function renderStationUi(opts: StationUiOptions): StationUiHandle {
-  const store = new StationUiStore({ header: opts.header, slots: opts.slots });
+  const store = new StationUiStore({
+    header: opts.header,
+    slots: opts.slots,
+    fixture: opts.fixture,
+    verbose: opts.verbose ?? false,
+  });
   const unsubscribe = opts.bus.subscribe((e) => store.handle(e));
   const fps = opts.maxFps ?? 10;
   const sampler = createSampler(store, { maxHz: fps, cpuBudget: opts.cpuBudget });
-  const app = React.createElement(StationApp, { store, sampler, controls: opts.controls });
+  const stdout = opts.stdout ?? process.stdout;
+  const clearOnShrink = clearScreenWhenShrunk(stdout);
+  const app = React.createElement(StationApp, {
+    store,
+    sampler,
+    controls: opts.controls,
+    big: opts.big ?? 'auto',
+  });
   const instance = render(app, {
-    stdout: opts.stdout ?? process.stdout,
+    stdout,
     stdin: opts.stdin ?? process.stdin,
     // q (and Ctrl+C, handled like q) stop the station cleanly first; Ink must not exit on its own.
     exitOnCtrlC: false,
@@ -58,6 +100,7 @@ export function renderStationUi(opts: StationUiOptions): StationUiHandle {
     closed = true;
     unsubscribe();
     sampler.close();
+    clearOnShrink();
   };
   return {
     async waitUntilExit() {

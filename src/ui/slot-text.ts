@@ -3,6 +3,7 @@
  * slot's snapshot, so tests and the renderer agree and unchanged slots need no re-render.
  */
 import type { SlotState } from '../station/events.ts';
+import { blockLetters } from './block-letters.ts';
 import { formatDuration, formatEta, formatKBps, progressBar } from './display-text.ts';
 import { FAILURE_WORDS } from './failure-words.ts';
 import { ROW_FULL_WIDTH } from './layout.ts';
@@ -112,6 +113,16 @@ function lastResultText(r: SlotResult | undefined): Segment {
   return { text: `last: ${r.result === 'pass' ? 'PASS' : `FAIL, ${failureWords(r)}`}`, dimColor: true };
 }
 
+/** What the board is waiting on or retrying, in yellow; undefined when it is simply working. */
+function trouble(slot: SlotView): Segment | undefined {
+  if (slot.waitingSeconds !== undefined) {
+    const note = slot.notice ? `${slot.notice}, ` : '';
+    return { text: `${note}no reply for ${slot.waitingSeconds} s, waiting`, color: 'yellow' };
+  }
+  if (slot.notice) return { text: slot.notice, color: 'yellow' };
+  return undefined;
+}
+
 /** The 5 content lines of a tile, each fitted to `width` cells. */
 export function tileLines(slot: SlotView, width: number): Segment[][] {
   const tone = slotTone(slot);
@@ -141,14 +152,20 @@ export function tileLines(slot: SlotView, width: number): Segment[][] {
     const f = progressFraction(slot);
     const p = slot.progress!;
     lines.push([{ text: progressBar(f, barWidth), color: 'cyan' }, { text: ` ${percentText(f)}`.slice(-5) }]);
-    lines.push([
-      { text: `ETA ${formatEta(p.etaSeconds)} ` },
-      { text: `${formatKBps(p.bytesPerSecond)} `, dimColor: true },
-      { text: regionText(slot) },
-    ]);
+    const t = trouble(slot);
+    lines.push(
+      t
+        ? [t, { text: ` ${regionText(slot)}` }]
+        : [
+            { text: `ETA ${formatEta(p.etaSeconds)} ` },
+            { text: `${formatKBps(p.bytesPerSecond)} `, dimColor: true },
+            { text: regionText(slot) },
+          ],
+    );
   } else if (tone === 'busy') {
+    const t = trouble(slot);
     lines.push([{ text: slot.message ?? '', dimColor: true }]);
-    lines.push([]);
+    lines.push(t ? [t] : []);
   } else if (tone === 'pass' || (tone === 'saving' && slot.result?.result === 'pass')) {
     lines.push([{ text: progressBar(1, barWidth), color: 'green' }, { text: ' 100%' }]);
     lines.push(tone === 'pass' ? [removeBoard('pass')] : [{ text: 'saving result…', color: 'yellow' }]);
@@ -162,6 +179,56 @@ export function tileLines(slot: SlotView, width: number): Segment[][] {
     lines.push([]);
   }
   return lines.map((l) => fitSegments(l, width));
+}
+
+/** The text a big tile spells in block letters, if its state has one: PASS, FAIL, or the % while writing. */
+function bigWord(slot: SlotView): { text: string; tone: Tone } | undefined {
+  const tone = slotTone(slot);
+  if (tone === 'pass' || tone === 'fail') return { text: tone === 'pass' ? 'PASS' : 'FAIL', tone };
+  if (tone === 'busy' && hasProgress(slot))
+    return { text: `${Math.floor(progressFraction(slot) * 100)}%`, tone };
+  return undefined;
+}
+
+/**
+ * A big tile's content lines (name, 5 × ph lines of block letters, two detail lines), each fitted to `width`.
+ * States without a big word (connecting, empty, saving…) show their badge in the middle of the letter area.
+ */
+export function bigTileLines(slot: SlotView, width: number, big: { px: number; ph: number }): Segment[][] {
+  const small = tileLines(slot, width);
+  const word = bigWord(slot);
+  const area = 5 * big.ph;
+  let letters: Segment[][];
+  if (word) {
+    letters = blockLetters(word.text, { px: big.px, ph: big.ph, width, color: TONE_COLORS[word.tone] });
+  } else {
+    const badge = stateBadge(slot);
+    const pad = ' '.repeat(Math.max(0, Math.floor((width - badge.text.length) / 2)));
+    letters = Array.from({ length: area }, (_, i) =>
+      i === Math.floor(area / 2) ? [{ text: pad }, badge] : [],
+    );
+  }
+  const tone = slotTone(slot);
+  let details: Segment[][];
+  if (tone === 'pass' && slot.result) {
+    const took = { text: ` ${formatDuration(slot.result.durationMs)}`, color: 'green' };
+    details = [[{ text: chipAndMac(slot) }, took], [removeBoard('pass')]];
+  } else if (tone === 'fail' && slot.result) {
+    const r = slot.result;
+    details = [
+      [
+        { text: failureWords(r), color: 'red', bold: true },
+        { text: r.message ? ` ${r.message}` : '', color: 'red' },
+      ],
+      [removeBoard('fail'), { text: ` ${chipAndMac(slot)}`, dimColor: true }],
+    ];
+  } else if (word) {
+    details = [[stateBadge(slot), { text: ` ${chipAndMac(slot)}` }], small[4]];
+  } else {
+    // Connecting, checking…: what it is doing, then any retry or wait, else the board.
+    details = [small[3], small[4].length > 0 ? small[4] : small[2]];
+  }
+  return [small[0], ...letters, ...details].map((l) => fitSegments(l, width));
 }
 
 /** One line per slot, for many slots or small terminals. */
@@ -179,13 +246,15 @@ export function rowLine(slot: SlotView, width: number, nameWidth: number): Segme
     const f = progressFraction(slot);
     const p = slot.progress!;
     const barWidth = wide ? 16 : Math.max(4, width - nameWidth - 1 - badgeWidth - 11);
-    segs.push(
-      { text: progressBar(f, barWidth), color: 'cyan' },
-      { text: ` ${percentText(f)} ${formatEta(p.etaSeconds)}` },
-    );
-    if (wide) segs.push({ text: ` ${formatKBps(p.bytesPerSecond).padStart(9)} ${regionText(slot)}` });
+    const t = trouble(slot);
+    segs.push({ text: progressBar(f, barWidth), color: 'cyan' }, { text: ` ${percentText(f)} ` });
+    if (t) segs.push(t);
+    else {
+      segs.push({ text: formatEta(p.etaSeconds) });
+      if (wide) segs.push({ text: ` ${formatKBps(p.bytesPerSecond).padStart(9)} ${regionText(slot)}` });
+    }
   } else if (tone === 'busy') {
-    segs.push({ text: slot.message ?? '' });
+    segs.push(trouble(slot) ?? { text: slot.message ?? '' });
   } else if (tone === 'pass' || tone === 'fail') {
     segs.push(wide ? removeBoard(tone) : { ...removeBoard(tone), text: 'REMOVE' });
     if (tone === 'fail' && slot.result)

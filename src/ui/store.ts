@@ -7,9 +7,11 @@ import { isBusySlotState } from '../station/events.ts';
 import type { FailureCode } from '../ledger/failure-codes.ts';
 import type { SlotConfig, StationHeader } from './controls.ts';
 import { FAILURE_WORDS } from './failure-words.ts';
-import { computeYield } from './yield-figures.ts';
-import type { ResultEntry, YieldFigures } from './yield-figures.ts';
+import { LotYield } from './yield-figures.ts';
+import type { LotContext, YieldFigures } from './yield-figures.ts';
 import { screenSafe, screenSafeEvent } from './screen-safe-text.ts';
+import { slotComparator } from './slot-order.ts';
+import type { FixtureLayout } from './slot-order.ts';
 
 export type RunState = 'running' | 'paused' | 'stopping' | 'stopped';
 
@@ -40,6 +42,12 @@ export interface SlotView {
   awaitingRemoval: boolean;
   /** When the slot entered its current state (ms since epoch). */
   since: number;
+  /** Retries of the board now in the slot (region writes, resets, baud steps, MD5 queries). */
+  retries: number;
+  /** The latest retry, for the tile: 'retry 1/2: no reply'. Cleared once the board moves past it. */
+  notice?: string;
+  /** Seconds the board has not answered while writing or verifying (from 3 s on); the tile says it waits. */
+  waitingSeconds?: number;
 }
 
 export type LogLevel = 'info' | 'warn' | 'error' | 'pass' | 'fail';
@@ -65,15 +73,22 @@ export interface UiSnapshot {
   central?: CentralView;
   runState: RunState;
   detection?: string;
+  /** Slots in screen order: configured ones in config order, then the rest in natural port-path order. */
   slots: readonly SlotView[];
+  /** The configured fixture layout (port paths, null = gap), when there is one. */
+  fixture?: FixtureLayout;
   yieldFigures: YieldFigures;
   /** Log lines that arrived since the previous snapshot; `key` changes with every new batch. */
   logBatch: { key: number; lines: readonly LogLine[] };
 }
 
 interface SlotRecord extends SlotView {
-  /** The result counted for the board now in the slot (a later update for the same board overwrites it). */
-  countedResult?: ResultEntry;
+  /** When the UI last heard the board make progress (its own clock: a stall is measured where it is seen). */
+  activityAt: number;
+  /** Region being written when the latest retry was announced; the notice goes once the write moves on. */
+  noticeRegion?: number;
+  /** The board now in the slot has its recorded result counted in the yield figures. */
+  counted?: boolean;
   /** The result's log line is written once, when the result is on disk (PASS is never shown before that). */
   resultLogged?: boolean;
   /** Bumped on every change; snapshots reuse the previous frozen copy when unchanged. */
@@ -84,11 +99,16 @@ interface SlotRecord extends SlotView {
 
 export interface StoreOptions {
   header: StationHeader;
+  /** Log every retry and board message too (`--verbose`); otherwise one line per board outcome. */
+  verbose?: boolean;
   slots?: readonly SlotConfig[];
+  /** The fixture's shape as rows of port paths (null = a gap); see slot-order.ts. */
+  fixture?: FixtureLayout;
   now?: () => number;
 }
 
-const PRUNE_EVERY_MS = 10 * 60_000;
+/** A board silent this long while writing or verifying is shown as waiting (a reply timeout is running). */
+const STALL_MS = 3000;
 
 export class StationUiStore {
   /** Bumped on every change; the sampler compares it to decide whether to take a snapshot. */
@@ -96,18 +116,24 @@ export class StationUiStore {
   private readonly now: () => number;
   private readonly header: StationHeader;
   private runState: RunState = 'running';
+  /** Run state as last logged (the UI sets runState ahead of the station's own event). */
+  private loggedRunState?: RunState;
   private detection?: string;
   private central?: CentralView;
   private readonly slots = new Map<string, SlotRecord>();
-  private results: ResultEntry[] = [];
-  /** Results are kept while they count for today or for the current lot; older ones are dropped now and then. */
-  private lastPrune = 0;
-  private resultsVersion = 0;
-  private lotStart: number;
+  /** Slot records in screen order; rebuilt when a slot appears. */
+  private ordered?: SlotRecord[];
+  private readonly compareSlots: (a: string, b: string) => number;
+  private readonly fixture?: FixtureLayout;
+  private readonly verbose: boolean;
   private pendingLog: LogLine[] = [];
   private logSeq = 0;
   private lastBatch: { key: number; lines: readonly LogLine[] } = { key: 0, lines: [] };
-  private yieldCache?: { resultsVersion: number; lot: string; minute: number; figures: YieldFigures };
+  private readonly lotContext: LotContext;
+  private lotYield: LotYield;
+  /** Bumped when a result is counted or the lot changes; figures are recomputed only then (or each minute). */
+  private yieldVersion = 0;
+  private yieldCache?: { version: number; minute: number; slots: number; figures: YieldFigures };
 
   constructor(opts: StoreOptions) {
     this.now = opts.now ?? Date.now;
@@ -118,7 +144,16 @@ export class StationUiStore {
       stationName: screenSafe(opts.header.stationName),
       profileName: screenSafe(opts.header.profileName),
     };
-    this.lotStart = this.now();
+    this.lotContext = {
+      station: opts.header.stationName,
+      profile: opts.header.profileName,
+      recipe: opts.header.recipeFingerprint,
+      demoFirmware: opts.header.demoFirmware,
+    };
+    this.lotYield = new LotYield(this.header.lot, this.lotContext);
+    this.compareSlots = slotComparator((opts.slots ?? []).map((s) => s.portPath));
+    this.fixture = opts.fixture;
+    this.verbose = opts.verbose ?? false;
     for (const s of opts.slots ?? []) this.slotFor(s.portPath, screenSafe(s.name));
   }
 
@@ -126,9 +161,14 @@ export class StationUiStore {
     const e = screenSafeEvent(event);
     this.version++;
     if (e.type === 'station') {
+      // A message with an unchanged state (operator, lot, a note) is logged as itself, not as 'station running'.
+      const changed = e.state !== this.loggedRunState;
+      this.loggedRunState = e.state;
       this.runState = e.state;
       if (e.detection) this.detection = e.detection;
-      this.log('info', undefined, `station ${e.state}${e.message ? `: ${e.message}` : ''}`, e.time);
+      if (changed)
+        this.log('info', undefined, `station ${e.state}${e.message ? `: ${e.message}` : ''}`, e.time);
+      else if (e.message) this.log('info', undefined, e.message, e.time);
       return;
     }
     if (e.type === 'central') {
@@ -161,14 +201,17 @@ export class StationUiStore {
         break;
       case 'slot-detached':
         slot.attached = false;
+        // The next board may get another tty: an empty slot shows none rather than a stale one.
+        slot.tty = undefined;
         slot.lastResult = slot.result ?? slot.lastResult;
         this.newCycle(slot, 'empty', e.time);
-        if (e.wasBusy) this.log('warn', slot.name, 'board removed while busy', e.time);
+        // A board pulled while busy gets its own FAIL line (disconnected) when its attempt is recorded.
         break;
       case 'state':
         if (e.state === 'pass' || e.state === 'fail') {
           if (slot.state !== e.state) slot.since = e.time;
           slot.state = e.state;
+          this.clearNotice(slot);
         } else if (e.state !== slot.state || slot.result) {
           this.newCycle(slot, e.state, e.time);
         }
@@ -177,15 +220,29 @@ export class StationUiStore {
         if (e.board && e.state !== 'empty') slot.board = e.board;
         if (e.baud !== undefined) slot.baud = e.baud;
         slot.message = e.message;
+        // Bytes start moving afresh; a retry notice stays through a reconnect, not into the final verify.
+        slot.activityAt = this.now();
+        if (e.state === 'verifying') this.clearNotice(slot);
         break;
       case 'progress':
         slot.progress = e.progress;
+        slot.activityAt = this.now();
+        if (slot.noticeRegion !== undefined && e.progress.regionIndex > slot.noticeRegion)
+          this.clearNotice(slot);
+        break;
+      case 'retry':
+        slot.retries++;
+        slot.notice = `retry ${e.n}/${e.of}: ${e.reason}`;
+        slot.noticeRegion = slot.progress?.regionIndex ?? -1;
+        slot.activityAt = this.now();
+        if (this.verbose) this.log('warn', slot.name, e.message, e.time);
         break;
       case 'result':
         this.onResult(slot, e);
         break;
       case 'log':
-        this.log(e.level, slot.name, e.message, e.time);
+        // Board chatter and warnings are details (headless events, --verbose); errors always show.
+        if (e.level === 'error' || this.verbose) this.log(e.level, slot.name, e.message, e.time);
         break;
       case 'awaiting-removal':
         slot.awaitingRemoval = true;
@@ -193,18 +250,20 @@ export class StationUiStore {
     }
   }
 
+  /** Shows the new operator at once; the log line comes from the station's own event (once). */
   setOperator(s: string): void {
     this.version++;
     this.header.operator = screenSafe(s);
-    this.log('info', undefined, `operator set to ${this.header.operator}`, this.now());
   }
 
   setLot(s: string): void {
     this.version++;
     const lot = screenSafe(s);
-    if (lot !== this.header.lot) this.lotStart = this.now();
+    if (lot !== this.lotYield.lot) {
+      this.lotYield = new LotYield(lot, this.lotContext, this.lotYield.today(this.now()));
+      this.yieldVersion++;
+    }
     this.header.lot = lot;
-    this.log('info', undefined, `lot set to ${lot}`, this.now());
   }
 
   /** Optimistic run state after a key press; the station's own 'station' event confirms or corrects it. */
@@ -230,10 +289,21 @@ export class StationUiStore {
       this.lastBatch = { key: this.pendingLog[0].id, lines: this.pendingLog };
       this.pendingLog = [];
     }
+    this.markWaiting(now);
     const slots: SlotView[] = [];
-    for (const rec of this.slots.values()) {
+    this.ordered ??= [...this.slots.values()].sort((a, b) => this.compareSlots(a.portPath, b.portPath));
+    for (const rec of this.ordered) {
       if (!rec.snap || rec.snapRev !== rec.rev) {
-        const { countedResult: _c, resultLogged: _l, rev: _r, snapRev: _s, snap: _p, ...view } = rec;
+        const {
+          counted: _c,
+          resultLogged: _l,
+          rev: _r,
+          snapRev: _s,
+          snap: _p,
+          activityAt: _a,
+          noticeRegion: _n,
+          ...view
+        } = rec;
         rec.snap = Object.freeze(view);
         rec.snapRev = rec.rev;
       }
@@ -246,40 +316,48 @@ export class StationUiStore {
       runState: this.runState,
       detection: this.detection,
       slots,
+      ...(this.fixture && { fixture: this.fixture }),
       yieldFigures: this.figures(now),
       logBatch: this.lastBatch,
     };
   }
 
+  /** Boards silent while writing or verifying: their tiles say so, counting the seconds. */
+  private markWaiting(now: number): void {
+    for (const rec of this.slots.values()) {
+      const silent = now - rec.activityAt;
+      const waiting =
+        (rec.state === 'flashing' || rec.state === 'verifying') && silent >= STALL_MS
+          ? Math.floor(silent / 1000)
+          : undefined;
+      if (waiting !== rec.waitingSeconds) {
+        rec.waitingSeconds = waiting;
+        rec.rev++;
+      }
+    }
+  }
+
+  private clearNotice(slot: SlotRecord): void {
+    slot.notice = undefined;
+    slot.noticeRegion = undefined;
+  }
+
   private figures(now: number): YieldFigures {
     const minute = Math.floor(now / 60_000);
     const c = this.yieldCache;
-    if (c && c.resultsVersion === this.resultsVersion && c.lot === this.header.lot && c.minute === minute) {
+    if (c && c.version === this.yieldVersion && c.minute === minute && c.slots === this.slots.size) {
       return c.figures;
     }
-    this.prune(now);
-    const figures = computeYield(this.results, {
-      lot: this.header.lot,
+    this.ordered ??= [...this.slots.values()].sort((x, y) => this.compareSlots(x.portPath, y.portPath));
+    const figures = this.lotYield.figures(
       now,
-      lotStart: this.lotStart,
-      slots: [...this.slots.values()].map((s) => ({ portPath: s.portPath, name: s.name })),
-    });
-    this.yieldCache = { resultsVersion: this.resultsVersion, lot: this.header.lot, minute, figures };
+      this.ordered.map((s) => ({ portPath: s.portPath, name: s.name })),
+    );
+    this.yieldCache = { version: this.yieldVersion, minute, slots: this.slots.size, figures };
     return figures;
   }
 
-  /** Drops results that count neither for today nor for the current lot (a station left running for weeks). */
-  private prune(now: number): void {
-    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
-    this.lastPrune = now;
-    const today = new Date(now).toDateString();
-    const lot = this.header.lot;
-    const kept = this.results.filter((e) => e.lot === lot || new Date(e.time).toDateString() === today);
-    if (kept.length !== this.results.length) this.results = kept;
-  }
-
   private onResult(slot: SlotRecord, e: Extract<StationEvent, { type: 'result' }>): void {
-    const first = slot.countedResult === undefined;
     slot.result = {
       result: e.result,
       code: e.code,
@@ -290,32 +368,43 @@ export class StationUiStore {
     slot.state = e.result;
     slot.since = e.time;
     slot.attempt = e.attempt;
+    this.clearNotice(slot);
     if (e.board) slot.board = e.board;
-    const entry: ResultEntry = {
-      time: e.time,
-      slot: slot.portPath,
-      result: e.result,
-      attempt: e.attempt,
-      durationMs: e.durationMs,
-      lot: this.header.lot,
-      code: e.code,
-    };
-    // A second result for the same board (e.g. recorded:false then recorded:true) updates, never double-counts.
-    if (first) {
-      this.results.push(entry);
-      slot.countedResult = entry;
-    } else {
-      Object.assign(slot.countedResult!, { ...entry, lot: slot.countedResult!.lot });
+    // Counted once, when it is on disk: the figures are the report's over the ledger, which holds only those.
+    if (e.recorded && !slot.counted) {
+      slot.counted = true;
+      this.lotYield.add(
+        {
+          start: e.startedAt ?? e.time - e.durationMs,
+          durationMs: e.durationMs,
+          slot: slot.portPath,
+          slotName: slot.name,
+          result: e.result,
+          ...(slot.board?.mac !== undefined && { mac: slot.board.mac }),
+          ...(e.code !== undefined && { code: e.code }),
+          ...(e.message !== undefined && { message: e.message }),
+          lot: this.header.lot,
+          operator: this.header.operator,
+        },
+        this.now(),
+      );
+      this.yieldVersion++;
     }
-    this.resultsVersion++;
     if (!e.recorded || slot.resultLogged) return;
     slot.resultLogged = true;
     const mac = slot.board?.mac ? ` ${slot.board.mac}` : '';
+    const retried =
+      slot.retries > 0 ? ` (after ${slot.retries} ${slot.retries === 1 ? 'retry' : 'retries'})` : '';
     if (e.result === 'pass') {
-      this.log('pass', slot.name, `PASS${mac} in ${(e.durationMs / 1000).toFixed(1)} s`, e.time);
+      this.log('pass', slot.name, `PASS${mac} in ${(e.durationMs / 1000).toFixed(1)} s${retried}`, e.time);
     } else {
       const words = e.code ? FAILURE_WORDS[e.code].short : 'failed';
-      this.log('fail', slot.name, `FAIL${mac}: ${words}${e.message ? ` — ${e.message}` : ''}`, e.time);
+      this.log(
+        'fail',
+        slot.name,
+        `FAIL${mac}: ${words}${retried}${e.message ? ` — ${e.message}` : ''}`,
+        e.time,
+      );
     }
   }
 
@@ -325,14 +414,19 @@ export class StationUiStore {
     slot.progress = undefined;
     slot.message = undefined;
     slot.awaitingRemoval = false;
+    slot.activityAt = this.now();
+    slot.waitingSeconds = undefined;
+    // A retry notice outlives the reconnect it causes; a new board or a result ends it.
+    if (!isBusySlotState(state)) this.clearNotice(slot);
     if (slot.result) slot.lastResult = slot.result;
     slot.result = undefined;
-    slot.countedResult = undefined;
+    slot.counted = undefined;
     slot.resultLogged = undefined;
     if (state === 'empty' || state === 'detected') {
       slot.board = undefined;
       slot.baud = undefined;
       slot.attempt = 0;
+      slot.retries = 0;
     }
   }
 
@@ -347,10 +441,13 @@ export class StationUiStore {
         attempt: 0,
         awaitingRemoval: false,
         since: this.now(),
+        retries: 0,
+        activityAt: this.now(),
         rev: 0,
         snapRev: -1,
       };
       this.slots.set(portPath, s);
+      this.ordered = undefined;
     }
     return s;
   }

@@ -4,7 +4,8 @@ export type UiMode =
   | { kind: 'help' }
   | { kind: 'yield' }
   | { kind: 'confirm-quit' }
-  | { kind: 'stopping' }
+  | { kind: 'stopping'; forced?: boolean }
+  | { kind: 'confirm-abort' }
   | { kind: 'entry'; field: 'operator' | 'lot'; value: string; hint?: string };
 
 /** Longest operator or lot we accept; longer input is a scanner gone wrong. */

@@ -1,18 +1,27 @@
 /**
- * Yield figures computed from the station's 'result' events as the UI saw them (not from the ledger: reports do
- * that). Pure functions over a list of results so the figures are easy to test and cheap to recompute.
+ * The yield figures on the screen are the report's own: each recorded result is handed, as the attempt the
+ * ledger holds, to the report's aggregator (src/report), so first-pass yield, boards per hour, cycle time and the
+ * suspect-slot test are defined once and the screen and `esp-station report` agree on the same run. The screen
+ * counts the current lot (a report filtered by that lot) and today's attempts.
  */
+import type { LedgerRecord } from '../ledger/record.ts';
 import type { FailureCode } from '../ledger/failure-codes.ts';
+import { YieldAggregator } from '../report/yield-aggregator.ts';
 
+/** A recorded result as the screen saw it; together with the header it is the attempt the ledger holds. */
 export interface ResultEntry {
-  time: number;
-  slot: string; // portPath
-  result: 'pass' | 'fail';
-  /** 1 = first test of this board (per the ledger's numbering); first-pass yield counts only these. */
-  attempt: number;
+  /** When the attempt started and how long it took (the ledger's start; end = start + durationMs). */
+  start: number;
   durationMs: number;
-  lot: string;
+  /** Slot name as recorded (the ledger's `slot`) and its port path (the screen's key). */
+  slotName: string;
+  slot: string;
+  result: 'pass' | 'fail';
+  mac?: string;
   code?: FailureCode;
+  message?: string;
+  lot: string;
+  operator: string;
 }
 
 export interface Tally {
@@ -23,57 +32,61 @@ export interface Tally {
 export interface SlotTally extends Tally {
   slot: string;
   name: string;
-  /** This slot fails far more often than the rest of the station: check its cable, hub port or pogo pins. */
+  /** The report flags this slot LOW: check its cable, hub port or pogo pins. */
   suspect: boolean;
 }
 
 export interface YieldFigures {
+  /** This lot's attempts. */
   lot: Tally;
   today: Tally;
-  /** First-pass yield of this lot: passes on attempt 1 / boards tested for the first time. */
+  /** Boards (distinct MACs) of this lot, and how many passed their first attempt. */
+  boards: number;
+  /** Boards whose earliest attempt passed ÷ boards (attempts without a MAC are not boards). */
   firstPassYield?: number;
-  /** Boards (pass + fail) finished per hour over the last hour of this lot, once ≥ 1 minute of data exists. */
+  /** Boards ÷ hours from the lot's first start to its last end. */
   boardsPerHour?: number;
-  /** Mean duration of this lot's attempts. */
-  meanCycleMs?: number;
-  /** Per-slot counts for this lot, in slot order. */
+  /** Median attempt duration of the lot. */
+  cycleMs?: number;
+  /** Per-slot attempt counts for this lot, in screen order. */
   perSlot: SlotTally[];
   /** This lot's failures by code, most frequent first. */
   failsByCode: Array<{ code: FailureCode | 'unknown'; count: number }>;
 }
 
-export interface YieldContext {
-  lot: string;
-  now: number;
-  /** When counting for this lot started (lot set, or UI start); bounds the boards/hour window. */
-  lotStart: number;
-  /** Slots in display order with their names, so quiet slots show up with zero counts. */
-  slots: ReadonlyArray<{ portPath: string; name: string }>;
+export interface LotContext {
+  station: string;
+  profile: string;
+  recipe: string;
+  demoFirmware: boolean;
 }
 
-const HOUR_MS = 3_600_000;
-const MIN_RATE_WINDOW_MS = 60_000;
-/** A slot is suspect with at least this many failures ... */
-const SUSPECT_MIN_FAILS = 3;
-/**
- * ... when that many failures would be this unlikely if the slot failed as often as the rest of the station
- * (binomial upper tail). Small enough that 32 honest slots rarely raise a false alarm (about 3 % per lot).
- */
-const SUSPECT_P_VALUE = 0.001;
-
-/** P(X ≥ k) for X ~ Binomial(n, p), summed in log space so large n does not overflow. */
-export function binomialUpperTail(k: number, n: number, p: number): number {
-  if (k <= 0) return 1;
-  if (k > n) return 0;
-  if (p <= 0) return 0;
-  if (p >= 1) return 1;
-  let logC = 0; // log C(n, i), built up from i = 0
-  let sum = 0;
-  for (let i = 0; i <= n; i++) {
-    if (i > 0) logC += Math.log(n - i + 1) - Math.log(i);
-    if (i >= k) sum += Math.exp(logC + i * Math.log(p) + (n - i) * Math.log1p(-p));
-  }
-  return Math.min(1, sum);
+/** The ledger record an entry stands for, as far as yield figures read it. */
+export function attemptOf(e: ResultEntry, ctx: LotContext): LedgerRecord {
+  const start = new Date(e.start).toISOString();
+  return {
+    v: 1,
+    id: `${ctx.station}/${start}/${e.slot}`,
+    start,
+    end: new Date(e.start + e.durationMs).toISOString(),
+    station: ctx.station,
+    slot: e.slotName,
+    portPath: e.slot,
+    port: '',
+    operator: e.operator,
+    lot: e.lot,
+    ...(e.mac !== undefined && { mac: e.mac }),
+    profile: ctx.profile,
+    recipe: ctx.recipe,
+    ...(ctx.demoFirmware && { demoFirmware: true }),
+    regions: [],
+    phases: {},
+    durationMs: e.durationMs,
+    result: e.result,
+    ...(e.code !== undefined && { code: e.code }),
+    ...(e.message !== undefined && { message: e.message }),
+    attempt: 1,
+  };
 }
 
 function sameLocalDay(a: number, b: number): boolean {
@@ -84,60 +97,75 @@ function sameLocalDay(a: number, b: number): boolean {
   );
 }
 
-export function computeYield(entries: readonly ResultEntry[], ctx: YieldContext): YieldFigures {
-  const lot: Tally = { passed: 0, failed: 0 };
-  const today: Tally = { passed: 0, failed: 0 };
-  let firstTests = 0;
-  let firstPasses = 0;
-  let durationSum = 0;
-  let inWindow = 0;
-  const windowStart = Math.max(ctx.lotStart, ctx.now - HOUR_MS);
-  const perSlot = new Map<string, SlotTally>();
-  for (const s of ctx.slots)
-    perSlot.set(s.portPath, { slot: s.portPath, name: s.name, passed: 0, failed: 0, suspect: false });
-  const byCode = new Map<FailureCode | 'unknown', number>();
+/**
+ * Figures for one lot, kept as results arrive (the aggregator holds a few dozen bytes per board), plus today's
+ * tally. `figures()` runs the report's computation; the store calls it only when something changed.
+ */
+export class LotYield {
+  private readonly aggregator = new YieldAggregator();
+  private todayTally: Tally = { passed: 0, failed: 0 };
+  private day = 0;
 
-  for (const e of entries) {
-    if (sameLocalDay(e.time, ctx.now)) today[e.result === 'pass' ? 'passed' : 'failed']++;
-    if (e.lot !== ctx.lot) continue;
-    lot[e.result === 'pass' ? 'passed' : 'failed']++;
-    durationSum += e.durationMs;
-    if (e.attempt === 1) {
-      firstTests++;
-      if (e.result === 'pass') firstPasses++;
-    }
-    if (e.time >= windowStart) inWindow++;
-    let st = perSlot.get(e.slot);
-    if (!st) {
-      st = { slot: e.slot, name: e.slot, passed: 0, failed: 0, suspect: false };
-      perSlot.set(e.slot, st);
-    }
-    st[e.result === 'pass' ? 'passed' : 'failed']++;
-    if (e.result === 'fail') {
-      const code = e.code ?? 'unknown';
-      byCode.set(code, (byCode.get(code) ?? 0) + 1);
+  constructor(
+    readonly lot: string,
+    private readonly ctx: LotContext,
+    /** Today's tally carries over from the previous lot. */
+    today?: { day: number; tally: Tally },
+  ) {
+    if (today) {
+      this.day = today.day;
+      this.todayTally = { ...today.tally };
     }
   }
 
-  const total = lot.passed + lot.failed;
-  for (const st of perSlot.values()) {
-    const mine = st.passed + st.failed;
-    if (st.failed < SUSPECT_MIN_FAILS || mine === 0) continue;
-    const rest = total - mine;
-    const restFraction = rest > 0 ? (lot.failed - st.failed) / rest : 0;
-    st.suspect = binomialUpperTail(st.failed, mine, restFraction) < SUSPECT_P_VALUE;
+  add(e: ResultEntry, now: number): void {
+    if (!sameLocalDay(this.day, now)) {
+      this.day = now;
+      this.todayTally = { passed: 0, failed: 0 };
+    }
+    this.todayTally[e.result === 'pass' ? 'passed' : 'failed']++;
+    if (e.lot === this.lot) this.aggregator.add(attemptOf(e, this.ctx));
   }
 
-  const windowMs = ctx.now - windowStart;
-  return {
-    lot,
-    today,
-    firstPassYield: firstTests > 0 ? firstPasses / firstTests : undefined,
-    boardsPerHour: windowMs >= MIN_RATE_WINDOW_MS ? (inWindow * HOUR_MS) / windowMs : undefined,
-    meanCycleMs: total > 0 ? durationSum / total : undefined,
-    perSlot: [...perSlot.values()],
-    failsByCode: [...byCode.entries()]
-      .map(([code, count]) => ({ code, count }))
-      .sort((a, b) => b.count - a.count),
-  };
+  /** Today's tally, to hand to the next lot. */
+  today(now: number): { day: number; tally: Tally } {
+    return sameLocalDay(this.day, now)
+      ? { day: this.day, tally: { ...this.todayTally } }
+      : { day: now, tally: { passed: 0, failed: 0 } };
+  }
+
+  figures(now: number, slots: ReadonlyArray<{ portPath: string; name: string }>): YieldFigures {
+    const report = this.aggregator.report(
+      { generatedAt: new Date(now).toISOString(), ledger: emptyLedger, filter: {} },
+      0,
+    );
+    const t = report.totals;
+    const bySlotName = new Map(report.slots.map((s) => [s.slot, s]));
+    const perSlot: SlotTally[] = slots.map(({ portPath, name }) => {
+      const row = bySlotName.get(name);
+      bySlotName.delete(name);
+      return {
+        slot: portPath,
+        name,
+        passed: row?.passed ?? 0,
+        failed: row?.failed ?? 0,
+        suspect: row?.verdict === 'low',
+      };
+    });
+    return {
+      lot: { passed: t.attemptsPassed, failed: t.attemptsFailed },
+      today: this.today(now).tally,
+      boards: t.boards,
+      ...(t.firstPassYield !== null && { firstPassYield: t.firstPassYield }),
+      ...(t.boardsPerHour !== null && { boardsPerHour: t.boardsPerHour }),
+      ...(t.cycleTimeMs && { cycleMs: t.cycleTimeMs.p50 }),
+      perSlot,
+      failsByCode: report.failures.byCode.map((r) => ({
+        code: r.key === '(no code)' ? 'unknown' : (r.key as FailureCode),
+        count: r.count,
+      })),
+    };
+  }
 }
+
+const emptyLedger = { path: '', files: [], records: 0, problemCount: 0, problems: [] };

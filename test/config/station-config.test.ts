@@ -120,3 +120,48 @@ test('a config whose profile does not exist points at the profile: line', async 
     return true;
   });
 });
+
+test('layout: rows of slot names with ~ or an empty name for a gap draw the fixture', () => {
+  const c = parseStationConfig(
+    'config.yaml',
+    [
+      'station: s1',
+      'profile: p.yaml',
+      'slots:',
+      '  - { name: A1, usbPath: 1-1.1 }',
+      '  - { name: A2, usbPath: 1-1.2 }',
+      '  - { name: B1, usbPath: 1-2.1 }',
+      'layout:',
+      '  - [A1, A2]',
+      "  - [~, '', B1]",
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(c.layout, [
+    ['A1', 'A2'],
+    [null, null, 'B1'],
+  ]);
+});
+
+test('layout problems: an unknown name, a slot placed twice and a slot without a place, all at once', () => {
+  const text = [
+    'station: s1', // 1
+    'profile: p.yaml', // 2
+    'slots:', // 3
+    '  - { name: A1, usbPath: 1-1.1 }', // 4
+    '  - { name: A2, usbPath: 1-1.2 }', // 5
+    '  - { name: B1, usbPath: 1-2.1 }', // 6
+    'layout:', // 7
+    '  - [A1, A3]', // 8
+    '  - [A1, ~]', // 9
+    '',
+  ].join('\n');
+  const ps = problemsOf(() => parseStationConfig('config.yaml', text));
+  const find = (key: string) => ps.find((p) => p.key === key);
+  assert.equal(find('layout.0.1')?.line, 8);
+  assert.match(find('layout.0.1')!.message, /'A3' is not a slot name; the slots are A1, A2, B1/);
+  assert.equal(find('layout.1.0')?.line, 9);
+  assert.match(find('layout.1.0')!.message, /slot A1 is already placed at layout\.0\.0/);
+  assert.match(find('layout')!.message, /slots A2, B1 have no place in the layout/);
+  assert.equal(ps.length, 3);
+});

@@ -118,3 +118,56 @@ test('run rejects bad options with exit 2 and says what to change', async () => 
   assert.equal(c.code, 2);
   assert.match(c.stderr, /unknown fault 'gremlins'/);
 });
+
+test('Ctrl+C twice: the boards in flight are failed at once and recorded, and the station exits 0', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'run-cli-int-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const ledgerFile = join(dir, 'ledger.jsonl');
+  // Realistic timing: a board takes ~15 s to write, so the first Ctrl+C alone would wait for them.
+  const p = spawn(
+    process.execPath,
+    [
+      join(REPO, 'bin/esp-station.mjs'),
+      'run',
+      '--headless',
+      '--simulate',
+      '4',
+      '--seed',
+      '3',
+      '--ledger',
+      ledgerFile,
+    ],
+    { cwd: REPO },
+  );
+  let stdout = '';
+  p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  const exited = new Promise<number | null>((r) => p.on('close', r));
+  const kill = setTimeout(() => p.kill('SIGKILL'), 100_000);
+  t.after(() => clearTimeout(kill));
+  const flashing = () => (stdout.match(/"state":"flashing"/g) ?? []).length;
+  for (let i = 0; i < 1500 && flashing() < 2; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(flashing() >= 2, 'boards are writing');
+  p.kill('SIGINT');
+  for (let i = 0; i < 200 && !stdout.includes('"state":"stopping"'); i++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.ok(stdout.includes('"state":"stopping"'));
+  p.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 0);
+  const events = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as StationEvent);
+  const results = events.filter((e) => e.type === 'result');
+  assert.ok(results.length >= 2);
+  assert.ok(results.every((e) => e.type === 'result' && e.recorded));
+  const records = readFileSync(ledgerFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => LedgerRecordSchema.parse(JSON.parse(l)));
+  assert.equal(records.length, results.length, 'every announced result is in the ledger');
+  const stopped = records.filter((r) => /stopped before this board was done/.test(r.message ?? ''));
+  assert.ok(stopped.length >= 2, records.map((r) => r.message).join(' | '));
+  assert.ok(stopped.every((r) => r.code === 'internal' && r.durationMs < 15_000));
+  assert.equal((events.at(-1) as { state?: string }).state, 'stopped');
+});

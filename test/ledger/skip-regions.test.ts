@@ -30,17 +30,28 @@ const regions: LedgerRecord['regions'] = [
   },
 ];
 
+/** The same regions without a retry: the shortcut's usual case (a retried region is read in full). */
+const unretried = regions.map((r) => ({ ...r, retries: 0 }));
+
 /** The line as the writer writes it: serialised from the schema's output (schema key order). */
 const line = (r: LedgerRecord) => JSON.stringify(LedgerRecordSchema.parse(r));
 
 test('writer-form lines parse to the same record with regions left out', () => {
   for (const r of [
-    makeRecord({ mac: mac(1), regions }),
+    makeRecord({ mac: mac(1), regions: unretried }),
     makeRecord({ mac: undefined, regions: [], result: 'fail', code: 'no-sync', message: '"regions":[oops' }),
-    makeRecord({ regions: [regions[1]], message: 'x","regions":[]' }),
+    makeRecord({ regions: [unretried[1]], message: 'x","regions":[]' }),
   ]) {
     assert.deepEqual(parseSkippingRegions(line(r)), JSON.parse(JSON.stringify({ ...r, regions: [] })));
   }
+});
+
+test('a record with a retried region is left to the full parse (reports count passes after a retry)', () => {
+  assert.equal(parseSkippingRegions(line(makeRecord({ mac: mac(1), regions }))), undefined);
+  assert.equal(
+    parseSkippingRegions(line(makeRecord({ regions: [{ ...unretried[0], retries: 10 }] }))),
+    undefined,
+  );
 });
 
 test('anything unusual is left to the full parse', () => {
@@ -71,7 +82,7 @@ function prng(seed: number): () => number {
 
 test('on randomly damaged lines the shortcut never accepts what a full parse rejects, nor gives a different record', () => {
   const rand = prng(7);
-  const base = line(makeRecord({ mac: mac(3), regions, message: 'plain' }));
+  const base = line(makeRecord({ mac: mac(3), regions: unretried, message: 'plain' }));
   const pieces = ['"', '\\', ']', '[', '{', '}', ',', '0', '9', '-', 'e', ' ', '"regions":[', 'a'];
   let shortcut = 0;
   for (let i = 0; i < 4000; i++) {
@@ -92,14 +103,18 @@ test('on randomly damaged lines the shortcut never accepts what a full parse rej
   assert.ok(shortcut > 200, `only ${shortcut} damaged lines took the shortcut`);
 });
 
-test('a reader with skipRegions gives the same records, regions empty, and the same problems', async (t) => {
+test('a reader with skipRegions gives the same records, regions empty unless retried, and the same problems', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'skip-regions-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'l.jsonl');
-  const recs = [makeRecord({ mac: mac(1), regions }), makeRecord({ mac: mac(2), regions: [] })];
+  const recs = [
+    makeRecord({ mac: mac(1), regions }),
+    makeRecord({ mac: mac(2), regions: [] }),
+    makeRecord({ mac: mac(3), regions: unretried }),
+  ];
   await writeFile(
     file,
-    `${line(recs[0])}\n{"v":1,"regions":[]}\n${JSON.stringify(recs[1], null, 0).replace('"v":1', '"v": 1')}\n`,
+    `${line(recs[0])}\n{"v":1,"regions":[]}\n${JSON.stringify(recs[1], null, 0).replace('"v":1', '"v": 1')}\n${line(recs[2])}\n`,
   );
   const read = async (skipRegions: boolean) => {
     const reader = new LedgerReader(file, { skipRegions });
@@ -111,9 +126,11 @@ test('a reader with skipRegions gives the same records, regions empty, and the s
   const skip = await read(true);
   assert.deepEqual(
     skip.out,
-    full.out.map((r) => ({ ...r, regions: [] })),
+    full.out.map((r) => (r.regions.some((x) => x.retries > 0) ? r : { ...r, regions: [] })),
   );
-  assert.equal(full.out.length, 2);
+  assert.equal(full.out.length, 3);
+  assert.equal(skip.out[0]!.regions.length, 2, 'the retried record keeps its regions');
+  assert.equal(skip.out[2]!.regions.length, 0);
   assert.deepEqual(skip.problems, full.problems);
   assert.equal(skip.problems.length, 1);
 });

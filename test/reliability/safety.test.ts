@@ -112,7 +112,11 @@ test('hostile ledger strings render escaped in the HTML and text reports', async
 });
 
 test('hostile board and file strings reach the terminal UI without their escape sequences', async (t) => {
-  const ui = renderApp(t, { header: { operator: `op${HOSTILE.terminal}`, lot: `LOT${HOSTILE.fakePass}` } });
+  // --verbose: board chatter (boot logs, stub output) reaches the screen, which is where it must be made safe.
+  const ui = renderApp(t, {
+    header: { operator: `op${HOSTILE.terminal}`, lot: `LOT${HOSTILE.fakePass}` },
+    verbose: true,
+  });
   const now = Date.now();
   const slot = '1-1.1';
   ui.store.handle({

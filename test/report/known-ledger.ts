@@ -144,7 +144,8 @@ export const EXPECTED = {
     ['MD5 mismatch', 2, 0.4, 0.4],
     ['no answer', 1, 0.2, 0.6],
     ['no reply', 1, 0.2, 0.8],
-    ['write failed at 0x10000', 1, 0.2, 1],
+    // Grouped by template: the address is the board's own detail.
+    ['write failed at ‹hex›', 1, 0.2, 1],
   ],
   slots: [
     ['st1', 'A1', 3, 1],
@@ -173,7 +174,7 @@ export const EXPECTED = {
     ['ann', 6, 2],
     ['bob', 4, 3],
   ],
-  // mac, result, attempts, first start, last end, recipe, lot, station, slot, last code, demo
+  // mac, result, attempts, first start, last end, recipe, lot, station, slot, last code, demo, last message
   boardList: [
     [
       MAC.M1,
@@ -187,6 +188,7 @@ export const EXPECTED = {
       'A1',
       '',
       false,
+      '',
     ],
     [
       MAC.M2,
@@ -200,6 +202,7 @@ export const EXPECTED = {
       'A2',
       '',
       false,
+      '',
     ],
     [
       MAC.M3,
@@ -213,6 +216,7 @@ export const EXPECTED = {
       'A1',
       'verify-mismatch',
       false,
+      'MD5 mismatch',
     ],
     [
       MAC.M4,
@@ -226,6 +230,7 @@ export const EXPECTED = {
       'B1',
       '',
       false,
+      '',
     ],
     [
       MAC.M5,
@@ -239,6 +244,7 @@ export const EXPECTED = {
       'B1',
       '',
       true,
+      '',
     ],
     [
       MAC.M6,
@@ -252,6 +258,7 @@ export const EXPECTED = {
       'B1',
       '',
       false,
+      '',
     ],
   ],
 } as const;

@@ -129,6 +129,7 @@ test('csv: the board list has one row per board with every column', async () => 
     'slot',
     'last_code',
     'demo_firmware',
+    'last_message',
   ]);
   const expected = EXPECTED.boardList.map((b) => b.map((c) => String(c)));
   assert.deepEqual(
@@ -192,10 +193,10 @@ test('csv: every other table carries the same figures', async () => {
 
 test('text: every figure appears, with the demo warning and the unreadable lines located', async (t) => {
   t.mock.method(console, 'error', () => {});
-  const { output } = await runReport(out, ['--ledger', ledger]);
+  const { output } = await runReport(out, ['--ledger', ledger, '--tz', 'UTC']);
   const has = (re: RegExp) => assert.match(output, re);
   has(/ledger: .* \(3 files, 10 records, 2 unreadable lines\)/);
-  has(/window: +2026-11-23 08:00:00Z to 2026-11-23 10:00:12Z \(2\.00 h, UTC\)/);
+  has(/window: +2026-11-23 08:00:00Z to 2026-11-23 10:00:12Z \(2\.00 h; times in UTC\)/);
   has(/!! DEMO FIRMWARE: 1 attempt flashed demo firmware \(recipe bbbbbbbbbbbb\)/);
   has(/attempts +10 \(passed 5, failed 5, without MAC 1\)/);
   has(/boards \(unique MAC\) +6\n/);
@@ -209,9 +210,12 @@ test('text: every figure appears, with the demo warning and the unreadable lines
   has(/verify-mismatch +2 +40\.0 % +40\.0 %/);
   has(/write-error +1 +20\.0 % +100\.0 %/);
   has(/ 2 +40\.0 % +MD5 mismatch/);
-  has(/st1 +A1 +3 +1 +2 +33\.3 % +verify-mismatch +too few to judge/);
-  has(/st2 +B1 +4 +3 +1 +75\.0 % +timeout/);
-  has(/2026-11-23 09:00 +5 +2 +3 +40\.0 %/);
+  has(/st1 +A1 +3 +1 +2 +33\.3 % +0 +0 +verify-mismatch +too few to judge/);
+  has(/st2 +B1 +4 +3 +1 +75\.0 % +0 +0 +timeout/);
+  // A two-hour window: 5-minute bins, the empty ones listed.
+  has(/Over time \(5-minute, by attempt end, UTC\)/);
+  has(/2026-11-23 09:05 +1 +0 +1 +0\.0 %\n +2026-11-23 09:10 +1 +1 +0 +100\.0 %/);
+  has(/2026-11-23 08:15 +0 +0 +0 +—/);
   has(/2026-11-23 10:00 +1 +1 +0 +100\.0 %/);
   has(new RegExp(`${RECIPE_A.slice(0, 12)} +at-esp32 +6 +33\\.3 % +3 +33\\.3 %`));
   has(new RegExp(`${RECIPE_B.slice(0, 12)} +at-esp32c3 +4 +75\\.0 % +3 +66\\.7 % .* DEMO FIRMWARE`));
@@ -220,7 +224,7 @@ test('text: every figure appears, with the demo warning and the unreadable lines
   has(
     /Operators\n +operator +attempts +passed +failed +yield\n +ann +6 +2 +4 +33\.3 %\n +bob +4 +3 +1 +75\.0 %\n/,
   );
-  has(new RegExp(`${MAC.M3} +2 +2026-11-23 09:05:30Z +st1 +A1 +verify-mismatch`));
+  has(new RegExp(`${MAC.M3} +2 +2026-11-23 09:05:30Z +st1 +A1 +verify-mismatch +MD5 mismatch`));
   assert.ok(output.includes(`${problems.torn}: torn line: incomplete record`), output);
   assert.ok(output.includes(`${problems.corrupt}: corrupt line: not JSON`), output);
 });

@@ -36,7 +36,11 @@ test('html: self-contained, and the page Chromium renders shows every figure and
   t.mock.method(console, 'error', () => {});
   const ledger = join(dir, 'known');
   await writeKnownLedger(ledger);
-  const { code, output: html, path } = await runReport(out, ['--ledger', ledger, '--format', 'html']);
+  const {
+    code,
+    output: html,
+    path,
+  } = await runReport(out, ['--ledger', ledger, '--format', 'html', '--tz', 'UTC']);
   assert.equal(code, 0);
   // Nothing to fetch, nothing to run.
   assert.doesNotMatch(html, /<script|<link|<iframe|<img|src=|href=|url\(|@import/i);
@@ -59,17 +63,19 @@ test('html: self-contained, and the page Chromium renders shows every figure and
     /^DEMO FIRMWARE: 1 attempt\(s\) flashed demo firmware \(recipe bbbbbbbbbbbb\)/,
   );
 
-  // Charts: one bar per hour, one Pareto bar per code and per message, one cell per slot, one flagged none.
+  // Charts: one bar per 5-minute bin of the two-hour window (08:00 … 10:00), one Pareto bar per code and per
+  // message, one cell per slot, none flagged.
   const chart = (id: string) => {
     const m = new RegExp(`<svg[^>]*id="${id}"[\\s\\S]*?</svg>`).exec(dom);
     assert.ok(m, `no chart ${id}`);
     return m[0];
   };
-  assert.equal(count(chart('chart-yield'), /class="bar-attempts"/g), 3);
+  assert.equal(count(chart('chart-yield'), /class="bar-attempts"/g), 25);
+  assert.match(chart('chart-yield'), /attempts per 5 minutes \(UTC, left scale\)/);
   assert.equal(count(chart('chart-yield'), /<polyline class="line-yield"/g), 1);
   assert.equal(count(chart('chart-pareto-code'), /class="bar-pareto"/g), 4);
   assert.equal(count(chart('chart-pareto-message'), /class="bar-pareto"/g), 4);
-  assert.equal(count(chart('chart-slots'), /class="slot-cell"/g), 3);
+  assert.equal(count(chart('chart-slots'), /class="slot-cell[ "]/g), 3);
   assert.match(chart('chart-pareto-code'), />verify-mismatch<\/text>.*?>2 \(40\.0 %, cumulative 40\.0 %\)</s);
   assert.match(chart('chart-slots'), /st2 \/ B1: 3 of 4 passed \(75\.0 %\)/);
 
@@ -77,7 +83,7 @@ test('html: self-contained, and the page Chromium renders shows every figure and
   const text = dom.replace(/<[^>]+>/g, '|').replace(/\|+/g, '|');
   assert.match(text, /\|verify-mismatch\|2\|40\.0 %\|40\.0 %\|/);
   assert.match(text, /\|MD5 mismatch\|2\|40\.0 %\|40\.0 %\|/);
-  assert.match(text, /\|st1\|A1\|3\|1\|2\|33\.3 %\|verify-mismatch\|too few to judge\|/);
+  assert.match(text, /\|st1\|A1\|3\|1\|2\|33\.3 %\|0\|0\|verify-mismatch\|too few to judge\|/);
   assert.match(text, /\|bbbbbbbbbbbb\|at-esp32c3\|4\|75\.0 %\|3\|66\.7 %\|[^|]+\|[^|]+\|DEMO FIRMWARE\|/);
   assert.match(text, /\|LOT-1\|6\|2\|4\|33\.3 %\|/);
   assert.match(text, /\|st2\|4\|3\|1\|75\.0 %\|/);
@@ -85,10 +91,13 @@ test('html: self-contained, and the page Chromium renders shows every figure and
     text,
     /\|operator\|attempts\|passed\|failed\|yield\|ann\|6\|2\|4\|33\.3 %\|bob\|4\|3\|1\|75\.0 %\|/,
   );
-  assert.match(text, /\|2026-11-23 09:00\|5\|2\|3\|40\.0 %\|/);
+  assert.match(text, /\|2026-11-23 09:05\|1\|0\|1\|0\.0 %\|/);
+  assert.match(text, /Times in UTC/);
   assert.match(
     text,
-    new RegExp(`\\|${MAC.M3}\\|2\\|2026-11-23 09:05:30Z\\|LOT-1\\|st1\\|A1\\|verify-mismatch\\|`),
+    new RegExp(
+      `\\|${MAC.M3}\\|2\\|2026-11-23 09:05:30Z\\|LOT-1\\|st1\\|A1\\|verify-mismatch\\|MD5 mismatch\\|`,
+    ),
   );
   assert.match(text, /torn line: incomplete record/);
   assert.match(text, /corrupt line: not JSON/);
@@ -101,7 +110,44 @@ test('html: self-contained, and the page Chromium renders shows every figure and
   assert.ok(countColour(img, [0xb7, 0x1c, 0x1c]) > 2000, 'demo banner');
   assert.ok(countColour(img, [0xe5, 0x73, 0x73]) > 1000, 'Pareto bars');
   assert.ok(countColour(img, [0x90, 0xa4, 0xae]) > 1000, 'attempt bars');
-  assert.ok(countColour(img, [0xcf, 0xd8, 0xdc]) > 3 * 4000, 'three slot cells too small to judge');
+  // A cell is ~6,600 pixels: no cell is the old grey (a few hundred such pixels are anti-aliased edges).
+  assert.ok(countColour(img, [0xcf, 0xd8, 0xdc]) < 1000, 'no slot cell is grey: each has its yield colour');
+});
+
+test('html heat map: a slot with too few attempts keeps its yield colour (0 % of 7 red, 7 of 7 green), hatched', async (t) => {
+  t.mock.method(console, 'error', () => {});
+  const ledgerDir = join(dir, 'few');
+  await mkdir(ledgerDir);
+  const w = await LedgerWriter.open({ dir: ledgerDir, rotate: { by: 'day' }, station: 'st1' });
+  for (let i = 0; i < 7; i++) {
+    const startMs = Date.UTC(2026, 10, 23, 8, i);
+    await w.append(makeRecord({ slot: 'BAD', mac: mac(100 + i), result: 'fail', code: 'no-sync', startMs }));
+    await w.append(makeRecord({ slot: 'GOOD', mac: mac(200 + i), startMs }));
+  }
+  await w.close();
+  const { code, path } = await runReport(out, ['--ledger', ledgerDir, '--format', 'html']);
+  assert.equal(code, 0);
+  const file = `${path}.html`;
+  await writeFile(file, await readFile(path, 'utf8'));
+  const dom = await dumpDom(file);
+  const cells = [
+    ...dom.matchAll(
+      /<g class="slot-cell slot-few"><title>st1 \/ (\w+):[^<]*<\/title><rect [^>]*fill="([^"]+)"/g,
+    ),
+  ];
+  assert.deepEqual(
+    cells.map((m) => [m[1], m[2]]),
+    [
+      ['BAD', 'hsl(0, 62%, 44%)'],
+      ['GOOD', 'hsl(120, 62%, 44%)'],
+    ],
+  );
+  assert.equal(count(dom, /<g class="too-few"/g), 2, 'both hatched: too few to judge');
+  const png = `${path}.png`;
+  await screenshot(file, png);
+  const img = decodePng(await readFile(png));
+  assert.ok(countColour(img, [182, 43, 43]) > 1500, 'the 0 % slot is red');
+  assert.ok(countColour(img, [43, 182, 43]) > 1500, 'the 100 % slot is green');
 });
 
 const HOSTILE = {

@@ -12,6 +12,7 @@ import { makeRecord, mac } from '../ledger/record-builder.ts';
 import type { LedgerRecord } from '../../src/ledger/record.ts';
 
 const meta = {
+  timeZone: 'UTC',
   generatedAt: '2026-11-23T12:00:00.000Z',
   ledger: { path: 'x', files: [], records: 0, problemCount: 0, problems: [] },
   filter: {},
@@ -183,7 +184,7 @@ test('an empty lot is shown as (none) in text and HTML, and stays empty in CSV/J
   assert.match(formatHtml(r), /<td>\(none\)<\/td><td class="n">1<\/td>/);
 });
 
-test('text lists days instead of hours when the report spans more than three days', () => {
+test('the text report lists bins that fit the window: days for a long span, empty ones included', () => {
   const a = new YieldAggregator();
   a.add(makeRecord({ startMs: Date.UTC(2026, 10, 20, 8), durationMs: 1000 }));
   a.add(
@@ -191,8 +192,51 @@ test('text lists days instead of hours when the report spans more than three day
   );
   a.add(makeRecord({ startMs: Date.UTC(2026, 10, 24, 8), durationMs: 1000 }));
   const text = formatText(a.report(meta));
-  assert.match(text, /Daily \(UTC, by attempt end\)\n +day +attempts +passed +failed +yield\n/);
-  assert.match(text, /\n {2}2026-11-20 +2 +1 +1 +50\.0 %\n {2}2026-11-21 +0 +0 +0 +— *\n/);
-  assert.match(text, /\n {2}2026-11-24 +1 +1 +0 +100\.0 %\n/);
-  assert.doesNotMatch(text, /Hourly/);
+  assert.match(text, /Over time \(3-hour, by attempt end, UTC\)\n +from +attempts +passed +failed +yield\n/);
+  assert.match(
+    text,
+    /\n {2}2026-11-20 06:00 +1 +1 +0 +100\.0 %\n {2}2026-11-20 09:00 +1 +0 +1 +0\.0 %\n {2}2026-11-20 12:00 +0 +0 +0 +— *\n/,
+  );
+  assert.match(text, /\n {2}2026-11-24 06:00 +1 +1 +0 +100\.0 %\n/);
+  // A month: day bins.
+  a.add(makeRecord({ startMs: Date.UTC(2026, 11, 20, 8), durationMs: 1000 }));
+  const long = formatText(a.report(meta));
+  assert.match(long, /Over time \(daily, by attempt end, UTC\)\n +day +attempts/);
+  assert.match(long, /\n {2}2026-11-20 +2 +1 +1 +50\.0 %\n {2}2026-11-21 +0 +0 +0 +— *\n/);
+});
+
+test('bins fit the window: 5 minutes for a short run; they start on local boundaries of the report zone', () => {
+  const a = new YieldAggregator();
+  for (let m = 0; m < 40; m += 7)
+    a.add(makeRecord({ startMs: Date.UTC(2026, 10, 23, 8, m), durationMs: 30_000 }));
+  const utc = a.report(meta).timeline;
+  assert.equal(utc.binMinutes, 5);
+  assert.deepEqual(
+    utc.rows.map((r) => [r.start.slice(11, 16), r.attempts]),
+    [
+      ['08:00', 1],
+      ['08:05', 1],
+      ['08:10', 1],
+      ['08:15', 0],
+      ['08:20', 1],
+      ['08:25', 1],
+      ['08:30', 0],
+      ['08:35', 1],
+    ],
+  );
+  // 30 hours in India (UTC+05:30): hourly bins, starting on the local hour (half past in UTC).
+  const b = new YieldAggregator();
+  for (let h = 0; h < 30; h++)
+    b.add(makeRecord({ startMs: Date.UTC(2026, 10, 23, 0, 0) + h * 3_600_000, durationMs: 1000 }));
+  const kolkata = b.report({ ...meta, timeZone: 'Asia/Kolkata' });
+  assert.equal(kolkata.timeline.binMinutes, 60);
+  assert.equal(
+    kolkata.timeline.rows[0]!.start,
+    '2026-11-22T23:30:00.000Z',
+    'the local hour 05:00 starts at 23:30 UTC',
+  );
+  const text = formatText(kolkata);
+  assert.match(text, /window: +2026-11-23 05:30:00\+05:30 to /);
+  assert.match(text, /Over time \(hourly, by attempt end, Asia\/Kolkata \(UTC\+05:30\)\)/);
+  assert.match(text, /\n {2}2026-11-23 05:00 +1 +1 +0 +100\.0 %\n/);
 });

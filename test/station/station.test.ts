@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { LedgerRecordSchema } from '../../src/ledger/record.ts';
 import type { StationEvent } from '../../src/station/events.ts';
 import type { PipelinePolicy } from '../../src/station/pipeline.ts';
-import { Station } from '../../src/station/station.ts';
+import { ABORT_IN_FLIGHT_MS, Station } from '../../src/station/station.ts';
 import type { StationOptions } from '../../src/station/station.ts';
 import { FakeLink, makeFirmware, ManualSource, MemoryLedger } from './fakes.ts';
 
@@ -291,6 +291,30 @@ test('a board that keeps failing at 921600 is retried at the next lower baud', a
   assert.equal(link.connects.length, 2);
 });
 
+test('every retry is an event the screen can show: scope, number, allowed, a short reason and the detail', async (t) => {
+  const { source, station, link, events, waitDone } = setup();
+  t.after(() => station.stop());
+  link.script('1-1.1', { failWritesAtBaud: [921600] });
+  link.script('1-1.2', { connectFails: { 0: 'no-sync' } });
+  await station.start();
+  source.plug('1-1.1');
+  source.plug('1-1.2');
+  await waitDone(2);
+  const retries = (slot: string) =>
+    events.flatMap((e) =>
+      e.type === 'retry' && e.slot === slot ? [`${e.scope} ${e.n}/${e.of} ${e.reason}`] : [],
+    );
+  const first = retries('1-1.1');
+  assert.equal(first.length, 3, first.join(' | '));
+  assert.match(first[0], /^region 1\/2 \S/);
+  assert.match(first[1], /^region 2\/2 /);
+  assert.match(first[2], /^board 1\/2 /, 'one board try per baud step, three steps: two retries allowed');
+  assert.deepEqual(retries('1-1.2'), [`connect 1/${link.connectStrategies() - 1} no sync`]);
+  const detail = events.find((e) => e.type === 'retry' && e.scope === 'board');
+  assert.match((detail as { message: string }).message, /writing at 921600 baud failed/);
+  assert.ok(!events.some((e) => e.type === 'log' && e.level === 'warn'), 'retries are not also warnings');
+});
+
 test('a board failing at every baud is FAIL/write-error with one code and an operator sentence', async (t) => {
   const { source, ledger, station, link, waitDone } = setup({}, { regionRetries: 0 });
   t.after(() => station.stop());
@@ -405,6 +429,39 @@ test('stop drops boards that never started and waits for boards in flight', asyn
   assert.equal(ledger.records[0].result, 'pass');
   assert.equal(events.at(-1)?.type, 'station');
   assert.equal(station.state, 'stopped');
+});
+
+test('a second stop with abortInFlight fails the boards in flight, even a wedged flasher, and records them', async () => {
+  const { source, ledger, station, link, events } = setup();
+  link.script('1-1.1', { hangOnWrite: true });
+  link.script('1-1.2', { wedgeOnWrite: true });
+  await station.start();
+  source.plug('1-1.1');
+  source.plug('1-1.2');
+  for (let i = 0; i < 400 && station.inFlight < 2; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(station.inFlight, 2);
+  // First Ctrl+C: detection stops, the boards in flight would be waited for (forever: they hang).
+  const graceful = station.stop();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(station.state, 'stopping');
+  assert.equal(ledger.records.length, 0);
+  // Second Ctrl+C: both are failed now; the wedged one is given up on after ABORT_IN_FLIGHT_MS.
+  const forcedAt = Date.now();
+  await station.stop({ abortInFlight: true });
+  await graceful;
+  const tookMs = Date.now() - forcedAt;
+  assert.equal(station.state, 'stopped');
+  assert.equal(ledger.records.length, 2, "'stopped' comes after every attempt is in the ledger");
+  for (const r of ledger.records) {
+    assert.equal(r.result, 'fail');
+    assert.equal(r.code, 'internal');
+    assert.match(r.message!, /stopped before this board was done/);
+  }
+  const results = events.filter((e) => e.type === 'result');
+  assert.equal(results.length, 2);
+  assert.ok(results.every((e) => e.type === 'result' && e.recorded));
+  // Not a speed test: it must end at all, by the forced stop's own deadline rather than the board timeout.
+  assert.ok(tookMs < ABORT_IN_FLIGHT_MS + 60_000, `took ${tookMs} ms`);
 });
 
 test('configured slot names label the slot and the record', async (t) => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderApp } from './app-render.tsx';
-import { attach, plain, progress, result, state, waitFor } from './ui-harness.ts';
+import { attach, BOARD, plain, progress, result, state, waitFor } from './ui-harness.ts';
 import { SLOT_STATES } from '../../src/station/events.ts';
 
 const ESC = '\x1b';
@@ -80,28 +80,35 @@ test('a result not yet on disk shows SAVING, not PASS', async (t) => {
   await waitFor(() => app.text().includes(' PASS '), 'pass after recording');
 });
 
-test('yield panel: lot and today counts, FPY, mean cycle, and a bad slot standing out', async (t) => {
+test('yield panel: lot and today counts, FPY, median cycle, and a bad slot standing out', async (t) => {
   const app = renderApp(t, { slots: sixSlots });
+  let board = 0;
   const outcome = (slot: string, r: 'pass' | 'fail'): void => {
+    const mac = `24:0A:C4:00:${(++board >> 8).toString(16).padStart(2, '0')}:${(board & 0xff).toString(16).padStart(2, '0')}`;
     app.store.handle(attach(slot));
-    app.store.handle(r === 'pass' ? result(slot, 'pass') : result(slot, 'fail', { code: 'no-sync' }));
+    const b = { ...BOARD, mac: mac.toUpperCase() };
+    app.store.handle(
+      r === 'pass' ? result(slot, 'pass', { board: b }) : result(slot, 'fail', { code: 'no-sync', board: b }),
+    );
     app.store.handle({ type: 'slot-detached', time: 0, slot, wasBusy: false });
   };
-  for (let i = 0; i < 4; i++) for (const s of ['p1', 'p2', 'p4', 'p5']) outcome(s, 'pass');
-  for (let i = 0; i < 4; i++) outcome('p3', 'fail');
-  outcome('p3', 'pass');
-  await waitFor(() => app.text().includes('17 passed'), 'yield figures');
+  // 25 boards per slot; S3 fails 12 of its 25, the others 1 each.
+  for (let i = 0; i < 25; i++) {
+    for (const s of ['p1', 'p2', 'p4', 'p5']) outcome(s, i === 0 ? 'fail' : 'pass');
+    outcome('p3', i < 12 ? 'fail' : 'pass');
+  }
+  await waitFor(() => app.text().includes('109 passed'), 'yield figures');
   const f = app.text();
-  assert.match(f, /✔ 17 passed/);
-  assert.match(f, /✘ 4 failed/);
-  assert.match(f, /FPY 81\.0%/);
+  assert.match(f, /✔ 109 passed/);
+  assert.match(f, /✘ 16 failed/);
+  assert.match(f, /FPY 87\.2%/);
   assert.match(f, /cycle 12\.0 s/);
-  assert.match(f, /TODAY ✔ 17 ✘ 4|TODAY ✔ \d+ ✘ \d+/);
-  assert.match(f, /S3 4\/5 CHECK SLOT/);
+  assert.match(f, /TODAY ✔ 109 ✘ 16/);
+  assert.match(f, /S3 12\/25 CHECK SLOT/);
 });
 
-test('event log lines appear above the screen through Static', async (t) => {
-  const app = renderApp(t, { slots: sixSlots });
+test('event log lines appear above the screen through Static (with --verbose, warnings too)', async (t) => {
+  const app = renderApp(t, { slots: sixSlots, verbose: true });
   await ready(app);
   app.store.handle({
     type: 'log',
@@ -299,4 +306,34 @@ test('compact rows name every state too, in short words at 80 columns', async (t
   }
   assert.match(f, /R10 +PASS +REMOVE/);
   assert.match(f, /R11 +FAIL +REMOVE timed out/);
+});
+
+test('while stopping, a second Ctrl+C fails the boards in flight at once; a second q asks first', async (t) => {
+  for (const second of ['ctrl-c', 'q'] as const) {
+    const app = renderApp(t, { slots: sixSlots });
+    app.controls.inFlight = 2;
+    app.controls.stopGate = new Promise(() => undefined); // the boards in flight never finish by themselves
+    await ready(app);
+    app.stdin.write('q');
+    await waitFor(() => app.text().includes('Stop the station?'), 'question');
+    app.stdin.write('y');
+    await waitFor(() => app.text().includes('Ctrl+C again fails them now'), 'stopping, with the way out');
+    if (second === 'q') {
+      app.stdin.write('q');
+      await waitFor(() => app.text().includes('Fail the 2 boards in flight now'), 'asked');
+      app.stdin.write('n');
+      await waitFor(() => app.text().includes('Stopping: waiting for 2 boards'), 'kept waiting');
+      assert.deepEqual(app.controls.calls, ['stop']);
+      app.stdin.write('q');
+      await waitFor(() => app.text().includes('Fail the 2 boards in flight now'), 'asked again');
+      app.stdin.write('y');
+    } else {
+      app.stdin.write('\x03');
+    }
+    await waitFor(() => app.text().includes('Stopping now: failing 2 boards'), `${second}: forced`);
+    assert.deepEqual(app.controls.calls, ['stop', 'stop-abort']);
+    app.stdin.write('\x03');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(app.controls.calls, ['stop', 'stop-abort'], 'asked once is enough');
+  }
 });

@@ -13,8 +13,8 @@ export class RecordingControls implements StationControls {
   resume(): void {
     this.calls.push('resume');
   }
-  async stop(): Promise<void> {
-    this.calls.push('stop');
+  async stop(opts?: { abortInFlight?: boolean }): Promise<void> {
+    this.calls.push(opts?.abortInFlight ? 'stop-abort' : 'stop');
     await this.stopGate;
   }
   setOperator(s: string): void {

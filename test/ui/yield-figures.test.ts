@@ -1,12 +1,17 @@
+// The screen's yield figures, by the report's definitions (src/report): boards are MACs, an attempt without a
+// MAC is an attempt and a failure but no board, first pass is a board's earliest attempt, boards per hour spans
+// the first start to the last end, a slot is suspect when the report would flag it LOW.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binomialUpperTail, computeYield } from '../../src/ui/yield-figures.ts';
+import { LotYield } from '../../src/ui/yield-figures.ts';
 import type { ResultEntry } from '../../src/ui/yield-figures.ts';
 
 const NOW = new Date(2026, 10, 23, 15, 0, 0).getTime();
 const MIN = 60_000;
+const CTX = { station: 'st', profile: 'p', recipe: 'r'.repeat(64), demoFirmware: false };
 const slots = ['s1', 's2', 's3', 's4'].map((p) => ({ portPath: p, name: p.toUpperCase() }));
 
+let macs = 0;
 function entry(
   minutesAgo: number,
   slot: string,
@@ -14,131 +19,96 @@ function entry(
   extra: Partial<ResultEntry> = {},
 ): ResultEntry {
   return {
-    time: NOW - minutesAgo * MIN,
-    slot,
-    result: r,
-    attempt: 1,
+    start: NOW - minutesAgo * MIN - 10_000,
     durationMs: 10_000,
+    slot,
+    slotName: slot.toUpperCase(),
+    result: r,
+    mac: `24:0A:C4:00:00:${(++macs).toString(16).padStart(2, '0').toUpperCase()}`,
     lot: 'L1',
+    operator: 'op',
+    ...(r === 'fail' && { code: 'write-error' as const }),
     ...extra,
   };
 }
 
+function lotWith(entries: ResultEntry[], lot = 'L1'): LotYield {
+  const y = new LotYield(lot, CTX);
+  for (const e of entries) y.add(e, NOW);
+  return y;
+}
+
 test('lot and today tallies are separate; another lot counts only for today', () => {
-  const f = computeYield(
-    [entry(50, 's1', 'pass'), entry(40, 's2', 'fail'), entry(30, 's1', 'pass', { lot: 'L0' })],
-    { lot: 'L1', now: NOW, lotStart: NOW - 120 * MIN, slots },
-  );
+  const f = lotWith([
+    entry(50, 's1', 'pass'),
+    entry(40, 's2', 'fail'),
+    entry(30, 's1', 'pass', { lot: 'L0' }),
+  ]).figures(NOW, slots);
   assert.deepEqual(f.lot, { passed: 1, failed: 1 });
   assert.deepEqual(f.today, { passed: 2, failed: 1 });
 });
 
-test('yesterday does not count for today', () => {
-  const f = computeYield([entry(16 * 60, 's1', 'pass')], {
-    lot: 'L1',
-    now: NOW,
-    lotStart: NOW - 48 * 60 * MIN,
-    slots,
-  });
-  assert.deepEqual(f.today, { passed: 0, failed: 0 });
-  assert.deepEqual(f.lot, { passed: 1, failed: 0 });
+test('today starts again at midnight, and carries over to a new lot', () => {
+  const y = lotWith([entry(10, 's1', 'pass')]);
+  const tomorrow = NOW + 24 * 60 * MIN;
+  assert.deepEqual(y.figures(tomorrow, slots).today, { passed: 0, failed: 0 });
+  const next = new LotYield('L2', CTX, y.today(NOW));
+  assert.deepEqual(next.figures(NOW, slots).today, { passed: 1, failed: 0 });
+  assert.deepEqual(next.figures(NOW, slots).lot, { passed: 0, failed: 0 });
 });
 
-test('first-pass yield counts only first attempts; retests do not lift it', () => {
-  const f = computeYield(
-    [
-      entry(10, 's1', 'pass'),
-      entry(9, 's2', 'fail'),
-      entry(8, 's3', 'fail'),
-      entry(7, 's4', 'pass'),
-      entry(6, 's2', 'pass', { attempt: 2 }),
-    ],
-    { lot: 'L1', now: NOW, lotStart: NOW - 60 * MIN, slots },
-  );
+test('first-pass yield is per board (its earliest attempt); a retest does not lift it; no MAC is no board', () => {
+  const retested = '24:0A:C4:00:AA:01';
+  const f = lotWith([
+    entry(10, 's1', 'pass'),
+    entry(9, 's2', 'fail', { mac: retested }),
+    entry(8, 's3', 'fail'),
+    entry(7, 's4', 'pass'),
+    entry(6, 's2', 'pass', { mac: retested }),
+    entry(5, 's1', 'fail', { mac: undefined, code: 'no-sync' }),
+  ]).figures(NOW, slots);
+  assert.equal(f.boards, 4, 'the attempt without a MAC is not a board');
   assert.equal(f.firstPassYield, 0.5);
-  assert.deepEqual(f.lot, { passed: 3, failed: 2 });
-});
-
-test('boards per hour over the last hour, scaled when the lot is younger than an hour', () => {
-  const list = [
-    entry(90, 's1', 'pass'),
-    entry(50, 's1', 'pass'),
-    entry(20, 's2', 'pass'),
-    entry(5, 's3', 'fail'),
-  ];
-  const hourOld = computeYield(list, { lot: 'L1', now: NOW, lotStart: NOW - 120 * MIN, slots });
-  assert.equal(hourOld.boardsPerHour, 3);
-  const young = computeYield(list, { lot: 'L1', now: NOW, lotStart: NOW - 30 * MIN, slots });
-  assert.equal(young.boardsPerHour, 4); // 2 boards in 30 minutes
-  const tooYoung = computeYield(list, { lot: 'L1', now: NOW, lotStart: NOW - 30_000, slots });
-  assert.equal(tooYoung.boardsPerHour, undefined);
-});
-
-test('mean cycle time is the mean attempt duration of the lot', () => {
-  const f = computeYield(
-    [entry(3, 's1', 'pass', { durationMs: 10_000 }), entry(2, 's2', 'fail', { durationMs: 4_000 })],
-    {
-      lot: 'L1',
-      now: NOW,
-      lotStart: NOW - 10 * MIN,
-      slots,
-    },
-  );
-  assert.equal(f.meanCycleMs, 7_000);
-  assert.equal(computeYield([], { lot: 'L1', now: NOW, lotStart: NOW, slots }).meanCycleMs, undefined);
-});
-
-test('a slot failing far more than the rest is suspect; spread-out failures are not', () => {
-  const list: ResultEntry[] = [];
-  for (let i = 0; i < 10; i++) {
-    list.push(entry(i, 's1', 'pass'), entry(i, 's2', 'pass'), entry(i, 's4', 'pass'));
-    list.push(entry(i, 's3', i < 5 ? 'fail' : 'pass', { code: 'no-sync' }));
-  }
-  list.push(entry(1, 's1', 'fail', { code: 'timeout' }));
-  const f = computeYield(list, { lot: 'L1', now: NOW, lotStart: NOW - 60 * MIN, slots });
-  const bySlot = new Map(f.perSlot.map((s) => [s.slot, s]));
-  assert.equal(bySlot.get('s3')?.suspect, true);
-  assert.equal(bySlot.get('s3')?.failed, 5);
-  assert.equal(bySlot.get('s1')?.suspect, false);
-  assert.deepEqual(
-    f.perSlot.map((s) => s.name),
-    ['S1', 'S2', 'S3', 'S4'],
-  );
+  assert.deepEqual(f.lot, { passed: 3, failed: 3 }, 'but it is an attempt and a failure');
   assert.deepEqual(f.failsByCode, [
-    { code: 'no-sync', count: 5 },
-    { code: 'timeout', count: 1 },
+    { code: 'write-error', count: 2 },
+    { code: 'no-sync', count: 1 },
   ]);
+});
 
-  const even: ResultEntry[] = [];
-  for (const s of ['s1', 's2', 's3', 's4'])
-    for (let i = 0; i < 6; i++) even.push(entry(i, s, i < 3 ? 'fail' : 'pass'));
-  const g = computeYield(even, { lot: 'L1', now: NOW, lotStart: NOW - 60 * MIN, slots });
-  assert.equal(
-    g.perSlot.some((s) => s.suspect),
-    false,
+test('boards per hour: boards over the hours from the first start to the last end; cycle is the median', () => {
+  const f = lotWith([
+    entry(30, 's1', 'pass', { durationMs: 8_000 }),
+    entry(20, 's2', 'pass', { durationMs: 12_000 }),
+    entry(0, 's3', 'pass', { durationMs: 10_000 }),
+  ]).figures(NOW, slots);
+  // First start 30 min + 10 s ago; last end 10 s ago … spans 30 min: 3 boards → 6 per hour.
+  assert.ok(Math.abs(f.boardsPerHour! - 6) < 0.1, String(f.boardsPerHour));
+  assert.equal(f.cycleMs, 10_000);
+  assert.equal(lotWith([]).figures(NOW, slots).boardsPerHour, undefined);
+});
+
+test('a slot is suspect exactly when the report flags it LOW (z-test, at least 20 attempts here and elsewhere)', () => {
+  const entries: ResultEntry[] = [];
+  for (let i = 0; i < 30; i++) {
+    for (const s of ['s1', 's2', 's3']) entries.push(entry(60, s, i % 15 === 0 ? 'fail' : 'pass'));
+    entries.push(entry(60, 's4', i % 2 === 0 ? 'fail' : 'pass'));
+  }
+  const f = lotWith(entries).figures(NOW, slots);
+  assert.deepEqual(
+    f.perSlot.map((s) => [s.name, s.passed, s.failed, s.suspect]),
+    [
+      ['S1', 28, 2, false],
+      ['S2', 28, 2, false],
+      ['S3', 28, 2, false],
+      ['S4', 15, 15, true],
+    ],
   );
-});
-
-test('binomial upper tail: exact small cases and the edges', () => {
-  assert.equal(binomialUpperTail(0, 10, 0.3), 1);
-  assert.equal(binomialUpperTail(11, 10, 0.3), 0);
-  assert.ok(Math.abs(binomialUpperTail(2, 2, 0.5) - 0.25) < 1e-12);
-  assert.ok(Math.abs(binomialUpperTail(1, 3, 0.5) - 0.875) < 1e-12);
-  assert.equal(binomialUpperTail(3, 10, 0), 0);
-  assert.ok(binomialUpperTail(400, 1000, 0.5) > 0.999);
-});
-
-test('one unlucky slot among many is not flagged; a clearly bad one is', () => {
-  const list: ResultEntry[] = [];
-  const many = Array.from({ length: 32 }, (_, i) => ({ portPath: `q${i}`, name: `Q${i}` }));
-  // Station-wide ~7 % failures; q0 has 4/14 (plausible luck), q1 has 6/14 (not).
-  for (const s of many.slice(2))
-    for (let i = 0; i < 14; i++) list.push(entry(i, s.portPath, i === 0 ? 'fail' : 'pass'));
-  for (let i = 0; i < 14; i++) list.push(entry(i, 'q0', i < 4 ? 'fail' : 'pass'));
-  for (let i = 0; i < 14; i++) list.push(entry(i, 'q1', i < 6 ? 'fail' : 'pass'));
-  const f = computeYield(list, { lot: 'L1', now: NOW, lotStart: NOW - 60 * MIN, slots: many });
-  const bySlot = new Map(f.perSlot.map((s) => [s.slot, s]));
-  assert.equal(bySlot.get('q0')?.suspect, false);
-  assert.equal(bySlot.get('q1')?.suspect, true);
-  assert.equal(f.perSlot.filter((s) => s.suspect).length, 1);
+  // Too few attempts to judge: even 4 failures of 5 is not flagged yet.
+  const early = lotWith([
+    ...Array.from({ length: 4 }, () => entry(5, 's4', 'fail')),
+    entry(5, 's4', 'pass'),
+    ...Array.from({ length: 30 }, () => entry(5, 's1', 'pass')),
+  ]).figures(NOW, slots);
+  assert.equal(early.perSlot.find((s) => s.name === 'S4')?.suspect, false);
 });

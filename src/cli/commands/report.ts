@@ -36,7 +36,7 @@ const USAGE = `usage: esp-station report [--ledger FILE|DIR] [--db URL] [--since
                           [--format text|csv|json|html] [--table T] [--out FILE]
 
 Yield figures from the ledger: totals, first-pass and final yield, failure Pareto, per-slot yield with
-outliers flagged, hourly series, split by firmware recipe; CSV board list for MES import.
+outliers flagged, time per phase, attempts over time, split by firmware recipe; CSV board list for MES import.
   --ledger FILE|DIR  a ledger file or a directory of rotated files (default: ledger.dir of --config or
                      ./config.yaml, else var/ledger)
   --config FILE      station config to take the ledger location from
@@ -52,9 +52,20 @@ outliers flagged, hourly series, split by firmware recipe; CSV board list for ME
   --mac M, --serial S
                      only these boards (MAC in any case, with or without colons; serial number)
   --format F         text (default), csv, json or html
+  --tz ZONE          time zone the text and HTML reports show times in, e.g. Europe/Berlin or UTC
+                     (default: this machine's; CSV and JSON times are always ISO UTC)
   --table T          for csv: ${CSV_TABLES.join(', ')} (default boards: one row per board)
   --out FILE         write to FILE instead of standard output
   --workers N        threads for large ledgers (1 = none; default: one per CPU from 4 CPUs and 64 MB up)`;
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export async function run(argv: string[]): Promise<number> {
   const cmd = '<command line>';
@@ -76,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
         'password-env': { type: 'string' },
         'password-file': { type: 'string' },
         format: { type: 'string' },
+        tz: { type: 'string' },
         table: { type: 'string' },
         out: { type: 'string' },
         workers: { type: 'string' },
@@ -113,6 +125,14 @@ export async function run(argv: string[]): Promise<number> {
       file: cmd,
       key: '--table',
       message: `unknown table '${table}'; use one of ${tables.join(', ')}`,
+    });
+  }
+  const timeZone = values.tz as string | undefined;
+  if (timeZone !== undefined && !isTimeZone(timeZone)) {
+    problems.push({
+      file: cmd,
+      key: '--tz',
+      message: `unknown time zone '${timeZone}'; give an IANA zone such as Europe/Berlin, America/Chicago or UTC`,
     });
   }
   const workersText = values.workers as string | undefined;
@@ -239,7 +259,14 @@ export async function run(argv: string[]): Promise<number> {
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
   try {
-    const { report, aggregator } = await buildReport({ ledger, filter, now, signal: ac.signal, workers });
+    const { report, aggregator } = await buildReport({
+      ledger,
+      filter,
+      now,
+      signal: ac.signal,
+      workers,
+      ...(timeZone && { timeZone }),
+    });
     if (report.ledger.problemCount > 0) {
       const first = report.ledger.problems[0];
       console.error(

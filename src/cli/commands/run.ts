@@ -12,6 +12,7 @@ import { parseRevision } from '../../esp/identity-text.ts';
 import { loadStationInputs } from '../load-station-inputs.ts';
 import { LedgerLockedError } from '../../ledger/ledger-lock.ts';
 import { LedgerUnwritableError, LedgerWriter } from '../../ledger/writer.ts';
+import type { StationConfig } from '../../config/station-config.ts';
 import { buildStation } from '../build-station.ts';
 import { parseStaticPort, type StaticPort } from '../../station/detect/static-ports.ts';
 import type { BuiltStation } from '../build-station.ts';
@@ -26,6 +27,7 @@ const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledg
 
   --config FILE    station config (default: config.yaml)
   --headless       no screen: print one JSON station event per line (for automation and tests)
+  --big            draw each slot's state in block letters even when that leaves no room for the log
   --ledger FILE    append the ledger to this one file instead of the configured directory
   --simulate N     plug N simulated boards into a virtual USB bus over time (no hardware needed)
   --faults MIX     'demo', or NAME[:ARG]:PROBABILITY,... e.g. no-sync:0.1,write-error:0.05
@@ -46,6 +48,14 @@ const HELP = `usage: esp-station run [--config config.yaml] [--headless] [--ledg
 
 Keys on the screen: p pause/resume, q quit, o operator, l lot, r yield, ? help.`;
 
+/** config.yaml's layout names slots; the screen keys them by USB port path. */
+function fixtureByPortPath(config: StationConfig): (string | null)[][] {
+  const paths = new Map(config.slots.map((s) => [s.name, s.usbPath]));
+  return (config.layout ?? []).map((row) =>
+    row.map((name) => (name === null ? null : (paths.get(name) ?? null))),
+  );
+}
+
 function cli(message: string, key?: string): Problem {
   return { file: '<command line>', ...(key && { key }), message };
 }
@@ -57,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         config: { type: 'string', default: 'config.yaml' },
         headless: { type: 'boolean', default: false },
+        big: { type: 'boolean', default: false },
         ledger: { type: 'string' },
         simulate: { type: 'string' },
         faults: { type: 'string' },
@@ -237,6 +248,9 @@ export async function run(argv: string[]): Promise<number> {
         controls: station,
         header: built.header,
         slots: config.slots.map((s) => ({ portPath: s.usbPath, name: s.name })),
+        ...(config.layout && { fixture: fixtureByPortPath(config) }),
+        big: args.big ? 'always' : 'auto',
+        verbose: args.verbose,
       });
     } catch (err) {
       console.error(
@@ -282,6 +296,19 @@ export async function run(argv: string[]): Promise<number> {
       onSignal();
     });
     built.startSimulation?.();
+    if (!args.once && built.simulationDone) {
+      // Without --once the simulated line just goes quiet when its boards are done: say so, once.
+      void built.simulationDone.then(() => {
+        const now = station.state;
+        if (now !== 'running' && now !== 'paused') return;
+        station.bus.publish({
+          type: 'station',
+          time: Date.now(),
+          state: now,
+          message: `simulation done: all ${simulate} boards have a recorded result; stop the station with q or Ctrl+C`,
+        });
+      });
+    }
     const stopped = new Promise<void>((resolve) => {
       const off = station.bus.subscribe((e) => {
         if (e.type === 'station' && e.state === 'stopped') {

@@ -24,7 +24,9 @@ export function EventLog({
   return (
     <Static key={batch.key} items={batch.lines as LogLine[]}>
       {(line) => (
-        <Text key={line.id} color={LEVEL_COLOR[line.level]} wrap="truncate-end">
+        // Wrapped, not cut: the log is written once, and its last words (a seed to repeat the run, what to do
+        // with a failed board) matter as much as its first.
+        <Text key={line.id} color={LEVEL_COLOR[line.level]} wrap="wrap">
           <Text dimColor>{formatClock(line.time)} </Text>
           {line.slotName ? <Text bold>{line.slotName} </Text> : null}
           {line.text}

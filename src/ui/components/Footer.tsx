@@ -37,13 +37,25 @@ export function Footer({
           )}
         </Text>
       );
-    case 'stopping':
+    case 'stopping': {
+      const boards = `${inFlight} board${inFlight === 1 ? '' : 's'} in flight`;
       return (
         <Text bold color="black" backgroundColor="magenta">
           {line(
-            inFlight > 0
-              ? ` Stopping: waiting for ${inFlight} board${inFlight === 1 ? '' : 's'} in flight, then exiting…`
-              : ' Stopped.',
+            inFlight === 0
+              ? ' Stopped.'
+              : mode.forced
+                ? ` Stopping now: failing ${boards} (they are recorded)…`
+                : ` Stopping: waiting for ${boards}, then exiting. Ctrl+C again fails them now.`,
+          )}
+        </Text>
+      );
+    }
+    case 'confirm-abort':
+      return (
+        <Text bold color="black" backgroundColor="yellow">
+          {line(
+            ` Fail the ${inFlight} board${inFlight === 1 ? '' : 's'} in flight now (recorded as stopped)? y = yes, n = keep waiting`,
           )}
         </Text>
       );

@@ -4,6 +4,7 @@ import { Box, Text } from 'ink';
 const KEYS: ReadonlyArray<[string, string]> = [
   ['p', 'pause / resume: finishes boards in flight, starts no new ones'],
   ['q', 'quit: asks first when boards are in flight; results stay recorded'],
+  ['^C', 'twice: stop now, failing the boards in flight (they are recorded)'],
   ['o', 'set operator (type or scan a badge, Enter saves, Esc cancels)'],
   ['l', 'set lot (type or scan the lot barcode, Enter saves, Esc cancels)'],
   ['r', 'yield summary for this lot and today'],

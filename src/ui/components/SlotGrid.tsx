@@ -1,6 +1,8 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import type { Layout } from '../layout.ts';
+import { arrangeSlots } from '../slot-order.ts';
+import type { FixtureLayout } from '../slot-order.ts';
 import type { SlotView } from '../store.ts';
 import { SlotRow } from './SlotRow.tsx';
 import { SlotTile } from './SlotTile.tsx';
@@ -11,12 +13,15 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** The slots as the fixture holds them: tiles (or one line each) in grid rows, a blank cell for a gap. */
 export function SlotGrid({
   slots,
   layout,
+  fixture,
 }: {
   slots: readonly SlotView[];
   layout: Layout;
+  fixture?: FixtureLayout;
 }): React.JSX.Element {
   if (slots.length === 0) {
     return (
@@ -25,14 +30,30 @@ export function SlotGrid({
       </Box>
     );
   }
-  if (layout.mode === 'tiles') {
+  const nameWidth = Math.min(10, Math.max(3, ...slots.map((s) => s.name.length)));
+  if (layout.mode === 'tiles' || layout.fixture) {
+    const grid = arrangeSlots(slots, layout.gridColumns, layout.fixture ? fixture : undefined);
+    const tiles = layout.mode === 'tiles';
     return (
       <Box flexDirection="column" height={layout.gridHeight}>
-        {chunk(slots, layout.gridColumns).map((row, r) => (
-          <Box key={r} flexDirection="row">
-            {row.map((s) => (
-              <SlotTile key={s.portPath} slot={s} width={layout.cellWidth} />
-            ))}
+        {grid.map((row, r) => (
+          <Box key={r} flexDirection="row" height={tiles ? layout.tileHeight : 1}>
+            {row.map((s, c) =>
+              s === null ? (
+                <Box key={`gap-${c}`} width={layout.cellWidth} />
+              ) : tiles ? (
+                <SlotTile
+                  key={s.portPath}
+                  slot={s}
+                  width={layout.cellWidth}
+                  height={layout.tileHeight}
+                  px={layout.big?.px}
+                  ph={layout.big?.ph}
+                />
+              ) : (
+                <SlotRow key={s.portPath} slot={s} width={layout.cellWidth} nameWidth={nameWidth} />
+              ),
+            )}
           </Box>
         ))}
       </Box>
@@ -40,7 +61,6 @@ export function SlotGrid({
   }
   // Compact rows fill column by column, so slot order reads top to bottom like the fixture's numbering.
   const perColumn = layout.gridHeight;
-  const nameWidth = Math.min(10, Math.max(3, ...slots.map((s) => s.name.length)));
   const visible = slots.slice(0, perColumn * layout.gridColumns);
   return (
     <Box flexDirection="row" height={layout.gridHeight}>

@@ -2,7 +2,9 @@ import React, { useCallback, useEffect, useRef, useState, useSyncExternalStore }
 import { Box, useApp, useInput, useStdin, useStdout } from 'ink';
 import type { Key } from 'ink';
 import type { StationControls } from '../controls.ts';
-import { chooseLayout, demoBannerHeight } from '../layout.ts';
+import { chooseLayout } from '../layout.ts';
+import type { BigMode } from '../layout.ts';
+import { fixtureShape } from '../slot-order.ts';
 import type { StoreSampler } from '../sampler.ts';
 import type { StationUiStore } from '../store.ts';
 import { MAX_ENTRY_LENGTH } from '../ui-mode.ts';
@@ -26,6 +28,8 @@ export interface StationAppProps {
   controls: StationControls;
   /** Fixed size (tests); otherwise the stdout's size, following resizes. */
   size?: TerminalSize;
+  /** Block letters: when there is room (auto, the default), always when they fit at all, or never. */
+  big?: BigMode;
 }
 
 function useTerminalSize(fixed: TerminalSize | undefined): TerminalSize {
@@ -55,6 +59,7 @@ export function StationApp({
   sampler,
   controls,
   size: fixedSize,
+  big = 'auto',
 }: StationAppProps): React.JSX.Element {
   const snap = useSyncExternalStore(sampler.subscribe, sampler.getSnapshot);
   const size = useTerminalSize(fixedSize);
@@ -82,6 +87,13 @@ export function StationApp({
       (err: unknown) => exit(err instanceof Error ? err : new Error(String(err))),
     );
   }, [controls, exit, sampler, setMode, store]);
+
+  const abortInFlight = useCallback(() => {
+    setMode({ kind: 'stopping', forced: true });
+    sampler.flush();
+    // The first stop()'s promise ends the UI; this one only hurries the boards in flight.
+    controls.stop({ abortInFlight: true }).catch(() => undefined);
+  }, [controls, sampler, setMode]);
 
   const requestQuit = useCallback(() => {
     if (controls.inFlight > 0) setMode({ kind: 'confirm-quit' });
@@ -112,10 +124,16 @@ export function StationApp({
     (m: Extract<UiMode, { kind: 'entry' }>, input: string, key: Key) => {
       if (key.escape || (key.ctrl && input === 'c')) return setMode({ kind: 'normal' });
       if (key.return) return commitEntry(m.field, m.value);
-      if (key.backspace || key.delete) return setMode({ ...m, value: m.value.slice(0, -1), hint: undefined });
+      // One read can hold several keys (a held Backspace, a scanner burst): apply each in turn.
+      let value = m.value;
+      if ((key.backspace || key.delete) && !input.includes('\x7f') && !input.includes('\b'))
+        value = value.slice(0, -1);
       const end = input.search(/[\r\n]/);
-      const typed = printable(end === -1 ? input : input.slice(0, end));
-      const value = (m.value + typed).slice(0, MAX_ENTRY_LENGTH);
+      for (const ch of end === -1 ? input : input.slice(0, end)) {
+        if (ch === '\x7f' || ch === '\b') value = value.slice(0, -1);
+        else value += printable(ch);
+      }
+      value = value.slice(0, MAX_ENTRY_LENGTH);
       if (end !== -1) return commitEntry(m.field, value);
       setMode({
         ...m,
@@ -129,7 +147,18 @@ export function StationApp({
   const onKey = useCallback(
     (input: string, key: Key) => {
       const m = modeRef.current;
-      if (m.kind === 'stopping') return;
+      if (m.kind === 'stopping') {
+        // Boards in flight are finishing; a second Ctrl+C fails them now, a second q asks first.
+        if (m.forced || controls.inFlight === 0) return;
+        if (key.ctrl && input === 'c') return abortInFlight();
+        if (input === 'q') setMode({ kind: 'confirm-abort' });
+        return;
+      }
+      if (m.kind === 'confirm-abort') {
+        if (input === 'y' || input === 'Y' || (key.ctrl && input === 'c')) abortInFlight();
+        else if (input === 'n' || input === 'N' || key.escape) setMode({ kind: 'stopping' });
+        return;
+      }
       if (m.kind === 'entry') return onEntryKey(m, input, key);
       if (m.kind === 'confirm-quit') {
         if (input === 'y' || input === 'Y') stopStation();
@@ -162,13 +191,22 @@ export function StationApp({
           return setMode(m.kind === 'help' ? { kind: 'normal' } : { kind: 'help' });
       }
     },
-    [controls, onEntryKey, requestQuit, sampler, setMode, stopStation, store],
+    [abortInFlight, controls, onEntryKey, requestQuit, sampler, setMode, stopStation, store],
   );
 
   // Ink's isRawModeSupported is `undefined` (not false) on a non-TTY stdin, and only `false` disables input.
   useInput(onKey, { isActive: isRawModeSupported === true });
 
-  const layout = chooseLayout(size.columns, size.rows, snap.slots.length, snap.header.demoFirmware);
+  const fixture = snap.fixture
+    ? fixtureShape(
+        snap.fixture,
+        snap.slots.map((s) => s.portPath),
+      )
+    : undefined;
+  const layout = chooseLayout(size.columns, size.rows, snap.slots.length, snap.header.demoFirmware, {
+    big,
+    ...(fixture && { fixture }),
+  });
   const width = layout.width;
   const inFlight = controls.inFlight;
   // Overlays may take a little more room than a small grid, never enough to reach the terminal's last row.
@@ -180,9 +218,7 @@ export function StationApp({
     <>
       <EventLog batch={snap.logBatch} />
       <Box flexDirection="column" width={width}>
-        {snap.header.demoFirmware ? (
-          <DemoBanner width={width} height={demoBannerHeight(size.columns, size.rows)} />
-        ) : null}
+        {snap.header.demoFirmware ? <DemoBanner width={width} height={layout.bannerHeight} /> : null}
         <Header
           header={snap.header}
           central={snap.central}
@@ -206,7 +242,7 @@ export function StationApp({
             height={overlayHeight}
           />
         ) : (
-          <SlotGrid slots={snap.slots} layout={layout} />
+          <SlotGrid slots={snap.slots} layout={layout} fixture={snap.fixture} />
         )}
         <Footer mode={mode} inFlight={inFlight} paused={snap.runState === 'paused'} width={width} />
       </Box>

@@ -34,8 +34,9 @@ export function YieldPanel({
         <Text bold>{formatPercent(figures.firstPassYield)}</Text>
         <Text> </Text>
         <Text bold>{figures.boardsPerHour === undefined ? '—' : Math.round(figures.boardsPerHour)}</Text>
-        <Text>{narrow ? '/h ' : ' boards/h  cycle '}</Text>
-        <Text bold>{figures.meanCycleMs === undefined ? '—' : formatDuration(figures.meanCycleMs)}</Text>
+        {/* Spelled out even when narrow: '—/h' told nobody what was missing. */}
+        <Text>{narrow ? ' boards/h ' : ' boards/h  cycle '}</Text>
+        <Text bold>{figures.cycleMs === undefined ? '—' : formatDuration(figures.cycleMs)}</Text>
         <Text dimColor>
           {narrow
             ? ` │ today ✔${figures.today.passed} ✘${figures.today.failed}`

@@ -41,8 +41,8 @@ export function YieldSummary({
         {figures.lot.failed}
       </Text>{' '}
       first-pass yield <Text bold>{formatPercent(figures.firstPassYield)}</Text> boards/hour{' '}
-      <Text bold>{figures.boardsPerHour === undefined ? '—' : Math.round(figures.boardsPerHour)}</Text> mean
-      cycle <Text bold>{figures.meanCycleMs === undefined ? '—' : formatDuration(figures.meanCycleMs)}</Text>
+      <Text bold>{figures.boardsPerHour === undefined ? '—' : Math.round(figures.boardsPerHour)}</Text> median
+      cycle <Text bold>{figures.cycleMs === undefined ? '—' : formatDuration(figures.cycleMs)}</Text>
     </Text>,
     <Text key="today" wrap="truncate-end">
       today: passed <Text bold>{figures.today.passed}</Text> failed <Text bold>{figures.today.failed}</Text>
