@@ -104,9 +104,11 @@ async function hardReset(download: Transport): Promise<void> {
 async function testBoard(t: TestContext, r: Rig, p = plan(), atBaud = p.baud) {
   const download = await open(t, r, r.download);
   const at = await open(t, r, r.at, atBaud);
+  // The board booted ESP-AT when it was plugged: listen only from the reset on, or a slow machine hears the
+  // first boot's `ready` and talks to a board that is booting again.
+  await hardReset(download);
   const client = new AtClient(at);
   t.after(() => client.dispose());
-  await hardReset(download);
   return runBoardTest(client, p, { mac: '24:0A:C4:12:34:56' }, { signal: AbortSignal.timeout(20_000) });
 }
 
@@ -186,9 +188,10 @@ test("a host that opens the AT port after 'ready' has missed it (open it before 
 test('commands end in CR LF: a host that sends LF alone gets no answer, and spoils its next command', async (t) => {
   const r = rig(t);
   const at = await open(t, r, r.at);
+  await hardReset(await open(t, r, r.download));
+  // Listening from the reset on (see testBoard): the `ready` awaited is this boot's.
   const client = new AtClient(at);
   t.after(() => client.dispose());
-  await hardReset(await open(t, r, r.download));
   assert.ok((await client.waitForLine((l) => l === 'ready', 5000, new AbortController().signal)).line);
   let answer = '';
   const off = at.onData((b) => (answer += b.toString('latin1')));
