@@ -10,6 +10,8 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['station', 'sim', 'config'],
   ['identity', 'report', 'esp', 'central', 'board-test'],
   ['ledger', 'nvs', 'serial'],
+  // Text rules every room may apply (terminal-safe output).
+  ['text'],
 ];
 
 /** Floor number of each room: 0 is the top (cli). */
