@@ -72,8 +72,12 @@ export function generateFloor(boards: number, seed = 1): Floor {
         result: pass ? 'pass' : 'fail',
         ...(!pass && {
           code,
-          // Many distinct messages: more than the report tracks, to hold the tracking rule to the ledger's.
-          message: rnd() < 0.85 ? `${code} at 0x${Math.floor(rnd() * 65536).toString(16)}00` : code,
+          // Many distinct messages, and more distinct templates (the Pareto groups by template: the address is a
+          // detail, the part name is not) than the report tracks, to hold the tracking rule to the ledger's.
+          message:
+            rnd() < 0.85
+              ? `${code} at 0x${Math.floor(rnd() * 65536).toString(16)}00 in part ${partName(rnd)}`
+              : code,
         }),
         ...(rnd() < 0.03 && { demoFirmware: true }),
       });
@@ -118,4 +122,11 @@ export async function writeFloor(dir: string, floor: Floor): Promise<void> {
     join(dir, `${FLOOR_STATIONS[0]}-2026-11-23.jsonl`),
     'a line someone typed into the ledger\n',
   );
+}
+
+/** Three letters: 17,576 names, each its own message template. */
+function partName(rnd: () => number): string {
+  let name = '';
+  for (let i = 0; i < 3; i++) name += String.fromCharCode(97 + Math.floor(rnd() * 26));
+  return name;
 }
