@@ -125,7 +125,9 @@ export class FakeLink implements BoardLink {
           chip,
           displayName: chipDisplayName(chip),
           revision: s.identity?.revision ?? 300,
-          mac: `24:0A:C4:00:00:${slot.portPath.replace(/\D/g, '').padStart(2, '0').slice(-2)}`,
+          mac:
+            s.identity?.mac ??
+            `24:0A:C4:00:00:${slot.portPath.replace(/\D/g, '').padStart(2, '0').slice(-2)}`,
           secureBoot: s.identity?.secureBoot ?? false,
           flashEncryption: s.identity?.flashEncryption ?? false,
           secureDownloadMode: false,
