@@ -100,8 +100,13 @@ test('CSV: a message a spreadsheet would split on ; or run as a formula stays on
     lines.some((l) => l.startsWith('"board said x;=HYPERLINK(""http://evil.example"",""click"")",')),
     r.stdout,
   );
+  // The messages table groups by template (numbers become ‹n›); the formula start is guarded all the same.
   assert.ok(
-    lines.some((l) => l.startsWith(`' =1+2,`)),
+    lines.some((l) => l.startsWith(`' =‹n›+‹n›,`)),
     r.stdout,
   );
+  // The board list keeps each board's full message, guarded too.
+  const boards = await runCli(['report', '--ledger', ledger, '--format', 'csv', '--table', 'boards']);
+  assert.equal(boards.code, 0, boards.stderr);
+  assert.match(boards.stdout, /,' =1\+2(,|\n|$)/m, boards.stdout);
 });
