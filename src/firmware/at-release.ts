@@ -15,7 +15,7 @@ import type { Problem } from '../config/problems.ts';
 import { decodePartition, type NvsPartition } from '../nvs/index.ts';
 import type { ImageSet } from './image-set.ts';
 import { parseFirmwareImage } from './image-format.ts';
-import type { PreparedRegion } from './prepared.ts';
+import type { PreparedRegion } from './prepared-region.ts';
 
 export interface AtRelease {
   /** CONFIG_ESP_AT_FW_VERSION and the sdkconfig line it was read from. */

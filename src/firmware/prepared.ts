@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
 import { chipByImageChipId, chipByName } from '../esp/chips/index.ts';
 import type { ChipFacts, ChipName } from '../esp/chips/index.ts';
-import { erasedSectorPlan, type ErasedSectorPlan } from '../esp/erased-sectors.ts';
+import { erasedSectorPlan } from '../esp/erased-sectors.ts';
 import { revisionRequirement, type RevisionRequirement } from '../esp/revision-requirement.ts';
 import type { FlashSettings } from './flash-settings.ts';
 import { flashSizeBytes, flashSizeName, KEEP_ALL } from './flash-settings.ts';
@@ -18,24 +18,10 @@ import type { ImageSet } from './image-set.ts';
 import { parseFirmwareImage } from './image-format.ts';
 import { partitionTableEnd } from './partition-table.ts';
 import type { AtTestSetup } from './at-test-plan.ts';
-import { isBootloaderOffset, patchImageHeader } from './patch-header.ts';
+import type { PreparedRegion } from './prepared-region.ts';
 
-export interface PreparedRegion {
-  offset: number;
-  label: string;
-  file: string;
-  /** Bytes to write: padded to 4 with 0xFF and header-patched. */
-  data: Uint8Array;
-  /** zlib (level 9) of `data`, for FLASH_DEFL_*. */
-  compressed: Uint8Array;
-  /** Whole blank (0xFF) sectors and the compressed parts between them; absent when there are none. */
-  erasedPlan?: ErasedSectorPlan;
-  md5: string;
-  sha256: string;
-  partition?: { label: string; type: number; subtype: number; size: number };
-  /** Header fields of `data` when it is the bootloader (what the board will boot with). */
-  header?: { mode: string; freq: string; size: string; patched: boolean; shaUpdated: boolean; note?: string };
-}
+export type { PreparedRegion } from './prepared-region.ts';
+import { isBootloaderOffset, patchImageHeader } from './patch-header.ts';
 
 export interface PreparedFirmware {
   chip: ChipName;

@@ -3,7 +3,7 @@ import type { BindingInterface } from '@serialport/bindings-interface' with { 'r
 import { setTimeout as delay } from 'node:timers/promises';
 import { abortError, StreamTransport } from './stream-transport.ts';
 import { DEFAULT_BAUD, DisconnectedError } from './link-errors.ts';
-import type { OpenTransportOptions, Transport, UsbVidPid } from './transport.ts';
+import type { OpenTransportOptions, Transport, UsbVidPid } from './transport-types.ts';
 
 /** The native binding is loaded only for real ports: importing it loads a native addon. */
 async function nativeBinding(): Promise<BindingInterface> {

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { abortError, StreamTransport } from './stream-transport.ts';
 import { DEFAULT_BAUD, DisconnectedError } from './link-errors.ts';
-import type { OpenTransportOptions, Transport } from './transport.ts';
+import type { OpenTransportOptions, Transport } from './transport-types.ts';
 
 /** Parses socket://host:port (IPv6 hosts in brackets). */
 export function parseSocketUrl(url: string): { host: string; port: number } {

@@ -1,5 +1,5 @@
 import { DisconnectedError } from './link-errors.ts';
-import type { Transport, UsbVidPid } from './transport.ts';
+import type { Transport, UsbVidPid } from './transport-types.ts';
 
 export function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new Error('aborted');

@@ -6,7 +6,7 @@
  * host is attached are lost: a host that opens the port after `ready` never sees it.
  */
 import { DEFAULT_BAUD } from '../serial/link-errors.ts';
-import type { HostHandlers, HostLink } from './board.ts';
+import type { HostHandlers, HostLink } from './host-link.ts';
 import type { SeededRandom } from './rng.ts';
 import { wireMs, type TimingModel } from './timing.ts';
 import { ratesMismatch } from './uart-rates.ts';

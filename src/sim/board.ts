@@ -30,6 +30,9 @@ import { timingModel, wireMs, type TimingModel, type TimingName } from './timing
 import { UsbLatencyBuffer } from './usb-latency.ts';
 import { ratesMismatch } from './uart-rates.ts';
 import { WireQueue } from './wire-queue.ts';
+import type { HostHandlers, HostLink } from './host-link.ts';
+
+export type { HostHandlers, HostLink } from './host-link.ts';
 
 export interface SimBoardOptions {
   /** Chip variant (default esp32). */
@@ -116,25 +119,6 @@ export interface BoardEvents {
   'usb-gone': [];
   /** It is back on the bus. */
   'usb-back': [];
-}
-
-/** The host end of the board's UART (a serial port or a TCP connection). */
-export interface HostHandlers {
-  onData(bytes: Buffer): void;
-  /** The link dropped (USB gone): pending reads must fail as a disconnect. */
-  onLost(err: Error): void;
-}
-
-export interface HostLink {
-  /**
-   * Host → chip; resolves once the bytes are on the wire (after their wire time). The bytes are copied unless
-   * `transfer` says the caller hands the buffer over and will not touch it again.
-   */
-  write(data: Uint8Array, opts?: { transfer?: boolean }): Promise<void>;
-  /** Host UART rate; undefined = always matches the chip (TCP: no baud on the wire). */
-  setBaud(baud: number | undefined): void;
-  setLines(lines: { dtr: boolean; rts: boolean }): void;
-  close(): void;
 }
 
 let boardCounter = 0;

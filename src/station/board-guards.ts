@@ -7,7 +7,7 @@ import { revisionRefusal } from '../esp/revision-requirement.ts';
 import type { BoardIdentity, ImageRegion } from './board-link.ts';
 import { chipDisplayName, formatBytes } from './board-format.ts';
 import { StationFailure } from './failure.ts';
-import type { PipelineFirmware, PipelinePolicy } from './pipeline.ts';
+import type { PipelineFirmware, PipelinePolicy } from './pipeline-policy.ts';
 
 /** Guards on the chip itself, before any code is uploaded: the right chip, a revision the images run on, no
  * security feature the profile does not allow. */

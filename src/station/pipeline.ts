@@ -4,15 +4,13 @@
  * It never throws: every way out is an AttemptOutcome with one FailureCode.
  */
 import { stripVTControlCharacters } from 'node:util';
-import type { ChipName } from '../esp/chips/chip.ts';
-import type { RevisionRequirement } from '../esp/revision-requirement.ts';
 import type { RegionRecord } from '../ledger/record.ts';
 import { AtClient } from '../board-test/at-client.ts';
 import type { BoardFacts, BoardTestPlan } from '../board-test/plan.ts';
 import { runBoardTest } from '../board-test/run-test.ts';
 import type { BoardTestRecord } from '../ledger/record.ts';
 import type { Transport } from '../serial/transport.ts';
-import { watchBootOutput, type BootCheckPolicy } from './boot-check.ts';
+import { watchBootOutput } from './boot-check.ts';
 import { checkChip, checkFlash } from './board-guards.ts';
 import { DEFAULT_BAUD } from '../serial/link-errors.ts';
 import type { BoardIdentity, BoardLink, BoardSession, ImageRegion, RegionOutcome } from './board-link.ts';
@@ -20,49 +18,12 @@ import type { BoardInfo, ProgressInfo, SlotInfo, SlotState } from './events.ts';
 import type { FailureCode } from '../ledger/failure-codes.ts';
 import { classifyFailure, retryReason, isRetryableWriteError, StationFailure } from './failure.ts';
 
+import type { PipelineFirmware, PipelinePolicy } from './pipeline-policy.ts';
+
+export type { PipelineFirmware, PipelinePolicy } from './pipeline-policy.ts';
+
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-
-export interface PipelinePolicy {
-  /** The chip the profile flashes; any other is refused before the first write. Unset: any chip (raw images). */
-  chip?: ChipName;
-  allowSecureBoot: boolean;
-  allowFlashEncryption: boolean;
-  /** Extra lower bound on detected flash size, on top of what the image set needs. */
-  minFlashBytes?: number;
-  /** Fastest first, e.g. [921600, 460800, 115200]. */
-  baudLadder: readonly number[];
-  regionRetries: number;
-  boardRetriesPerBaud: number;
-  /** Connect attempts in total (each with the next reset strategy); default: one per strategy, at least 2. */
-  connectAttempts?: number;
-  stub: boolean;
-  /** FLASH_DEFL_* (zlib) writes; false sends the bytes as they are. */
-  compress: boolean;
-  skipUnchanged: boolean;
-  /** Erase the whole chip before writing (profile `checks.erase: all`). */
-  eraseAll: boolean;
-  /** Hard-reset into the firmware after verifying (false: leave the board in the loader). */
-  resetAfter: boolean;
-  /** What UART0 must show after the reset; needs resetAfter. */
-  bootCheck?: BootCheckPolicy;
-  /** The post-flash test on the slot's AT port after the reset (src/board-test); needs resetAfter. */
-  test?: { plan: BoardTestPlan; requireAtPort: boolean };
-}
-
-/** What the pipeline needs of src/firmware's PreparedFirmware. */
-export interface PipelineFirmware {
-  /** Unset for raw images written as given (any chip). */
-  chip?: ChipName;
-  requiredFlashBytes: number;
-  /** Flash size the bootloader header declares (the bootloader will not boot on a smaller chip). */
-  declaredFlashBytes?: number;
-  /** Chip revisions the images accept (none: any). */
-  revisionRequirements?: readonly RevisionRequirement[];
-  /** Regions for this board: flash size patched for 'detect'; the bootloader left unpatched under secure boot. */
-  regionsFor(flashSizeBytes: number, board?: { secureBoot?: boolean }): readonly ImageRegion[];
-  readonly regions: readonly ImageRegion[];
-}
 
 export type PipelineEvent =
   | { type: 'state'; state: SlotState; board?: BoardInfo; baud?: number; message?: string }
