@@ -228,7 +228,14 @@ async function conformChip(chipName: 'esp32' | 'esp32c3', work: string, runs: Ru
     let ok = r.code === 0;
     let note: string | undefined;
     if (p.tool === 'esptool-js') {
-      const line = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as {
+      // esptool-js's trace lines may follow the verdict (its read loop ends after it): the verdict is the last
+      // line that is a JSON object.
+      const verdict = r.stdout
+        .trim()
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('{'));
+      const line = JSON.parse(verdict ?? '{}') as {
         ok?: boolean;
         message?: string;
       };
