@@ -231,13 +231,20 @@ export function bigTileLines(slot: SlotView, width: number, big: { px: number; p
   return [small[0], ...letters, ...details].map((l) => fitSegments(l, width));
 }
 
-/** One line per slot, for many slots or small terminals. */
-export function rowLine(slot: SlotView, width: number, nameWidth: number): Segment[] {
+/**
+ * One line per slot, for many slots or small terminals. `atColumn`: some slot of the grid has an AT port, so wide
+ * rows mark those slots `+AT` (as tiles do) in a column of their own that keeps the rows aligned.
+ */
+export function rowLine(slot: SlotView, width: number, nameWidth: number, atColumn = false): Segment[] {
   const tone = slotTone(slot);
   // Every character costs Ink time on every frame (32 rows × 10 Hz): rows carry no padding beyond alignment.
   const wide = width >= ROW_FULL_WIDTH - 1;
   const segs: Segment[] = [{ text: `${slot.name.padEnd(nameWidth)} `, bold: true }];
-  if (wide) segs.push({ text: `${(slot.tty ?? '').replace(/^\/dev\//, '').padEnd(10)} ` });
+  if (wide) {
+    const tty = (slot.tty ?? '').replace(/^\/dev\//, '').padEnd(10);
+    if (!atColumn) segs.push({ text: `${tty} ` });
+    else segs.push({ text: tty }, slot.atPort ? { text: '+AT ', color: 'cyan' } : { text: '    ' });
+  }
   const badge = stateBadge(slot, !wide);
   const badgeWidth = wide ? 14 : 10;
   segs.push(badge, { text: ' '.repeat(Math.max(1, badgeWidth - badge.text.length)) });

@@ -35,3 +35,15 @@ test('the README shows the demo screen with the station running, and the report 
   const png = decodePng(readFileSync('docs/captures/report.png'));
   assert.equal(png.width, 1280);
 });
+
+test('the captures are of the demo as it is: its profile tests each board on the AT port, so the tiles say +AT', () => {
+  // A capture made before the demo got its AT test showed tiles without the mark (and another recipe).
+  const profile = readFileSync('stations/demo-esp32-at.yaml', 'utf8');
+  assert.match(profile, /^test:/m, 'the demo profile has the post-flash test on');
+  for (const page of pages) {
+    for (const { file, text } of quotedCaptures(readFileSync(page, 'utf8'))) {
+      if (!/^(demo|fixture)-\d+x\d+\.txt$/.test(file)) continue;
+      assert.match(text, / \+AT\b/, `${page}: ${file} predates the AT test; run npm run docs:captures`);
+    }
+  }
+});

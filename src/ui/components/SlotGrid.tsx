@@ -31,6 +31,7 @@ export function SlotGrid({
     );
   }
   const nameWidth = Math.min(10, Math.max(3, ...slots.map((s) => s.name.length)));
+  const atColumn = slots.some((s) => s.atPort !== undefined);
   if (layout.mode === 'tiles' || layout.fixture) {
     const grid = arrangeSlots(slots, layout.gridColumns, layout.fixture ? fixture : undefined);
     const tiles = layout.mode === 'tiles';
@@ -51,7 +52,13 @@ export function SlotGrid({
                   ph={layout.big?.ph}
                 />
               ) : (
-                <SlotRow key={s.portPath} slot={s} width={layout.cellWidth} nameWidth={nameWidth} />
+                <SlotRow
+                  key={s.portPath}
+                  slot={s}
+                  width={layout.cellWidth}
+                  nameWidth={nameWidth}
+                  atColumn={atColumn}
+                />
               ),
             )}
           </Box>
@@ -67,7 +74,13 @@ export function SlotGrid({
       {chunk(visible, perColumn).map((col, c) => (
         <Box key={c} flexDirection="column" width={layout.cellWidth}>
           {col.map((s) => (
-            <SlotRow key={s.portPath} slot={s} width={layout.cellWidth} nameWidth={nameWidth} />
+            <SlotRow
+              key={s.portPath}
+              slot={s}
+              width={layout.cellWidth}
+              nameWidth={nameWidth}
+              atColumn={atColumn}
+            />
           ))}
         </Box>
       ))}

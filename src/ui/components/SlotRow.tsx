@@ -9,14 +9,17 @@ export const SlotRow = memo(function SlotRow({
   slot,
   width,
   nameWidth,
+  atColumn,
 }: {
   slot: SlotView;
   width: number;
   nameWidth: number;
+  /** Some slot of the grid has an AT port: wide rows keep a column for the `+AT` mark. */
+  atColumn: boolean;
 }): React.JSX.Element {
   return (
     <Box width={width} height={1}>
-      <SegmentLine segments={rowLine(slot, width - 1, nameWidth)} />
+      <SegmentLine segments={rowLine(slot, width - 1, nameWidth, atColumn)} />
     </Box>
   );
 });
