@@ -40,6 +40,11 @@ function table(head: Array<[string, boolean?]>, rows: string[][], rowClass?: (i:
   return `<table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
+/** A name (station, slot, lot, code, step) on one line: `1-1.4.2` broken at its hyphen reads as two names. */
+function name(text: string): string {
+  return `<span class="t">${esc(text)}</span>`;
+}
+
 function card(id: string, label: string, value: string, detail = ''): string {
   return `<div class="card" id="${id}"><div class="v">${esc(value)}</div><div class="k">${esc(label)}${detail ? ` · ${esc(detail)}` : ''}</div></div>`;
 }
@@ -48,7 +53,7 @@ function groupTable(title: string, rows: GroupRow[]): string {
   return table(
     [[title], ['attempts', true], ['passed', true], ['failed', true], ['yield', true]],
     rows.map((g) => [
-      esc(g.key || '(none)'),
+      name(g.key || '(none)'),
       `${g.attempts}`,
       `${g.passed}`,
       `${g.failed}`,
@@ -147,15 +152,15 @@ export function formatHtml(r: YieldReport): string {
         ['flag'],
       ],
       r.slots.map((x) => [
-        esc(x.station),
-        esc(x.slot),
+        name(x.station),
+        name(x.slot),
         `${x.attempts}`,
         `${x.passed}`,
         `${x.failed}`,
         `<span class="swatch${x.verdict === 'too-few' ? ' few' : ''}" style="background-color:${yieldColour(x.yield)}"></span>${esc(percent(x.yield))}`,
         `${x.passedAfterRetry}`,
         `${x.passedAtLowerBaud}`,
-        esc(x.topFailure ?? ''),
+        name(x.topFailure ?? ''),
         x.verdict === 'low'
           ? `<span class="flag">LOW</span> z=${esc(decimal(x.z))} vs ${esc(percent(x.restYield))} elsewhere`
           : x.verdict === 'too-few'
@@ -189,7 +194,7 @@ export function formatHtml(r: YieldReport): string {
     table(
       [['code'], ['count', true], ['share', true], ['cumulative', true]],
       r.failures.byCode.map((p) => [
-        esc(p.key),
+        name(p.key),
         `${p.count}`,
         esc(percent(p.share)),
         esc(percent(p.cumulative)),
@@ -201,7 +206,7 @@ export function formatHtml(r: YieldReport): string {
       '<h3>By AT test step</h3>',
       table(
         [['step'], ['count', true], ['share', true]],
-        r.failures.byTestStep.map((p) => [esc(p.key), `${p.count}`, esc(percent(p.share))]),
+        r.failures.byTestStep.map((p) => [name(p.key), `${p.count}`, esc(percent(p.share))]),
       ),
     );
   }
@@ -288,13 +293,13 @@ export function formatHtml(r: YieldReport): string {
           ['message'],
         ],
         r.failedBoards.map((b) => [
-          esc(b.mac),
+          name(b.mac),
           `${b.attempts}`,
           at(b.last),
-          esc(b.lot || '(none)'),
-          esc(b.station),
-          esc(b.slot),
-          esc(b.code),
+          name(b.lot || '(none)'),
+          name(b.station),
+          name(b.slot),
+          name(b.code),
           esc(b.message),
         ]),
       ),

@@ -127,3 +127,57 @@ test('html: numbers and times never wrap, even in a narrow window next to long m
   assert.ok(Number(m[2]) > 40, `measured ${m[2]} cells`);
   assert.equal(m[1], '0', 'a number or a time wrapped onto two lines');
 });
+
+test('html: station, slot, lot, failure code and test step never break at their hyphens', async (t) => {
+  t.mock.method(console, 'error', () => {});
+  const dir = await mkdtemp(join(tmpdir(), 'names-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'l.jsonl');
+  const station = 'line-7-north-station';
+  const lot = 'LOT-2026-1123-A';
+  const slots = ['1-1.4.2', '1-2.3.1', '2-1.1.4'];
+  const w = await LedgerWriter.open({ file, station });
+  for (let i = 0; i < 9; i++) {
+    const fail = i % 3 === 1;
+    await w.append(
+      makeRecord({
+        station,
+        lot,
+        slot: slots[i % 3],
+        mac: mac(i + 1),
+        startMs: T0 + i * 60_000,
+        ...(fail && {
+          result: 'fail',
+          code: 'at-version-mismatch',
+          message: `The board runs firmware v3.3.0.0, the recipe is v3.4.0.0, although the flash verified: it boots another app (${'x'.repeat(i)}). Set it aside for engineering; do not ship.`,
+          test: { result: 'fail', failedStep: 'wifi-scan', transcript: [] },
+        }),
+      }),
+    );
+  }
+  await w.close();
+  const { report: r } = await buildReport({ ledger: file, timeZone: 'UTC' });
+  const names = [station, lot, ...slots, 'at-version-mismatch', 'wifi-scan'];
+  // As in the test above: a probe counts the lines of every table cell that holds just one of these names.
+  const probe = `<script>
+    const names = new Set(${JSON.stringify(names)});
+    const lines = (el) => { const tops = new Set(); const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (let n = walk.nextNode(); n; n = walk.nextNode()) { const range = document.createRange();
+        range.selectNodeContents(n); for (const rect of range.getClientRects()) tops.add(Math.round(rect.top)); }
+      return tops.size; };
+    const cells = [...document.querySelectorAll('td')].filter((td) => names.has(td.textContent.trim()));
+    const wrapped = cells.filter((el) => lines(el) > 1).map((el) => el.textContent.trim());
+    document.body.insertAdjacentHTML('beforeend', '<p id="wrapped">' + cells.length + ' cells: ' +
+      JSON.stringify(wrapped) + '</p>');
+  </script>`;
+  const html = formatHtml(r)
+    .replace(/<meta http-equiv="Content-Security-Policy"[^>]*>/, '')
+    .replace('<body>', '<body style="max-width:420px">')
+    .replace('</body>', `${probe}</body>`);
+  const page = join(dir, 'r.html');
+  await writeFile(page, html);
+  const m = /<p id="wrapped">(\d+) cells: (.*)<\/p>/.exec(await dumpDom(page));
+  assert.ok(m, 'the probe ran');
+  assert.ok(Number(m[1]) >= 10, `measured ${m[1]} cells`);
+  assert.deepEqual(JSON.parse(m[2].replace(/&quot;/g, '"')), [], 'these names broke onto two lines');
+});

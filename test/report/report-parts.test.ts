@@ -181,7 +181,7 @@ test('an empty lot is shown as (none) in text and HTML, and stays empty in CSV/J
     [''],
   );
   assert.match(formatText(r), /\n {2}\(none\) +1 +1 +0 +100\.0 %\n/);
-  assert.match(formatHtml(r), /<td>\(none\)<\/td><td class="n">1<\/td>/);
+  assert.match(formatHtml(r), /<td><span class="t">\(none\)<\/span><\/td><td class="n">1<\/td>/);
 });
 
 test('the text report lists bins that fit the window: days for a long span, empty ones included', () => {
