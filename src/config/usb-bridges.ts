@@ -17,6 +17,7 @@ export const DEFAULT_PORT_FILTERS: readonly PortFilter[] = Object.freeze([
   { vid: 0x10c4, pid: 0xea71, name: 'CP2108' },
   { vid: 0x1a86, pid: 0x7523, name: 'CH340' },
   { vid: 0x1a86, pid: 0x5523, name: 'CH341' },
+  { vid: 0x1a86, pid: 0x55d2, name: 'CH342 (dual: download + AT port)' },
   { vid: 0x1a86, pid: 0x7522, name: 'CH340K' },
   { vid: 0x1a86, pid: 0x55d3, name: 'CH343' },
   { vid: 0x1a86, pid: 0x55d4, name: 'CH9102' },

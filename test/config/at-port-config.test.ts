@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { parseStationConfig } from '../../src/config/station-config.ts';
+import { matchesPortFilter } from '../../src/config/usb-bridges.ts';
 import { atPortRuleFor } from '../../src/station/detect/at-pairing.ts';
 import { problemsOf } from './problems-of.ts';
 
@@ -90,4 +92,17 @@ test('a misspelt AT port says what is allowed, at its line', () => {
   assert.match(at(5), /only one of interface and url/);
   assert.match(at(6), /socket:\/\/HOST:PORT/);
   assert.match(at(7), /15/);
+});
+
+test('every dual bridge docs/at-test.md names with a USB id is offered to the station without portFilters', () => {
+  // A fixture built from the wiring guide must be seen: a bridge outside the default filter is never a slot.
+  const guide = readFileSync('docs/at-test.md', 'utf8');
+  const ids = [...guide.matchAll(/^\| ([^|]+) \| ([0-9a-f]{4}):([0-9a-f]{4}) \| \d+ \|/gm)];
+  assert.ok(ids.length >= 4, 'the guide lists CP2105, FT2232H, FT4232H and CH342 with their ids');
+  const defaults = parseStationConfig(FILE, 'station: s1\nprofile: p.yaml\n').portFilters;
+  for (const [, bridge, vid, pid] of ids)
+    assert.ok(
+      matchesPortFilter(defaults, Number.parseInt(vid, 16), Number.parseInt(pid, 16)),
+      `${bridge.trim()} (${vid}:${pid})`,
+    );
 });
