@@ -171,3 +171,57 @@ test('Ctrl+C twice: the boards in flight are failed at once and recorded, and th
   assert.ok(stopped.every((r) => r.code === 'internal' && r.durationMs < 15_000));
   assert.equal((events.at(-1) as { state?: string }).state, 'stopped');
 });
+
+test('a simulated run without --once says when every board is done, once, and keeps running until stopped', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'run-cli-done-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const p = spawn(
+    process.execPath,
+    [
+      join(REPO, 'bin/esp-station.mjs'),
+      'run',
+      '--headless',
+      '--simulate',
+      '2',
+      '--timing',
+      'fast',
+      '--seed',
+      '4',
+      '--ledger',
+      join(dir, 'ledger.jsonl'),
+    ],
+    { cwd: REPO },
+  );
+  let stdout = '';
+  p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  const exited = new Promise<number | null>((r) => p.on('close', r));
+  const kill = setTimeout(() => p.kill('SIGKILL'), 100_000);
+  t.after(() => clearTimeout(kill));
+  for (let i = 0; i < 1800 && !stdout.includes('simulation done'); i++)
+    await new Promise((r) => setTimeout(r, 50));
+  // Still running a moment later: the operator stops it, as the message says.
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(p.exitCode, null, 'the station keeps running after the simulated boards are done');
+  p.kill('SIGINT');
+  assert.equal(await exited, 0);
+  const events = stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as StationEvent);
+  const done = events.findIndex((e) => e.type === 'station' && /simulation done/.test(e.message ?? ''));
+  assert.ok(done > 0, 'the station says the simulation is done');
+  assert.match(
+    (events[done] as { message: string }).message,
+    /^simulation done: all 2 boards have a recorded result; stop the station with q or Ctrl\+C$/,
+  );
+  const results = events.map((e, i) => (e.type === 'result' && e.recorded ? i : -1)).filter((i) => i >= 0);
+  assert.equal(results.length, 2);
+  assert.ok(
+    results.every((i) => i < done),
+    'said after both results are recorded',
+  );
+  assert.equal(
+    events.filter((e) => e.type === 'station' && /simulation done/.test(e.message ?? '')).length,
+    1,
+  );
+});
