@@ -87,3 +87,20 @@ test('renderStationUi on a non-TTY stdin (a pipe) renders without raw mode and u
   assert.match(plain(stdout.out), /PASS/);
   assert.deepEqual(controls.calls, []);
 });
+
+test('a terminal made smaller is cleared before the next frame (no fragments of the wider one); a bigger one is not', async (t) => {
+  const { stdout, ui } = start(new FakeStdin(true));
+  t.after(() => ui.unmount());
+  const CLEAR = '\x1b[2J';
+  const resize = (columns: number, rows: number): string => {
+    const before = stdout.out.length;
+    stdout.columns = columns;
+    stdout.rows = rows;
+    stdout.emit('resize');
+    return stdout.out.slice(before);
+  };
+  assert.ok(!stdout.out.includes(CLEAR), 'no clearing before any resize');
+  assert.ok(resize(80, 24).includes(CLEAR), 'narrower and shorter');
+  assert.ok(!resize(200, 50).includes(CLEAR), 'bigger: the next frame simply draws over');
+  assert.ok(resize(200, 30).includes(CLEAR), 'shorter only');
+});
