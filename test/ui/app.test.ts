@@ -177,6 +177,20 @@ test('Ctrl+C behaves like q: it asks when boards are in flight', async (t) => {
   assert.deepEqual(app.controls.calls, []);
 });
 
+test('Ctrl+C twice with boards in flight stops now: the question, then the boards in flight are failed', async (t) => {
+  const app = renderApp(t, { slots: sixSlots, size: { columns: 80, rows: 24 } });
+  app.controls.inFlight = 2;
+  app.controls.stopGate = new Promise(() => undefined); // the boards in flight never finish by themselves
+  await ready(app);
+  app.stdin.write('\x03');
+  await waitFor(() => app.text().includes('Stop the station?'), 'question');
+  assert.match(app.text(), /Ctrl\+C = fail them now/, 'the question says what a second Ctrl+C does');
+  assert.deepEqual(app.controls.calls, []);
+  app.stdin.write('\x03');
+  await waitFor(() => app.text().includes('Stopping now: failing 2 boards'), 'forced');
+  assert.deepEqual(app.controls.calls, ['stop', 'stop-abort']);
+});
+
 test('o: operator typed key by key, with backspace, saved by Enter', async (t) => {
   const app = renderApp(t, { slots: sixSlots });
   await ready(app);

@@ -33,7 +33,7 @@ export function Footer({
       return (
         <Text bold color="black" backgroundColor="yellow">
           {line(
-            ` ${inFlight} board${inFlight === 1 ? '' : 's'} in flight. Stop the station? y = yes, n = keep running`,
+            ` ${inFlight} board${inFlight === 1 ? '' : 's'} in flight. Stop the station? y = yes, n = no, Ctrl+C = fail them now`,
           )}
         </Text>
       );

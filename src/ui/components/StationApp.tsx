@@ -162,7 +162,11 @@ export function StationApp({
       if (m.kind === 'entry') return onEntryKey(m, input, key);
       if (m.kind === 'confirm-quit') {
         if (input === 'y' || input === 'Y') stopStation();
-        else if (input === 'n' || input === 'N' || key.escape) setMode({ kind: 'normal' });
+        else if (key.ctrl && input === 'c') {
+          // Ctrl+C twice (the help's "stop now"): stop, and fail the boards in flight rather than wait for them.
+          stopStation();
+          abortInFlight();
+        } else if (input === 'n' || input === 'N' || key.escape) setMode({ kind: 'normal' });
         return;
       }
       if (key.escape) return setMode({ kind: 'normal' });
