@@ -16,10 +16,6 @@ export type StubRelease = (typeof STUB_RELEASES)[number];
  */
 export const DEFAULT_STUB_RELEASE: StubRelease = 'v1.2.2';
 
-export function isStubRelease(value: string): value is StubRelease {
-  return (STUB_RELEASES as readonly string[]).includes(value);
-}
-
 export interface StubSegment {
   addr: number;
   data: Buffer;

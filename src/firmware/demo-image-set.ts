@@ -8,6 +8,8 @@
  * `Bin version:%s(%s)` format, the firmware version string and the module names; the set ships the `sdkconfig`
  * that names that version (CONFIG_ESP_AT_FW_VERSION) and a real NVS mfg_nvs with factory_param (module name,
  * the AT port's UART and baud), so the post-flash test has everything a real release gives it.
+ * Over 400 lines on purpose: one generator of one image set (bootloader, partition table, app with its
+ * descriptor, the customized partitions) whose parts must agree with each other byte for byte.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';

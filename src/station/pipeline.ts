@@ -2,6 +2,8 @@
  * One board in one slot, from detected to PASS/FAIL: connect → identify → check → flash (per region) → verify →
  * reset → boot check. Publishes a StationEvent for every state change and returns what the ledger records.
  * It never throws: every way out is an AttemptOutcome with one FailureCode.
+ * Over 400 lines on purpose: the attempt's order (esptool's) and its retry ladder (region, board, baud) read
+ * top to bottom in one place; the guards, the boot check, the AT test and the policy types are their own files.
  */
 import { stripVTControlCharacters } from 'node:util';
 import type { RegionRecord } from '../ledger/record.ts';

@@ -2,6 +2,8 @@
  * The station: detection feeds slots (slots.ts), slots feed a p-queue of per-board pipelines, every outcome goes
  * to the ledger before anyone is told. One AbortController per board, so an unplug, hang or failure stays in its
  * slot.
+ * Over 400 lines on purpose: start, offer, pause, stop (twice), the queue and the record hand-off share one
+ * lifecycle and its counters; what stands alone (slots, the attempt record, the pipeline) is in its own file.
  */
 import PQueue from 'p-queue';
 import { attemptRecord } from './attempt-record.ts';

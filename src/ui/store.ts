@@ -1,6 +1,8 @@
 /**
  * The UI's one store, fed by station events. It is mutable and cheap to update (32 boards × 50 progress events/s
  * must cost next to nothing); React only ever sees immutable snapshots taken at ≤ 10 Hz (see sampler.ts).
+ * Over 400 lines on purpose: one store fed by events, as Ink's examples have it — every event kind changes the
+ * same slot and header state, and splitting it would spread one state machine over files.
  */
 import type { BoardInfo, ProgressInfo, SlotState, StationEvent } from '../station/events.ts';
 import { isBusySlotState } from '../station/events.ts';

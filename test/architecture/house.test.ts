@@ -1,10 +1,11 @@
 /**
  * The house rules of src/ (docs/architecture.md): every directory is a room on a floor (rooms.ts), no import
- * runs from a lower room to a higher one or across one floor, and no module loads itself back through a loop.
+ * runs from a lower room to a higher one or across one floor, no module loads itself back through a loop (types
+ * included), and a file over 400 lines says why at its top.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { importGraph, loops, roomOf, type ImportEdge } from './import-graph.ts';
 import { FLOOR_OF, FLOORS } from './rooms.ts';
@@ -69,4 +70,23 @@ test('the checks see what they look for: made-up wrong imports and a loop are fo
     'nvs/partition.ts → cli/main.ts',
   ]);
   assert.deepEqual(loops(made), [['serial/transport.ts', 'serial/socket-transport.ts']]);
+});
+
+test('a source file over 400 lines says at its top why it is one file', () => {
+  const unexplained: string[] = [];
+  const walk = (dir: string): void => {
+    for (const d of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, d.name);
+      if (d.isDirectory()) walk(p);
+      else if (/\.tsx?$/.test(d.name)) {
+        const text = readFileSync(p, 'utf8');
+        const lines = text.split('\n').length;
+        const top = text.slice(0, text.indexOf('*/') + 2);
+        if (lines > 400 && !/over 400 lines/i.test(top))
+          unexplained.push(`${p.slice(SRC.length + 1)} (${lines})`);
+      }
+    }
+  };
+  walk(SRC);
+  assert.deepEqual(unexplained, [], "split it, or say in its first comment why it is 'over 400 lines'");
 });
