@@ -15,6 +15,7 @@ import { chooseDeviceSource } from '../station/detect/choose-source.ts';
 import { StaticPortSource, type StaticPort } from '../station/detect/static-ports.ts';
 import { VidPidFilter } from '../station/detect/vid-pid-filter.ts';
 import { EspBoardLink } from '../station/esp-board-link.ts';
+import type { StationIdentity } from '../station/board-identity.ts';
 import type { LedgerSink } from '../station/ledger-sink.ts';
 import type { PipelinePolicy } from '../station/pipeline.ts';
 import { Station } from '../station/station.ts';
@@ -24,6 +25,8 @@ export interface BuildStationOptions {
   profile: StationProfile;
   firmware: PreparedFirmware;
   ledger: LedgerSink;
+  /** The profile's identity pool (src/cli/station-identity.ts), when it has an identity section. */
+  identity?: StationIdentity;
   simulate?: SimulatedLineOptions;
   /** Forward the flasher's boot-log lines as log events (`run --verbose`). */
   linkLog?: boolean;
@@ -96,6 +99,7 @@ export async function buildStation(opts: BuildStationOptions): Promise<BuiltStat
     offerPresentAtStart: config.offerPresentAtStart,
     ledger,
     atPorts: config,
+    ...(opts.identity && { identity: opts.identity }),
     ...(opts.boardTimeoutMs !== undefined && { boardTimeoutMs: opts.boardTimeoutMs }),
     ...(opts.linkLog && { linkLog: true }),
   };

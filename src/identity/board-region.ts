@@ -19,7 +19,15 @@ export interface RegionBase {
 export interface BoardValues {
   serial?: string;
   credential?: string;
-  values: { namespace: string; key: string; type: 'string' | 'blob'; size: number; sha256: string }[];
+  values: {
+    namespace: string;
+    key: string;
+    type: 'string' | 'blob';
+    size: number;
+    sha256: string;
+    /** The bytes stored (for the read-back after boot; not journaled). */
+    bytes: Uint8Array;
+  }[];
 }
 
 export interface BoardRegion {
@@ -57,6 +65,7 @@ export function buildBoardRegion(
       type: value.type,
       size: stored.length,
       sha256: createHash('sha256').update(stored).digest('hex'),
+      bytes: stored,
     });
   };
   if (settings.serial && identity.serial !== undefined)

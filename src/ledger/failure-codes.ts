@@ -27,6 +27,8 @@ export const FAILURE_CODES = [
   'at-mac-mismatch',
   'at-mfg-mismatch',
   'at-no-ap',
+  // The profile's identity section: no serial or credential could be reserved, so nothing was written.
+  'identity-unavailable',
   'internal',
 ] as const;
 

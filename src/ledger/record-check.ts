@@ -24,7 +24,7 @@ const REQUIRED_STRINGS = [
 const OPTIONAL_STRINGS = ['usbSerial', 'vidPid', 'mac', 'chip', 'message'];
 const OPTIONAL_INTEGERS = ['revision', 'flashId', 'flashSize', 'baud'];
 const OPTIONAL_BOOLEANS = ['secureBoot', 'flashEncryption', 'demoFirmware'];
-const OTHER_KEYS = ['v', 'regions', 'phases', 'durationMs', 'result', 'code', 'test', 'attempt'];
+const OTHER_KEYS = ['v', 'regions', 'phases', 'durationMs', 'result', 'code', 'test', 'identity', 'attempt'];
 
 /** Every key the record schema knows, for the test that keeps this file and the schema in step. */
 export const CHECKED_RECORD_KEYS: readonly string[] = [
@@ -121,6 +121,46 @@ function isTest(t: unknown): boolean {
   );
 }
 
+export const CHECKED_IDENTITY_KEYS: readonly string[] = [
+  'serial',
+  'credential',
+  'values',
+  'reused',
+  'outcome',
+];
+export const CHECKED_IDENTITY_VALUE_KEYS: readonly string[] = ['namespace', 'key', 'type', 'size', 'sha256'];
+const IDENTITY_KEYS = new Set(CHECKED_IDENTITY_KEYS);
+const IDENTITY_VALUE_KEYS = new Set(CHECKED_IDENTITY_VALUE_KEYS);
+const IDENTITY_OUTCOMES = new Set(['committed', 'kept', 'released', 'reserved']);
+const SHA256 = /^[0-9a-f]{64}$/;
+
+function isIdentityValue(v: unknown): boolean {
+  return (
+    isObject(v) &&
+    onlyKeys(v, IDENTITY_VALUE_KEYS) &&
+    typeof v.namespace === 'string' &&
+    typeof v.key === 'string' &&
+    (v.type === 'string' || v.type === 'blob') &&
+    isCount(v.size) &&
+    typeof v.sha256 === 'string' &&
+    SHA256.test(v.sha256)
+  );
+}
+
+function isIdentity(i: unknown): boolean {
+  return (
+    isObject(i) &&
+    onlyKeys(i, IDENTITY_KEYS) &&
+    isOptionalString(i.serial) &&
+    isOptionalString(i.credential) &&
+    Array.isArray(i.values) &&
+    i.values.every(isIdentityValue) &&
+    typeof i.reused === 'boolean' &&
+    typeof i.outcome === 'string' &&
+    IDENTITY_OUTCOMES.has(i.outcome)
+  );
+}
+
 /** True only when `value` is certainly a valid LedgerRecord; false means "ask the schema". */
 export function isCertainlyLedgerRecord(value: unknown): value is LedgerRecord {
   if (!isObject(value) || value.v !== 1 || !onlyKeys(value, RECORD_KEYS)) return false;
@@ -140,5 +180,6 @@ export function isCertainlyLedgerRecord(value: unknown): value is LedgerRecord {
   if (!Array.isArray(value.regions)) return false;
   for (const r of value.regions) if (!isRegion(r)) return false;
   if (value.test !== undefined && !isTest(value.test)) return false;
+  if (value.identity !== undefined && !isIdentity(value.identity)) return false;
   return true;
 }

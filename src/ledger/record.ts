@@ -48,6 +48,30 @@ export const BoardTestRecordSchema = z.strictObject({
   transcript: z.array(TestStepRecordSchema),
 });
 
+/**
+ * What a board got from the identity pool (profile `identity:`, src/identity) in this attempt, and where the
+ * identity stands at the end of it: committed (PASS), kept by the board's MAC (its region was written),
+ * released back to the pool (nothing reached the board) or still reserved (the journal could not be written).
+ */
+export const BoardIdentityRecordSchema = z.strictObject({
+  serial: z.string().optional(),
+  /** The credential bundle's id. */
+  credential: z.string().optional(),
+  /** Each per-board value with the SHA-256 of the bytes stored in the partition. */
+  values: z.array(
+    z.strictObject({
+      namespace: z.string(),
+      key: z.string(),
+      type: z.enum(['string', 'blob']),
+      size: z.number().int().nonnegative(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    }),
+  ),
+  /** True when this MAC held this identity before (a retest gets the same one). */
+  reused: z.boolean(),
+  outcome: z.enum(['committed', 'kept', 'released', 'reserved']),
+});
+
 export const LedgerRecordSchema = z.strictObject({
   v: z.literal(LEDGER_SCHEMA_VERSION),
   /** Unique id of this attempt (station + time + slot). */
@@ -83,6 +107,8 @@ export const LedgerRecordSchema = z.strictObject({
   message: z.string().optional(),
   /** The post-flash test on the AT port, when the profile has one. */
   test: BoardTestRecordSchema.optional(),
+  /** The board's own serial and credentials, when the profile has an identity section and one was reserved. */
+  identity: BoardIdentityRecordSchema.optional(),
   /** 1 for the first attempt on this MAC (as known to this ledger), 2 for the first retest, ... */
   attempt: z.number().int().positive(),
 });
@@ -90,4 +116,5 @@ export const LedgerRecordSchema = z.strictObject({
 export type LedgerRecord = z.infer<typeof LedgerRecordSchema>;
 export type RegionRecord = z.infer<typeof RegionRecordSchema>;
 export type BoardTestRecord = z.infer<typeof BoardTestRecordSchema>;
+export type BoardIdentityRecord = z.infer<typeof BoardIdentityRecordSchema>;
 export type TestStepRecord = z.infer<typeof TestStepRecordSchema>;

@@ -51,6 +51,7 @@ export function attemptRecord(ctx: RecordContext, info: SlotInfo, o: AttemptOutc
     ...(o.code !== undefined && { code: o.code }),
     ...(o.message !== undefined && { message: o.message }),
     ...(o.test && { test: o.test }),
+    ...(o.identity && { identity: o.identity }),
     attempt: o.attempt,
   };
 }

@@ -73,6 +73,8 @@ export const OPERATOR_ADVICE: Readonly<Record<FailureCode, string>> = {
     'The firmware cannot read back its manufacturing data (mfg_nvs) as written. Retest once; a repeat means the flash or the image is wrong.',
   'at-no-ap':
     "The radio did not find the line's test access point. Check the access point; if other boards find it, set this board aside (radio or antenna).",
+  'identity-unavailable':
+    'No serial number or credential could be reserved for this board, so nothing was written to it. Refill the identity pool (see the message), then retest.',
   internal:
     'esp-station hit an internal error. Retest the board and report the message to the station engineer.',
 };

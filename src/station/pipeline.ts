@@ -6,7 +6,8 @@
  * top to bottom in one place; the guards, the boot check, the AT test and the policy types are their own files.
  */
 import { stripVTControlCharacters } from 'node:util';
-import type { RegionRecord } from '../ledger/record.ts';
+import type { BoardIdentityRecord, RegionRecord } from '../ledger/record.ts';
+import type { BoardIdentityStep } from './board-identity.ts';
 import { AtClient } from '../board-test/at-client.ts';
 import type { BoardFacts, BoardTestPlan } from '../board-test/plan.ts';
 import { runBoardTest } from '../board-test/run-test.ts';
@@ -52,6 +53,8 @@ export interface PipelineInput {
   publish(event: PipelineEvent): void;
   /** Attempt number for this MAC (1 = first time this ledger sees the board). */
   attemptNumberFor(mac: string): number | Promise<number>;
+  /** This board's own identity region (profile `identity:`), reserved once its MAC is known. */
+  identity?: BoardIdentityStep;
   /** Forward the flasher's own lines (boot log, stub/baud notes) as 'info' log events; noisy, for debugging. */
   linkLog?: boolean;
   /**
@@ -78,6 +81,8 @@ export interface AttemptOutcome {
   attempt: number;
   /** The post-flash test: transcript and result, or why it was skipped. */
   test?: BoardTestRecord;
+  /** What the board got from the identity pool, and where that identity stands now. */
+  identity?: BoardIdentityRecord;
 }
 
 export function toBoardInfo(b: BoardIdentity): BoardInfo {
@@ -195,6 +200,7 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
 
     state('checking');
     await timed('check', async () => checkChip(board!, input.firmware, policy));
+    await timed('identity', async () => input.identity?.reserve(board!.mac, slot.name, attempt));
 
     const ladder = policy.baudLadder.length > 0 ? policy.baudLadder : [DEFAULT_BAUD];
     let regions: readonly ImageRegion[] | undefined;
@@ -221,6 +227,7 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
             boardInfo = toBoardInfo(board);
             state('checking');
             regions = checkFlash(board, input.firmware, policy, log);
+            if (input.identity) regions = input.identity.regions(regions);
             // SPI_SET_PARAMS: esptool falls back to 4 MB when the size cannot be told from the id.
             flashSizeBytes =
               board.flashSizeBytes ??
@@ -311,9 +318,13 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
       }
       if (atPort && policy.test) await timed('test', () => atTest(atPort!.client, policy.test!.plan));
     }
+    // The identity is the board's for good before anything says PASS.
+    await input.identity?.commit();
     return finish('pass');
   } catch (err) {
     const c = classifyFailure(err, signal.aborted ? signal.reason : undefined);
+    const problem = await input.identity?.release(`${c.code}: ${c.message}`);
+    if (problem) log('error', problem);
     return finish('fail', c.code, c.message);
   } finally {
     atPort?.client.dispose();
@@ -335,6 +346,7 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
       phases,
       attempt,
       ...(testRecord && { test: testRecord }),
+      ...(input.identity?.record() && { identity: input.identity.record() }),
     };
   }
 
@@ -425,6 +437,7 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
         continue;
       }
       state('flashing', `${r.label} @0x${r.offset.toString(16)}`);
+      await input.identity?.beforeWrite(r);
       let retries = 0;
       const earlier = retriesSoFar.get(r.offset) ?? 0;
       const t0 = now();

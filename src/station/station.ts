@@ -7,6 +7,8 @@
  */
 import PQueue from 'p-queue';
 import { attemptRecord } from './attempt-record.ts';
+import { BoardIdentityStep, type StationIdentity } from './board-identity.ts';
+import { IdentityPoolWatch } from './identity-pool-watch.ts';
 import type { BoardLink } from './board-link.ts';
 import type { DeviceSource } from './detect/bridge-device.ts';
 import type { SlotInfo, StationEvent } from './events.ts';
@@ -59,6 +61,8 @@ export interface StationOptions {
   abortGraceMs?: number;
   /** Where each slot's AT port is (config.yaml `atPort`); unset: no slot has one. */
   atPorts?: AtPortConfig;
+  /** Per-board serials and credentials (profile `identity:`); unset: every board gets the release's mfg_nvs. */
+  identity?: StationIdentity;
   /** Why this detection mode, e.g. 'polling: udevd is not running'; shown in the 'station' event. */
   detectionNote?: string;
   now?: () => number;
@@ -89,6 +93,7 @@ export class Station {
   /** Per busy slot: record the board as stopped now, flasher or not (a forced stop). */
   private readonly giveUp = new Map<string, () => void>();
   private readonly completions = new Set<(o: { slot: string; outcome: AttemptOutcome }) => void>();
+  private readonly pool: IdentityPoolWatch | undefined;
 
   constructor(private readonly opts: StationOptions) {
     this.bus = opts.bus ?? new StationEventBus();
@@ -106,6 +111,14 @@ export class Station {
     });
     const concurrency = opts.concurrency ?? Math.max(1, opts.slots?.length || 4);
     this.queue = new PQueue({ concurrency, autoStart: true });
+    this.pool =
+      opts.identity &&
+      new IdentityPoolWatch(opts.identity.issuer, (level, message) => {
+        this.publish({ type: 'log', time: this.now(), slot: '', level, message });
+        // No board is flashed without its identity: boards wait until the pool is refilled and the
+        // operator resumes (a retest board that holds an identity is served then too).
+        if (level === 'error') this.pause(message);
+      });
   }
 
   get inFlight(): number {
@@ -156,14 +169,15 @@ export class Station {
       detection: this.opts.source.mode,
       message: `detection: ${sourceNote(this.opts.source) ?? this.opts.detectionNote ?? this.opts.source.mode}`,
     });
+    this.pool?.check();
   }
 
-  /** No new boards start; boards in flight finish. */
-  pause(): void {
+  /** No new boards start; boards in flight finish. `reason` is shown when the station pauses itself. */
+  pause(reason?: string): void {
     if (this.runState !== 'running') return;
     this.runState = 'paused';
     this.queue.pause();
-    this.publish({ type: 'station', time: this.now(), state: 'paused' });
+    this.publish({ type: 'station', time: this.now(), state: 'paused', ...(reason && { message: reason }) });
   }
 
   resume(): void {
@@ -301,9 +315,11 @@ export class Station {
       );
     });
     let outcome: AttemptOutcome;
+    const identity = this.opts.identity && new BoardIdentityStep(this.opts.identity);
     try {
       outcome = await Promise.race([
         runPipeline({
+          ...(identity && { identity }),
           slot: info,
           link: this.opts.link,
           policy: this.opts.policy,
@@ -344,6 +360,7 @@ export class Station {
       this.giveUp.delete(slot.portPath);
     }
     await this.record(slot, info, outcome);
+    this.pool?.afterAttempt(outcome.code === 'identity-unavailable' ? outcome.message : undefined);
     slot.busy = false;
     this.inFlightCount--;
     for (const fn of this.completions) fn({ slot: slot.portPath, outcome });

@@ -49,5 +49,6 @@ export const FAILURE_WORDS: Readonly<Record<FailureCode, { short: string; advice
   'at-mac-mismatch': { short: 'AT: other board', advice: 'the AT port is wired to another board' },
   'at-mfg-mismatch': { short: 'AT: mfg data bad', advice: 'manufacturing data unreadable; retest' },
   'at-no-ap': { short: 'AT: no Wi-Fi AP', advice: 'test access point not found; radio?' },
+  'identity-unavailable': { short: 'no identity left', advice: 'refill the identity pool, then retest' },
   internal: { short: 'station error', advice: 'an internal station error; tell the line engineer' },
 };

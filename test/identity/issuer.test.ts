@@ -46,7 +46,8 @@ test('reserve builds the board region: the release as it was plus the serial and
   const others = (items: typeof release.items) =>
     items.filter((i) => !(i.kind === 'entry' && ['client_cert.0', 'client_key.0', 'sn'].includes(i.key)));
   assert.deepEqual(others(board.partition.items), others(release.items));
-  const certValue = id.values.values.find((v) => v.key === 'client_cert.0');
+  const { bytes: certBytes, ...certValue } = id.values.values.find((v) => v.key === 'client_cert.0')!;
+  assert.deepEqual(Buffer.from(certBytes), Buffer.from(crt));
   assert.deepEqual(certValue, {
     namespace: 'client_cert',
     key: 'client_cert.0',

@@ -1,12 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  BoardIdentityRecordSchema,
   BoardTestRecordSchema,
   LedgerRecordSchema,
   RegionRecordSchema,
   TestStepRecordSchema,
 } from '../../src/ledger/record.ts';
 import {
+  CHECKED_IDENTITY_KEYS,
+  CHECKED_IDENTITY_VALUE_KEYS,
   CHECKED_RECORD_KEYS,
   CHECKED_REGION_KEYS,
   CHECKED_TEST_KEYS,
@@ -20,6 +23,11 @@ test('the fast check knows exactly the fields of the schema (update record-check
   assert.deepEqual([...CHECKED_REGION_KEYS].sort(), Object.keys(RegionRecordSchema.shape).sort());
   assert.deepEqual([...CHECKED_TEST_KEYS].sort(), Object.keys(BoardTestRecordSchema.shape).sort());
   assert.deepEqual([...CHECKED_TEST_STEP_KEYS].sort(), Object.keys(TestStepRecordSchema.shape).sort());
+  assert.deepEqual([...CHECKED_IDENTITY_KEYS].sort(), Object.keys(BoardIdentityRecordSchema.shape).sort());
+  assert.deepEqual(
+    [...CHECKED_IDENTITY_VALUE_KEYS].sort(),
+    Object.keys(BoardIdentityRecordSchema.shape.values.element.shape).sort(),
+  );
 });
 
 function prng(seed: number): () => number {
@@ -77,6 +85,18 @@ test('the fast check never accepts what the schema rejects, and accepts valid re
     }),
     makeRecord({ test: { result: 'skipped', note: 'no AT port', transcript: [] } }),
     makeRecord({
+      identity: {
+        serial: 'ACME-L1-000001',
+        credential: 'dev-0001',
+        values: [
+          { namespace: 'factory_param', key: 'sn', type: 'string', size: 15, sha256: 'a'.repeat(64) },
+          { namespace: 'client_cert', key: 'client_cert.0', type: 'blob', size: 900, sha256: 'b'.repeat(64) },
+        ],
+        reused: false,
+        outcome: 'committed',
+      },
+    }),
+    makeRecord({
       regions: [
         {
           offset: 0,
@@ -114,6 +134,14 @@ test('the fast check never accepts what the schema rejects, and accepts valid re
         const key = pick([...(inStep ? CHECKED_TEST_STEP_KEYS : CHECKED_TEST_KEYS), 'extra']);
         if (rand() < 0.2) delete target[key];
         else target[key] = pick([...ODD_VALUES, 'skipped', 'ok', ['x', 1]]);
+      } else if (where < 0.78 && typeof r.identity === 'object' && r.identity !== null) {
+        const id = r.identity as Record<string, unknown>;
+        const values = id.values as Array<Record<string, unknown>>;
+        const inValue = Array.isArray(values) && values.length > 0 && rand() < 0.5;
+        const target = inValue && typeof values[0] === 'object' && values[0] !== null ? values[0] : id;
+        const key = pick([...(inValue ? CHECKED_IDENTITY_VALUE_KEYS : CHECKED_IDENTITY_KEYS), 'extra']);
+        if (rand() < 0.2) delete target[key];
+        else target[key] = pick([...ODD_VALUES, 'blob', 'kept', 'a'.repeat(64), 'A'.repeat(64)]);
       } else if (where < 0.85) {
         const regions = r.regions as Array<Record<string, unknown>>;
         if (!Array.isArray(regions) || regions.length === 0) continue;

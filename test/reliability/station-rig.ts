@@ -18,6 +18,7 @@ import { VirtualUsbBus } from '../../src/sim/usb-bus.ts';
 import { policyFromProfile } from '../../src/cli/build-station.ts';
 import { SimDeviceSource } from '../../src/sim-station/sim-source.ts';
 import { EspBoardLink } from '../../src/station/esp-board-link.ts';
+import type { StationIdentity } from '../../src/station/board-identity.ts';
 import type { StationEvent } from '../../src/station/events.ts';
 import type { PipelinePolicy } from '../../src/station/pipeline.ts';
 import { Station } from '../../src/station/station.ts';
@@ -45,6 +46,8 @@ export interface RigOptions {
   /** Keep every event (tests); the soak turns this off to keep memory flat. */
   keepEvents?: boolean;
   ledgerDir?: string;
+  /** Per-board identities (an IdentityIssuer on the release's mfg_nvs). */
+  identity?: StationIdentity;
 }
 
 export interface Rig {
@@ -83,6 +86,7 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
     source: new SimDeviceSource(bus),
     link: new EspBoardLink({ binding: bus.binding, resetTimeScale: 0.02 }),
     ledger,
+    ...(opts.identity && { identity: opts.identity }),
     boardTimeoutMs: 60_000,
   });
   const events: StationEvent[] = [];

@@ -14,6 +14,7 @@ import { LedgerLockedError } from '../../ledger/ledger-lock.ts';
 import { LedgerUnwritableError, LedgerWriter } from '../../ledger/writer.ts';
 import type { StationConfig } from '../../config/station-config.ts';
 import { buildStation } from '../build-station.ts';
+import { openStationIdentity } from '../station-identity.ts';
 import { parseStaticPort, type StaticPort } from '../../station/detect/static-ports.ts';
 import type { BuiltStation } from '../build-station.ts';
 import type { FaultMix } from '../../sim-station/fault-mix.ts';
@@ -196,6 +197,15 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
 
+  // The identity pool before any port opens: a board is never flashed without its identity.
+  let identity: Awaited<ReturnType<typeof openStationIdentity>>;
+  try {
+    identity = await openStationIdentity(profile, firmware, config.lot);
+  } catch (err) {
+    await ledger.close();
+    throw err;
+  }
+
   // With a central: section, records also go to the factory database (never in the way of the ledger).
   // (loaded only then: a station without a database never loads the PostgreSQL client)
   const shipping = config.central
@@ -215,6 +225,7 @@ export async function run(argv: string[]): Promise<number> {
     profile,
     firmware,
     ledger: shipping ? shipping.sink(ledger) : ledger,
+    ...(identity && { identity }),
     linkLog: args.verbose,
     ...(simulate !== undefined && {
       simulate: {
@@ -349,6 +360,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stdin.unref();
     }
     await ledger.close();
+    await identity?.issuer.close();
     if (shipping) {
       // Every record is safe in the ledger already; this only tries to leave nothing for the next run to ship.
       const { drained, lagRecords } = await shipping.finish();
