@@ -32,10 +32,9 @@ function instant(text: string): string | null {
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
-/** The serial number a record carries once per-board identity is recorded (absent before). */
+/** The serial number the board got from the profile's identity section (absent without one). */
 function serialOf(record: LedgerRecord): string | undefined {
-  const serial = (record as { serial?: unknown }).serial;
-  return typeof serial === 'string' ? serial : undefined;
+  return record.identity?.serial;
 }
 
 const COLUMNS = [

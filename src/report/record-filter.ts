@@ -23,9 +23,9 @@ export function recordFilter(filter: ReportFilter): (record: LedgerRecord) => bo
     if (recipes && !recipes.some((p) => r.recipe.startsWith(p))) return false;
     if (macs && !(r.mac !== undefined && macs.has(r.mac.toUpperCase()))) return false;
     if (serials) {
-      // Records carry a serial once per-board identity is recorded; until then no record matches.
-      const serial = (r as { serial?: unknown }).serial;
-      if (!(typeof serial === 'string' && serials.has(serial))) return false;
+      // Only records of a profile with an identity section carry a serial.
+      const serial = r.identity?.serial;
+      if (!(serial !== undefined && serials.has(serial))) return false;
     }
     if (timed) {
       const end = Date.parse(r.end);
