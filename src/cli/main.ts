@@ -10,7 +10,8 @@ const COMMANDS: Record<string, string> = {
   check: 'validate config, profile and image set; print the flash map',
   report: 'yield reports from the ledger (text, csv, json, html)',
   sim: 'serve simulated boards over TCP (socket://), one or --boards N',
-  identity: 'the identity pool of a profile: free, reserved, committed and burned serials and credentials',
+  identity:
+    'identity pool (free, reserved, committed, burned serials); identity read --port P (mfg_nvs read back)',
   nvs: 'NVS partitions (mfg_nvs.bin) to CSV or JSON and back: nvs decode FILE.bin, nvs generate IN.csv OUT.bin',
   db: 'the central PostgreSQL database: migrate, status',
   ledger: 'ledger tools: ship existing ledgers to the central database',
