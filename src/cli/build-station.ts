@@ -15,7 +15,7 @@ import { chooseDeviceSource } from '../station/detect/choose-source.ts';
 import { StaticPortSource, type StaticPort } from '../station/detect/static-ports.ts';
 import { VidPidFilter } from '../station/detect/vid-pid-filter.ts';
 import { EspBoardLink } from '../station/esp-board-link.ts';
-import type { StationIdentity } from '../station/board-identity.ts';
+import { withIdentityReadBack, type StationIdentity } from '../station/board-identity.ts';
 import type { LedgerSink } from '../station/ledger-sink.ts';
 import type { PipelinePolicy } from '../station/pipeline.ts';
 import { Station } from '../station/station.ts';
@@ -78,7 +78,15 @@ export function policyFromProfile(
 export async function buildStation(opts: BuildStationOptions): Promise<BuiltStation> {
   const { config, profile, firmware, ledger } = opts;
   const filter = new VidPidFilter(config.portFilters.map((f) => `${hex4(f.vid)}:${hex4(f.pid)}`));
-  const policy = policyFromProfile(profile, config, firmware);
+  const basePolicy = policyFromProfile(profile, config, firmware);
+  // With identities the AT test reads each board's own values back instead of the release's.
+  const policy =
+    opts.identity && basePolicy.test
+      ? {
+          ...basePolicy,
+          test: { ...basePolicy.test, plan: withIdentityReadBack(basePolicy.test.plan, opts.identity) },
+        }
+      : basePolicy;
   const header: StationHeader = {
     stationName: config.station,
     profileName: firmware.profileName,

@@ -35,7 +35,12 @@ export async function openStationIdentity(
   try {
     const issuer = await IdentityIssuer.open(settings, region.data);
     const source = settings.credentials?.folder ?? settings.credentials?.manifest ?? settings.journal;
-    return { issuer, partition: settings.partition, source };
+    const keys = [
+      ...(settings.serial ? [settings.serial] : []),
+      ...Object.values(settings.credentials?.files ?? {}),
+      ...settings.set,
+    ].map((k) => ({ namespace: k.namespace, key: k.key }));
+    return { issuer, partition: settings.partition, keys, source };
   } catch (err) {
     if (err instanceof IdentityError)
       throw new InputError({ file: profile.file, key: 'identity', message: err.message });

@@ -127,6 +127,7 @@ export const CHECKED_IDENTITY_KEYS: readonly string[] = [
   'values',
   'reused',
   'outcome',
+  'readBack',
 ];
 export const CHECKED_IDENTITY_VALUE_KEYS: readonly string[] = ['namespace', 'key', 'type', 'size', 'sha256'];
 const IDENTITY_KEYS = new Set(CHECKED_IDENTITY_KEYS);
@@ -157,7 +158,8 @@ function isIdentity(i: unknown): boolean {
     i.values.every(isIdentityValue) &&
     typeof i.reused === 'boolean' &&
     typeof i.outcome === 'string' &&
-    IDENTITY_OUTCOMES.has(i.outcome)
+    IDENTITY_OUTCOMES.has(i.outcome) &&
+    (i.readBack === undefined || i.readBack === 'match' || i.readBack === 'mismatch')
   );
 }
 

@@ -70,6 +70,8 @@ export const BoardIdentityRecordSchema = z.strictObject({
   /** True when this MAC held this identity before (a retest gets the same one). */
   reused: z.boolean(),
   outcome: z.enum(['committed', 'kept', 'released', 'reserved']),
+  /** The post-flash test's AT+SYSMFG read every per-board value back as written, or not (absent: not read). */
+  readBack: z.enum(['match', 'mismatch']).optional(),
 });
 
 export const LedgerRecordSchema = z.strictObject({

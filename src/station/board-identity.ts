@@ -10,7 +10,8 @@ import { deflateSync } from 'node:zlib';
 import { erasedSectorPlan } from '../esp/erased-sectors.ts';
 import { IdentityError } from '../identity/index.ts';
 import type { BoardIdentity as IssuedBoardIdentity, IdentityIssuer, PoolStatus } from '../identity/index.ts';
-import type { BoardIdentityRecord } from '../ledger/record.ts';
+import { DEFAULT_STEP_TIMEOUT_MS, type BoardTestPlan } from '../board-test/plan.ts';
+import type { BoardIdentityRecord, BoardTestRecord } from '../ledger/record.ts';
 import type { ImageRegion } from './board-link.ts';
 import { StationFailure } from './failure.ts';
 
@@ -19,6 +20,22 @@ export interface StationIdentity {
   issuer: Pick<IdentityIssuer, 'reserve' | 'markWriting' | 'commit' | 'release' | 'status'>;
   /** The image-set region label that carries the identity (profile `identity.partition`, e.g. mfg_nvs). */
   partition: string;
+  /** Every key the identity writes (serial, credential files, fixed values): not the release's any more. */
+  keys?: readonly { namespace: string; key: string }[];
+}
+
+/**
+ * The post-flash test of a station with identities: AT+SYSMFG reads each board's own values back (after the
+ * recipe's), and the recipe's expected values for keys the identity replaces are dropped (the release's
+ * would be wrong for every board).
+ */
+export function withIdentityReadBack(plan: BoardTestPlan, identity: StationIdentity): BoardTestPlan {
+  const replaced = new Set((identity.keys ?? []).map((k) => `${k.namespace}/${k.key}`));
+  const values = (plan.mfgRead?.values ?? []).filter((v) => !replaced.has(`${v.namespace}/${v.key}`));
+  return {
+    ...plan,
+    mfgRead: { timeoutMs: plan.mfgRead?.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS['mfg-read'], values },
+  };
 }
 
 /** A value as AT+SYSMFG prints it, for the post-flash read-back. */
@@ -115,9 +132,10 @@ export class BoardIdentityStep {
   }
 
   /** The ledger record's identity section; undefined when none was reserved. */
-  record(): BoardIdentityRecord | undefined {
+  record(test?: BoardTestRecord): BoardIdentityRecord | undefined {
     const issued = this.issued;
     if (!issued) return undefined;
+    const readBack = test && atReadBack(test, issued.values.values);
     const { serial, credential, values } = issued.values;
     return {
       ...(serial !== undefined && { serial }),
@@ -131,6 +149,7 @@ export class BoardIdentityStep {
       })),
       reused: issued.reused,
       outcome: this.outcome,
+      ...(readBack && { readBack }),
     };
   }
 
@@ -157,4 +176,20 @@ function boardRegion(base: ImageRegion, bytes: Uint8Array): ImageRegion {
     ...(erasedPlan && { erasedPlan }),
     md5: createHash('md5').update(bytes).digest('hex'),
   };
+}
+
+/** Whether the AT test read every per-board value back as written; undefined when it did not get to them. */
+function atReadBack(
+  test: BoardTestRecord,
+  values: readonly { namespace: string; key: string }[],
+): 'match' | 'mismatch' | undefined {
+  let read = 0;
+  for (const v of values) {
+    const command = `AT+SYSMFG=1,"${v.namespace}","${v.key}"`;
+    const step = test.transcript.find((s) => s.step === 'mfg-read' && s.command === command);
+    if (!step) continue;
+    if (step.result !== 'ok') return 'mismatch';
+    read++;
+  }
+  return read === values.length && values.length > 0 ? 'match' : undefined;
 }

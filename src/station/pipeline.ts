@@ -346,7 +346,7 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
       phases,
       attempt,
       ...(testRecord && { test: testRecord }),
-      ...(input.identity?.record() && { identity: input.identity.record() }),
+      ...(input.identity?.record() && { identity: input.identity.record(testRecord) }),
     };
   }
 

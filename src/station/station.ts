@@ -319,7 +319,7 @@ export class Station {
     try {
       outcome = await Promise.race([
         runPipeline({
-          ...(identity && { identity }),
+          ...(identity && { identity, testFacts: () => ({ mfgValues: identity.readBack() }) }),
           slot: info,
           link: this.opts.link,
           policy: this.opts.policy,
