@@ -5,6 +5,7 @@
  */
 import { LedgerReader } from '../ledger/reader.ts';
 import type { BoardIdentityRecord, LedgerRecord } from '../ledger/record.ts';
+import type { ReportFilter, YieldReport } from './yield-report.ts';
 
 export interface BoardAttempt {
   start: string;
@@ -111,4 +112,20 @@ export function formatBoardHistory(boards: readonly BoardHistory[], asked: strin
     out.push('');
   }
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * For `report`: with --mac or --serial in text or JSON, the boards' histories (JSON: the report with a
+ * `boards` list; text: the histories, to go before the figures); undefined otherwise.
+ */
+export async function boardHistoryChunks(
+  ledger: string,
+  filter: ReportFilter,
+  format: string,
+  report: YieldReport,
+): Promise<string[] | undefined> {
+  if (!(filter.macs || filter.serials) || (format !== 'text' && format !== 'json')) return undefined;
+  const boards = await boardHistory(ledger, { macs: filter.macs, serials: filter.serials });
+  if (format === 'json') return [`${JSON.stringify({ boards, ...report }, null, 2)}\n`];
+  return [formatBoardHistory(boards, [...(filter.macs ?? []), ...(filter.serials ?? [])].join(', '))];
 }

@@ -10,7 +10,7 @@ import type { Writable } from 'node:stream';
 import { InputError } from '../../config/problems.ts';
 import type { Problem } from '../../config/problems.ts';
 import { formatLedgerProblem } from '../../ledger/reader.ts';
-import { boardHistory, formatBoardHistory } from '../../report/board-history.ts';
+import { boardHistoryChunks } from '../../report/board-history.ts';
 import { buildReport } from '../../report/build-report.ts';
 import { CSV_TABLES, formatCsv } from '../../report/format-csv.ts';
 import type { CsvTable } from '../../report/format-csv.ts';
@@ -51,9 +51,8 @@ outliers flagged, time per phase, attempts over time, split by firmware recipe; 
                      only these (repeat the option or separate with commas)
   --recipe R         only this firmware recipe (its fingerprint or the first characters shown in reports)
   --mac M, --serial S
-                     only these boards (MAC in any case, with or without colons; serial number); text and
-                     json begin with each board's history: what it got (serial, credential, SHA-256 of
-                     each per-board value), every attempt with station, slot, operator and time
+                     only these boards (MAC in any case, with or without colons; serial number), each
+                     board's history first (what it got, every attempt: station, slot, operator, time)
   --format F         text (default), csv, json or html
   --tz ZONE          time zone the text and HTML reports show times in, e.g. Europe/Berlin or UTC
                      (default: this machine's; CSV and JSON times are always ISO UTC)
@@ -277,19 +276,11 @@ export async function run(argv: string[]): Promise<number> {
           (first ? `, first at ${formatLedgerProblem(first)}` : ''),
       );
     }
-    // Asked about particular boards: which board, what it got, where, when, by whom — every attempt first.
-    if ((filter.macs || filter.serials) && (format === 'text' || format === 'json')) {
-      const boards = await boardHistory(ledger, { macs: filter.macs, serials: filter.serials });
-      if (format === 'json') {
-        return await emit(out, [`${JSON.stringify({ boards, ...report }, null, 2)}\n`]);
-      }
-      const asked = [...(filter.macs ?? []), ...(filter.serials ?? [])].join(', ');
-      return await emit(out, [
-        formatBoardHistory(boards, asked),
-        ...chunksOf('text', table, report, aggregator),
-      ]);
-    }
-    return await emit(out, chunksOf(format as Format, table, report, aggregator));
+    // Asked about particular boards: each one's history first (what it got, every attempt, where, by whom).
+    const history = (await boardHistoryChunks(ledger, filter, format, report)) ?? [];
+    const rest =
+      history.length > 0 && format === 'json' ? [] : chunksOf(format as Format, table, report, aggregator);
+    return await emit(out, [...history, ...rest]);
   } catch (err) {
     if (out) await unlink(`${out}.partial-${process.pid}`).catch(() => undefined);
     if (!ac.signal.aborted) throw err;
