@@ -97,6 +97,8 @@ export type BoardMode = 'off' | 'reset' | 'download' | 'stub' | 'halted' | 'app'
 
 /** The baud the ROM has on record (UartDev.baud_rate): what a stub ≥ v1.1.0 re-programs UART0 for. */
 const ROM_BAUD_ON_RECORD = 115200;
+/** esp-flasher-stub: two frame buffers, one being handled, so one complete frame can wait (frame_buffer.c). */
+export const STUB_RX_FRAMES_WHILE_BUSY = 1;
 
 /** GPIO numbers of the flash's SPI pins, as eFuse SPI_PAD_CONFIG holds them (ESP32). */
 export interface SpiPads {
@@ -231,7 +233,10 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   private readonly rx = new WireQueue(() => this.timing.realistic);
   private readonly tx = new WireQueue(() => this.timing.realistic);
   private readonly frames = new FrameQueue();
-  private readonly decoder = new SlipDecoder((f) => this.frames.push(f));
+  private readonly decoder = new SlipDecoder(
+    (f) => this.frames.push(f),
+    () => this.frames.accepting(),
+  );
   private host: { handlers: HostHandlers; baud: number | undefined } | undefined;
   private _mode: BoardMode = 'off';
   private lines = { dtr: false, rts: false };
@@ -342,6 +347,11 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   }
 
   /** Bytes the flash chip erased since power-up and the time that took (ms), for tests of the stub releases. */
+  /** Frames the chip's receiver lost because they began while every buffer was taken. */
+  get framesDropped(): number {
+    return this.frames.dropped;
+  }
+
   get flashStats(): { readonly erasedBytes: number; readonly eraseMs: number } {
     return this.flashCtl.stats;
   }
@@ -619,6 +629,9 @@ export class SimBoard extends EventEmitter<BoardEvents> {
         this.loader?.dispose();
         const ctx = this.context();
         this.loader = new StubLoader(ctx, stub);
+        // esp-flasher-stub receives into one of two frame buffers while it handles the other (frame_buffer.c):
+        // while it works, one more complete frame can wait; a frame beginning after that is lost.
+        this.frames.limit(STUB_RX_FRAMES_WHILE_BUSY);
         this.stubRelease = stub.release;
         // v1.1.0+ on ESP32/S2: the clock boost re-programs UART0 for the ROM's baud on record, not the current one.
         if (stub.reprogramsUartAtStart) this.chipBaudFixed = ROM_BAUD_ON_RECORD;
@@ -652,6 +665,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       if (frame[0] === 0x00 && frame.length >= 8) this.emit('request', frame[1]!, this.mode);
       try {
         await this.loader?.handle(frame);
+        await this.loader?.idle?.();
       } catch (err) {
         if (signal.aborted) return;
         // A loader bug must not kill the process: the chip goes quiet, as a crashed chip would.

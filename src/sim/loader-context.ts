@@ -45,6 +45,11 @@ export interface LoaderContext {
 export interface Loader {
   readonly kind: 'rom' | 'stub';
   handle(frame: Buffer): Promise<void>;
+  /**
+   * Resolves when the loader is back at its receive loop; until then frames wait in the receiver's buffers
+   * (the stub's flash work after an acknowledged block keeps it away).
+   */
+  idle?(): Promise<void>;
   /** Release resources (inflaters) when the chip resets. */
   dispose(): void;
 }

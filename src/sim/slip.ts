@@ -21,7 +21,14 @@ export class SlipDecoder {
   private escaping = false;
   private broken = false;
 
-  constructor(private readonly onFrame: (frame: Buffer) => void) {}
+  /**
+   * `accept`, asked at the first byte of each frame: false drops the whole frame (the receiver had no buffer
+   * armed when it began), and the decoder resynchronises on the next END, as esp-flasher-stub's ISR does.
+   */
+  constructor(
+    private readonly onFrame: (frame: Buffer) => void,
+    private readonly accept?: () => boolean,
+  ) {}
 
   push(bytes: Uint8Array): void {
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -78,6 +85,10 @@ export class SlipDecoder {
   }
 
   private add(part: Uint8Array): void {
+    if (this.length === 0 && this.accept && !this.accept()) {
+      this.broken = true;
+      return;
+    }
     this.parts.push(part);
     this.length += part.length;
   }

@@ -57,6 +57,11 @@ export class StubLoader implements Loader {
     this.write?.inflater?.close();
   }
 
+  /** Back at the receive loop once the last acknowledged block is in flash (esp-flasher-stub's post-process). */
+  idle(): Promise<void> {
+    return this.work;
+  }
+
   private reply(op: number, err = 0, data: Uint8Array = Buffer.alloc(0), value = 0): void {
     this.ctx.sendFrame(buildResponse(op, value, Buffer.concat([data, Buffer.from([err, 0])])));
   }
