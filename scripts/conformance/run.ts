@@ -8,13 +8,13 @@
  *   ESP_QEMU_DIR   the esp-qemu folder (default ../shared/tools/esp-qemu beside the repository)
  *   ESP_AT_C3_DIR  a real ESP32-C3 ESP-AT release folder (default: an ESP-AT-shaped set generated here)
  *   ESP_QEMU_LOCK  a lock file so only one emulator runs on the machine (default $TMPDIR/esp-qemu.lock)
+ *   CONFORMANCE_BAUDS  comma-separated bauds of the flash runs (default 115200,921600; the bench uses 921600)
  *
  * Exit 0 when every run wrote byte-identical flash and esp-station was no slower than esptool-js on each pair.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,13 +22,13 @@ import { chipByName, type ChipFacts } from '../../src/esp/chips/index.ts';
 import { imageSetFromPath } from '../../src/firmware/image-set-source.ts';
 import { effectiveFlashSettings, inspectImageSet } from '../../src/firmware/profile-firmware.ts';
 import type { PreparedRegion } from '../../src/firmware/prepared.ts';
+import { QEMU_DIR, QEMU_FLASH_BYTES, startQemu } from './qemu.ts';
 import { writeC3ImageSet } from './c3-image-set.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const QEMU_DIR = path.resolve(process.env.ESP_QEMU_DIR ?? path.join(REPO, '../shared/tools/esp-qemu'));
-const LOCK = process.env.ESP_QEMU_LOCK ?? path.join(os.tmpdir(), 'esp-qemu.lock');
 const ESP_AT_ESP32 = path.join(REPO, 'test/fixtures/esp-at/ESP32-WROOM-32-AT-V3.4.0.0');
-const FLASH_BYTES = 4 * 1024 * 1024;
+const FLASH_BYTES = QEMU_FLASH_BYTES;
+const BAUDS = (process.env.CONFORMANCE_BAUDS ?? '115200,921600').split(',').map(Number);
 
 interface Run {
   chip: string;
@@ -58,57 +58,6 @@ A QEMU with Espressif's machines: build Espressif's fork (github.com/espressif/q
   python tools/idf_tools.py install qemu-xtensa qemu-riscv32
 Runtime libraries on Debian: apt-get install libglib2.0-0 libpixman-1-0 libslirp0 libgcrypt20 libfdt1`);
   process.exit(2);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect({ host: '127.0.0.1', port });
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
-}
-
-/** Starts the emulator (waiting for the machine-wide lock) on a fresh all-0xFF flash; resolves once it listens. */
-async function startQemu(chip: string, flashFile: string): Promise<{ port: number; stop(): Promise<void> }> {
-  await writeFile(flashFile, Buffer.alloc(FLASH_BYTES, 0xff));
-  const port = await freePort();
-  const child = spawn('flock', [LOCK, path.join(QEMU_DIR, 'esp-qemu'), chip, flashFile, String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    detached: true,
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const stop = async (): Promise<void> => {
-    if (!gone) process.kill(-child.pid!, 'SIGTERM');
-    await exited;
-  };
-  // The lock may be held by another emulator on this machine for a while.
-  for (let waited = 0; !(await portOpen(port)); waited += 100) {
-    if (gone) throw new Error(`esp-qemu ${chip} ended: ${stderr.trim()}`);
-    if (waited > 15 * 60_000) {
-      await stop();
-      throw new Error(`esp-qemu ${chip} did not listen on ${port} within 15 minutes`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { port, stop };
 }
 
 function runChild(
@@ -186,11 +135,11 @@ async function conformChip(chipName: 'esp32' | 'esp32c3', work: string, runs: Ru
   }
 
   const plan: { tool: Run['tool']; loader: Run['loader']; baud: number }[] = [
-    { tool: 'esp-station', loader: 'stub', baud: 115200 },
-    { tool: 'esptool-js', loader: 'stub', baud: 115200 },
-    { tool: 'esp-station', loader: 'stub', baud: 921600 },
-    { tool: 'esptool-js', loader: 'stub', baud: 921600 },
-    ...(chipName === 'esp32c3'
+    ...BAUDS.flatMap((baud) => [
+      { tool: 'esp-station' as const, loader: 'stub' as const, baud },
+      { tool: 'esptool-js' as const, loader: 'stub' as const, baud },
+    ]),
+    ...(chipName === 'esp32c3' && BAUDS.includes(921600)
       ? [{ tool: 'esp-station' as const, loader: 'ROM' as const, baud: 921600 }]
       : []),
   ];

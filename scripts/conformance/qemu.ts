@@ -1,0 +1,69 @@
+/**
+ * One emulated chip at a time: esp-qemu started on a fresh all-0xFF flash under the machine-wide lock, for
+ * `npm run conformance` and the bench's QEMU breakdown.
+ */
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const QEMU_DIR = path.resolve(process.env.ESP_QEMU_DIR ?? path.join(REPO, '../shared/tools/esp-qemu'));
+const LOCK = process.env.ESP_QEMU_LOCK ?? path.join(os.tmpdir(), 'esp-qemu.lock');
+export const QEMU_FLASH_BYTES = 4 * 1024 * 1024;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect({ host: '127.0.0.1', port });
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
+/** Starts the emulator (waiting for the machine-wide lock) on a fresh all-0xFF flash; resolves once it listens. */
+export async function startQemu(
+  chip: string,
+  flashFile: string,
+): Promise<{ port: number; stop(): Promise<void> }> {
+  await writeFile(flashFile, Buffer.alloc(QEMU_FLASH_BYTES, 0xff));
+  const port = await freePort();
+  const child = spawn('flock', [LOCK, path.join(QEMU_DIR, 'esp-qemu'), chip, flashFile, String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: true,
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const stop = async (): Promise<void> => {
+    if (!gone) process.kill(-child.pid!, 'SIGTERM');
+    await exited;
+  };
+  // The lock may be held by another emulator on this machine for a while.
+  for (let waited = 0; !(await portOpen(port)); waited += 100) {
+    if (gone) throw new Error(`esp-qemu ${chip} ended: ${stderr.trim()}`);
+    if (waited > 15 * 60_000) {
+      await stop();
+      throw new Error(`esp-qemu ${chip} did not listen on ${port} within 15 minutes`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { port, stop };
+}
