@@ -10,7 +10,8 @@ import type { StubRelease } from '../src/esp/stub.ts';
 import { SimBinding } from '../src/sim/binding.ts';
 import { SimBoard } from '../src/sim/board.ts';
 import { EspBoardLink } from '../src/station/esp-board-link.ts';
-import { runPipeline, type PipelinePolicy } from '../src/station/pipeline.ts';
+import { runPipeline, type AttemptOutcome, type PipelinePolicy } from '../src/station/pipeline.ts';
+import type { StampedEvent } from './breakdown.ts';
 import { EsptoolJsPort } from '../test/support/esptool-js-port.ts';
 // Loaded up front: openTransport imports it on first use, and compiling it must not count as connect time.
 import '../src/serial/serial-transport.ts';
@@ -54,28 +55,54 @@ export function benchPolicy(baud: number): PipelinePolicy {
 
 let boardNo = 0;
 
+export interface StationRunOptions {
+  stubRelease?: StubRelease;
+  /** The bridge's USB latency timer on the simulated board, ms (0: bytes pass straight through). */
+  usbLatencyMs?: number;
+  /** The USB bridge the board sits behind (default a CP2102N, 10c4:ea60). */
+  bridge?: { vid: string; pid: string };
+  /** What that bridge holds at most (the simulated bridge garbles above it). */
+  bridgeMaxBaud?: number;
+  policy?: PipelinePolicy;
+  /** Every pipeline event, stamped; turns on per-block progress and the link's log lines. */
+  onEvent?: (x: StampedEvent) => void;
+  onOutcome?: (o: AttemptOutcome) => void;
+}
+
 /** One board through the station pipeline; the board is fresh (erased flash) unless given. */
 export async function flashWithStation(
   firmware: PreparedFirmware,
   baud: number,
   signal: AbortSignal,
-  opts: { stubRelease?: StubRelease } = {},
+  opts: StationRunOptions = {},
 ): Promise<StationRun> {
   const binding = new SimBinding();
-  const board = new SimBoard({ chip: 'esp32', flashSize: FLASH_BYTES, timing: 'realistic', seed: ++boardNo });
+  const board = new SimBoard({
+    chip: 'esp32',
+    flashSize: FLASH_BYTES,
+    timing: 'realistic',
+    seed: ++boardNo,
+    ...(opts.usbLatencyMs !== undefined && { usbLatencyMs: opts.usbLatencyMs }),
+    ...(opts.bridgeMaxBaud !== undefined && { bridgeMaxBaud: opts.bridgeMaxBaud }),
+  });
   const tty = `/dev/ttyBENCH${boardNo}`;
-  binding.plug(tty, board, { vendorId: '10c4', productId: 'ea60' });
+  const bridge = opts.bridge ?? { vid: '10c4', pid: 'ea60' };
+  binding.plug(tty, board, { vendorId: bridge.vid, productId: bridge.pid });
   try {
+    const onEvent = opts.onEvent;
     const outcome = await runPipeline({
-      slot: { portPath: `bench-${boardNo}`, name: 'bench', tty, vid: '10c4', pid: 'ea60' },
+      slot: { portPath: `bench-${boardNo}`, name: 'bench', tty, ...bridge },
       link: new EspBoardLink({ binding: binding as never, stubRelease: opts.stubRelease }),
-      policy: benchPolicy(baud),
+      policy: opts.policy ?? benchPolicy(baud),
       firmware,
       signal,
-      publish: () => undefined,
+      publish: onEvent ? (e) => onEvent({ t: performance.now(), e }) : () => undefined,
       attemptNumberFor: () => 1,
       now: () => performance.now(),
+      // Every acknowledged block and the link's own lines, for the breakdown.
+      ...(onEvent && { progressIntervalMs: 0, linkLog: true }),
     });
+    opts.onOutcome?.(outcome);
     const p = outcome.phases;
     return {
       result: outcome.result,

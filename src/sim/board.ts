@@ -90,6 +90,8 @@ export interface SimBoardOptions {
   usbLatencyMs?: number;
   /** Wi-Fi access points the board's radio hears (default: the simulated line's test AP and a neighbour). */
   airwaves?: readonly SimAccessPoint[];
+  /** The highest baud the USB bridge holds (its datasheet); above it every byte is garbled. Absent: no limit. */
+  bridgeMaxBaud?: number;
 }
 
 /** 'halted': the CPU runs uploaded code the simulator cannot model; silent until reset (see `haltReason`). */
@@ -251,6 +253,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   private disconnectArmed: number | undefined;
   private brownoutArmed: number | undefined;
   private readonly usbOut: UsbLatencyBuffer;
+  private readonly bridgeMaxBaud: number;
   /** Native USB: off the bus, re-enumerating; the tty is gone until `usb-back`. */
   private usbGone = false;
   private usbBackTimer: NodeJS.Timeout | undefined;
@@ -305,6 +308,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     }
     this.spiPads = options.spiPads;
     this.usbLatencyMs = options.usbLatencyMs ?? 0;
+    this.bridgeMaxBaud = options.bridgeMaxBaud ?? Number.POSITIVE_INFINITY;
     this.usbOut = new UsbLatencyBuffer(this.usbLatencyMs, (bytes) => {
       if (bytes.length > 0) this.host?.handlers.onData(bytes);
     });
@@ -749,7 +753,10 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   private deliverToChip(sent: Buffer, hostBaud: number): void {
     if (this._mode === 'off') return;
     let bytes = this.wireFaults(sent);
-    if (this.chipBaudFixed !== undefined && ratesMismatch(hostBaud, this.chipBaudFixed))
+    if (
+      hostBaud > this.bridgeMaxBaud ||
+      (this.chipBaudFixed !== undefined && ratesMismatch(hostBaud, this.chipBaudFixed))
+    )
       bytes = this.garble(bytes);
     this.stats.toChip += bytes.length;
     if (this.countForDisconnect(bytes.length)) return;
@@ -765,7 +772,8 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     const host = this.host;
     if (!host || this._mode === 'off') return;
     let bytes = this.wireFaults(sent);
-    if (host.baud !== undefined && ratesMismatch(host.baud, chipBaud)) bytes = this.garble(bytes);
+    if (chipBaud > this.bridgeMaxBaud || (host.baud !== undefined && ratesMismatch(host.baud, chipBaud)))
+      bytes = this.garble(bytes);
     this.stats.toHost += bytes.length;
     if (this.countForDisconnect(bytes.length)) return;
     if (bytes.length > 0) this.usbOut.push(bytes);

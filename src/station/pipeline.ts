@@ -15,7 +15,7 @@ import type { BoardTestRecord } from '../ledger/record.ts';
 import type { Transport } from '../serial/transport.ts';
 import { watchBootOutput } from './boot-check.ts';
 import { checkChip, checkFlash } from './board-guards.ts';
-import { DEFAULT_BAUD } from '../serial/link-errors.ts';
+import { ladderForSlot } from './bridge-ladder.ts';
 import type { BoardIdentity, BoardLink, BoardSession, ImageRegion, RegionOutcome } from './board-link.ts';
 import type { BoardInfo, ProgressInfo, SlotInfo, SlotState } from './events.ts';
 import type { FailureCode } from '../ledger/failure-codes.ts';
@@ -202,7 +202,7 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
     await timed('check', async () => checkChip(board!, input.firmware, policy));
     await timed('identity', async () => input.identity?.reserve(board!.mac, slot.name, attempt));
 
-    const ladder = policy.baudLadder.length > 0 ? policy.baudLadder : [DEFAULT_BAUD];
+    const ladder = ladderForSlot(policy.baudLadder, slot, log);
     let regions: readonly ImageRegion[] | undefined;
     let flashSizeBytes = 0;
     let erased = false;

@@ -47,3 +47,15 @@ test('a board with a 16 ms latency timer answers a READ_REG no sooner than 16 ms
     board.powerOff();
   }
 });
+
+test('a bridge above its top baud garbles every byte: no SYNC reply at 3 Mbaud through a 2 Mbaud bridge', async (t) => {
+  const slow = new SimBoard({ chip: 'esp32', bridgeMaxBaud: 2_000_000 });
+  t.after(() => slow.powerOff());
+  const over = await romSession(slow, 3_000_000);
+  assert.equal((await over.sync()).length, 0);
+  over.close();
+  const held = new SimBoard({ chip: 'esp32', bridgeMaxBaud: 2_000_000 });
+  t.after(() => held.powerOff());
+  const within = await romSession(held, 2_000_000);
+  assert.equal((await within.sync()).length, 8);
+});
