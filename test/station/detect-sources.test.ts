@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BridgeDevice, DeviceListener } from '../../src/station/detect/bridge-device.ts';
@@ -189,4 +189,38 @@ test('auto detection falls back to polling when hotplug cannot start, and says s
   assert.match(src.note, /permission denied/);
   assert.deepEqual(r.warnings, [src.note]);
   assert.deepEqual(r.log, ['+1-1.1 /dev/ttyUSB0']);
+});
+
+test('FTDI ttys get their latency timer set to 1 ms as they attach; other bridges are left alone', async (t) => {
+  const sys = tree(t);
+  const [cp, , ft] = trayDevices();
+  sys.plug(cp);
+  sys.plug(ft);
+  const src = new PollingDeviceSource({ sysRoot: sys.root, filter: ESP_BRIDGES, intervalMs: 20 });
+  t.after(() => src.stop());
+  const r = recorder();
+  await src.start(r.listener, { offerPresent: true });
+  const ftTty = r.devices.find((d) => d.vid === '0403')!.tty.replace('/dev/', '');
+  const timer = join(sys.root, 'class/tty', ftTty, 'device/latency_timer');
+  await until(() => readFileSync(timer, 'utf8').trim() === '1', 'latency_timer 1');
+  assert.deepEqual(r.warnings, []);
+  assert.equal(existsSync(join(sys.root, 'class/tty/ttyUSB0/device/latency_timer')), false, 'CP2102: none');
+});
+
+test('an FTDI tty whose latency timer cannot be set: the operator is told how to fix it', async (t) => {
+  const sys = tree(t);
+  const [, , ft] = trayDevices();
+  sys.plug(ft);
+  const src = new PollingDeviceSource({ sysRoot: sys.root, filter: ESP_BRIDGES, intervalMs: 20 });
+  t.after(() => src.stop());
+  const r = recorder();
+  // The attribute is missing (a kernel without it, or a driver other than ftdi_sio).
+  const tty = 'ttyUSB3';
+  rmSync(join(sys.root, 'class/tty', tty, 'device/latency_timer'));
+  await src.start(r.listener, { offerPresent: true });
+  await until(() => r.warnings.length === 1, 'a warning');
+  assert.match(
+    r.warnings[0],
+    /\/dev\/ttyUSB3 \(FTDI\): could not set .*latency_timer to 1 ms \(ENOENT\).*udev rule/,
+  );
 });

@@ -189,6 +189,8 @@ export class FakeSysfs {
       ttyClassDir = join(portDir, 'tty', itf.tty);
       mkdirSync(ttyClassDir, { recursive: true });
       symlinkSync('../../', join(ttyClassDir, 'device')); // → the usb-serial port dir
+      // ftdi_sio's per-port attribute, at the driver's default.
+      if (d.driver === 'ftdi_sio') writeFileSync(join(portDir, 'latency_timer'), '16\n');
     }
     writeFileSync(join(ttyClassDir, 'dev'), '188:0\n');
     symlinkSync(relative(join(this.root, 'class/tty'), ttyClassDir), join(this.root, 'class/tty', itf.tty));

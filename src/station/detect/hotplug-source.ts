@@ -16,6 +16,7 @@ import type {
 } from './bridge-device.ts';
 import { hex4 } from './bridge-device.ts';
 import { hasInterface, type AtInterfaceRule } from './at-pairing.ts';
+import { withFtdiLatency } from './ftdi-latency.ts';
 import { listUsbTtys, pairTtys, toBridgeDevice } from './sysfs-tty.ts';
 import type { VidPidFilter } from './vid-pid-filter.ts';
 
@@ -120,7 +121,7 @@ export class HotplugDeviceSource implements DeviceSource {
       throw new Error(`USB hotplug unavailable: ${join(this.sysRoot, 'bus/usb/devices')} does not exist`);
     }
     installRejectionGuard();
-    this.listener = listener;
+    this.listener = withFtdiLatency(listener, this.sysRoot);
     this.api = this.opts.api ?? (await loadUsbApi());
     this.api.addEventListener('connect', this.onConnect);
     this.api.addEventListener('disconnect', this.onDisconnect);

@@ -2,6 +2,7 @@
  * Detection without hotplug: scan /sys/class/tty every 500 ms and diff by physical port path.
  * Needs neither udevd nor native code, so it works in containers and on minimal images.
  */
+import { withFtdiLatency } from './ftdi-latency.ts';
 import type {
   BridgeDevice,
   DeviceListener,
@@ -38,7 +39,8 @@ export class PollingDeviceSource implements DeviceSource {
     this.intervalMs = opts.intervalMs ?? 500;
   }
 
-  async start(listener: DeviceListener, opts: DeviceSourceStartOptions): Promise<void> {
+  async start(reportTo: DeviceListener, opts: DeviceSourceStartOptions): Promise<void> {
+    const listener = withFtdiLatency(reportTo, this.sysRoot);
     this.stopped = false;
     const first = await this.scan();
     for (const d of first) {
