@@ -4,7 +4,7 @@
  * and writes var/bench/<time>.json, latest.json and latest.txt (outside the tracked tree; `--out DIR` elsewhere).
  * Not part of `npm test`.
  *
- *   npm run bench                      everything (< 10 min on 2 cores)
+ *   npm run bench                      everything (6–15 min on 2 cores, with the load)
  *   npm run bench -- --only single     one part: breakdown, levers, line, single, scaling, prepare, others,
  *                                      central, qemu (comma-separated; qemu = the goals on Espressif's ROM + stub
  *                                      from `npm run conformance`'s last run, var/conformance/latest.json)
