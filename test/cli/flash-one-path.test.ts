@@ -143,3 +143,28 @@ test('a profile with a boot check over a link without reset lines: written, veri
   assert.match(r.stderr, /no reset lines .* its boot was not checked/);
   assert.match(r.stdout, /^PASS: 6 region\(s\)/m);
 });
+
+test("a profile whose flash size is larger than the board's (16 MB header on a 4 MB board) is refused before any write", async (t) => {
+  const { board, port } = await served(t, { chip: 'esp32', flashSize: '4MB' });
+  const dir = await tmp(t);
+  const profile = path.join(dir, 'sixteen.yaml');
+  await writeFile(
+    profile,
+    [
+      'name: sixteen',
+      'chip: esp32',
+      'imageSet:',
+      `  folder: ${REAL_AT_DIR}`,
+      'flash: { mode: dio, freq: 40m, size: 16MB }',
+      '',
+    ].join('\n'),
+  );
+  const r = await cli(['flash', '--port', port, '--profile', profile]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /FAIL: .*4 MB of flash; the bootloader header says 16 MB.*\[flash-too-small\]/);
+  assert.doesNotMatch(r.stdout, /^PASS/m);
+  assert.ok(
+    board.flash.read(0, 0x400000).every((b: number) => b === 0xff),
+    'nothing written',
+  );
+});
