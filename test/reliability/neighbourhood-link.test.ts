@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli, stopChild } from './child-processes.ts';
@@ -136,6 +136,50 @@ test('a remote port nobody serves is recorded as a link failure with what to che
   assert.match(records[0].message ?? '', /cannot be reached .*ECONNREFUSED.*serial server/);
   // Nothing to reset over TCP, and a refused connection is not a board that missed its sync.
   assert.doesNotMatch(r.stdout, /trying another reset/);
+});
+
+test('a port that floods SYNC-like reply frames is recorded as a link failure, not internal', async (t) => {
+  // A serial server (or a confused bridge) that answers everything with a stream of well-formed SLIP frames
+  // shaped like SYNC replies: none of them answers what the station asked.
+  const syncReply = Buffer.from([0xc0, 0x01, 0x08, 0x02, 0x00, 0, 0, 0, 0, 0x00, 0x00, 0xc0]);
+  const burst = Buffer.concat(Array<Buffer>(50).fill(syncReply));
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    const flood = setInterval(() => {
+      if (!socket.destroyed) socket.write(burst);
+    }, 5);
+    socket.on('close', () => clearInterval(flood));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const dir = mkdtempSync(join(tmpdir(), 'neighbourhood-flood-'));
+  t.after(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const a = server.address();
+  const url = `socket://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+  const ledger = join(dir, 'ledger.jsonl');
+  const r = await runCli([
+    'run',
+    '--headless',
+    '--once',
+    '--config',
+    writeStationFiles(dir),
+    '--ledger',
+    ledger,
+    '--port',
+    `F1=${url}`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const { records } = await readLedger(ledger);
+  assert.equal(records.length, 1);
+  assert.equal(records[0].result, 'fail');
+  assert.equal(records[0].code, 'link-error', records[0].message);
+  assert.match(records[0].message ?? '', /no matching reply/);
+  assert.doesNotMatch(r.stderr + r.stdout, /internal error/);
 });
 
 test('flash through a link that loses one reply byte fails or passes, but never as an internal error', async (t) => {
