@@ -49,7 +49,7 @@ test('every guide in docs/ is linked from the README', () => {
   assert.deepEqual(
     guides.filter((g) => !linked.has(`docs/${g}`)),
     [],
-    'add a line for each new guide under "More guides" in README.md',
+    'add a row for each new guide to the Guides table in README.md',
   );
 });
 
