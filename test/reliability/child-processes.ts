@@ -110,3 +110,14 @@ export async function stopChild(child: LiveChild, signal: NodeJS.Signals = 'SIGT
   await child.exited;
   clearTimeout(hard);
 }
+
+/**
+ * The command that runs `cmd` as a station user who cannot write where its mode forbids: as root (CI), the same
+ * uid without the capabilities that let root write and read anywhere (it still owns and reads the checkout, which
+ * may sit in a 0700 temp folder that another user could not enter); otherwise unchanged.
+ */
+export function withoutRootOverride(cmd: string, args: string[]): [string, string[]] {
+  if (process.getuid?.() !== 0) return [cmd, args];
+  const caps = '-dac_override,-dac_read_search,-fowner';
+  return ['setpriv', [`--bounding-set=${caps}`, `--inh-caps=${caps}`, '--', cmd, ...args]];
+}

@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRecord } from '../ledger/record-builder.ts';
 import { REAL_AT_DIR } from '../firmware/fixture-paths.ts';
-import { CLI, runCli } from './child-processes.ts';
+import { CLI, runCli, withoutRootOverride } from './child-processes.ts';
 import type { CliResult } from './child-processes.ts';
 import { demoFirmware, DEMO_PROFILE, REPO } from './station-rig.ts';
 
@@ -343,13 +343,15 @@ test('check names a ledger folder the station user cannot write', async (t) => {
   writeFileSync(join(dir, 'config.yaml'), 'station: ro\nprofile: profile.yaml\nledger:\n  dir: ledger\n');
   mkdirSync(join(dir, 'ledger'), { mode: 0o555 });
   chmodSync(dir, 0o755); // the station user reads the config
-  // root writes anywhere: check runs as an unprivileged user, as the station would.
-  const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  // root writes anywhere: check runs without root's override, as the station user would.
+  const [cmd, argv] = withoutRootOverride(process.execPath, [
+    CLI,
+    'check',
+    '--config',
+    join(dir, 'config.yaml'),
+  ]);
   const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const p = spawn(process.execPath, [CLI, 'check', '--config', join(dir, 'config.yaml')], {
-      cwd: REPO,
-      ...asUser,
-    });
+    const p = spawn(cmd, argv, { cwd: REPO });
     let out = '';
     p.stdout.on('data', (c: Buffer) => (out += c.toString()));
     p.stderr.on('data', (c: Buffer) => (out += c.toString()));

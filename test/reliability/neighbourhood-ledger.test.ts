@@ -28,7 +28,7 @@ import { LedgerLockedError } from '../../src/ledger/ledger-lock.ts';
 import { LedgerWriter } from '../../src/ledger/writer.ts';
 import { makeRecord } from '../ledger/record-builder.ts';
 import type { StationEvent } from '../../src/station/events.ts';
-import { CLI, runCli, startCli, stopChild } from './child-processes.ts';
+import { CLI, runCli, startCli, stopChild, withoutRootOverride } from './child-processes.ts';
 import type { LiveChild } from './child-processes.ts';
 import { eventOf, readLedger, simBoards, writeStationFiles } from './neighbourhood-rig.ts';
 import { demoFirmware, REPO } from './station-rig.ts';
@@ -265,11 +265,11 @@ test('an unwritable ledger folder is refused at start-up (exit 2) before any boa
   chmodSync(join(dir, 'ledger'), 0o555);
   chmodSync(dir, 0o755);
   const trap = await trapPort(t);
-  // root writes anywhere: the station runs as an unprivileged user, as on a real line.
-  const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  // root writes anywhere: the station runs without root's override, as a station user on a real line.
   const args = ['run', '--headless', '--once', '--config', config, '--port', trap.url];
+  const [cmd, argv] = withoutRootOverride(process.execPath, [CLI, ...args]);
   const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { cwd: dir, ...asUser });
+    const p = spawn(cmd, argv, { cwd: dir });
     let stderr = '';
     p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const kill = setTimeout(() => p.kill('SIGKILL'), 30_000);
