@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { SimBoard } from './board.ts';
+import type { HostHandlers, HostLink } from './host-link.ts';
 
 export interface SimServerOptions {
   host?: string;
@@ -18,25 +19,29 @@ export interface SimServer {
 }
 
 /** A TCP port serving one board's AT port (ESP-AT's UART1), as ser2net would serve a fixture's AT bridge. */
-export interface SimAtServer {
-  port: number;
-  host: string;
-  url: string;
-  board: SimBoard;
-  close(): Promise<void>;
+export type SimAtServer = SimServer;
+
+/** The host end of a board's UART on a socket: bytes out to the client, a lost link closes it. */
+function socketHost(socket: Socket): HostHandlers {
+  return {
+    onData: (bytes) => {
+      if (!socket.destroyed) socket.write(bytes);
+    },
+    onLost: () => socket.destroy(),
+  };
 }
 
 /**
- * Serve the board's AT port over raw TCP: bytes both ways, no baud on the wire (ser2net sets the line rate at
- * its end). The port speaks once an ESP-AT app in flash has booted and brought it up; one client at a time.
+ * One client at a time on a TCP port, like one process holding a tty: a new connection replaces the old one.
+ * `connect` attaches the client to the board and wires its data; the link closes with the socket.
  */
-export async function startAtServer(opts: {
-  host?: string;
-  port?: number;
+async function serveOneClient(o: {
+  host: string;
+  port: number;
   board: SimBoard;
-}): Promise<SimAtServer> {
-  const { board } = opts;
-  const host = opts.host ?? '127.0.0.1';
+  connect: (socket: Socket) => HostLink;
+  onClosed?: () => void;
+}): Promise<SimServer> {
   let current: Socket | undefined;
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -44,19 +49,7 @@ export async function startAtServer(opts: {
     socket.setNoDelay(true);
     current?.destroy();
     current = socket;
-    const link = board.attachAtHost(
-      {
-        onData: (bytes) => {
-          if (!socket.destroyed) socket.write(bytes);
-        },
-        onLost: () => socket.destroy(),
-      },
-      { baud: undefined },
-    );
-    socket.on(
-      'data',
-      (chunk: Buffer) => void link.write(chunk, { transfer: true }).catch(() => socket.destroy()),
-    );
+    const link = o.connect(socket);
     socket.on('error', () => {});
     socket.on('close', () => {
       sockets.delete(socket);
@@ -64,18 +57,42 @@ export async function startAtServer(opts: {
       link.close();
     });
   });
-  const port = await listen(server, host, opts.port ?? 0);
+  const port = await listen(server, o.host, o.port);
   return {
     port,
-    host,
-    url: `tcp://${host}:${port}`,
-    board,
+    host: o.host,
+    url: `tcp://${o.host}:${port}`,
+    board: o.board,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
-        server.close(() => resolve());
+        server.close(() => {
+          o.onClosed?.();
+          resolve();
+        });
       }),
   };
+}
+
+/**
+ * Serve the board's AT port over raw TCP: bytes both ways, no baud on the wire (ser2net sets the line rate at
+ * its end). The port speaks once an ESP-AT app in flash has booted and brought it up; one client at a time.
+ */
+export function startAtServer(opts: { host?: string; port?: number; board: SimBoard }): Promise<SimAtServer> {
+  const { board } = opts;
+  return serveOneClient({
+    host: opts.host ?? '127.0.0.1',
+    port: opts.port ?? 0,
+    board,
+    connect: (socket) => {
+      const link = board.attachAtHost(socketHost(socket), { baud: undefined });
+      socket.on(
+        'data',
+        (chunk: Buffer) => void link.write(chunk, { transfer: true }).catch(() => socket.destroy()),
+      );
+      return link;
+    },
+  });
 }
 
 async function listen(server: Server, host: string, port: number): Promise<number> {
@@ -95,66 +112,36 @@ async function listen(server: Server, host: string, port: number): Promise<numbe
  * board powers up in download mode and stays there; its flash is kept across connections while the process
  * runs, and the wire timing follows the baud CHANGE_BAUDRATE set, exactly as on a serial line.
  */
-export async function startSimServer(opts: SimServerOptions): Promise<SimServer> {
+export function startSimServer(opts: SimServerOptions): Promise<SimServer> {
   const { board } = opts;
-  const host = opts.host ?? '127.0.0.1';
   board.powerOn({ download: true });
-  let current: Socket | undefined;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.setNoDelay(true);
-    // One client at a time, like one process holding a tty: a new connection replaces the old one.
-    current?.destroy();
-    current = socket;
-    // After a dropped link (disconnect fault) the board is unpowered: a new client finds it in download mode.
-    if (board.mode === 'off') board.powerOn({ download: true });
-    const link = board.attachHost(
-      {
-        onData: (bytes) => {
-          if (!socket.destroyed) socket.write(bytes);
-        },
-        onLost: () => socket.destroy(),
-      },
-      { baud: undefined },
-    );
-    // Bytes not yet across the simulated wire; reading pauses above this (backpressure without a
-    // pause/resume per chunk, which costs syscalls with 32 boards streaming).
-    let inFlight = 0;
-    socket.on('data', (chunk: Buffer) => {
-      inFlight += chunk.length;
-      if (inFlight > 0x10000) socket.pause();
-      // Socket chunks are fresh buffers: hand them over without a copy.
-      link.write(chunk, { transfer: true }).then(
-        () => {
-          inFlight -= chunk.length;
-          if (inFlight <= 0x10000 && socket.isPaused()) socket.resume();
-        },
-        () => socket.destroy(),
-      );
-    });
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      sockets.delete(socket);
-      if (current === socket) current = undefined;
-      link.close();
-    });
-  });
-  const port = await listen(server, host, opts.port ?? 0);
-  return {
-    port,
-    host,
-    url: `tcp://${host}:${port}`,
+  return serveOneClient({
+    host: opts.host ?? '127.0.0.1',
+    port: opts.port ?? 0,
     board,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => {
-          board.powerOff();
-          resolve();
-        });
-      }),
-  };
+    onClosed: () => board.powerOff(),
+    connect: (socket) => {
+      // After a dropped link (disconnect fault) the board is unpowered: a new client finds it in download mode.
+      if (board.mode === 'off') board.powerOn({ download: true });
+      const link = board.attachHost(socketHost(socket), { baud: undefined });
+      // Bytes not yet across the simulated wire; reading pauses above this (backpressure without a
+      // pause/resume per chunk, which costs syscalls with 32 boards streaming).
+      let inFlight = 0;
+      socket.on('data', (chunk: Buffer) => {
+        inFlight += chunk.length;
+        if (inFlight > 0x10000) socket.pause();
+        // Socket chunks are fresh buffers: hand them over without a copy.
+        link.write(chunk, { transfer: true }).then(
+          () => {
+            inFlight -= chunk.length;
+            if (inFlight <= 0x10000 && socket.isPaused()) socket.resume();
+          },
+          () => socket.destroy(),
+        );
+      });
+      return link;
+    },
+  });
 }
 
 /**
