@@ -2,7 +2,7 @@
  * The flasher stub releases the simulated chip knows how to run, recognised the way a strict model must: by the
  * code the host actually uploaded (entry point and the MD5 of the text segment), never by what the host says.
  * Behaviour per release from esp-flasher-stub's sources (`src/main.c`, `src/command_handler.c`) and
- * ../shared/stubs/README.md. The simulator keeps these numbers itself: it must not read the flasher's files.
+ * their release notes. The simulator keeps these numbers itself: it must not read the flasher's files.
  */
 import type { ChipName } from '../esp/chips/chip.ts';
 

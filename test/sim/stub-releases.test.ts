@@ -1,6 +1,6 @@
 /**
  * The simulated chip runs the stub release the host uploaded, as that release behaves on silicon
- * (../shared/stubs/README.md, esp-flasher-stub src/main.c and src/command_handler.c): v1.1.0+ re-programs UART0
+ * (esp-flasher-stub's src/main.c and src/command_handler.c; src/esp/stubs/ has the images): v1.1.0+ re-programs UART0
  * for the ROM's baud on record on ESP32/S2 and skips erasing blank sectors; v1.0.0 does neither; unknown code
  * does not start. And the ROM keeps the rate it measured on the first SYNC.
  */

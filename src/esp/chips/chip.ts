@@ -1,7 +1,8 @@
 /**
  * Facts about one ESP chip, as data. One module per chip in this folder exports a `ChipFacts`.
  * The flasher, the firmware checks and the simulated chip all read these; nothing else hard-codes them.
- * Values come from ../shared/docs/esp-protocol.md (section numbers in comments).
+ * Values follow esptool v5.3.1's targets/ and Espressif's serial protocol documentation (the § numbers in
+ * comments are the sections of the team's protocol notes).
  */
 export type ChipName =
   'esp8266' | 'esp32' | 'esp32s2' | 'esp32s3' | 'esp32c2' | 'esp32c3' | 'esp32c6' | 'esp32h2';
