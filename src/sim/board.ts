@@ -13,7 +13,7 @@ import { AtUart } from './at-uart.ts';
 import { flashBootLog, type FlashBootResult } from './boot-log.ts';
 import { formatRevision } from '../esp/identity-text.ts';
 import { DEFAULT_REVISIONS, simChipExtras, type SimChipExtras } from './chip-extras.ts';
-import { findFault, parseFault, type FaultSpec } from './faults.ts';
+import { ARMABLE_FAULTS, findFault, parseFault, type FaultSpec } from './faults.ts';
 import { FlashController } from './flash-controller.ts';
 import { FrameQueue } from './frame-queue.ts';
 import type { Loader, LoaderContext } from './loader-context.ts';
@@ -204,7 +204,11 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   readonly flash: NorFlash;
   readonly macBytes: Uint8Array;
   readonly timing: TimingModel;
-  readonly faults: readonly FaultSpec[];
+  /** The faults given at power-up, plus any armed since (`armFault`). */
+  get faults(): readonly FaultSpec[] {
+    return this.faultList;
+  }
+  private readonly faultList: FaultSpec[];
   readonly crystalMhz: number;
   readonly revision: number;
   readonly resetCircuit: 'auto-reset' | 'usb-jtag';
@@ -270,7 +274,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     if (!chip) throw new Error(`unknown chip '${String(options.chip)}'`);
     this.chip = chip;
     this.extras = simChipExtras(chip.name);
-    this.faults = (options.faults ?? []).map((f) => (typeof f === 'string' ? parseFault(f) : f));
+    this.faultList = (options.faults ?? []).map((f) => (typeof f === 'string' ? parseFault(f) : f));
     const slow = findFault(this.faults, 'slow-flash');
     this.timing = timingModel(options.timing ?? 'fast', {
       ...options.timingOverrides,
@@ -340,6 +344,25 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     });
     this.disconnectArmed = findFault(this.faults, 'disconnect')?.bytes;
     this.brownoutArmed = findFault(this.faults, 'brownout')?.bytes;
+  }
+
+  /**
+   * Arms a byte-counted fault (disconnect, brownout, a bit-flip or drop-bytes burst) on a running board, exactly
+   * as if it had been given at power-up: its byte numbers still count from power-up (`stats`). A test aims a
+   * fault at a protocol phase this way the moment the phase begins, since how many bytes come before it
+   * depends on timing (a SYNC answered late is sent again).
+   */
+  armFault(fault: string | FaultSpec): void {
+    const f = typeof fault === 'string' ? parseFault(fault) : fault;
+    if (!ARMABLE_FAULTS.has(f.name)) {
+      throw new Error(
+        `fault '${f.name}' is fixed when the board is made; only ${[...ARMABLE_FAULTS].join(', ')} can be armed later`,
+      );
+    }
+    if (findFault(this.faultList, f.name)) throw new Error(`the board already has a '${f.name}' fault`);
+    this.faultList.push(f);
+    if (f.name === 'disconnect') this.disconnectArmed = f.bytes;
+    if (f.name === 'brownout') this.brownoutArmed = f.bytes;
   }
 
   get mac(): string {

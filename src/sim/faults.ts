@@ -95,6 +95,14 @@ export const FAULT_DOCS: Readonly<Record<FaultName, FaultDoc>> = {
 
 export const FAULT_NAMES = Object.keys(FAULT_DOCS) as FaultName[];
 
+/** The byte-counted faults: the only ones a running board can be given later (`SimBoard.armFault`). */
+export const ARMABLE_FAULTS: ReadonlySet<FaultName> = new Set([
+  'disconnect',
+  'brownout',
+  'bit-flip',
+  'drop-bytes',
+]);
+
 /** Parse `NAME[:ARG]`; throws an Error whose message says what is wrong and what is allowed. */
 export function parseFault(text: string): FaultSpec {
   const colon = text.indexOf(':');

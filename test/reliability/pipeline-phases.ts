@@ -1,7 +1,8 @@
 /**
  * Where a board is in the pipeline, in the fault matrix's words, and how many wire bytes each phase spans on a
- * clean run — so a byte-counted fault (disconnect:BYTES, brownout:BYTES, a noise window) can be aimed at one
- * phase and the test can check it struck there.
+ * clean run. A byte-counted fault (disconnect, brownout, a noise burst) is armed when its phase begins, that
+ * many bytes into it: how many bytes come before a phase depends on timing (a SYNC answered late on a loaded
+ * machine is sent again), how many a phase itself takes does not.
  */
 import type { SimBoard } from '../../src/sim/board.ts';
 import type { StationEvent } from '../../src/station/events.ts';
@@ -38,17 +39,26 @@ export class PhaseWatcher {
   private message: string | undefined;
   /** The stub took over since the last state change (the board's mode is 'off' once its link dropped). */
   private stubRunning = false;
+  private last: Phase | undefined;
   private readonly off: () => void;
   private readonly onMode = (mode: string): void => {
     if (mode === 'stub') this.stubRunning = true;
+    this.changed();
   };
 
-  constructor(bus: StationEventBus, slot: string, board: SimBoard) {
+  /** `onPhase` hears every change of phase synchronously, before the pipeline sends a byte of the new one. */
+  constructor(
+    bus: StationEventBus,
+    slot: string,
+    board: SimBoard,
+    private readonly onPhase?: (phase: Phase | undefined) => void,
+  ) {
     const unsubscribe = bus.subscribe((e: StationEvent) => {
       if (e.type === 'state' && e.slot === slot) {
         if (e.state !== this.state) this.stubRunning = board.mode === 'stub';
         this.state = e.state;
         this.message = e.message;
+        this.changed();
       }
     });
     board.on('mode', this.onMode);
@@ -56,6 +66,13 @@ export class PhaseWatcher {
       unsubscribe();
       board.off('mode', this.onMode);
     };
+  }
+
+  private changed(): void {
+    const now = this.phase;
+    if (now === this.last) return;
+    this.last = now;
+    this.onPhase?.(now);
   }
 
   get phase(): Phase | undefined {
@@ -79,33 +96,22 @@ export interface PhaseSpan {
 export class PhaseRecorder {
   private readonly marks: { phase: Phase; total: number; toChip: number }[] = [];
   private readonly watcher: PhaseWatcher;
-  private readonly unsubscribe: () => void;
-  private readonly onMode = (): void => this.mark();
 
   constructor(
     bus: StationEventBus,
     slot: string,
     private readonly board: SimBoard,
   ) {
-    this.watcher = new PhaseWatcher(bus, slot, board);
-    this.unsubscribe = bus.subscribe((e) => {
-      if (e.type === 'state' && e.slot === slot) this.mark();
+    // The stub taking over is the boundary between 'stub' and 'baud'; the watcher hears it from the board.
+    this.watcher = new PhaseWatcher(bus, slot, board, (phase) => {
+      if (phase === undefined) return;
+      const { toChip, toHost } = this.board.stats;
+      this.marks.push({ phase, total: toChip + toHost, toChip });
     });
-    // The stub taking over is the boundary between 'stub' and 'baud'; no state event marks it.
-    board.on('mode', this.onMode);
-  }
-
-  private mark(): void {
-    const phase = this.watcher.phase;
-    if (phase === undefined || this.marks.at(-1)?.phase === phase) return;
-    const { toChip, toHost } = this.board.stats;
-    this.marks.push({ phase, total: toChip + toHost, toChip });
   }
 
   spans(): PhaseSpan[] {
-    this.unsubscribe();
     this.watcher.stop();
-    this.board.off('mode', this.onMode);
     const { toChip, toHost } = this.board.stats;
     const end = { total: toChip + toHost, toChip };
     return this.marks.map((m, i) => {
@@ -113,4 +119,25 @@ export class PhaseRecorder {
       return { phase: m.phase, total: [m.total, next.total], toChip: [m.toChip, next.toChip] };
     });
   }
+}
+
+/**
+ * Arms `fault(start)` on `board` the first time its slot enters `phase`; `start` holds the board's byte
+ * counters at that moment. Returns the fault as armed (undefined until then) and a stop function.
+ */
+export function armAtPhase(
+  bus: StationEventBus,
+  slot: string,
+  board: SimBoard,
+  phase: Phase,
+  fault: (start: { total: number; toChip: number }) => string,
+): { watcher: PhaseWatcher; armed: () => string | undefined } {
+  let armed: string | undefined;
+  const watcher = new PhaseWatcher(bus, slot, board, (p) => {
+    if (p !== phase || armed !== undefined) return;
+    const { toChip, toHost } = board.stats;
+    armed = fault({ total: toChip + toHost, toChip });
+    board.armFault(armed);
+  });
+  return { watcher, armed: () => armed };
 }

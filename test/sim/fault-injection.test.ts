@@ -193,3 +193,38 @@ test('wrong chip comes from the chip option: an ESP32-S3 is detected as such by 
   await loader.connect('default_reset', 2, true);
   assert.equal(loader.chip.CHIP_NAME, 'ESP32-S3');
 });
+
+test('armFault: a disconnect armed on a running board counts from power-up and drops the link there', async (t) => {
+  const board = new SimBoard({ chip: 'esp32' });
+  t.after(() => board.powerOff());
+  const client = await romSession(board);
+  assert.ok((await client.sync(200)).length > 0, 'the board answers before the fault is armed');
+  const at = board.stats.toChip + board.stats.toHost + 100;
+  board.armFault(`disconnect:${at}`);
+  assert.deepEqual(
+    board.faults.map((f) => f.name),
+    ['disconnect'],
+  );
+  const lost = new Promise<void>((resolve) => board.once('link-lost', resolve));
+  for (let i = 0; i < 20 && !client.lost; i++) await client.sync(100);
+  await lost;
+  assert.match(client.lost?.message ?? '', /EIO: device disconnected/);
+  const { toChip, toHost } = board.stats;
+  assert.ok(
+    toChip + toHost >= at && toChip + toHost < at + 100,
+    `dropped at ${toChip + toHost}, armed at ${at}`,
+  );
+  assert.equal(board.mode, 'off');
+});
+
+test('armFault: only byte-counted faults can be armed later, one of a kind', () => {
+  const board = new SimBoard({ chip: 'esp32', faults: ['bit-flip:0.01'] });
+  assert.throws(() => board.armFault('secure-boot'), /fixed when the board is made/);
+  assert.throws(() => board.armFault('slow-flash:4'), /fixed when the board is made/);
+  assert.throws(() => board.armFault('bit-flip:1@100+8'), /already has a 'bit-flip' fault/);
+  board.armFault('drop-bytes:1@100+8');
+  assert.deepEqual(
+    board.faults.map((f) => f.name),
+    ['bit-flip', 'drop-bytes'],
+  );
+});
