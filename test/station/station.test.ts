@@ -52,7 +52,23 @@ function setup(over: Partial<StationOptions> = {}, policy: Partial<PipelinePolic
     for (let i = 0; i < 2000 && done.length < n; i++) await new Promise((r) => setTimeout(r, 5));
     assert.ok(done.length >= n, `expected ${n} finished attempts, got ${done.length}`);
   };
-  return { link, source, ledger, station, events, done, waitDone };
+  /**
+   * The first event that matches (one already published counts). Resolved from the bus, so the test goes on
+   * before any timer of the fakes can fire: what it does next happens in the state it waited for, under any load.
+   */
+  const nextEvent = (match: (e: StationEvent) => boolean): Promise<StationEvent> =>
+    new Promise((resolve) => {
+      const seen = events.find(match);
+      if (seen) return resolve(seen);
+      const off = station.bus.subscribe((e) => {
+        if (!match(e)) return;
+        off();
+        resolve(e);
+      });
+    });
+  const stateOf = (slot: string, state: string) => (e: StationEvent) =>
+    e.type === 'state' && e.slot === slot && e.state === state;
+  return { link, source, ledger, station, events, done, waitDone, nextEvent, stateOf };
 }
 
 function statesOf(events: StationEvent[], slot: string): string[] {
@@ -149,15 +165,14 @@ test('a board left plugged is never flashed twice; after removal and re-plug it 
 });
 
 test('unplug mid-write fails that board as disconnected and leaves the neighbour alone', async (t) => {
-  const { source, ledger, station, link, events, waitDone } = setup();
+  const { source, ledger, station, link, events, waitDone, nextEvent } = setup();
   t.after(() => station.stop());
   link.script('1-1.1', { writeDelayMs: 400 });
   link.script('1-1.2', { writeDelayMs: 40 });
   await station.start();
   source.plug('1-1.1');
   source.plug('1-1.2');
-  while (!events.some((e) => e.type === 'progress' && e.slot === '1-1.1'))
-    await new Promise((r) => setTimeout(r, 5));
+  await nextEvent((e) => e.type === 'progress' && e.slot === '1-1.1');
   source.unplug('1-1.1');
   await waitDone(2);
   const bySlot = Object.fromEntries(ledger.records.map((r) => [r.portPath, r]));
@@ -397,13 +412,14 @@ test('a ledger that cannot be written turns the attempt into FAIL/internal, reco
 });
 
 test('pause stops new starts, in-flight boards finish; resume continues; concurrency is respected', async (t) => {
-  const { source, ledger, station, link, waitDone, done } = setup({ concurrency: 1 });
+  const { source, ledger, station, link, waitDone, done, nextEvent, stateOf } = setup({ concurrency: 1 });
   t.after(() => station.stop());
   link.script('1-1.1', { writeDelayMs: 60 });
   await station.start();
   source.plug('1-1.1');
   source.plug('1-1.2');
-  await new Promise((r) => setTimeout(r, 20));
+  // Pause while the first board is being worked on (a fixed wait may outlast its 60 ms on a loaded machine).
+  await nextEvent(stateOf('1-1.1', 'connecting'));
   assert.equal(station.inFlight, 1, 'one board at a time with concurrency 1');
   station.pause();
   await waitDone(1);
@@ -416,13 +432,14 @@ test('pause stops new starts, in-flight boards finish; resume continues; concurr
 });
 
 test('stop drops boards that never started and waits for boards in flight', async (t) => {
-  const { source, ledger, station, link, events } = setup({ concurrency: 1 });
+  const { source, ledger, station, link, events, nextEvent, stateOf } = setup({ concurrency: 1 });
   t.after(() => station.stop());
   link.script('1-1.1', { writeDelayMs: 60 });
   await station.start();
   source.plug('1-1.1');
   source.plug('1-1.2');
-  await new Promise((r) => setTimeout(r, 10));
+  await nextEvent(stateOf('1-1.1', 'connecting'));
+  assert.equal(station.inFlight, 1);
   await station.stop();
   assert.equal(ledger.records.length, 1);
   assert.equal(ledger.records[0].portPath, '1-1.1');
@@ -479,13 +496,12 @@ test('configured slot names label the slot and the record', async (t) => {
 });
 
 test('a board plugged into a slot whose pulled board is still being recorded waits its turn', async (t) => {
-  const { source, ledger, station, link, events, waitDone } = setup();
+  const { source, ledger, station, link, events, waitDone, nextEvent } = setup();
   t.after(() => station.stop());
   link.script('1-1.1', { writeDelayMs: 200 });
   await station.start();
   source.plug('1-1.1', '/dev/ttyUSB0');
-  while (!events.some((e) => e.type === 'progress' && e.slot === '1-1.1'))
-    await new Promise((r) => setTimeout(r, 5));
+  await nextEvent((e) => e.type === 'progress' && e.slot === '1-1.1');
   link.script('1-1.1', {});
   source.unplug('1-1.1');
   source.plug('1-1.1', '/dev/ttyUSB1');
@@ -546,13 +562,15 @@ test('a native-USB board re-enumerating after its reset is the same board, not a
 });
 
 test('a native-USB board re-enumerating during the connect reset keeps its slot and its attempt', async (t) => {
-  const { source, ledger, station, link, events, waitDone } = setup({ reenumerationGraceMs: 500 });
+  const { source, ledger, station, link, events, waitDone, nextEvent, stateOf } = setup({
+    reenumerationGraceMs: 500,
+  });
   t.after(() => station.stop());
   const c3 = { vid: '303a', pid: '1001', usbSerial: '60:55:F9:00:00:07' };
   link.script('1-1.3', { connectDelayMs: 80 });
   await station.start();
   source.plug('1-1.3', '/dev/ttyACM0', c3);
-  await new Promise((r) => setTimeout(r, 30));
+  await nextEvent(stateOf('1-1.3', 'connecting'));
   assert.equal(slotSeen(events, '1-1.3').state, 'connecting');
   // Reset out of firmware that owned the USB: the device drops off the bus and comes back moments later.
   source.unplug('1-1.3');
