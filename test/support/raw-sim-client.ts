@@ -45,7 +45,7 @@ export class RawSimClient {
   }
 
   /** Wait until `cond` holds or `ms` pass; returns whether it held. */
-  async until(cond: () => boolean, ms = 2000): Promise<boolean> {
+  async until(cond: () => boolean, ms = 10_000): Promise<boolean> {
     const deadline = Date.now() + ms;
     while (!cond()) {
       const left = deadline - Date.now();

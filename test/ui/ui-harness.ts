@@ -40,7 +40,7 @@ export function plain(s: string | undefined): string {
 }
 
 /** Polls until `check` passes (Ink renders asynchronously; fixed sleeps are flaky). */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function waitFor(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
   const start = Date.now();
   while (!check()) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
