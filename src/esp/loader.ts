@@ -557,17 +557,19 @@ export class EspLoader {
     for (const seg of [image.text, image.data]) {
       if (!seg) continue;
       const blocks = Math.ceil(seg.data.length / RAM_BLOCK_SIZE);
-      await this.memBegin(seg.data.length, blocks, RAM_BLOCK_SIZE, seg.addr, signal);
-      for (let seq = 0; seq < blocks; seq++) {
-        const block = seg.data.subarray(seq * RAM_BLOCK_SIZE, (seq + 1) * RAM_BLOCK_SIZE);
-        // A block damaged on the wire is refused for its checksum; the same seq may be sent again.
-        for (let attempt = 1; ; attempt++) {
-          try {
+      // A block damaged on the wire is refused for its checksum, and the ROM counts it anyway: the same seq
+      // again is refused (0x05). So the segment goes again from its MEM_BEGIN, which starts the count anew.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.memBegin(seg.data.length, blocks, RAM_BLOCK_SIZE, seg.addr, signal);
+          for (let seq = 0; seq < blocks; seq++) {
+            const block = seg.data.subarray(seq * RAM_BLOCK_SIZE, (seq + 1) * RAM_BLOCK_SIZE);
             await this.memData(block, seq, signal);
-            break;
-          } catch (e) {
-            if (!isEspError(e, 'checksum') || attempt >= WRITE_BLOCK_ATTEMPTS) throw e;
           }
+          break;
+        } catch (e) {
+          if (!isEspError(e, 'checksum') || attempt >= WRITE_BLOCK_ATTEMPTS) throw e;
+          this.onLog?.(`[esp] stub upload: a block was damaged on the wire; uploading the segment again`);
         }
       }
     }

@@ -194,7 +194,14 @@ export async function writeRegion(
   return result(md5Chip, retries, false, usedCompression);
 }
 
+/**
+ * A data block refused for its checksum (damaged on the wire). The stub checks the checksum before anything
+ * else and keeps no block count, so the same block goes again (as esptool). Both real ROMs (ESP32, ESP32-C3,
+ * measured under QEMU) count a refused block: the same seq again is 0x05 and the next block would land where
+ * the refused one belonged. So to the ROM the whole part goes again from its BEGIN, which erases and counts anew.
+ */
 async function sendWithRetries(
+  loader: EspLoader,
   send: () => Promise<void>,
   attempts: number,
   signal: AbortSignal | undefined,
@@ -205,13 +212,46 @@ async function sendWithRetries(
       return attempt - 1;
     } catch (e) {
       if (!isEspError(e, 'checksum') || attempt >= attempts) throw e;
+      if (!loader.isStub) throw new RestartFromBegin(e);
       // esptool-js pauses briefly before re-sending the same sequence number.
       await sleep(150, signal);
     }
   }
 }
 
-async function writeCompressed(
+/** A ROM refused a block for its checksum: the part must start again from its BEGIN. */
+class RestartFromBegin extends Error {
+  constructor(readonly refusal: unknown) {
+    super('restart from BEGIN');
+  }
+}
+
+/** Runs one BEGIN..blocks part; restarts it when the ROM refused a block for its checksum (see sendWithRetries). */
+async function withRestarts(attempts: number, part: () => Promise<number>): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await part()) + attempt - 1;
+    } catch (e) {
+      if (!(e instanceof RestartFromBegin)) throw e;
+      if (attempt >= attempts) throw e.refusal;
+    }
+  }
+}
+
+function writeCompressed(
+  loader: EspLoader,
+  offset: number,
+  data: Uint8Array,
+  compressed: Uint8Array,
+  opts: WriteOptions,
+  progress: (done: number) => void,
+): Promise<number> {
+  return withRestarts(opts.blockRetries ?? WRITE_BLOCK_ATTEMPTS, () =>
+    writeCompressedPart(loader, offset, data, compressed, opts, progress),
+  );
+}
+
+async function writeCompressedPart(
   loader: EspLoader,
   offset: number,
   data: Uint8Array,
@@ -238,6 +278,7 @@ async function writeCompressed(
       const blockTimeout = deflBlockTimeout(inflated, loader.isStub);
       if (!loader.isStub) timeoutMs = blockTimeout;
       retries += await sendWithRetries(
+        loader,
         () => loader.flashDeflData(chunk, seq, timeoutMs, signal),
         opts.blockRetries ?? WRITE_BLOCK_ATTEMPTS,
         signal,
@@ -254,7 +295,19 @@ async function writeCompressed(
   return retries;
 }
 
-async function writePlain(
+function writePlain(
+  loader: EspLoader,
+  offset: number,
+  data: Uint8Array,
+  opts: WriteOptions,
+  progress: (done: number) => void,
+): Promise<number> {
+  return withRestarts(opts.blockRetries ?? WRITE_BLOCK_ATTEMPTS, () =>
+    writePlainPart(loader, offset, data, opts, progress),
+  );
+}
+
+async function writePlainPart(
   loader: EspLoader,
   offset: number,
   data: Uint8Array,
@@ -276,6 +329,7 @@ async function writePlain(
     block.fill(0xff);
     block.set(part);
     retries += await sendWithRetries(
+      loader,
       () => loader.flashData(block, seq, timeoutMs, signal),
       opts.blockRetries ?? WRITE_BLOCK_ATTEMPTS,
       signal,

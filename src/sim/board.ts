@@ -265,6 +265,8 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   private appWatchdog: NodeJS.Timeout | undefined;
   /** Flash data blocks the ROM received since power-up (the rom-error fault picks one). */
   private romDataBlocks = 0;
+  /** Data blocks (MEM and FLASH, ROM and stub) received since power-up (the garbled-block fault picks one). */
+  private dataBlocksReceived = 0;
   /** SPI pins the chip drives the flash through (packed as SPI_ATTACH takes them; 0 = the default pins). */
   private spiPinsAttached = 0;
 
@@ -650,6 +652,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       flashReachable: () => this.flashReachable,
       flashSizeFromId: () => stubFlashSize(this.spiFlash.jedecId),
       romErrorOnDataBlock: () => this.romDataBlocks++ === findFault(this.faults, 'rom-error')?.block,
+      garbledDataBlock: () => this.dataBlocksReceived++ === findFault(this.faults, 'garbled-block')?.block,
       startStub: (stub: StubBehaviour) => {
         // esp-stub-lib's flash init attaches the pins eFuse names (SPI_PAD_CONFIG) before the stub says OHAI.
         this.spiPinsAttached = this.spiPads ? packSpiPins(this.spiPads) : 0;

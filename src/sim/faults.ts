@@ -24,6 +24,11 @@ export type FaultSpec =
    * with an error status (0x05, what a ROM says of a block it refuses) and writes nothing.
    */
   | { name: 'rom-error'; block: number }
+  /**
+   * Data block number `block` (MEM_DATA, FLASH_DATA or FLASH_DEFL_DATA, to the ROM or the stub, counted from 0 since
+   * power-up) arrives with one payload byte damaged by line noise the SLIP framing did not see: its checksum fails.
+   */
+  | { name: 'garbled-block'; block: number }
   /** Secure boot is enabled in eFuse. */
   | { name: 'secure-boot' }
   /** Flash encryption is enabled in eFuse (FLASH_CRYPT_CNT odd). */
@@ -82,6 +87,10 @@ export const FAULT_DOCS: Readonly<Record<FaultName, FaultDoc>> = {
   'rom-error': {
     arg: 'block',
     text: 'the ROM answers flash data block BLOCK (from 0 since power-up; default 0) with error 0x05',
+  },
+  'garbled-block': {
+    arg: 'block',
+    text: 'data block BLOCK (MEM/FLASH/FLASH_DEFL_DATA, from 0 since power-up; default 0) arrives damaged: bad checksum',
   },
   'secure-boot': { text: 'secure boot enabled in eFuse' },
   'flash-encryption': { text: 'flash encryption enabled in eFuse' },
@@ -151,7 +160,7 @@ export function parseFault(text: string): FaultSpec {
       if (n !== undefined && (!Number.isInteger(n) || n < 0)) {
         throw new Error(`fault '${name}': BLOCK must be a whole number >= 0`);
       }
-      return { name: 'rom-error', block: n ?? 0 };
+      return { name: name as 'rom-error' | 'garbled-block', block: n ?? 0 };
     case 'ms':
       if (n !== undefined && (!Number.isInteger(n) || n < 0)) {
         throw new Error(`fault '${name}': MS must be a whole number of milliseconds >= 0`);

@@ -37,6 +37,8 @@ export interface LoaderContext {
   flashReachable(): boolean;
   /** Counts one flash data block the ROM accepted; true when the rom-error fault makes the ROM refuse it. */
   romErrorOnDataBlock(): boolean;
+  /** Counts one data block received (ROM or stub, MEM or FLASH); true when the garbled-block fault damages it. */
+  garbledDataBlock(): boolean;
   /** The chip resets itself: `download` keeps the latched boot mode, `flash` runs user code. */
   softReset(kind: 'download' | 'flash'): void;
 }

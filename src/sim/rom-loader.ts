@@ -5,17 +5,29 @@ import { securityInfo, type Loader, type LoaderContext } from './loader-context.
 import { buildResponse, dataChecksum, OP, parseRequest, ROM_ERR, SYNC_PAYLOAD, words } from './protocol.ts';
 import { KNOWN_STUB_RELEASES, recogniseStub } from './stub-releases.ts';
 
-interface MemSegment {
+/**
+ * How the ROM takes data blocks after a MEM_BEGIN, FLASH_BEGIN or FLASH_DEFL_BEGIN, measured on the real ESP32 and
+ * ESP32-C3 ROMs under QEMU: it takes only the seq it expects next (any other is 0x05 and changes nothing); a
+ * block refused for its checksum stores nothing yet still counts, so the same seq again is 0x05 and the next
+ * block lands where the refused one belonged. Only a new BEGIN starts again from seq 0.
+ */
+interface BlockCount {
+  /** The seq the ROM takes next. */
+  nextSeq: number;
+  /** Blocks stored: where the next one goes. */
+  stored: number;
+}
+
+interface MemSegment extends BlockCount {
   addr: number;
   size: number;
   blockSize: number;
   blocks: number;
-  received: Set<number>;
   /** What landed in RAM: the stub is recognised by it, not by what the host claims. */
   bytes: Buffer;
 }
 
-interface FlashWrite {
+interface FlashWrite extends BlockCount {
   compressed: boolean;
   offset: number;
   blockSize: number;
@@ -72,9 +84,16 @@ export class RomLoader implements Loader {
     this.write?.inflater?.close();
   }
 
+  /** The error byte of the last refusal: the ESP32-family ROMs leave it in later successful replies. */
+  private lastError = 0;
+
   private status(err: number): number[] {
     const ok = err === 0;
-    return this.ctx.chip.romStatusBytes === 2 ? [ok ? 0 : 1, err] : [ok ? 0 : 1, err, 0, 0];
+    if (this.ctx.chip.romStatusBytes === 2) return [ok ? 0 : 1, err];
+    // Measured on the ESP32 and ESP32-C3 ROMs under QEMU: a success after a refusal reads `00 07 00 00`; only
+    // the first byte says whether the command worked.
+    if (!ok) this.lastError = err;
+    return [ok ? 0 : 1, ok ? this.lastError : err, 0, 0];
   }
 
   private reply(op: number, err = 0, data: Uint8Array = Buffer.alloc(0), value = this.lastValue): void {
@@ -114,7 +133,8 @@ export class RomLoader implements Loader {
         return;
       case OP.READ_REG: {
         if (data.length !== 4) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
-        this.lastValue = ctx.regs.read(data.readUInt32LE(0));
+        const addr = data.readUInt32LE(0);
+        this.lastValue = this.readRam(addr) ?? ctx.regs.read(addr);
         return this.reply(op);
       }
       case OP.WRITE_REG: {
@@ -132,7 +152,7 @@ export class RomLoader implements Loader {
         if (size > 0x80000 || blockSize === 0 || blocks * blockSize < size)
           return this.reply(op, ROM_ERR.BAD_RAM_SIZE);
         if (addr < 0x3f000000 || addr >= 0x60000000) return this.reply(op, ROM_ERR.BAD_RAM_ADDR);
-        this.mem.push({ addr, size, blockSize, blocks, received: new Set(), bytes: Buffer.alloc(size) });
+        this.mem.push({ addr, size, blockSize, blocks, nextSeq: 0, stored: 0, bytes: Buffer.alloc(size) });
         return this.reply(op);
       }
       case OP.MEM_DATA: {
@@ -141,11 +161,13 @@ export class RomLoader implements Loader {
         const [len, seq] = words(data, 2);
         const payload = data.subarray(16);
         if (len !== payload.length || len > seg.blockSize) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
-        if (dataChecksum(payload) !== (req.checksum & 0xff)) return this.reply(op, ROM_ERR.CHECKSUM);
-        if (seq >= seg.blocks || seq * seg.blockSize + len > seg.size)
-          return this.reply(op, ROM_ERR.BAD_RAM_SIZE);
-        payload.copy(seg.bytes, seq * seg.blockSize);
-        seg.received.add(seq);
+        const refused = this.countBlock(seg, seq, payload, req.checksum);
+        if (refused !== undefined) return this.reply(op, refused);
+        // (The real ROM stores blocks past the declared size too; refusing them is stricter, never looser.)
+        const at = seg.stored * seg.blockSize;
+        if (at + len > seg.size) return this.reply(op, ROM_ERR.BAD_RAM_SIZE);
+        payload.copy(seg.bytes, at);
+        seg.stored++;
         return this.reply(op);
       }
       case OP.MEM_END: {
@@ -155,7 +177,7 @@ export class RomLoader implements Loader {
         if (noEntry !== 0) return;
         const code = [...this.mem]
           .reverse()
-          .find((s) => s.received.size === s.blocks && entry >= s.addr && entry < s.addr + s.size);
+          .find((s) => s.stored === s.blocks && entry >= s.addr && entry < s.addr + s.size);
         // A jump outside the uploaded code crashes the CPU; the watchdog brings the chip back up.
         if (!code) return ctx.softReset('flash');
         const textMd5 = createHash('md5').update(code.bytes).digest('hex');
@@ -290,9 +312,26 @@ export class RomLoader implements Loader {
       blockSize,
       numBlocks,
       written: 0,
+      nextSeq: 0,
+      stored: 0,
       inflater: compressed ? new BlockInflater() : undefined,
     };
     this.reply(op);
+  }
+
+  /** A word of RAM the host uploaded with MEM_DATA (READ_REG reads any address), if the address is in one. */
+  private readRam(addr: number): number | undefined {
+    const seg = [...this.mem].reverse().find((m) => addr >= m.addr && addr + 4 <= m.addr + m.size);
+    return seg?.bytes.readUInt32LE(addr - seg.addr);
+  }
+
+  /** The ROM's seq rule (see BlockCount); an error status when it refuses the block, undefined to store it. */
+  private countBlock(count: BlockCount, seq: number, payload: Buffer, checksum: number): number | undefined {
+    if (seq !== count.nextSeq) return ROM_ERR.INVALID_MESSAGE;
+    count.nextSeq++;
+    const garbled = this.ctx.garbledDataBlock();
+    if (garbled || dataChecksum(payload) !== (checksum & 0xff)) return ROM_ERR.CHECKSUM;
+    return undefined;
   }
 
   private async flashData(op: number, data: Buffer, checksum: number): Promise<void> {
@@ -303,12 +342,15 @@ export class RomLoader implements Loader {
     const payload = data.subarray(16);
     if (len !== payload.length) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
     if (!w || w.compressed !== (op === OP.FLASH_DEFL_DATA)) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
-    if (dataChecksum(payload) !== (checksum & 0xff)) return this.reply(op, ROM_ERR.CHECKSUM);
+    const refused = this.countBlock(w, seq, payload, checksum);
+    if (refused !== undefined) return this.reply(op, refused);
     if (seq >= w.numBlocks) return this.reply(op, ROM_ERR.INVALID_PARAM);
+    w.stored++;
+    // The rom-error fault: the block takes its place and stays unwritten.
     if (ctx.romErrorOnDataBlock()) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
     let ok: boolean;
     if (!w.compressed) {
-      const addr = w.offset + seq * w.blockSize;
+      const addr = w.offset + (w.stored - 1) * w.blockSize;
       const n = Math.min(payload.length, ctx.flash.flash.size - addr);
       ok = await ctx.flash.program(addr, payload.subarray(0, Math.max(0, n)), ctx.signal);
     } else {

@@ -118,7 +118,9 @@ export class StubLoader implements Loader {
           return this.reply(op, STUB_ERR.BAD_DATA_LEN);
         return this.reply(
           op,
-          dataChecksum(data.subarray(16)) === (req.checksum & 0xff) ? 0 : STUB_ERR.BAD_DATA_CHECKSUM,
+          !ctx.garbledDataBlock() && dataChecksum(data.subarray(16)) === (req.checksum & 0xff)
+            ? 0
+            : STUB_ERR.BAD_DATA_CHECKSUM,
         );
       case OP.MEM_END:
         return this.reply(op, data.length === 8 ? 0 : STUB_ERR.BAD_DATA_LEN);
@@ -198,7 +200,10 @@ export class StubLoader implements Loader {
     // The frame is ours alone (the decoder builds a fresh buffer per frame): no copy needed.
     const payload = data.subarray(16);
     if (len !== payload.length) return this.reply(op, STUB_ERR.TOO_MUCH_DATA);
-    if (dataChecksum(payload) !== (checksum & 0xff)) return this.reply(op, STUB_ERR.BAD_DATA_CHECKSUM);
+    // The stub checks the checksum before anything else and keeps no block count (esp-flasher-stub's
+    // command_handler.c): a refused block changes nothing, and the same block may come again.
+    if (this.ctx.garbledDataBlock() || dataChecksum(payload) !== (checksum & 0xff))
+      return this.reply(op, STUB_ERR.BAD_DATA_CHECKSUM);
     // Acknowledge now; erase + write happen while the host sends the next block.
     this.reply(op);
     this.work = this.store(w, payload).catch((err: unknown) => {

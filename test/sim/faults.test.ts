@@ -14,6 +14,8 @@ test('parses every fault name with its argument', () => {
   assert.deepEqual(parseFault('brownout:20000'), { name: 'brownout', bytes: 20000 });
   assert.deepEqual(parseFault('rom-error'), { name: 'rom-error', block: 0 });
   assert.deepEqual(parseFault('rom-error:7'), { name: 'rom-error', block: 7 });
+  assert.deepEqual(parseFault('garbled-block'), { name: 'garbled-block', block: 0 });
+  assert.deepEqual(parseFault('garbled-block:3'), { name: 'garbled-block', block: 3 });
   assert.deepEqual(parseFault('secure-boot'), { name: 'secure-boot' });
   assert.deepEqual(parseFault('flash-encryption'), { name: 'flash-encryption' });
   assert.deepEqual(parseFault('app-crash'), { name: 'app-crash' });
@@ -28,7 +30,7 @@ test('parses every fault name with its argument', () => {
     rate: 1,
     window: { from: 20000, bytes: 8 },
   });
-  assert.equal(FAULT_NAMES.length, 17);
+  assert.equal(FAULT_NAMES.length, 18);
 });
 
 test('formatFault is the inverse of parseFault', () => {
