@@ -43,6 +43,8 @@ export interface Breakdown {
   otherMs: number;
   verifyMs: number;
   resetMs: number;
+  /** esptool-js only: deflating each region just before writing it (inside otherMs; the station does it once per recipe). */
+  hostCompressMs?: number;
 }
 
 const median = (xs: number[]): number => {

@@ -249,7 +249,7 @@ function printSingle(rows: SingleRow[]): void {
   );
   console.log(
     'connect = reset + sync + detect + identify + checks; stub = upload + baud change; write = compressed blocks + ' +
-      'MD5 per region; verify = MD5 of every region again; reset = hard reset.\nwire limit = bytes that must cross ' +
+      'MD5 per region; verify = MD5 again of regions sharing a sector with a later one (none in these sets); reset = hard reset.\nwire limit = bytes that must cross ' +
       'the UART at baud/10 B/s plus chip time that cannot overlap (boot, flash work behind the last block, MD5); ' +
       '(UART only) is the wire part alone.',
   );

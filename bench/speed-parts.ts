@@ -59,10 +59,16 @@ export async function breakdownPart(baud: number, qemuChips: readonly string[]):
   } catch (err) {
     part.simError = (err as Error).message;
   }
+  // Both tools on each emulated chip, one after the other: the same stub, so the columns compare phase by phase.
   for (const chip of qemuChips) {
-    part.qemu[chip] = await child<QemuBreakdown>(['bench/qemu-breakdown.ts', chip, String(baud)]).catch(
-      (err: Error) => ({ skipped: err.message }),
-    );
+    for (const tool of ['esp-station', 'esptool-js'] as const) {
+      part.qemu[`${chip} ${tool}`] = await child<QemuBreakdown>([
+        'bench/qemu-breakdown.ts',
+        chip,
+        String(baud),
+        tool,
+      ]).catch((err: Error) => ({ skipped: err.message }));
+    }
   }
   return part;
 }
@@ -103,9 +109,10 @@ export function printBreakdown(part: BreakdownPart, baud: number): void {
     });
     row(`${label}: end + MD5`, (b) => (reg(b) ? s(reg(b)!.endMs) : '—'));
   }
-  row('verify (MD5 of every region)', (b) => s(b.verifyMs));
+  row('final verify (regions a later one may clobber)', (b) => s(b.verifyMs));
   row('reset (+ boot check)', (b) => s(b.resetMs));
   row('between phases', (b) => s(b.otherMs));
+  row('  of which deflating each region (esptool-js)', (b) => (b.hostCompressMs ? s(b.hostCompressMs) : '—'));
   row('total', (b) => s(b.totalMs));
   console.log(table(['step', '', ...columns.map(([n]) => n)], rows));
   for (const [name, b, err] of columns) if (!b) console.log(`${name}: ${err ?? 'no run'}`);

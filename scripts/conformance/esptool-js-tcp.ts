@@ -85,8 +85,13 @@ async function main(): Promise<void> {
     return { address: Number(offset), data: new Uint8Array(readFileSync(file!)) };
   });
   const transport = new Transport(new TcpSerialPort(m[1]!, Number(m[2])) as never, false);
-  const terminal = { clean() {}, writeLine() {}, write() {} };
   const t0 = performance.now();
+  // ESPTOOL_JS_TIMELINE=1: every line esptool-js prints, stamped with ms since start, on stderr (the QEMU
+  // per-phase comparison in docs/performance.md reads it); stdout keeps its one JSON line.
+  const stamp = process.env.ESPTOOL_JS_TIMELINE
+    ? (line: string) => process.stderr.write(`${(performance.now() - t0).toFixed(0).padStart(7)} ${line}\n`)
+    : () => undefined;
+  const terminal = { clean() {}, writeLine: stamp, write: stamp };
   try {
     const loader = new ESPLoader({ transport, baudrate: baud, romBaudrate: 115200, terminal });
     // No reset lines: the emulated chip waits in download mode already.

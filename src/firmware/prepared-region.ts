@@ -12,6 +12,11 @@ export interface PreparedRegion {
   /** Whole blank (0xFF) sectors and the compressed parts between them; absent when there are none. */
   erasedPlan?: ErasedSectorPlan;
   md5: string;
+  /**
+   * A region written after this one shares one of its 4 KB sectors (src/esp/shared-sectors.ts): the final
+   * verify pass reads its MD5 again once all are written. Every other region's MD5 right after writing stands.
+   */
+  rereadAfterAll: boolean;
   sha256: string;
   partition?: { label: string; type: number; subtype: number; size: number };
   /** Header fields of `data` when it is the bootloader (what the board will boot with). */

@@ -9,6 +9,7 @@ import { deflateSync } from 'node:zlib';
 import { chipByImageChipId, chipByName } from '../esp/chips/index.ts';
 import type { ChipFacts, ChipName } from '../esp/chips/index.ts';
 import { erasedSectorPlan } from '../esp/erased-sectors.ts';
+import { clobberedByLaterRegion } from '../esp/shared-sectors.ts';
 import { revisionRequirement, type RevisionRequirement } from '../esp/revision-requirement.ts';
 import type { FlashSettings } from './flash-settings.ts';
 import { flashSizeBytes, flashSizeName, KEEP_ALL } from './flash-settings.ts';
@@ -100,7 +101,11 @@ export function prepareFirmware(
   // With 'detect' the base regions keep the header's size; regionsFor() patches in the board's size.
   const baseSettings: FlashSettings = settings.size === 'detect' ? { ...settings, size: 'keep' } : settings;
 
-  const prepareRegion = (r: LoadedRegion, s: FlashSettings): PreparedRegion => {
+  // Regions are written in this order; which of them a later one's erase could clobber is fixed by the layout.
+  const reread = clobberedByLaterRegion(
+    loaded.map((r) => ({ offset: r.offset, length: padTo4(r.data).length })),
+  );
+  const prepareRegion = (r: LoadedRegion, s: FlashSettings, index: number): PreparedRegion => {
     let data = padTo4(r.data);
     let header: PreparedRegion['header'];
     if (isBootloaderOffset(chip, r.offset)) {
@@ -118,6 +123,7 @@ export function prepareFirmware(
       compressed: deflate(data),
       ...(erasedPlan && { erasedPlan }),
       md5: createHash('md5').update(data).digest('hex'),
+      rereadAfterAll: reread[index]!,
       sha256: createHash('sha256').update(data).digest('hex'),
       partition: part
         ? Object.freeze({ label: part.label, type: part.type, subtype: part.subtype, size: part.size })
@@ -126,7 +132,7 @@ export function prepareFirmware(
     });
   };
 
-  const regions = Object.freeze(loaded.map((r) => prepareRegion(r, baseSettings)));
+  const regions = Object.freeze(loaded.map((r, i) => prepareRegion(r, baseSettings, i)));
   const requiredFlashBytes = Math.max(
     ...regions.map((r) => r.offset + r.data.length),
     ...tables.map((t) => partitionTableEnd(t.table)),
@@ -145,7 +151,7 @@ export function prepareFirmware(
   let unpatched: readonly PreparedRegion[] | undefined;
   const withBootloader = (s: FlashSettings) =>
     Object.freeze(
-      regions.map((r, i) => (isBootloaderOffset(chip, r.offset) ? prepareRegion(loaded[i], s) : r)),
+      regions.map((r, i) => (isBootloaderOffset(chip, r.offset) ? prepareRegion(loaded[i], s, i) : r)),
     );
   const regionsFor = (
     flashSizeBytes: number,

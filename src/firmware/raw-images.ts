@@ -7,6 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { chipByName, type ChipName } from '../esp/chips/index.ts';
 import type { RevisionRequirement } from '../esp/revision-requirement.ts';
 import { erasedSectorPlan } from '../esp/erased-sectors.ts';
+import { clobberedByLaterRegion } from '../esp/shared-sectors.ts';
 import type { Problem } from '../config/problems.ts';
 import { InputError } from '../config/problems.ts';
 import { labelFromFile } from './image-set.ts';
@@ -48,18 +49,17 @@ export async function prepareRawImages(
     if (!bytes) continue;
     const data = padTo4(new Uint8Array(bytes));
     const erasedPlan = erasedSectorPlan({ offset: p.offset, data }, zlibLevel9);
-    regions.push(
-      Object.freeze({
-        offset: p.offset,
-        label: labelFromFile(p.file),
-        file: p.file,
-        data,
-        compressed: zlibLevel9(data),
-        ...(erasedPlan && { erasedPlan }),
-        md5: createHash('md5').update(data).digest('hex'),
-        sha256: createHash('sha256').update(data).digest('hex'),
-      }),
-    );
+    regions.push({
+      offset: p.offset,
+      label: labelFromFile(p.file),
+      file: p.file,
+      data,
+      compressed: zlibLevel9(data),
+      ...(erasedPlan && { erasedPlan }),
+      md5: createHash('md5').update(data).digest('hex'),
+      rereadAfterAll: true,
+      sha256: createHash('sha256').update(data).digest('hex'),
+    });
   }
   for (let i = 1; i < regions.length; i++) {
     const prev = regions[i - 1];
@@ -71,7 +71,8 @@ export async function prepareRawImages(
     }
   }
   if (problems.length) throw new InputError(problems);
-  const frozen = Object.freeze(regions);
+  const reread = clobberedByLaterRegion(regions.map((r) => ({ offset: r.offset, length: r.data.length })));
+  const frozen = Object.freeze(regions.map((r, i) => Object.freeze({ ...r, rereadAfterAll: reread[i]! })));
   return {
     ...(chip && { chip }),
     regions: frozen,

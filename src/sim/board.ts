@@ -117,8 +117,8 @@ export interface BoardEvents {
   halted: [reason: string];
   boot: [result: FlashBootResult];
   'link-lost': [];
-  /** A request frame reached the loader: its opcode, and which loader (ROM or stub) takes it. */
-  request: [op: number, mode: BoardMode];
+  /** A request frame reached the loader: its opcode, which loader (ROM or stub) takes it, and its payload. */
+  request: [op: number, mode: BoardMode, payload: Uint8Array];
   /** A native-USB board dropped off the bus (its chip reset) and is re-enumerating; the board keeps running. */
   'usb-gone': [];
   /** It is back on the bus. */
@@ -692,7 +692,8 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       } catch {
         return;
       }
-      if (frame[0] === 0x00 && frame.length >= 8) this.emit('request', frame[1]!, this.mode);
+      if (frame[0] === 0x00 && frame.length >= 8)
+        this.emit('request', frame[1]!, this.mode, frame.subarray(8));
       try {
         await this.loader?.handle(frame);
         await this.loader?.idle?.();

@@ -173,6 +173,8 @@ function boardRegion(base: ImageRegion, bytes: Uint8Array): ImageRegion {
     label: base.label,
     data: bytes,
     compressed: deflate(bytes),
+    // Same offset and size as the release's region, so the same sectors are shared (or not).
+    ...(base.rereadAfterAll !== undefined && { rereadAfterAll: base.rereadAfterAll }),
     ...(erasedPlan && { erasedPlan }),
     md5: createHash('md5').update(bytes).digest('hex'),
   };

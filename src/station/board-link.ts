@@ -22,6 +22,11 @@ export interface ImageRegion {
   /** Blank sectors and the compressed parts between them (prepared once per recipe). */
   erasedPlan?: ErasedSectorPlan;
   md5: string;
+  /**
+   * Read this region's MD5 again once all regions are written: a later region shares one of its 4 KB sectors
+   * (prepared once per recipe). Absent means yes: a region of unknown layout is read again.
+   */
+  rereadAfterAll?: boolean;
 }
 
 /** One region written and verified by the chip's MD5 (or found unchanged): what src/esp reports. */

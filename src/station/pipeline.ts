@@ -272,17 +272,22 @@ export async function runPipeline(input: PipelineInput): Promise<AttemptOutcome>
     if (!done || !regions) throw lastErr;
     const written = regions;
 
-    // Read every region's MD5 back once all are written: a later region must not have clobbered an earlier one.
+    // Each region's MD5 was read right after it was written; only a later region's erase can spoil it since, and
+    // erases stay inside the later region's own 4 KB sectors. So read again the regions sharing a sector with a
+    // region written after them (rereadAfterAll, made once per recipe), all of them when the layout is unknown.
     state('verifying');
     await timed('verify', async () => {
-      for (const r of written) {
+      for (const r of written.filter((x) => x.rereadAfterAll !== false)) {
         const md5 = await readMd5(session!, r);
         const rec = regionRecords.get(r.offset);
         if (rec) rec.md5Chip = md5;
         if (md5 !== r.md5) {
+          // It matched right after it was written: a region written later spoiled it.
           throw new StationFailure(
             'verify-mismatch',
-            `Region ${r.label} at 0x${r.offset.toString(16)} reads back MD5 ${md5}, expected ${r.md5}. Retest once; a repeat means bad flash.`,
+            r.rereadAfterAll
+              ? `Region ${r.label} at 0x${r.offset.toString(16)} reads back MD5 ${md5}, expected ${r.md5}, after later regions were written: it shares a 4 KB flash sector with one of them, whose erase cleared it. Give each region sectors of its own in the image set.`
+              : `Region ${r.label} at 0x${r.offset.toString(16)} reads back MD5 ${md5}, expected ${r.md5}. Retest once; a repeat means bad flash.`,
           );
         }
       }
