@@ -157,11 +157,14 @@ export async function writeRegion(
   let retries = 0;
   let usedCompression = false;
   const plan = opts.skipErasedSectors && loader.isStub && compressed ? region.erasedPlan : undefined;
+  // A region that is one blank run and already reads erased: that MD5 covered exactly its bytes, nothing was
+  // written since, so it is the region's verification too (one round trip fewer, e.g. ESP-IDF's otadata).
+  let blankRegionMd5: string | undefined;
   if (plan) {
     for (const b of plan.blank) {
-      if ((await loader.flashMd5(b.offset, b.length, signal)) !== erasedMd5(b.length)) {
-        await loader.eraseRegion(b.offset, b.length, signal);
-      }
+      const md5 = await loader.flashMd5(b.offset, b.length, signal);
+      if (md5 !== erasedMd5(b.length)) await loader.eraseRegion(b.offset, b.length, signal);
+      else if (b.offset === region.offset && b.length === size) blankRegionMd5 = md5;
     }
     for (const part of plan.parts) {
       const base = part.offset - region.offset;
@@ -184,7 +187,7 @@ export async function writeRegion(
     retries = await writePlain(loader, offset, data, opts, progress);
   }
 
-  const md5Chip = await loader.flashMd5(region.offset, size, signal);
+  const md5Chip = blankRegionMd5 ?? (await loader.flashMd5(region.offset, size, signal));
   if (md5Chip !== md5Expected) {
     throw new EspError(
       'verify-mismatch',

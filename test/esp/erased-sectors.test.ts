@@ -44,12 +44,45 @@ async function counted(t: Parameters<typeof simLoader>[0]) {
   const link = await simLoader(t, { chip: 'esp32' });
   await link.loader.runStub();
   const calls = { erase: 0, begin: 0 };
+  const md5s: number[] = [];
   const erase = link.loader.eraseRegion.bind(link.loader);
   const begin = link.loader.flashDeflBegin.bind(link.loader);
+  const md5 = link.loader.flashMd5.bind(link.loader);
   link.loader.eraseRegion = (...a) => (calls.erase++, erase(...a));
   link.loader.flashDeflBegin = (...a) => (calls.begin++, begin(...a));
-  return { ...link, calls };
+  link.loader.flashMd5 = (...a) => (md5s.push(a[0]), md5(...a));
+  return { ...link, calls, md5s };
 }
+
+/** A region that is all blank sectors (ESP-IDF's otadata), with its plan. */
+function blankRegion() {
+  const r = region(0xd000, new Uint8Array(0x2000).fill(0xff), 'otadata');
+  return { ...r, erasedPlan: erasedSectorPlan(r, deflate) };
+}
+
+test('a wholly blank region on a chip that reads it erased: one MD5 verifies it, nothing is written', async (t) => {
+  const { loader, board, calls, md5s } = await counted(t);
+  const r = blankRegion();
+  assert.deepEqual(r.erasedPlan?.blank, [{ offset: 0xd000, length: 0x2000 }]);
+  const res = await writeRegion(loader, r, { skipErasedSectors: true });
+  assert.equal(res.md5Chip, r.md5);
+  assert.deepEqual(calls, { erase: 0, begin: 0 });
+  assert.deepEqual(md5s, [0xd000], 'the blank check is the region check');
+  assert.ok(board.flash.read(r.offset, r.data.length).equals(Buffer.from(r.data)));
+});
+
+test('a wholly blank region over old data: erased, then verified by a fresh MD5 of the erased flash', async (t) => {
+  const { loader, board, calls, md5s } = await counted(t);
+  await writeRegion(loader, region(0xd000, pattern(0x1800, 4), 'old'));
+  md5s.length = 0;
+  calls.begin = 0;
+  const r = blankRegion();
+  const res = await writeRegion(loader, r, { skipErasedSectors: true });
+  assert.equal(res.md5Chip, r.md5);
+  assert.deepEqual(calls, { erase: 1, begin: 0 });
+  assert.deepEqual(md5s, [0xd000, 0xd000], 'the MD5 before the erase proves nothing about after it');
+  assert.ok(board.flash.read(r.offset, r.data.length).equals(Buffer.from(r.data)));
+});
 
 test('a fresh chip: blank sectors are neither erased nor written; the flash is the image', async (t) => {
   const { loader, board, calls } = await counted(t);
