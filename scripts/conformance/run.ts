@@ -143,7 +143,7 @@ async function conformChip(chipName: 'esp32' | 'esp32c3', work: string, runs: Ru
       ? [{ tool: 'esp-station' as const, loader: 'ROM' as const, baud: 921600 }]
       : []),
   ];
-  for (const p of plan) {
+  const flashOnce = async (p: (typeof plan)[number]): Promise<Run> => {
     const q = await startQemu(chipName, flashFile);
     const port = `socket://127.0.0.1:${q.port}`;
     let r;
@@ -194,17 +194,31 @@ async function conformChip(chipName: 'esp32' | 'esp32c3', work: string, runs: Ru
       note = (r.stderr.trim().split('\n').pop() ?? '').slice(0, 160);
     }
     const same = identical(await readFile(flashFile), regions);
-    runs.push({
+    const run: Run = {
       chip: chip.displayName,
       ...p,
       seconds: r.ms / 1000,
       ok,
       identical: same,
       ...(note && { note }),
-    });
+    };
     console.log(
       `${chip.displayName} ${p.tool} ${p.loader} @${p.baud}: ${(r.ms / 1000).toFixed(1)} s, ${ok ? 'ok' : 'FAILED'}, flash ${same ? 'identical' : 'DIFFERS'}${note ? ` (${note})` : ''}`,
     );
+    return run;
+  };
+
+  for (const p of plan) {
+    let run = await flashOnce(p);
+    // esptool-js is the yardstick, not what is tested: when a busy host made the emulated UART damage its stub
+    // upload (it does not recover from a refused block), it gets one more fresh emulator, and the table says so.
+    // esp-station gets one try.
+    if (p.tool === 'esptool-js' && !run.ok) {
+      const first = run.note ?? 'failed';
+      run = await flashOnce(p);
+      run.note = `second try; the first failed: ${first}${run.note ? `; ${run.note}` : ''}`;
+    }
+    runs.push(run);
   }
 }
 
