@@ -168,10 +168,15 @@ test('the AT port runs at the flashed factory_param rate: 921600 written, a host
 test("a host that opens the AT port after 'ready' has missed it (open it before the reset)", async (t) => {
   const r = rig(t);
   const download = await open(t, r, r.download);
-  const booted = new Promise((res) => r.board.once('boot', res));
+  // A monitor on the AT port from before the reset hears this boot's `ready` (a fixed wait after the boot could
+  // end before it on a loaded machine); only then does the late host open the port.
+  const monitorPort = await openTransport(r.at, { baudRate: 115200, binding: r.bus.binding });
+  const monitor = new AtClient(monitorPort);
   await hardReset(download);
-  await booted;
-  await new Promise((res) => setTimeout(res, 50));
+  const heard = await monitor.waitForLine((l) => l === 'ready', 10_000, new AbortController().signal);
+  assert.equal(heard.line, 'ready', 'the board said ready');
+  monitor.dispose();
+  await monitorPort.close();
   const client = new AtClient(await open(t, r, r.at));
   t.after(() => client.dispose());
   const result = await runBoardTest(
