@@ -5,6 +5,7 @@
  * that did not pass; never issued again). Every call is one transaction and idempotent, so a station that
  * lost its link mid-call simply calls again.
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { SCHEMA } from './migrations.ts';
 
@@ -41,7 +42,7 @@ export type OutcomeResult =
       mac: string | null;
     };
 
-async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
+export async function inTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
   await client.query('BEGIN');
   try {
     const result = await fn();
@@ -258,8 +259,9 @@ export async function identityOfBoard(
 }
 
 /**
- * Gives `station`'s unreported leased identities back to the pool: for an operator who knows the station is
- * gone for good (or is stopped and gave them back itself). Returns how many.
+ * Gives `station`'s unused leased identities back to the pool: for an operator who knows the station is gone
+ * for good (or is stopped and gave them back itself). One the station reported as written to a board stays
+ * (its outcome is still to come). Returns how many went back.
  */
 export async function returnLeased(
   client: pg.ClientBase,
@@ -270,7 +272,8 @@ export async function returnLeased(
   return inTransaction(client, async () => {
     const r = await client.query(
       `UPDATE ${SCHEMA}.identities SET state = 'free', station = NULL, lease_id = NULL, changed_at = now()
-        WHERE pool = $1 AND station = $2 AND state = 'leased' AND ($3::text[] IS NULL OR id = ANY($3::text[]))`,
+        WHERE pool = $1 AND station = $2 AND state = 'leased' AND written_at IS NULL
+          AND ($3::text[] IS NULL OR id = ANY($3::text[]))`,
       [pool, station, ids ?? null],
     );
     await client.query(
@@ -298,4 +301,53 @@ export async function poolCounts(client: pg.ClientBase, pool: string): Promise<P
     committed: Number(r.committed),
     burned: Number(r.burned),
   };
+}
+
+export interface IdentityFile {
+  member: string;
+  bytes: Uint8Array;
+  sha256: string;
+}
+
+const sha256Hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** The files of these identities (a station caches them before it issues one). */
+export async function identityFiles(
+  client: pg.ClientBase,
+  pool: string,
+  ids: readonly string[],
+): Promise<Map<string, IdentityFile[]>> {
+  const { rows } = await client.query<{ id: string; member: string; content: Buffer; sha256: string }>(
+    `SELECT id, member, content, sha256 FROM ${SCHEMA}.identity_files
+      WHERE pool = $1 AND id = ANY($2::text[]) ORDER BY id, member`,
+    [pool, ids],
+  );
+  const out = new Map<string, IdentityFile[]>();
+  for (const r of rows) {
+    const bytes = new Uint8Array(r.content);
+    if (sha256Hex(bytes) !== r.sha256)
+      throw new Error(`identity ${r.id}: ${r.member} does not match its SHA-256 in the database`);
+    const list = out.get(r.id) ?? [];
+    list.push({ member: r.member, bytes, sha256: r.sha256 });
+    out.set(r.id, list);
+  }
+  return out;
+}
+
+/**
+ * The station started writing this leased identity to a board: from now on no return gives it back. 'ok'
+ * (also when said before, or when its outcome is in already), or 'not-leased-to-station' when the
+ * database no longer has it leased to this station (an operator returned the block).
+ */
+export async function reportWritten(
+  client: pg.ClientBase,
+  o: { pool: string; id: string; station: string },
+): Promise<'ok' | 'not-leased-to-station'> {
+  const r = await client.query<{ state: string; station: string | null }>(
+    `UPDATE ${SCHEMA}.identities SET written_at = coalesce(written_at, now())
+      WHERE pool = $1 AND id = $2 AND (station = $3 OR state IN ('committed', 'burned'))
+      RETURNING state, station`,
+    [o.pool, o.id, o.station],
+  );
+  return r.rowCount === 1 ? 'ok' : 'not-leased-to-station';
 }

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { SCHEMA_V1 } from './schema/001-records-and-stations.ts';
 import { SCHEMA_V2 } from './schema/002-identity-pools.ts';
+import { SCHEMA_V3 } from './schema/003-identity-files.ts';
 
 export const SCHEMA = 'esp_station';
 
@@ -18,6 +19,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'records and stations', sql: SCHEMA_V1 },
   { version: 2, name: 'identity pools', sql: SCHEMA_V2 },
+  { version: 3, name: 'identity files', sql: SCHEMA_V3 },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

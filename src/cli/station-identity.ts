@@ -3,7 +3,8 @@
  * region (profile `identity.partition`, e.g. mfg_nvs), before any port opens. Anything wrong with it is a
  * problem at the profile's identity section, found before the first board.
  */
-import { identitySettingsOf } from '../config/identity-settings.ts';
+import type { CentralTarget } from '../central/connection.ts';
+import { identitySourceOf } from '../config/identity-settings.ts';
 import { InputError } from '../config/problems.ts';
 import type { StationProfile } from '../config/profile.ts';
 import type { PreparedFirmware } from '../firmware/prepared.ts';
@@ -16,14 +17,32 @@ export interface OpenedIdentity extends StationIdentity {
   source: string;
 }
 
+export interface IdentityStationContext {
+  /** config.yaml's lot, station name and central database (the last two for a central pool). */
+  lot: string;
+  station: string;
+  central?: CentralTarget;
+  /** config.yaml, named when a central pool has no database. */
+  configFile?: string;
+  /** What a central pool's background link has to say (link lost, a refused step). */
+  onNotice?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
 /** Undefined when the profile has no identity section. */
 export async function openStationIdentity(
   profile: StationProfile,
   firmware: PreparedFirmware,
-  stationLot: string,
+  context: IdentityStationContext,
 ): Promise<OpenedIdentity | undefined> {
-  const settings = identitySettingsOf(profile, { stationLot });
-  if (!settings) return undefined;
+  const source = identitySourceOf(profile, { stationLot: context.lot });
+  if (!source) return undefined;
+  const settings = source.settings;
+  if (source.kind === 'central' && !context.central) {
+    throw new InputError({
+      ...profile.declaredAt.identityCentral,
+      message: `identities come from the central pool ${source.settings.pool}, but ${context.configFile ?? 'the station config'} has no central: database; add central: { url: postgres://user@host:port/db } there (or take identity.central out to use local files)`,
+    });
+  }
   const region = firmware.regions.find((r) => r.label === settings.partition);
   if (!region) {
     throw new InputError({
@@ -33,14 +52,29 @@ export async function openStationIdentity(
     });
   }
   try {
-    const issuer = await IdentityIssuer.open(settings, region.data);
-    const source = settings.credentials?.folder ?? settings.credentials?.manifest ?? settings.journal;
+    let issuer: IdentityIssuer;
+    let from: string;
+    if (source.kind === 'central') {
+      // Loaded only for a central pool: a station without a database never loads the PostgreSQL client.
+      const { CentralAllocator } = await import('../station/central-allocator.ts');
+      const allocator = await CentralAllocator.open({
+        settings: source.settings,
+        station: context.station,
+        target: context.central!,
+        ...(context.onNotice && { onNotice: context.onNotice }),
+      });
+      issuer = IdentityIssuer.withAllocator(allocator, source.settings, region.data);
+      from = `central pool ${source.settings.pool}`;
+    } else {
+      issuer = await IdentityIssuer.open(source.settings, region.data);
+      from = source.settings.credentials?.folder ?? source.settings.credentials?.manifest ?? settings.journal;
+    }
     const keys = [
       ...(settings.serial ? [settings.serial] : []),
       ...Object.values(settings.credentials?.files ?? {}),
       ...settings.set,
     ].map((k) => ({ namespace: k.namespace, key: k.key }));
-    return { issuer, partition: settings.partition, keys, source };
+    return { issuer, partition: settings.partition, keys, source: from };
   } catch (err) {
     if (err instanceof IdentityError)
       throw new InputError({ file: profile.file, key: 'identity', message: err.message });

@@ -26,33 +26,37 @@ const serialSchema = z
       .superRefine((v, ctx) => {
         const parsed = parseSerialPattern(v);
         if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
-      }),
-    prefix: z.string().default(''),
-    start: z.number().int().nonnegative().default(1),
+      })
+      .optional(),
+    prefix: z.string().optional(),
+    start: z.number().int().nonnegative().optional(),
     end: z.number().int().nonnegative().optional(),
     ...targetShape,
   })
   .transform((v, ctx) => {
+    // Without a pattern the serials come from a central pool (checked with identity.central below).
+    if (v.pattern === undefined) return { ...v, pattern: undefined };
     const parsed = parseSerialPattern(v.pattern);
     if (!parsed.ok) return z.NEVER; // reported on the pattern itself
     const pattern: SerialPattern = parsed.pattern;
+    const start = v.start ?? 1;
     const widest = largestSeq(pattern);
-    if (v.end !== undefined && v.end < v.start) {
-      ctx.addIssue({ code: 'custom', path: ['end'], message: `end ${v.end} is below start ${v.start}` });
+    if (v.end !== undefined && v.end < start) {
+      ctx.addIssue({ code: 'custom', path: ['end'], message: `end ${v.end} is below start ${start}` });
     } else if (v.end !== undefined && widest !== undefined && v.end > widest) {
       ctx.addIssue({
         code: 'custom',
         path: ['end'],
         message: `end ${v.end} has more digits than {seq:0${pattern.seqWidth}} holds (at most ${widest})`,
       });
-    } else if (widest !== undefined && v.start > widest) {
+    } else if (widest !== undefined && start > widest) {
       ctx.addIssue({
         code: 'custom',
         path: ['start'],
-        message: `start ${v.start} has more digits than {seq:0${pattern.seqWidth}} holds`,
+        message: `start ${start} has more digits than {seq:0${pattern.seqWidth}} holds`,
       });
     }
-    return { ...v, pattern };
+    return { ...v, pattern, prefix: v.prefix ?? '', start };
   });
 
 const isObject = (p: { value: unknown }) => typeof p.value === 'object' && p.value !== null;
@@ -87,9 +91,30 @@ const credentialsSchema = z
         }
       }),
   })
-  .refine((v) => (v.folder === undefined) !== (v.manifest === undefined), {
-    message: 'say where the bundles are with one of: folder, manifest',
+  .refine((v) => v.folder === undefined || v.manifest === undefined, {
+    message: 'say where the bundles are with one of: folder, manifest (not both)',
     when: isObject,
+  });
+
+/** Identities leased from a pool in the factory's PostgreSQL (config.yaml central:) instead of local files. */
+const centralSchema = z
+  .strictObject({
+    /** The pool's name, as loaded with `esp-station identity pool load --pool NAME`. */
+    pool: z.string().min(1),
+    /** Identities a station leases at a time (it keeps them while the database is away). */
+    block: z.number().int().min(1).max(100_000).default(50),
+    /** Lease the next block when fewer unused ones than this are left (default: half a block). */
+    leaseBelow: z.number().int().min(1).optional(),
+  })
+  .transform((v, ctx) => {
+    const leaseBelow = v.leaseBelow ?? Math.max(1, Math.ceil(v.block / 2));
+    if (leaseBelow > v.block)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['leaseBelow'],
+        message: `leaseBelow ${leaseBelow} is more than a block (${v.block}); the station would lease on every board`,
+      });
+    return { ...v, leaseBelow };
   });
 
 const fixedSchema = z
@@ -115,6 +140,8 @@ export const IdentitySectionSchema = z
     journal: z.string().min(1).optional(),
     /** {lot} in the serial pattern; default the station's lot (config.yaml). */
     lot: z.string().min(1).optional(),
+    /** Draw identities from a central pool (PostgreSQL, config.yaml central:) instead of local files. */
+    central: centralSchema.optional(),
     serial: serialSchema.optional(),
     credentials: credentialsSchema.optional(),
     set: z.array(fixedSchema).default([]),
@@ -124,6 +151,49 @@ export const IdentitySectionSchema = z
   .refine((v) => v.serial !== undefined || v.credentials !== undefined, {
     message: 'give serial, credentials or both; an identity section without them issues nothing',
     when: isObject,
+  })
+  // Checked even when other keys have problems, so every mistake is reported in one go.
+  .refine(
+    (v) =>
+      v.central !== undefined ||
+      !v.credentials ||
+      v.credentials.folder !== undefined ||
+      v.credentials.manifest !== undefined,
+    {
+      path: ['credentials'],
+      message:
+        'say where the bundles are with one of: folder, manifest (or draw them from a central pool with identity.central)',
+      when: isObject,
+    },
+  )
+  .superRefine((v, ctx) => {
+    // Where the identities come from: the profile's own files, or the central pool (then none of those).
+    if (v.central) {
+      for (const k of ['pattern', 'prefix', 'start', 'end'] as const) {
+        if (v.serial?.[k] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['serial', k],
+            message: `serials come from the central pool ${v.central.pool} (loaded with identity pool load); remove serial.${k}, keep namespace and key`,
+          });
+      }
+      for (const k of ['folder', 'manifest'] as const) {
+        if (v.credentials?.[k] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['credentials', k],
+            message: `bundles come from the central pool ${v.central.pool} (their files are in the database); remove credentials.${k}, keep files`,
+          });
+      }
+    } else {
+      if (v.serial && v.serial.pattern === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['serial', 'pattern'],
+          message:
+            "give the serial pattern, e.g. '{prefix}-{lot}-{seq:06}' (or draw serials from a central pool with identity.central)",
+        });
+    }
   })
   .superRefine((v, ctx) => {
     // One writer per key: two settings aimed at the same key would silently overwrite each other.

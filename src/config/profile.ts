@@ -23,6 +23,8 @@ export type StationProfile = ProfileFile & {
     imageSet: ProfileLocation;
     chip: ProfileLocation;
     flash: ProfileLocation;
+    /** `identity.central` (a central pool needs config.yaml's central: database). */
+    identityCentral: ProfileLocation;
     /** Where a key under `test:` is (e.g. ['version', 'binVersion']), or the section itself when not written. */
     test: (...path: (string | number)[]) => ProfileLocation;
   };
@@ -80,6 +82,7 @@ export function parseProfile(file: string, text: string): StationProfile {
       imageSet: where('imageSet'),
       chip: where('chip'),
       flash: where('flash'),
+      identityCentral: { file: abs, ...locate(['identity', 'central']), key: 'identity.central' },
       test: (...sub) => {
         // The deepest key actually written: a pin's line, else its step's, else the section's.
         for (let n = sub.length; n >= 0; n--) {

@@ -17,6 +17,8 @@ export interface Allocation {
   seq?: number;
   credential?: string;
   files?: Record<string, string>;
+  /** The identity's id in a central pool. */
+  poolId?: string;
   state: AllocationState;
   /** Passed at least once: stays committed through later retests. */
   committed: boolean;
@@ -34,6 +36,7 @@ export class AllocationBook {
   releases = 0;
 
   apply(record: JournalRecord, where = 'journal'): void {
+    if (record.op === 'lease' || record.op === 'unlease' || record.op === 'reported') return; // a central pool's
     if (record.op === 'reserve') {
       this.addReservation(record, where);
       return;
@@ -85,6 +88,7 @@ export class AllocationBook {
       seq: r.seq,
       credential: r.credential,
       files: r.files,
+      ...(r.poolId !== undefined && { poolId: r.poolId }),
       state: 'reserved',
       committed: false,
       reservedAt: r.at,

@@ -8,7 +8,7 @@ import { decodePartition, generatePartition, stringBytes, withValue } from '../n
 import type { NvsPartition, NvsValue } from '../nvs/index.ts';
 import type { IdentityCandidate } from './allocator.ts';
 import { IdentityError } from './errors.ts';
-import type { IdentitySettings } from './settings.ts';
+import type { RegionSettings } from './settings.ts';
 
 export interface RegionBase {
   partition: NvsPartition;
@@ -50,7 +50,7 @@ export function regionBase(bytes: Uint8Array, label: string): RegionBase {
 /** Throws NvsInputError when the values do not fit (the allocator then sets the bundle aside). */
 export function buildBoardRegion(
   base: RegionBase,
-  settings: IdentitySettings,
+  settings: RegionSettings,
   identity: IdentityCandidate,
 ): BoardRegion {
   let partition = base.partition;

@@ -20,11 +20,18 @@ export type { IdentityErrorCode } from './errors.ts';
 export { largestSeq, parseSerialPattern, renderSerial } from './serial-pattern.ts';
 export type { SerialPattern } from './serial-pattern.ts';
 export type {
+  CentralIdentitySettings,
   CredentialFileTarget,
   CredentialSettings,
   FixedValue,
   IdentitySettings,
   NvsTarget,
+  RegionSettings,
   SerialSettings,
 } from './settings.ts';
 export { formatPoolReport } from './pool-report.ts';
+export { AllocationBook } from './allocation-book.ts';
+export type { Allocation } from './allocation-book.ts';
+export { JournalFile } from './journal-file.ts';
+export type { JournalRecord, LeaseRecord } from './journal-records.ts';
+export type { CredentialFile } from './credential-pool.ts';

@@ -16,7 +16,7 @@ import type { AllocationRef, IdentityAllocator, PoolReport, PoolStatus } from '.
 import { buildBoardRegion, regionBase } from './board-region.ts';
 import type { BoardValues, RegionBase } from './board-region.ts';
 import { LocalAllocator } from './local-allocator.ts';
-import type { IdentitySettings } from './settings.ts';
+import type { IdentitySettings, RegionSettings } from './settings.ts';
 
 export interface BoardIdentity {
   /** Pass it back to markWriting, commit and release. */
@@ -31,7 +31,7 @@ export interface BoardIdentity {
 export class IdentityIssuer {
   private constructor(
     private readonly allocator: IdentityAllocator,
-    private readonly settings: IdentitySettings,
+    private readonly settings: RegionSettings,
     private readonly base: RegionBase,
   ) {}
 
@@ -47,7 +47,7 @@ export class IdentityIssuer {
   /** Any allocator (e.g. a central pool) behind the same calls. */
   static withAllocator(
     allocator: IdentityAllocator,
-    settings: IdentitySettings,
+    settings: RegionSettings,
     releaseRegion: Uint8Array,
   ): IdentityIssuer {
     return new IdentityIssuer(allocator, settings, regionBase(releaseRegion, settings.partition));

@@ -24,6 +24,8 @@ export const JournalRecordSchema = z.discriminatedUnion('op', [
     credential: z.string().optional(),
     /** Member → SHA-256 of the file as issued; a changed file is never re-issued silently. */
     files: z.record(z.string(), z.string()).optional(),
+    /** The identity's id in a central pool (a station drawing from PostgreSQL). */
+    poolId: z.string().optional(),
   }),
   z.strictObject({
     op: z.literal('reattach'),
@@ -45,7 +47,38 @@ export const JournalRecordSchema = z.discriminatedUnion('op', [
     attempt: z.number().int().nonnegative(),
     reason: z.string(),
   }),
+  // A station drawing from a central pool also keeps, before anything else happens, the block it leased…
+  z.strictObject({
+    op: z.literal('lease'),
+    ...base,
+    pool: z.string(),
+    identities: z.array(
+      z.strictObject({
+        id: z.string().min(1),
+        seq: z.number().int(),
+        serial: z.string().optional(),
+        credential: z.string().optional(),
+        /** Member → SHA-256; the files themselves are cached beside the journal. */
+        files: z.record(z.string(), z.string()).optional(),
+      }),
+    ),
+  }),
+  // …identities of its block an operator returned to the pool (never used here)…
+  z.strictObject({ op: z.literal('unlease'), ...base, ids: z.array(z.string()) }),
+  // …and each step the database has acknowledged for an allocation (id), so nothing is reported twice or lost.
+  z.strictObject({
+    op: z.literal('reported'),
+    ...base,
+    step: z.enum(['written', 'burned', 'committed', 'refused']),
+    note: z.string().optional(),
+  }),
 ]);
+
+/** Steps of a central pool's own bookkeeping, not of an allocation. */
+export const CENTRAL_OPS = ['lease', 'unlease', 'reported'] as const;
 
 export type JournalRecord = z.infer<typeof JournalRecordSchema>;
 export type ReserveRecord = Extract<JournalRecord, { op: 'reserve' }>;
+export type LeaseRecord = Extract<JournalRecord, { op: 'lease' }>;
+export type CentralRecord = Extract<JournalRecord, { op: (typeof CENTRAL_OPS)[number] }>;
+export type AllocationRecord = Exclude<JournalRecord, CentralRecord>;

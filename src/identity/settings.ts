@@ -51,3 +51,29 @@ export interface IdentitySettings {
   /** Warn when fewer boards than this can still get an identity. */
   lowWater: number;
 }
+
+/** What a board's region is built from, wherever its identities come from (a local pool or a central one). */
+export interface RegionSettings {
+  partition: string;
+  /** Where the serial goes. */
+  serial?: NvsTarget;
+  /** Where each bundle member goes. */
+  credentials?: { files: Record<string, CredentialFileTarget> };
+  set: FixedValue[];
+}
+
+/**
+ * The profile's `identity:` section with `central:` set: identities (serials, bundles and their files) are
+ * leased in blocks from a pool in the factory's PostgreSQL; the journal keeps the block and every step.
+ */
+export interface CentralIdentitySettings extends RegionSettings {
+  /** The pool's name in the database (`identity pool load --pool NAME`). */
+  pool: string;
+  /** Identities leased at a time. */
+  block: number;
+  /** Lease another block when fewer unused ones than this are left. */
+  leaseBelow: number;
+  journal: string;
+  lot: string;
+  lowWater: number;
+}

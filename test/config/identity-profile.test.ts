@@ -101,7 +101,7 @@ test('mistakes in the identity section are reported at their line and column wit
   assert.equal(at('identity.lowWatter')?.line, 16);
   assert.match(
     at('identity.lowWatter')!.message,
-    /unknown key 'lowWatter'; allowed keys: partition, journal, lot, serial, credentials, set, lowWater/,
+    /unknown key 'lowWatter'; allowed keys: partition, journal, lot, central, serial, credentials, set, lowWater/,
   );
 });
 

@@ -22,6 +22,7 @@ import { loadStationConfig } from '../../config/station-config.ts';
 import { formatPoolReport, IdentityError, LocalAllocator } from '../../identity/index.ts';
 
 const USAGE = `usage: esp-station identity pool [--config FILE] [--profile FILE] [--json]
+       esp-station identity pool load|status|return --db URL …   (a central pool: identity pool load --help)
        esp-station identity read --port <tty | socket://host:port> [--partition LABEL] [--json] [--out FILE]
 
 pool: the identity pool of a station profile (its identity: section): free, reserved, committed and burned
@@ -38,6 +39,11 @@ where the board's own partition table puts it, decoded as by nvs decode (CSV, or
 Exit 0 ok, 1 board or link failed (or the partition does not decode cleanly), 2 bad input.`;
 
 export async function run(argv: string[]): Promise<number> {
+  // A central pool's commands (the database's, not a profile's journal).
+  if (argv[0] === 'pool' && ['load', 'status', 'return'].includes(argv[1] ?? '')) {
+    const { run: central } = await import('./identity-central-pool.ts');
+    return central(argv[1], argv.slice(2));
+  }
   const parsed = parseCommandArgs(
     {
       args: argv,
@@ -76,6 +82,12 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
   const profile = await loadProfile(profilePath);
+  if (profile.identity?.central) {
+    throw new InputError({
+      ...profile.declaredAt.identityCentral,
+      message: `identities come from the central pool ${profile.identity.central.pool}; see it with esp-station identity pool status --pool ${profile.identity.central.pool}`,
+    });
+  }
   const settings = identitySettingsOf(profile, { stationLot: config?.lot ?? '' });
   if (!settings) {
     throw new InputError({ file: profile.file, message: 'has no identity: section; see docs/identity.md' });

@@ -200,7 +200,13 @@ export async function run(argv: string[]): Promise<number> {
   // The identity pool before any port opens: a board is never flashed without its identity.
   let identity: Awaited<ReturnType<typeof openStationIdentity>>;
   try {
-    identity = await openStationIdentity(profile, firmware, config.lot);
+    identity = await openStationIdentity(profile, firmware, {
+      lot: config.lot,
+      station: config.station,
+      ...(config.central && { central: config.central }),
+      configFile: config.file,
+      onNotice: (level, message) => console.error(`esp-station run: ${level}: ${message}`),
+    });
   } catch (err) {
     await ledger.close();
     throw err;
