@@ -12,8 +12,8 @@
  * offline that second check cannot be made: such a board gets a fresh identity, and the database refuses it
  * when the station catches up ('refused' in the journal, an error on stderr, docs/identity.md says more).
  *
- * In station/ because it joins two rooms of one floor (identity's journal and central's pool API). Over 400
- * lines as one file: every decision (reserve, lease, what is still to report) runs in one queue over one
+ * In station/ because it joins two rooms of one floor (identity's journal and central's pool API).
+ * One file although over 400 lines: every decision (reserve, lease, what is still to report) runs in one queue over one
  * replayed journal, and splitting that state across files would hide which step may run when.
  */
 import type pg from 'pg';
