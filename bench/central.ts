@@ -5,7 +5,10 @@
  *   1. live: the database is up the whole time — lag while writing, time to the last row, rows/s;
  *   2. outage: the database is down while the stations write, then comes back — catch-up rows/s;
  *   3. backfill: `ledger ship` of all four ledgers into an empty database — rows/s;
- * and each time the database's rows equal the ledgers' lines (none lost, none twice). Figures, no targets.
+ * and each time the database's rows equal the ledgers' lines (none lost, none twice). Targets (issue #15): rows
+ * equal lines in every phase, and while live the lag stays bounded (a station's last row in the database within
+ * LAG_TARGET_S of its last append, and never more than LAG_TARGET_S behind). Each target ends the output as one
+ * `target\t<figure>\t<value>\t<target>\t<met>` line, which bench/run.ts counts.
  *   npm run bench -- --only central      or      node --import tsx bench/central.ts [stations] [records]
  */
 import { spawn } from 'node:child_process';
@@ -61,7 +64,11 @@ async function ledgerLines(dir: string): Promise<string[]> {
   return ids.sort();
 }
 
-async function rowsEqualLines(url: string, dir: string): Promise<string> {
+/** The live lag a factory accepts: the MES sees a record within seconds, not minutes. */
+const LAG_TARGET_S = 5;
+const targets: { figure: string; value: number; target: string; met: boolean }[] = [];
+
+async function rowsEqualLines(url: string, dir: string, phase = 'live'): Promise<string> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   const { rows } = await c.query<{ id: string }>('SELECT id FROM esp_station.records ORDER BY id');
@@ -69,6 +76,12 @@ async function rowsEqualLines(url: string, dir: string): Promise<string> {
   const lines = await ledgerLines(dir);
   const db = rows.map((r) => r.id);
   const same = db.length === lines.length && db.every((id, i) => id === lines[i]);
+  targets.push({
+    figure: `${phase}: database rows = ledger lines`,
+    value: same ? 1 : 0,
+    target: 'equal',
+    met: same,
+  });
   return `${db.length} rows, ${lines.length} ledger lines, ${new Set(db).size} distinct ids: ${same ? 'equal' : 'DIFFERENT'}`;
 }
 
@@ -113,13 +126,27 @@ async function run(server: PostgresServer, phase: 'live' | 'outage', root: strin
         `${f1(Math.max(...r.map((x) => x.shippedMs - x.writtenMs)) / 1000)} s after a station's last append; ` +
         `max lag ${Math.max(...r.map((x) => x.maxLagRecords))} records / ${Math.max(...r.map((x) => x.maxLagSeconds))} s`,
     );
+    const lastRow = Math.max(...r.map((x) => x.shippedMs - x.writtenMs)) / 1000;
+    const maxLag = Math.max(...r.map((x) => x.maxLagSeconds));
+    targets.push({
+      figure: 'live: last row after the last append, s',
+      value: lastRow,
+      target: `<= ${LAG_TARGET_S}`,
+      met: lastRow <= LAG_TARGET_S,
+    });
+    targets.push({
+      figure: 'live: max lag, s',
+      value: maxLag,
+      target: `<= ${LAG_TARGET_S}`,
+      met: maxLag <= LAG_TARGET_S,
+    });
   } else {
     console.log(
       `  backlog of ${total} records shipped ${f1((doneAt - writtenAt) / 1000)} s after the database came back ` +
         `(${f1(total / ((doneAt - writtenAt) / 1000))} rows/s, including reconnect backoff up to 1 s)`,
     );
   }
-  console.log(`  database vs ledgers: ${await rowsEqualLines(url, dir)}`);
+  console.log(`  database vs ledgers: ${await rowsEqualLines(url, dir, phase)}`);
 }
 
 const server = await startPostgres();
@@ -143,12 +170,15 @@ try {
     `\n3. Backfill (ledger ship) of the live phase's ledgers into an empty database: ${result.added} rows in ` +
       `${f1(seconds)} s, ${f1(result.added / seconds)} rows/s`,
   );
-  console.log(`  database vs ledgers: ${await rowsEqualLines(url, join(root, 'live'))}`);
+  console.log(`  database vs ledgers: ${await rowsEqualLines(url, join(root, 'live'), 'backfill')}`);
   console.log(
     `load at end ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
+  console.log(`\nTargets: ${targets.filter((t) => t.met).length} of ${targets.length} met`);
+  for (const t of targets)
+    console.log(`target\t${t.figure}\t${t.value}\t${t.target}\t${t.met ? 'met' : 'NOT MET'}`);
 } finally {
   await server.close();
   await rm(root, { recursive: true, force: true });

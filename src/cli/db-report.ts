@@ -6,10 +6,13 @@
 import type { CentralTarget } from '../central/connection.ts';
 import { closeClient, connectCentral, describeDatabaseError } from '../central/connection.ts';
 import { describeAddress } from '../central/database-url.ts';
+import { boardRecords } from '../central/board-records.ts';
 import { aggregateRecords, boardPages, inSnapshot } from '../central/record-aggregates.ts';
 import type { BoardAggregate, RecordAggregates } from '../central/record-aggregates.ts';
 import { compareStations } from '../central/station-comparison.ts';
 import type { StationComparisonRow } from '../central/station-comparison.ts';
+import { historiesOf } from '../report/board-history.ts';
+import type { BoardHistory } from '../report/board-history.ts';
 import { DEMO, FINAL_PASS, FIRST_PASS, Interner } from '../report/board-table.ts';
 import { CycleTimeHistogram } from '../report/cycle-time-histogram.ts';
 import type { AggregatorState } from '../report/aggregator-state.ts';
@@ -22,6 +25,8 @@ export interface DbReport {
   report: YieldReport;
   aggregator: YieldAggregator;
   stations: StationComparisonRow[];
+  /** With --mac or --serial: those boards' histories, as report --ledger builds them. */
+  boards?: BoardHistory[];
 }
 
 /** Why the database report could not be made, in one line (no schema yet, unreachable, refused…). */
@@ -48,6 +53,9 @@ export async function buildDbReport(options: {
       const boards: BoardAggregate[] = [];
       for await (const page of boardPages(client, options.filter)) for (const b of page) boards.push(b);
       const stations = await compareStations(client, options.filter);
+      const { macs, serials } = options.filter;
+      const histories =
+        macs || serials ? historiesOf(await boardRecords(client, { macs, serials })) : undefined;
       const aggregator = new YieldAggregator();
       aggregator.merge(aggregatorState(totals, boards));
       const report = aggregator.report(
@@ -64,7 +72,7 @@ export async function buildDbReport(options: {
         },
         options.failedBoardsLimit,
       );
-      return { report, aggregator, stations };
+      return { report, aggregator, stations, ...(histories && { boards: histories }) };
     });
   } finally {
     await closeClient(client);

@@ -44,10 +44,20 @@ export async function boardHistory(
       if (r.mac && r.identity?.serial !== undefined && serials.has(r.identity.serial)) macs.add(r.mac);
     }
   }
-  const byMac = new Map<string, LedgerRecord[]>();
   if (macs.size === 0) return [];
-  for await (const r of new LedgerReader(ledger)) {
-    if (!r.mac || !macs.has(r.mac.toUpperCase())) continue;
+  const records: LedgerRecord[] = [];
+  for await (const r of new LedgerReader(ledger)) if (r.mac && macs.has(r.mac.toUpperCase())) records.push(r);
+  return historiesOf(records);
+}
+
+/**
+ * The boards' histories from their records, given in ledger order (a ledger walk, or the database's rows in
+ * ledger file and line order): one path for `report --ledger` and `report --db`.
+ */
+export function historiesOf(records: Iterable<LedgerRecord>): BoardHistory[] {
+  const byMac = new Map<string, LedgerRecord[]>();
+  for (const r of records) {
+    if (!r.mac) continue;
     const key = r.mac.toUpperCase();
     const list = byMac.get(key) ?? [];
     list.push(r);
@@ -55,14 +65,14 @@ export async function boardHistory(
   }
   return [...byMac.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([mac, records]) => {
-      records.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
-      const latest = records.filter((r) => r.identity).at(-1)?.identity;
+    .map(([mac, list]) => {
+      list.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+      const latest = list.filter((r) => r.identity).at(-1)?.identity;
       return {
         mac,
         ...(latest?.serial !== undefined && { serial: latest.serial }),
         ...(latest?.credential !== undefined && { credential: latest.credential }),
-        attempts: records.map(toAttempt),
+        attempts: list.map(toAttempt),
       };
     });
 }
@@ -126,6 +136,16 @@ export async function boardHistoryChunks(
 ): Promise<string[] | undefined> {
   if (!(filter.macs || filter.serials) || (format !== 'text' && format !== 'json')) return undefined;
   const boards = await boardHistory(ledger, { macs: filter.macs, serials: filter.serials });
+  return historyChunks(boards, filter, format, report);
+}
+
+/** The histories as `report` prints them (JSON: the report with a `boards` list; text: before the figures). */
+export function historyChunks(
+  boards: readonly BoardHistory[],
+  filter: ReportFilter,
+  format: string,
+  report: YieldReport,
+): string[] {
   if (format === 'json') return [`${JSON.stringify({ boards, ...report }, null, 2)}\n`];
   return [formatBoardHistory(boards, [...(filter.macs ?? []), ...(filter.serials ?? [])].join(', '))];
 }

@@ -4,6 +4,7 @@
  * identified, demo firmware, several lots, recipes, profiles and operators, over several days — written as
  * each station's rotated ledger in one directory. Deterministic for a seed.
  */
+import { createHash } from 'node:crypto';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FAILURE_CODES } from '../../src/ledger/failure-codes.ts';
@@ -80,6 +81,8 @@ export function generateFloor(boards: number, seed = 1): Floor {
               : code,
         }),
         ...(rnd() < 0.03 && { demoFirmware: true }),
+        // Every third board draws an identity; its first failed attempt ended before the identity region.
+        ...(b % 3 === 0 && (pass || attempt > 1) && { identity: identityOf(b, attempt, pass) }),
       });
       start += durationMs + 60_000 + Math.floor(rnd() * 3_600_000);
       if (rnd() < 0.4) station = 'rework';
@@ -122,6 +125,30 @@ export async function writeFloor(dir: string, floor: Floor): Promise<void> {
     join(dir, `${FLOOR_STATIONS[0]}-2026-11-23.jsonl`),
     'a line someone typed into the ledger\n',
   );
+}
+
+/** The serial and bundle board `b` got: the same on every attempt (a retest gets its identity again). */
+export function floorSerial(b: number): string {
+  return `SN-${String(b + 1).padStart(6, '0')}`;
+}
+
+function identityOf(b: number, attempt: number, pass: boolean): NonNullable<LedgerRecord['identity']> {
+  const serial = floorSerial(b);
+  return {
+    serial,
+    credential: `dev-${String(b + 1).padStart(5, '0')}`,
+    values: [
+      {
+        namespace: 'factory_param',
+        key: 'sn',
+        type: 'string',
+        size: serial.length + 1,
+        sha256: createHash('sha256').update(`${serial}\0`).digest('hex'),
+      },
+    ],
+    reused: attempt > 1,
+    outcome: pass ? 'committed' : 'kept',
+  };
 }
 
 /** Three letters: 17,576 names, each its own message template. */

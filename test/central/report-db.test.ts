@@ -99,6 +99,8 @@ describe('report --db equals report --ledger', () => {
       }),
     ],
     ['a serial no record carries', () => ({ serials: ['SN-0001'] })],
+    ['a real serial of a retested board', (f) => ({ serials: [retestedSerial(f)] })],
+    ['a serial and a MAC', (f) => ({ serials: [retestedSerial(f)], macs: [f.all[0].mac as string] })],
   ];
   for (const [name, make] of filters) {
     it(`same figures, text and CSV tables: ${name}`, async () => {
@@ -126,6 +128,34 @@ describe('report --db equals report --ledger', () => {
       }
     });
   }
+
+  it('the board history of a real serial and of a MAC is the same from the database', async () => {
+    const serial = retestedSerial(floor);
+    const board = floor.all.find((r) => r.identity?.serial === serial)!.mac as string;
+    for (const ask of [
+      ['--serial', serial],
+      ['--mac', board.toLowerCase()],
+    ]) {
+      const ledger = await cli(['report', '--ledger', dir, '--format', 'json', ...ask]);
+      const db = await cli(['report', '--db', url, '--format', 'json', ...ask]);
+      assert.equal(ledger.code, 0, ledger.stderr);
+      assert.equal(db.code, 0, db.stderr);
+      const a = JSON.parse(ledger.stdout) as YieldReport & {
+        boards: Array<{ mac: string; serial?: string; attempts: unknown[] }>;
+      };
+      const b = JSON.parse(db.stdout) as typeof a;
+      assert.equal(a.boards.length, 1);
+      assert.equal(a.boards[0].mac, board);
+      assert.equal(a.boards[0].serial, serial);
+      assert.ok(a.boards[0].attempts.length > 1, 'a retested board');
+      assert.deepEqual(b.boards, a.boards);
+      assert.deepEqual({ ...figures(b), filter: null }, { ...figures(a), filter: null });
+      // The text form: the same history lines before the figures.
+      const text = async (source: string[]) =>
+        (await cli(['report', ...source, ...ask])).stdout.split('\n\n')[0];
+      assert.equal(await text(['--db', url]), await text(['--ledger', dir]));
+    }
+  });
 
   it('the CLI gives the same JSON figures, plus the stations compared', async () => {
     const ledger = await cli(['report', '--ledger', dir, '--format', 'json', '--lot', 'LOT-3']);
@@ -179,3 +209,10 @@ describe('report --db equals report --ledger', () => {
     assert.match(empty.stderr, /has no esp-station tables yet: run esp-station db migrate/);
   });
 });
+
+/** The serial of a board that was tried more than once and has an identity. */
+function retestedSerial(f: Floor): string {
+  const r = f.all.find((x) => x.identity?.serial !== undefined && x.attempt > 2);
+  if (!r?.identity?.serial) throw new Error('the floor has no retested board with an identity');
+  return r.identity.serial;
+}

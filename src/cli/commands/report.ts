@@ -10,7 +10,7 @@ import type { Writable } from 'node:stream';
 import { InputError } from '../../config/problems.ts';
 import type { Problem } from '../../config/problems.ts';
 import { formatLedgerProblem } from '../../ledger/reader.ts';
-import { boardHistoryChunks } from '../../report/board-history.ts';
+import { boardHistoryChunks, historyChunks } from '../../report/board-history.ts';
 import { buildReport } from '../../report/build-report.ts';
 import { CSV_TABLES, formatCsv } from '../../report/format-csv.ts';
 import type { CsvTable } from '../../report/format-csv.ts';
@@ -355,7 +355,16 @@ async function reportFromDatabase(o: {
       'esp-station report: the HTML report has no station comparison; use text, json or csv for it',
     );
   }
-  return emit(o.out, chunksOf(o.format, o.table, built.report, built.aggregator, built.stations));
+  // Asked about particular boards: each one's history first, as with --ledger.
+  const history =
+    built.boards && (o.format === 'text' || o.format === 'json')
+      ? historyChunks(built.boards, o.filter, o.format, built.report)
+      : [];
+  const rest =
+    history.length > 0 && o.format === 'json'
+      ? []
+      : chunksOf(o.format, o.table, built.report, built.aggregator, built.stations);
+  return emit(o.out, [...history, ...rest]);
 }
 
 /** `24:0a:c4:12:34:56`, `240AC4123456`, `24-0A-…` → `24:0A:C4:12:34:56`; undefined when not a MAC. */
