@@ -526,7 +526,7 @@ export class CentralAllocator implements IdentityAllocator {
       if (!r.ok) {
         refusal =
           r.reason === 'board-has-another'
-            ? `MAC ${a.mac} already holds identity ${r.heldId} of the pool (from station ${r.heldBy ?? '?'}); this station gave it ${where.id} while offline — the board now carries ${where.id}: reflash it with esp-station when online so it gets ${r.heldId} again`
+            ? `MAC ${a.mac} already holds identity ${r.heldId} of the pool (from station ${r.heldBy ?? '?'}); this station wrote ${where.id} to it while offline. ${where.id} is spent (never issued again) and stays with the board in this station's journal; the database keeps ${r.heldId} for the board — decide whether to rework or scrap it`
             : r.reason === 'given-to-another-board'
               ? `identity ${where.id} is on MAC ${r.mac} in the database, not on ${a.mac}`
               : `identity ${where.id} is ${r.state} in the database, not leased to this station`;
