@@ -25,6 +25,7 @@ import type { StationComparisonRow } from '../../central/station-comparison.ts';
 import { centralTargetFrom } from '../central-target.ts';
 import { formatStationComparisonCsv, formatStationComparisonText } from '../format-station-comparison.ts';
 import { reportOutputProblem } from '../report-output.ts';
+import { writeAll } from '../write-chunks.ts';
 
 /** The CSV table only `--db` has: the stations side by side. */
 const STATIONS_COMPARED = 'stations-compared';
@@ -372,36 +373,4 @@ function normalMac(text: string): string | undefined {
   const hex = text.replace(/[:-]/g, '').toUpperCase();
   if (!/^[0-9A-F]{12}$/.test(hex)) return undefined;
   return hex.match(/../g)?.join(':');
-}
-
-/** Writes in batches and honours back-pressure, so a million-row CSV never piles up in memory. */
-async function writeAll(sink: Writable, chunks: Iterable<string>): Promise<void> {
-  // Errors (EPIPE) arrive as events; turn them into a rejection of this call instead of a crash.
-  let failed: Error | undefined;
-  const onError = (err: Error) => (failed = err);
-  sink.on('error', onError);
-  try {
-    await writeChunks(sink, chunks, () => failed);
-  } finally {
-    sink.off('error', onError);
-  }
-  if (failed) throw failed;
-}
-
-async function writeChunks(
-  sink: Writable,
-  chunks: Iterable<string>,
-  failed: () => Error | undefined,
-): Promise<void> {
-  let batch = '';
-  for (const c of chunks) {
-    batch += c;
-    if (batch.length >= 1 << 16) {
-      const error = failed();
-      if (error) throw error;
-      if (!sink.write(batch)) await once(sink, 'drain');
-      batch = '';
-    }
-  }
-  if (batch.length > 0 && !sink.write(batch)) await once(sink, 'drain');
 }
