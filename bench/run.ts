@@ -237,12 +237,15 @@ function printSingle(rows: SingleRow[]): void {
             : '',
           r.esptoolJs.ok ? s(r.esptoolJs.totalMs) : `FAIL: ${r.esptoolJs.message}`,
           `${r.speedRatio.toFixed(2)}×`,
-          mark(
-            `vs esptool-js ${r.set} @${r.baud}`,
-            r.speedRatio,
-            `≥ ${TARGET.speedRatio}×`,
-            ok && r.speedRatio >= TARGET.speedRatio,
-          ),
+          // The goal is at 921600 (issue 17); below it both tools are bound by the same wire bytes.
+          r.baud === 921600
+            ? mark(
+                `vs esptool-js ${r.set} @921600`,
+                r.speedRatio,
+                `≥ ${TARGET.speedRatio}×`,
+                ok && r.speedRatio >= TARGET.speedRatio,
+              )
+            : '',
         ];
       }),
     ),
