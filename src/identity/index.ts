@@ -31,6 +31,13 @@ export type {
 } from './settings.ts';
 export { formatPoolReport } from './pool-report.ts';
 export { AllocationBook } from './allocation-book.ts';
+export {
+  bookCounts,
+  commitRecord,
+  releaseRecord,
+  reusedCandidate,
+  writingRecord,
+} from './allocation-steps.ts';
 export type { Allocation } from './allocation-book.ts';
 export { JournalFile } from './journal-file.ts';
 export type { JournalRecord, LeaseRecord } from './journal-records.ts';

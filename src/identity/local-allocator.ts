@@ -5,6 +5,13 @@
  */
 import { NvsInputError } from '../nvs/index.ts';
 import { AllocationBook } from './allocation-book.ts';
+import {
+  bookCounts,
+  commitRecord,
+  releaseRecord,
+  reusedCandidate,
+  writingRecord,
+} from './allocation-steps.ts';
 import type { Allocation } from './allocation-book.ts';
 import type {
   AllocationRef,
@@ -119,34 +126,18 @@ export class LocalAllocator implements IdentityAllocator {
   }
 
   markWriting(ref: AllocationRef): Promise<void> {
-    return this.serialized(async () => {
-      this.current(ref);
-      await this.write({ op: 'writing', id: ref.id, at: this.stamp(), attempt: ref.attempt });
-    });
+    return this.serialized(() => this.write(writingRecord(this.book, ref, this.stamp())));
   }
 
   commit(ref: AllocationRef): Promise<void> {
-    return this.serialized(async () => {
-      const a = this.current(ref);
-      if (a.state === 'reserved') {
-        throw new IdentityError(
-          'stale',
-          `allocation ${a.id} (MAC ${a.mac}) was never written; a board cannot pass without its identity region`,
-        );
-      }
-      await this.write({ op: 'commit', id: ref.id, at: this.stamp(), attempt: ref.attempt });
-    });
+    return this.serialized(() => this.write(commitRecord(this.book, ref, this.stamp())));
   }
 
   release(ref: AllocationRef, reason: string): Promise<'released' | 'kept'> {
     return this.serialized(async () => {
-      const a = this.current(ref);
-      if (a.state === 'reserved') {
-        await this.write({ op: 'release', id: a.id, at: this.stamp(), attempt: ref.attempt, reason });
-        return 'released';
-      }
-      await this.write({ op: 'failed', id: a.id, at: this.stamp(), attempt: ref.attempt, reason });
-      return 'kept';
+      const { record, outcome } = releaseRecord(this.book, ref, reason, this.stamp());
+      await this.write(record);
+      return outcome;
     });
   }
 
@@ -173,22 +164,10 @@ export class LocalAllocator implements IdentityAllocator {
   }
 
   report(): PoolReport {
-    const live = this.book.liveAllocations();
-    const burned = live.filter((a) => a.state === 'writing' && !a.committed);
     return {
       total: this.totalCount(),
       free: this.freeCount(),
-      reserved: live.filter((a) => a.state === 'reserved').length,
-      burned: burned.length,
-      committed: live.filter((a) => a.committed).length,
-      releases: this.book.releases,
-      burnedList: burned.map((a) => ({
-        id: a.id,
-        mac: a.mac,
-        serial: a.serial,
-        credential: a.credential,
-        since: a.updatedAt,
-      })),
+      ...bookCounts(this.book),
       problems: [
         ...(this.pool?.problems ?? []),
         ...[...this.setAside].map(([id, why]) => `bundle ${id} set aside: ${why}`),
@@ -204,16 +183,7 @@ export class LocalAllocator implements IdentityAllocator {
   // --- inside the queue ---
 
   private async reattach<T>(a: Allocation, board: BoardRef, prepare: PrepareCandidate<T>) {
-    const credential = a.credential ? await this.readIssuedBundle(a) : undefined;
-    const candidate: IdentityCandidate = {
-      id: a.id,
-      mac: a.mac,
-      lot: a.lot,
-      serial: a.serial,
-      seq: a.seq,
-      credential,
-      reused: true,
-    };
+    const candidate = reusedCandidate(a, a.credential ? await this.readIssuedBundle(a) : undefined);
     const prepared = await prepare(candidate);
     await this.write({
       op: 'reattach',
@@ -351,19 +321,6 @@ export class LocalAllocator implements IdentityAllocator {
       'pool-empty',
       `identity pool empty: no ${this.emptyWhat()} left for a new board${setAside}; refill ${this.pool?.source ?? 'the pool'} and start again`,
     );
-  }
-
-  private current(ref: AllocationRef): Allocation {
-    const a = this.book.get(ref.id);
-    if (!a || a.state === 'released')
-      throw new IdentityError('stale', `allocation ${ref.id} is not held by any board`);
-    if (a.attempt !== ref.attempt) {
-      throw new IdentityError(
-        'stale',
-        `allocation ${ref.id} belongs to attempt ${a.attempt} of MAC ${a.mac} now, not attempt ${ref.attempt}`,
-      );
-    }
-    return a;
   }
 
   private async write(record: JournalRecord): Promise<void> {

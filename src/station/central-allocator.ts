@@ -29,7 +29,16 @@ import {
 } from '../central/identity-pool.ts';
 import type { LeasedIdentity } from '../central/identity-pool.ts';
 import { migrate } from '../central/migrations.ts';
-import { AllocationBook, IdentityError, JournalFile } from '../identity/index.ts';
+import {
+  AllocationBook,
+  bookCounts,
+  commitRecord,
+  IdentityError,
+  JournalFile,
+  releaseRecord,
+  reusedCandidate,
+  writingRecord,
+} from '../identity/index.ts';
 import type {
   Allocation,
   AllocationRef,
@@ -152,37 +161,24 @@ export class CentralAllocator implements IdentityAllocator {
 
   markWriting(ref: AllocationRef): Promise<void> {
     return this.serialized(async () => {
-      this.current(ref);
-      await this.write({ op: 'writing', id: ref.id, at: this.stamp(), attempt: ref.attempt });
+      await this.write(writingRecord(this.book, ref, this.stamp()));
       this.nudge();
     });
   }
 
   commit(ref: AllocationRef): Promise<void> {
     return this.serialized(async () => {
-      const a = this.current(ref);
-      if (a.state === 'reserved') {
-        throw new IdentityError(
-          'stale',
-          `allocation ${a.id} (MAC ${a.mac}) was never written; a board cannot pass without its identity region`,
-        );
-      }
-      await this.write({ op: 'commit', id: ref.id, at: this.stamp(), attempt: ref.attempt });
+      await this.write(commitRecord(this.book, ref, this.stamp()));
       this.nudge();
     });
   }
 
   release(ref: AllocationRef, reason: string): Promise<'released' | 'kept'> {
     return this.serialized(async () => {
-      const a = this.current(ref);
-      if (a.state === 'reserved') {
-        await this.write({ op: 'release', id: a.id, at: this.stamp(), attempt: ref.attempt, reason });
-        this.nudge(); // the block may want topping up again
-        return 'released';
-      }
-      await this.write({ op: 'failed', id: a.id, at: this.stamp(), attempt: ref.attempt, reason });
-      this.nudge();
-      return 'kept';
+      const { record, outcome } = releaseRecord(this.book, ref, reason, this.stamp());
+      await this.write(record);
+      this.nudge(); // a released identity may let the block want topping up again
+      return outcome;
     });
   }
 
@@ -210,22 +206,10 @@ export class CentralAllocator implements IdentityAllocator {
   }
 
   report(): PoolReport {
-    const live = this.book.liveAllocations();
-    const burned = live.filter((a) => a.state === 'writing' && !a.committed);
     return {
       total: this.block.size,
       free: this.freeInBlock().length,
-      reserved: live.filter((a) => a.state === 'reserved').length,
-      burned: burned.length,
-      committed: live.filter((a) => a.committed).length,
-      releases: this.book.releases,
-      burnedList: burned.map((a) => ({
-        id: a.id,
-        mac: a.mac,
-        serial: a.serial,
-        credential: a.credential,
-        since: a.updatedAt,
-      })),
+      ...bookCounts(this.book),
       problems: [...this.setAside].map(([id, why]) => `identity ${id} set aside: ${why}`),
     };
   }
@@ -260,19 +244,12 @@ export class CentralAllocator implements IdentityAllocator {
   // --- reserving, inside the queue ---
 
   private async reattach<T>(a: Allocation, board: BoardRef, prepare: PrepareCandidate<T>) {
-    const credential =
+    const candidate = reusedCandidate(
+      a,
       a.credential && a.poolId && a.files
         ? { id: a.credential, files: await this.cache.read(a.poolId, a.files) }
-        : undefined;
-    const candidate: IdentityCandidate = {
-      id: a.id,
-      mac: a.mac,
-      lot: a.lot,
-      serial: a.serial,
-      seq: a.seq,
-      credential,
-      reused: true,
-    };
+        : undefined,
+    );
     const prepared = await prepare(candidate);
     await this.write({
       op: 'reattach',
@@ -651,19 +628,6 @@ export class CentralAllocator implements IdentityAllocator {
   private async write(record: JournalRecord): Promise<void> {
     await this.journal.append(record);
     this.applyRecord(record);
-  }
-
-  private current(ref: AllocationRef): Allocation {
-    const a = this.book.get(ref.id);
-    if (!a || a.state === 'released')
-      throw new IdentityError('stale', `allocation ${ref.id} is not held by any board`);
-    if (a.attempt !== ref.attempt) {
-      throw new IdentityError(
-        'stale',
-        `allocation ${ref.id} belongs to attempt ${a.attempt} of MAC ${a.mac} now, not attempt ${ref.attempt}`,
-      );
-    }
-    return a;
   }
 
   private stamp(): string {
