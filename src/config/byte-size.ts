@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * Sizes and offsets in config files and image sets: `0x1000`, `4096`, `4KB`, `4MB` (binary units, as
  * esptool and ESP-IDF use them: 1 MB = 1024 × 1024). Offsets written as numbers in YAML arrive as numbers;
@@ -37,16 +35,3 @@ export function formatByteSize(n: number): string {
   if (n >= 1024 && n % 1024 === 0) return `${n / 1024}KB`;
   return `${n} B`;
 }
-
-/** zod schema for a size/offset field; the message says what forms are allowed. */
-export const byteSizeSchema = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const n = parseByteSize(v);
-  if (n === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `'${String(v)}' is not a size or offset; write e.g. 0x1000, 4096, 64KB or 4MB`,
-    });
-    return z.NEVER;
-  }
-  return n;
-});

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { CHIP_NAMES } from '../esp/chips/index.ts';
 import type { ChipName } from '../esp/chips/index.ts';
-import { byteSizeSchema, parseByteSize } from './byte-size.ts';
+import { parseByteSize } from './byte-size.ts';
+import { byteSizeSchema } from './byte-size-schema.ts';
 import { IdentitySectionSchema } from './identity-schema.ts';
 import { TestSectionSchema } from './test-schema.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { byteSizeSchema } from './byte-size.ts';
+import { byteSizeSchema } from './byte-size-schema.ts';
 
 /**
  * config.yaml: this machine's station. Relative paths (profile, ledger dir) are relative to the file.

@@ -7,7 +7,6 @@ import path from 'node:path';
 import { InputError } from '../config/problems.ts';
 import type { Problem } from '../config/problems.ts';
 import type { ImageSetSource } from '../config/profile-schema.ts';
-import { ensureDemoImageSet } from './demo-image-set.ts';
 import { readDownloadConfig } from './download-config.ts';
 import { readFlasherArgs } from './flasher-args.ts';
 import { labelFromFile } from './image-set.ts';
@@ -54,6 +53,8 @@ export async function resolveImageSet(
       };
     }
     case 'demo': {
+      // The demo generator (and its NVS writer) only loads when a profile asks for demo firmware.
+      const { ensureDemoImageSet } = await import('./demo-image-set.ts');
       const dir = await ensureDemoImageSet(source.layout);
       return readFlasherArgs(path.join(dir, 'flasher_args.json'));
     }

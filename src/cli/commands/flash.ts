@@ -8,7 +8,6 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadProfile } from '../../config/profile.ts';
 import { InputError, type Problem } from '../../config/problems.ts';
 import { CHIP_NAMES, chipByName, type ChipFacts } from '../../esp/chips/index.ts';
 import { imageSetFromPath } from '../../firmware/image-set-source.ts';
@@ -18,7 +17,6 @@ import {
   inspectImageSet,
   loadProfileFirmware,
 } from '../../firmware/profile-firmware.ts';
-import { policyFromProfile } from '../build-station.ts';
 import { EspBoardLink } from '../../station/esp-board-link.ts';
 import { runPipeline, type PipelineFirmware, type PipelinePolicy } from '../../station/pipeline.ts';
 import { flashPrinter } from '../flash-printer.ts';
@@ -187,6 +185,11 @@ async function plan(args: FlashArgs): Promise<{ firmware: PipelineFirmware; poli
     resetAfter: args.hardReset,
   };
   if (args.profile) {
+    // Loaded only for a profile: its schema and the station's builder are most of the command's start-up time.
+    const [{ loadProfile }, { policyFromProfile }] = await Promise.all([
+      import('../../config/profile.ts'),
+      import('../build-station.ts'),
+    ]);
     const profile = await loadProfile(args.profile);
     if (args.chip && chipByName(profile.chip)?.name !== args.chip.name) {
       throw bad(`--chip ${args.chip.name} contradicts the profile's chip ${profile.chip}`, '--chip');
