@@ -159,6 +159,7 @@ async function conformChip(chipName: 'esp32' | 'esp32c3', work: string, runs: Ru
               flasherArgs,
               '--after',
               'no-reset',
+              '--verbose',
               '--baud',
               String(p.baud),
               ...(p.loader === 'ROM' ? ['--no-stub'] : []),
@@ -192,6 +193,14 @@ async function conformChip(chipName: 'esp32' | 'esp32c3', work: string, runs: Ru
       note = line.message;
     } else if (!ok) {
       note = (r.stderr.trim().split('\n').pop() ?? '').slice(0, 160);
+    } else {
+      // A run that passed after recovering (a damaged block sent again, a stub upload restarted) says so: its
+      // time includes the recovery.
+      const warnings = r.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('warn:') || (l.startsWith('log:') && / again/.test(l)));
+      if (warnings.length)
+        note = `${warnings.length} recover${warnings.length === 1 ? 'y' : 'ies'}: ${warnings[0]!.slice(5, 150).trim()}`;
     }
     const same = identical(await readFile(flashFile), regions);
     const run: Run = {
@@ -241,9 +250,10 @@ function table(runs: readonly Run[]): { text: string; pass: boolean } {
       r.seconds.toFixed(1),
       r.ok ? (r.identical ? 'identical' : 'DIFFERS') : `FAILED${r.note ? `: ${r.note}` : ''}`,
       ratio === undefined ? '' : `${ratio.toFixed(2)} (${(1 / ratio).toFixed(2)}x)`,
+      r.ok && r.note && r.note !== 'info' ? r.note.slice(0, 70) : '',
     ];
   });
-  const head = ['chip', 'tool', 'loader', 'baud', 'seconds', 'flash', 'esp-station / esptool-js'];
+  const head = ['chip', 'tool', 'loader', 'baud', 'seconds', 'flash', 'esp-station / esptool-js', 'note'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) =>
     r

@@ -18,6 +18,8 @@ export interface FlashPrinter {
 export function flashPrinter(o: {
   port: string;
   stub: boolean;
+  /** --verbose: the link's own lines (every reset, the stub's start, a block sent again) go to stderr too. */
+  verbose?: boolean;
   out?: NodeJS.WriteStream;
   err?: NodeJS.WriteStream;
 }): FlashPrinter {
@@ -70,6 +72,8 @@ export function flashPrinter(o: {
         line(`warn: ${screenSafe(e.message)}`, err);
       } else if (e.level !== 'info') {
         line(`${e.level}: ${screenSafe(e.message)}`, err);
+      } else if (o.verbose) {
+        line(`log: ${screenSafe(e.message)}`, err);
       }
     },
     finish(outcome, seconds) {

@@ -195,3 +195,22 @@ test('flash --at-port: the AT port is not the download port; over raw TCP the bo
   assert.equal(r.code, 0, r.stderr + r.stdout);
   assert.match(r.stdout, /AT test: skipped, the board was not reset \(no reset lines\)/);
 });
+
+test('flash --verbose prints the link lines: a stub-upload block damaged on the wire and uploaded again', async (t) => {
+  const dir = await tmp(t);
+  await writeFile(path.join(dir, 'a.bin'), Buffer.alloc(8192, 0x5a));
+  const image = `0x10000=${path.join(dir, 'a.bin')}`;
+  // The first data block after power-up is the stub upload's first MEM_DATA.
+  const quiet = await served(t, { chip: 'esp32', faults: ['garbled-block:0'] });
+  const r = await cli(['flash', '--port', quiet.port, image]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.doesNotMatch(r.stderr, /^log:/m, 'without --verbose the link lines stay out');
+  const loud = await served(t, { chip: 'esp32', faults: ['garbled-block:0'] });
+  const v = await cli(['flash', '--verbose', '--port', loud.port, image]);
+  assert.equal(v.code, 0, v.stderr + v.stdout);
+  assert.match(
+    v.stderr,
+    /^log: .*stub upload: a block was damaged on the wire; uploading the segment again$/m,
+  );
+  assert.deepEqual(loud.board.flash.read(0x10000, 8192), Buffer.alloc(8192, 0x5a));
+});

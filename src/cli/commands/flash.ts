@@ -27,7 +27,7 @@ import { onStopRequest } from '../stop-requests.ts';
 const USAGE = `usage: esp-station flash --port <tty | socket://host:port>
          (--profile stations/x.yaml | --firmware <flasher_args.json | download.config | folder> | OFFSET=PATH ...)
          [--chip CHIP] [--baud N] [--no-stub] [--no-compress] [--skip-unchanged] [--after hard-reset|no-reset]
-         [--at-port <tty | socket://host:port>]
+         [--at-port <tty | socket://host:port>] [--verbose]
 
 Writes an image set to one board in download mode and verifies every region by the MD5 the chip computes.
   --port PORT        serial device (/dev/ttyUSB0) or raw TCP (socket://host:port; no reset lines, fixed baud)
@@ -44,6 +44,7 @@ Writes an image set to one board in download mode and verifies every region by t
   --after MODE       hard-reset (default) or no-reset after writing
   --at-port PORT     the board's AT port (ESP-AT's UART1: a dual bridge's second tty, or socket://); with a
                      profile that has a test: section, the board is tested there after the reset
+  --verbose          the link's own lines on stderr (resets, the stub's start, a damaged block sent again)
 Exit 0 PASS, 1 board or link failed, 2 bad input.`;
 
 interface FlashArgs {
@@ -60,6 +61,7 @@ interface FlashArgs {
   skipUnchanged: boolean;
   hardReset: boolean;
   atPort?: string;
+  verbose: boolean;
 }
 
 const CLI = '<command line>';
@@ -82,6 +84,7 @@ async function parseFlashArgs(argv: string[]): Promise<FlashArgs | 'help'> {
         'skip-unchanged': { type: 'boolean' };
         after: { type: 'string' };
         'at-port': { type: 'string' };
+        verbose: { type: 'boolean'; short: 'v' };
         help: { type: 'boolean'; short: 'h' };
       };
       allowPositionals: true;
@@ -102,6 +105,7 @@ async function parseFlashArgs(argv: string[]): Promise<FlashArgs | 'help'> {
         'skip-unchanged': { type: 'boolean' },
         after: { type: 'string' },
         'at-port': { type: 'string' },
+        verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: true,
@@ -163,6 +167,7 @@ async function parseFlashArgs(argv: string[]): Promise<FlashArgs | 'help'> {
     compress: !v['no-compress'],
     skipUnchanged: v['skip-unchanged'] ?? false,
     hardReset: after === 'hard-reset',
+    verbose: v.verbose ?? false,
   };
 }
 
@@ -249,7 +254,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(await slotForPort(args.port)),
     ...(args.atPort !== undefined && { atPort: args.atPort }),
   };
-  const printer = flashPrinter({ port: args.port, stub: policy.stub });
+  const printer = flashPrinter({ port: args.port, stub: policy.stub, verbose: args.verbose });
   const abort = new AbortController();
   const onSigint = () => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
@@ -266,6 +271,7 @@ export async function run(argv: string[]): Promise<number> {
       signal: abort.signal,
       publish: (e) => printer.onEvent(e),
       attemptNumberFor: () => 1,
+      linkLog: args.verbose,
     });
     if (abort.signal.aborted && outcome.result !== 'pass') {
       // Ctrl+C, SIGTERM, a hang-up or a closed output stopped the board part-way: not written, not verified.
