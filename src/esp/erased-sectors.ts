@@ -12,7 +12,7 @@ const SECTOR = 0x1000;
 export interface ErasedSectorPlan {
   /** Sector-aligned runs that are all 0xFF in the image. */
   blank: { offset: number; length: number }[];
-  /** What is left to write, each part zlib-9 compressed once. */
+  /** What is left to write, each part compressed once (one zlib stream each). */
   parts: { offset: number; data: Uint8Array; compressed: Uint8Array }[];
 }
 

@@ -7,7 +7,7 @@ export interface PreparedRegion {
   file: string;
   /** Bytes to write: padded to 4 with 0xFF and header-patched. */
   data: Uint8Array;
-  /** zlib (level 9) of `data`, for FLASH_DEFL_*. */
+  /** One zlib stream of `data` (the deflate cache's, or level 9), for FLASH_DEFL_*. */
   compressed: Uint8Array;
   /** Whole blank (0xFF) sectors and the compressed parts between them; absent when there are none. */
   erasedPlan?: ErasedSectorPlan;

@@ -1,7 +1,8 @@
 /**
  * Prepared firmware: everything that depends only on the recipe, computed once and shared read-only by every
  * worker (design.md "Prepare once, flash many"). Each region is loaded, padded to 4 bytes with 0xFF,
- * header-patched (bootloader only), zlib-compressed at level 9 once, and hashed once.
+ * header-patched (bootloader only), compressed once and hashed once. Compressed means the deflate cache's stream
+ * when it holds a valid one for those exact bytes (deflate-cache.ts), zlib level 9 otherwise.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { parseFirmwareImage } from './image-format.ts';
 import { partitionTableEnd } from './partition-table.ts';
 import type { AtTestSetup } from './at-test-plan.ts';
 import type { PreparedRegion } from './prepared-region.ts';
+import { deflateCacheFromEnv, withDeflateCache } from './deflate-cache.ts';
 
 export type { PreparedRegion } from './prepared-region.ts';
 import { isBootloaderOffset, patchImageHeader } from './patch-header.ts';
@@ -57,7 +59,10 @@ export interface PrepareOptions {
   chip?: ChipName;
   profileName?: string;
   demo?: boolean;
-  /** The compressor (zlib level 9); replaceable so tests can count the work. */
+  /**
+   * The compressor; replaceable so tests can count the work. Default: the deflate cache's stream when valid
+   * (ESP_STATION_DEFLATE_CACHE), zlib level 9 otherwise.
+   */
   deflate?: (data: Uint8Array) => Uint8Array;
   /** File reader; replaceable for tests. */
   readFile?: (file: string) => Uint8Array;
@@ -84,7 +89,7 @@ export function prepareFirmware(
   const chipName = opts.chip ?? imageSet.chip;
   const chip = chipName ? chipByName(chipName) : undefined;
   if (!chip) throw new Error('prepareFirmware: no chip (give options.chip or an image set that names one)');
-  const deflate = opts.deflate ?? zlibLevel9;
+  const deflate = opts.deflate ?? withDeflateCache(deflateCacheFromEnv(), zlibLevel9);
   const read = opts.readFile ?? ((f: string) => new Uint8Array(readFileSync(f)));
 
   const loaded: LoadedRegion[] = imageSet.regions.map((r) => ({

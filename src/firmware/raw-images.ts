@@ -1,6 +1,7 @@
 /**
- * OFFSET=PATH files written as given, like esptool write_flash: padded to 4 bytes, compressed and hashed once,
- * no image checks and no header patching (there are no flash settings to apply), any chip unless one is named.
+ * OFFSET=PATH files written as given, like esptool write_flash: padded to 4 bytes, compressed (the deflate
+ * cache's stream when valid, else zlib-9) and hashed once, no image checks and no header patching (there are
+ * no flash settings to apply), any chip unless one is named.
  */
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import type { Problem } from '../config/problems.ts';
 import { InputError } from '../config/problems.ts';
 import { labelFromFile } from './image-set.ts';
 import { imageRevisionRequirements, padTo4, zlibLevel9, type PreparedRegion } from './prepared.ts';
+import { deflateCacheFromEnv, withDeflateCache } from './deflate-cache.ts';
 
 export interface RawImages {
   chip?: ChipName;
@@ -30,6 +32,7 @@ export async function prepareRawImages(
 ): Promise<RawImages> {
   const regions: PreparedRegion[] = [];
   const problems: Problem[] = [];
+  const deflate = withDeflateCache(deflateCacheFromEnv(), zlibLevel9);
   for (const p of [...pairs].sort((a, b) => a.offset - b.offset)) {
     const key = `0x${p.offset.toString(16)}=${p.file}`;
     // A FIFO or device would block the read forever: only regular files are images.
@@ -48,13 +51,13 @@ export async function prepareRawImages(
     });
     if (!bytes) continue;
     const data = padTo4(new Uint8Array(bytes));
-    const erasedPlan = erasedSectorPlan({ offset: p.offset, data }, zlibLevel9);
+    const erasedPlan = erasedSectorPlan({ offset: p.offset, data }, deflate);
     regions.push({
       offset: p.offset,
       label: labelFromFile(p.file),
       file: p.file,
       data,
-      compressed: zlibLevel9(data),
+      compressed: deflate(data),
       ...(erasedPlan && { erasedPlan }),
       md5: createHash('md5').update(data).digest('hex'),
       rereadAfterAll: true,
