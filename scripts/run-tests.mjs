@@ -21,9 +21,12 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+// The deflate cache is off unless a test turns it on with a temporary directory: no test reads the
+// developer's var/deflate-cache or starts zopfli by accident, and every stream is zlib-9 (deterministic).
+const env = { ...process.env, ESP_STATION_DEFLATE_CACHE: process.env.ESP_STATION_DEFLATE_CACHE ?? 'off' };
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env },
 );
 process.exit(r.status ?? 1);

@@ -18,7 +18,7 @@ export interface FlashRegion {
   offset: number;
   label: string;
   data: Uint8Array;
-  /** zlib level 9 of `data`, made once per recipe; compressed here only when absent. */
+  /** One zlib stream of `data`, made once per recipe (src/firmware); compressed here only when absent. */
   compressed?: Uint8Array;
   /** Lower-case hex MD5 of `data`. */
   md5: string;

@@ -17,6 +17,8 @@ export interface FillJob {
 
 export type FillMessage =
   | { type: 'piece'; index: number; state: 'filled' | 'had'; zlib9Bytes: number; packedBytes: number }
+  /** zopfli starts on a piece that has no entry (the first of these is what makes a fill take seconds). */
+  | { type: 'packing'; index: number }
   | { type: 'failed'; message: string }
   | { type: 'done' };
 
@@ -40,6 +42,7 @@ async function fill(): Promise<void> {
       });
       continue;
     }
+    post({ type: 'packing', index });
     const zopfli = await zlibAsync(data, ZOPFLI_OPTIONS);
     const best = zopfli.length < zlib9.length ? zopfli : new Uint8Array(zlib9);
     // Never store a stream that would be refused on read (an encoder bug must not reach a board either way).

@@ -45,8 +45,14 @@ export function fillPieces(regions: readonly Pick<PreparedRegion, 'data' | 'eras
 
 export function startDeflateFill(
   regions: readonly Pick<PreparedRegion, 'data' | 'erasedPlan'>[],
-  cache: DeflateCache | undefined = deflateCacheFromEnv(),
+  opts: {
+    /** Default: the cache the environment names (none when it is off). */
+    cache?: DeflateCache | undefined;
+    /** Called once, when the first piece without an entry is being packed (the slow part begins). */
+    onPacking?: () => void;
+  } = {},
 ): DeflateFill {
+  const cache = 'cache' in opts ? opts.cache : deflateCacheFromEnv();
   const started = performance.now();
   const summary: FillSummary = {
     regions: regions.length,
@@ -67,6 +73,7 @@ export function startDeflateFill(
   let settle!: (s: FillSummary) => void;
   const done = new Promise<FillSummary>((resolve) => (settle = resolve));
   let settled = false;
+  let packing = false;
   const finish = (failure?: string) => {
     if (settled) return;
     settled = true;
@@ -81,6 +88,9 @@ export function startDeflateFill(
         summary.zlib9Bytes += m.zlib9Bytes;
         summary.packedBytes += m.packedBytes;
       }
+    } else if (m.type === 'packing') {
+      if (!packing) opts.onPacking?.();
+      packing = true;
     } else if (m.type === 'failed') finish(m.message);
     else finish();
   });
@@ -107,10 +117,9 @@ export function formatFillSummary(s: FillSummary): string {
     );
   const saved = s.zlib9Bytes - s.packedBytes;
   const percent = s.zlib9Bytes ? ((100 * saved) / s.zlib9Bytes).toFixed(1) : '0.0';
+  const regions = `${s.regions} region${s.regions === 1 ? '' : 's'}`;
   const what =
-    s.filled === 0
-      ? `${s.regions} regions already packed`
-      : `packed ${s.regions} regions in ${(s.ms / 1000).toFixed(1)} s`;
+    s.filled === 0 ? `${regions} already packed` : `packed ${regions} in ${(s.ms / 1000).toFixed(1)} s`;
   return (
     `deflate cache: ${what}: ${bytes(s.zlib9Bytes)} → ${bytes(s.packedBytes)} B (−${percent} %); ` +
     `later runs send ${Math.round(saved / 1000)} KB less (${s.dir})`

@@ -1,6 +1,7 @@
 /**
  * `esp-station check`: validate config, profile and image set without touching a board; print the flash map,
- * then OK (exit 0) or every problem (exit 2).
+ * then OK (exit 0) or every problem (exit 2). A set that passes is packed into the deflate cache here, waited
+ * for (firmware/deflate-fill.ts): run once after installing a release, every later run sends fewer bytes.
  */
 import { parseCommandArgs } from '../command-args.ts';
 import { existsSync } from 'node:fs';
@@ -16,6 +17,7 @@ import type { SchemaName } from '../../config/json-schema.ts';
 import { chipByName, CHIP_NAMES } from '../../esp/chips/index.ts';
 import { formatAtTest } from '../../firmware/at-test-summary.ts';
 import { formatFlashMap, formatProfilePolicy, formatSummary } from '../../firmware/flash-map.ts';
+import { formatFillSummary, startDeflateFill } from '../../firmware/deflate-fill.ts';
 import { imageSetFromPath } from '../../firmware/image-set-source.ts';
 import {
   effectiveFlashSettings,
@@ -27,6 +29,8 @@ import type { FirmwareInspection } from '../../firmware/profile-firmware.ts';
 const USAGE = `usage: esp-station check [--config FILE] [--profile FILE | --firmware <flasher_args.json|download.config|folder> [--chip CHIP]]
 
 Checks config.yaml, the station profile and its image set before any board is touched, and prints the flash map.
+A set that passes is packed once into the deflate cache (var/deflate-cache; ESP_STATION_DEFLATE_CACHE=<dir> or
+off): every later run and flash of it sends ~3.5 % fewer bytes.
   --config FILE     station config (default: config.yaml when present); its profile is checked
   --profile FILE    check this station profile instead of the config's
   --firmware PATH   check an image set directly: a release folder, flasher_args.json or download.config
@@ -137,6 +141,13 @@ export async function run(argv: string[]): Promise<number> {
   if (problems.length > 0) {
     console.log(formatProblems(problems));
     return 2;
+  }
+  if (inspection.prepared) {
+    const fill = startDeflateFill(inspection.prepared.regions, {
+      onPacking: () =>
+        console.log('deflate cache: packing this image set once for this release (zopfli; seconds) …'),
+    });
+    console.log(formatFillSummary(await fill.done));
   }
   console.log('OK');
   return 0;

@@ -23,6 +23,7 @@ import { flashPrinter } from '../flash-printer.ts';
 import { slotForPort } from '../port-slot.ts';
 import { portArgumentProblem } from '../port-argument.ts';
 import { onStopRequest } from '../stop-requests.ts';
+import { startDeflateFill } from '../../firmware/deflate-fill.ts';
 
 const USAGE = `usage: esp-station flash --port <tty | socket://host:port>
          (--profile stations/x.yaml | --firmware <flasher_args.json | download.config | folder> | OFFSET=PATH ...)
@@ -261,6 +262,9 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGTERM', onSigint);
   // A closed output or a hang-up stops the write too: exit 0 only ever follows a verified write.
   const offStopRequest = onStopRequest((cause) => abort.abort(new Error(`stopped: ${cause}`)));
+  // While this board is written with the streams prepared above, the set is packed for later runs
+  // (deflate-fill.ts, a worker thread); stopped when the board is done, whatever it got to.
+  const fill = policy.compress ? startDeflateFill(firmware.regions) : undefined;
   const started = performance.now();
   try {
     const outcome = await runPipeline({
@@ -282,6 +286,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     return printer.finish(outcome, (performance.now() - started) / 1000);
   } finally {
+    fill?.stop();
     offStopRequest();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);

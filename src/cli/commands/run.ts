@@ -10,6 +10,7 @@ import type { Problem } from '../../config/problems.ts';
 import { chipByName } from '../../esp/chips/index.ts';
 import { parseRevision } from '../../esp/identity-text.ts';
 import { loadStationInputs } from '../load-station-inputs.ts';
+import { packForNextStart } from '../station-deflate-fill.ts';
 import { LedgerLockedError } from '../../ledger/ledger-lock.ts';
 import { LedgerUnwritableError, LedgerWriter } from '../../ledger/writer.ts';
 import type { StationConfig } from '../../config/station-config.ts';
@@ -292,6 +293,7 @@ export async function run(argv: string[]): Promise<number> {
   let offStopRequest: (() => void) | undefined;
   // The station runs until stopped, even when nothing is plugged in (a simulated run with every board done).
   const keepAlive = setInterval(() => undefined, 1 << 30);
+  let stopFill: (() => void) | undefined;
   try {
     try {
       await station.start();
@@ -313,6 +315,8 @@ export async function run(argv: string[]): Promise<number> {
       onSignal();
     });
     built.startSimulation?.();
+    // The recipe's streams packed for the next start, off the event loop (station-deflate-fill.ts).
+    stopFill = packForNextStart(firmware, (e) => station.bus.publish(e));
     if (!args.once && built.simulationDone) {
       // Without --once the simulated line just goes quiet when its boards are done: say so, once.
       void built.simulationDone.then(() => {
@@ -352,6 +356,7 @@ export async function run(argv: string[]): Promise<number> {
     await Promise.race(waits);
     await station.stop();
   } finally {
+    stopFill?.();
     offStopRequest?.();
     offUnrecorded();
     process.off('SIGINT', onSignal);
