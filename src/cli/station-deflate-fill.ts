@@ -12,7 +12,7 @@ export function packForNextStart(
   firmware: Pick<PreparedFirmware, 'regions'>,
   publish: (event: StationEvent) => void,
 ): () => void {
-  const fill = startDeflateFill(firmware.regions);
+  const fill = startDeflateFill(firmware.regions, { onlyMissing: true });
   void fill.done.then((summary) => {
     if (summary.dir === undefined || summary.failure === 'stopped') return;
     if (summary.filled === 0 && !summary.failure) return;

@@ -35,6 +35,12 @@ export type Warn = (message: string) => void;
 const warnToStderr: Warn = (message) => process.stderr.write(`${message}\n`);
 /** Files already reported in this process: a refused entry is said once, not once per preparation. */
 const reported = new Set<string>();
+/** Entries this process found valid: a background fill has nothing to do for them. */
+const validated = new Set<string>();
+
+export function validatedInThisProcess(file: string): boolean {
+  return validated.has(file);
+}
 
 /** The cache the environment names (undefined: `off`). */
 export function deflateCacheFromEnv(
@@ -57,7 +63,10 @@ export function openDeflateCache(dir: string, opts: { tag?: string; warn?: Warn 
     lookup(data) {
       const file = fileFor(data);
       const got = readEntry(file, data);
-      if ('stream' in got) return got.stream;
+      if ('stream' in got) {
+        validated.add(file);
+        return got.stream;
+      }
       if (got.refused && !reported.has(file)) {
         reported.add(file);
         warn(

@@ -5,7 +5,12 @@
  * are flashing keeps the streams it was prepared with, later preparations pick up the new ones.
  */
 import { Worker } from 'node:worker_threads';
-import { deflateCacheFromEnv, DEFLATE_CACHE_ENV, type DeflateCache } from './deflate-cache.ts';
+import {
+  deflateCacheFromEnv,
+  DEFLATE_CACHE_ENV,
+  validatedInThisProcess,
+  type DeflateCache,
+} from './deflate-cache.ts';
 import type { FillJob, FillMessage } from './deflate-fill-worker.ts';
 import type { PreparedRegion } from './prepared-region.ts';
 
@@ -50,6 +55,11 @@ export function startDeflateFill(
     cache?: DeflateCache | undefined;
     /** Called once, when the first piece without an entry is being packed (the slow part begins). */
     onPacking?: () => void;
+    /**
+     * Leave out pieces whose entry this process already found valid (preparing them): with a warm cache a
+     * background fill then starts no worker at all and costs the run nothing.
+     */
+    onlyMissing?: boolean;
   } = {},
 ): DeflateFill {
   const cache = 'cache' in opts ? opts.cache : deflateCacheFromEnv();
@@ -64,7 +74,14 @@ export function startDeflateFill(
   };
   if (!cache) return { done: Promise.resolve(summary), stop: () => undefined };
   summary.dir = cache.dir;
-  const { sent, others } = fillPieces(regions);
+  const all = fillPieces(regions);
+  const missing = (d: Uint8Array) => !opts.onlyMissing || !validatedInThisProcess(cache.fileFor(d));
+  const sent = all.sent.filter(missing);
+  const others = all.others.filter(missing);
+  if (sent.length + others.length === 0) {
+    summary.had = all.sent.length + all.others.length;
+    return { done: Promise.resolve(summary), stop: () => undefined };
+  }
   // Copies: the prepared bytes are shared by every worker of the station and must stay attached here.
   const job: FillJob = { dir: cache.dir, tag: cache.tag, pieces: [...sent, ...others].map((d) => d.slice()) };
   const worker = new Worker(new URL('./deflate-fill-worker-entry.mjs', import.meta.url), { workerData: job });

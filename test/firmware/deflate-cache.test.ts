@@ -316,3 +316,19 @@ test('written on the simulated chip with cached zopfli streams: the stub inflate
     assert.deepEqual(Buffer.concat(sent.slice(before)), Buffer.concat(entries));
   }
 });
+
+test('a background fill leaves out what preparing found valid: warm, no worker; one entry lost, only it is packed', async (t) => {
+  const dir = await filled(t);
+  const cache = openDeflateCache(dir);
+  const warm = prepareWithEnv(dir);
+  const none = await startDeflateFill(warm.regions, { cache, onlyMissing: true }).done;
+  assert.deepEqual([none.filled, none.had, none.ms, none.failure], [0, 4, 0, undefined]);
+
+  const other = await filled(t);
+  const app = warm.regions.find((r) => r.label === 'app')!;
+  await rm(openDeflateCache(other).fileFor(app.data));
+  const fw = prepareWithEnv(other);
+  const one = await startDeflateFill(fw.regions, { cache: openDeflateCache(other), onlyMissing: true }).done;
+  assert.deepEqual([one.filled, one.had, one.failure], [1, 0, undefined]);
+  assert.ok(openDeflateCache(other).lookup(app.data));
+});

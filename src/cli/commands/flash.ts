@@ -263,8 +263,9 @@ export async function run(argv: string[]): Promise<number> {
   // A closed output or a hang-up stops the write too: exit 0 only ever follows a verified write.
   const offStopRequest = onStopRequest((cause) => abort.abort(new Error(`stopped: ${cause}`)));
   // While this board is written with the streams prepared above, the set is packed for later runs
-  // (deflate-fill.ts, a worker thread); stopped when the board is done, whatever it got to.
-  const fill = policy.compress ? startDeflateFill(firmware.regions) : undefined;
+  // (deflate-fill.ts, a worker thread; none when every stream came from the cache); stopped when the board is
+  // done, whatever it got to.
+  const fill = policy.compress ? startDeflateFill(firmware.regions, { onlyMissing: true }) : undefined;
   const started = performance.now();
   try {
     const outcome = await runPipeline({
