@@ -270,22 +270,28 @@ async function writeCompressedPart(
   await loader.flashDeflBegin(sizeWord, numBlocks, blockSize, offset, signal);
   // As esptool: each block's timeout from what that block inflates to. The ROM writes a block before it answers;
   // the stub answers first and writes while the next block arrives, so its work bounds the next reply.
+  // Each block's size is learnt while the block before it is on the wire, so the host has nothing to do between
+  // an acknowledgement and the next block but send it (inflating 16 KB on zlib's thread pool takes ~1 ms).
   const inflater = new BlockInflater();
+  const chunkAt = (seq: number) => compressed.subarray(seq * blockSize, (seq + 1) * blockSize);
+  let nextInflated = numBlocks > 0 ? inflater.next(chunkAt(0)) : Promise.resolve(undefined);
   let timeoutMs: number = TIMEOUTS.default;
   let retries = 0;
   let done = 0;
   try {
     for (let seq = 0; seq < numBlocks; seq++) {
-      const chunk = compressed.subarray(seq * blockSize, (seq + 1) * blockSize);
-      const inflated = (await inflater.next(chunk)) ?? data.length;
+      const chunk = chunkAt(seq);
+      const inflated = (await nextInflated) ?? data.length;
       const blockTimeout = deflBlockTimeout(inflated, loader.isStub);
       if (!loader.isStub) timeoutMs = blockTimeout;
-      retries += await sendWithRetries(
+      const sent = sendWithRetries(
         loader,
         () => loader.flashDeflData(chunk, seq, timeoutMs, signal),
         opts.blockRetries ?? WRITE_BLOCK_ATTEMPTS,
         signal,
       );
+      if (seq + 1 < numBlocks) nextInflated = inflater.next(chunkAt(seq + 1));
+      retries += await sent;
       if (loader.isStub) timeoutMs = blockTimeout;
       done += inflated;
       progress(Math.min(data.length, done));

@@ -28,6 +28,7 @@ import { StubLoader } from './stub-loader.ts';
 import type { StubBehaviour } from './stub-releases.ts';
 import { timingModel, wireMs, type TimingModel, type TimingName } from './timing.ts';
 import { UsbLatencyBuffer } from './usb-latency.ts';
+import { ChipClock } from './chip-clock.ts';
 import { ratesMismatch } from './uart-rates.ts';
 import { WireQueue } from './wire-queue.ts';
 import type { HostHandlers, HostLink } from './host-link.ts';
@@ -239,6 +240,8 @@ export class SimBoard extends EventEmitter<BoardEvents> {
   private readonly rx = new WireQueue(() => this.timing.realistic);
   private readonly tx = new WireQueue(() => this.timing.realistic);
   private readonly frames = new FrameQueue();
+  /** The chip's own time: what its loaders send and wait is dated from it, not from late timers. */
+  private readonly clock = new ChipClock();
   private readonly decoder = new SlipDecoder(
     (f) => this.frames.push(f),
     () => this.frames.accepting(),
@@ -544,6 +547,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
 
   private boot(download: boolean, cause: 'poweron' | 'en' | 'sw' | 'brownout' | 'wdt'): void {
     this.stopChip();
+    this.clock.restart();
     this.chipBaudFixed = this.extras.bootLogBaud;
     // EN on an auto-reset board, power and watchdogs reset the RTC domain too; USB-JTAG and software resets do not.
     if (cause !== 'sw' && !(cause === 'en' && this.resetCircuit === 'usb-jtag')) this.stopAppWatchdog();
@@ -637,8 +641,10 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       frames: this.frames,
       crystalMhz: this.crystalMhz,
       sendFrame: (payload) => {
-        if (!signal.aborted) this.transmit(slipEncode(payload));
+        if (!signal.aborted) this.transmit(slipEncode(payload), this.clock.now());
       },
+      chipNow: () => this.clock.now(),
+      delay: (ms, from) => this.clock.delay(ms, signal, from),
       chipBaud: () => this.chipBaud,
       setChipBaud: (baud) => {
         this.chipBaudFixed = baud;
@@ -724,8 +730,8 @@ export class SimBoard extends EventEmitter<BoardEvents> {
           const bytes = writeOpts?.transfer
             ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
             : Buffer.from(data);
-          this.rx.push(wireMs(this.timing, bytes.length, baud), () => {
-            if (live()) this.deliverToChip(bytes, baud);
+          this.rx.push(wireMs(this.timing, bytes.length, baud), (at) => {
+            if (live()) this.deliverToChip(bytes, baud, at);
             resolve();
           });
         }),
@@ -746,10 +752,13 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     return this.atUart.attachHost(handlers, opts);
   }
 
-  /** Chip → host, at the chip's current rate (or `baud` for the fixed-rate boot log). */
-  private transmit(bytes: Buffer): void {
+  /**
+   * Chip → host at the chip's current rate, starting at `from` (a loader's reply: the chip's time; default now)
+   * or once the bytes before it are out.
+   */
+  private transmit(bytes: Buffer, from?: number): void {
     const baud = this.chipBaud;
-    this.tx.push(wireMs(this.timing, bytes.length, baud), () => this.deliverToHost(bytes, baud));
+    this.tx.push(wireMs(this.timing, bytes.length, baud), (at) => this.deliverToHost(bytes, baud, at), from);
   }
 
   private wireFaults(bytes: Buffer): Buffer {
@@ -777,8 +786,10 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     return Buffer.from(bytes.map(() => this.rng.int(256)));
   }
 
-  private deliverToChip(sent: Buffer, hostBaud: number): void {
+  private deliverToChip(sent: Buffer, hostBaud: number, at: number): void {
     if (this._mode === 'off') return;
+    // The last byte arrived at `at` (the pump may run later): the chip reacts from then.
+    this.clock.reached(at);
     let bytes = this.wireFaults(sent);
     if (
       hostBaud > this.bridgeMaxBaud ||
@@ -795,7 +806,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
     if (this._mode === 'download' || this._mode === 'stub') this.decoder.push(bytes);
   }
 
-  private deliverToHost(sent: Buffer, chipBaud: number): void {
+  private deliverToHost(sent: Buffer, chipBaud: number, at: number): void {
     const host = this.host;
     if (!host || this._mode === 'off') return;
     let bytes = this.wireFaults(sent);
@@ -803,7 +814,7 @@ export class SimBoard extends EventEmitter<BoardEvents> {
       bytes = this.garble(bytes);
     this.stats.toHost += bytes.length;
     if (this.countForDisconnect(bytes.length)) return;
-    if (bytes.length > 0) this.usbOut.push(bytes);
+    if (bytes.length > 0) this.usbOut.push(bytes, at);
   }
 
   /** True when the disconnect fault just fired. */

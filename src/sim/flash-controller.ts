@@ -1,8 +1,10 @@
 import type { FaultSpec } from './faults.ts';
 import { findFault } from './faults.ts';
-import { sleep } from './frame-queue.ts';
 import type { NorFlash } from './nor-flash.ts';
 import type { TimingModel } from './timing.ts';
+
+/** The chip waits while the flash is busy (the loader context's clock-dated delay). */
+type ChipDelay = (ms: number) => Promise<void>;
 
 const SECTOR = 0x1000;
 const BLOCK = 0x10000;
@@ -37,8 +39,8 @@ export class FlashController {
   }
 
   /** Erase every sector touching [offset, offset+length): 64 KB blocks where whole blocks fit. */
-  async erase(offset: number, length: number, signal: AbortSignal): Promise<void> {
-    await sleep(this.eraseNow(offset, length), signal);
+  async erase(offset: number, length: number, busy: ChipDelay): Promise<void> {
+    await busy(this.eraseNow(offset, length));
   }
 
   /** Erase at once; returns how long the flash chip takes for it (ms), for callers that batch their delays. */
@@ -69,18 +71,18 @@ export class FlashController {
     return (bytes / 0x100000) * this.timing.readMsPerMiB;
   }
 
-  async eraseChip(signal: AbortSignal): Promise<void> {
+  async eraseChip(busy: ChipDelay): Promise<void> {
     this.flash.eraseChip();
     const ms = (this.flash.size / BLOCK) * this.timing.blockEraseMs * this.slowdown;
     this.stats.erasedBytes += this.flash.size;
     this.stats.eraseMs += ms;
-    await sleep(ms, signal);
+    await busy(ms);
   }
 
   /** Program `data` at `offset`; false when the flash reported a program failure (write-error fault). */
-  async program(offset: number, data: Uint8Array, signal: AbortSignal): Promise<boolean> {
+  async program(offset: number, data: Uint8Array, busy: ChipDelay): Promise<boolean> {
     const { ok, ms } = this.programNow(offset, data);
-    await sleep(ms, signal);
+    await busy(ms);
     return ok;
   }
 

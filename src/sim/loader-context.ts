@@ -16,6 +16,13 @@ export interface LoaderContext {
   security: { secureBoot: boolean; flashEncryption: boolean; secureDownloadMode: boolean };
   /** Aborted when the chip resets: every pending delay and frame wait rejects. */
   signal: AbortSignal;
+  /** The chip's time (chip-clock.ts): what it sends is dated from here. */
+  chipNow(): number;
+  /**
+   * The chip is busy for `ms` (flash work, MD5, a register write's delay) from `from` (its time when the work
+   * began; default its time now); rejects when the chip resets.
+   */
+  delay(ms: number, from?: number): Promise<void>;
   frames: FrameQueue;
   /** SLIP-encode and transmit at the current chip baud. */
   sendFrame(payload: Uint8Array): void;

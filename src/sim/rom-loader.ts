@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { sleep } from './frame-queue.ts';
 import { BlockInflater } from './inflater.ts';
 import { securityInfo, type Loader, type LoaderContext } from './loader-context.ts';
 import { buildResponse, dataChecksum, OP, parseRequest, ROM_ERR, SYNC_PAYLOAD, words } from './protocol.ts';
@@ -141,7 +140,7 @@ export class RomLoader implements Loader {
         if (data.length === 0 || data.length % 16 !== 0) return this.reply(op, ROM_ERR.INVALID_MESSAGE);
         for (let i = 0; i < data.length; i += 16) {
           const [addr, value, mask, delayUs] = words(data.subarray(i), 4);
-          if (delayUs > 0 && ctx.timing.realistic) await sleep(delayUs / 1000, ctx.signal);
+          if (delayUs > 0 && ctx.timing.realistic) await ctx.delay(delayUs / 1000);
           ctx.regs.write(addr, value, mask);
         }
         return this.reply(op);
@@ -241,7 +240,7 @@ export class RomLoader implements Loader {
         if (!this.attached || addr + size > this.readableEnd) {
           return this.reply(op, ROM_ERR.FLASH_READ, Buffer.alloc(32));
         }
-        await sleep((size / 0x100000) * ctx.timing.md5MsPerMiB, ctx.signal);
+        await ctx.delay((size / 0x100000) * ctx.timing.md5MsPerMiB);
         const hex = (
           ctx.flashReachable()
             ? ctx.flash.flash.md5(addr, size)
@@ -304,7 +303,7 @@ export class RomLoader implements Loader {
     // A flash on other pins never reports its erase done (its status reads 0xFF, busy): the ROM polls forever.
     if (!ctx.flashReachable()) await untilReset(ctx.signal);
     // The ROM erases the whole region inside FLASH_BEGIN, before it answers.
-    await ctx.flash.erase(offset, this.romEraseLength(offset, eraseSize), ctx.signal);
+    await ctx.flash.erase(offset, this.romEraseLength(offset, eraseSize), ctx.delay);
     const compressed = op === OP.FLASH_DEFL_BEGIN;
     this.write = {
       compressed,
@@ -352,7 +351,7 @@ export class RomLoader implements Loader {
     if (!w.compressed) {
       const addr = w.offset + (w.stored - 1) * w.blockSize;
       const n = Math.min(payload.length, ctx.flash.flash.size - addr);
-      ok = await ctx.flash.program(addr, payload.subarray(0, Math.max(0, n)), ctx.signal);
+      ok = await ctx.flash.program(addr, payload.subarray(0, Math.max(0, n)), ctx.delay);
     } else {
       let out: Buffer;
       try {
@@ -360,10 +359,10 @@ export class RomLoader implements Loader {
       } catch {
         return this.reply(op, ROM_ERR.DEFLATE);
       }
-      await sleep((out.length / 0x100000) * ctx.timing.inflateMsPerMiB, ctx.signal);
+      await ctx.delay((out.length / 0x100000) * ctx.timing.inflateMsPerMiB);
       const addr = w.offset + w.written;
       const n = Math.max(0, Math.min(out.length, ctx.flash.flash.size - addr));
-      ok = await ctx.flash.program(addr, out.subarray(0, n), ctx.signal);
+      ok = await ctx.flash.program(addr, out.subarray(0, n), ctx.delay);
       w.written += out.length;
     }
     // The ROM reads the block back and compares (§3.1 0x08).

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { sleep } from './frame-queue.ts';
 import { BlockInflater } from './inflater.ts';
 import { securityInfo, type Loader, type LoaderContext } from './loader-context.ts';
 import { buildResponse, dataChecksum, OP, parseRequest, STUB_ERR, SYNC_PAYLOAD, words } from './protocol.ts';
@@ -94,7 +93,7 @@ export class StubLoader implements Loader {
         if (data.length === 0 || data.length % 16 !== 0) return this.reply(op, STUB_ERR.BAD_DATA_LEN);
         for (let i = 0; i < data.length; i += 16) {
           const [addr, value, mask, delayUs] = words(data.subarray(i), 4);
-          if (delayUs > 0 && ctx.timing.realistic) await sleep(delayUs / 1000, ctx.signal);
+          if (delayUs > 0 && ctx.timing.realistic) await ctx.delay(delayUs / 1000);
           ctx.regs.write(addr, value, mask);
         }
         return this.reply(op);
@@ -144,14 +143,14 @@ export class StubLoader implements Loader {
         if (data.length !== 16) return this.reply(op, STUB_ERR.BAD_DATA_LEN);
         const [addr, size] = words(data, 2);
         if (!this.readable(addr, size)) return this.reply(op, STUB_ERR.FAILED_SPI_OP);
-        await sleep((size / 0x100000) * ctx.timing.md5MsPerMiB, ctx.signal);
+        await ctx.delay((size / 0x100000) * ctx.timing.md5MsPerMiB);
         return this.reply(op, 0, flash.md5(addr, size));
       }
       case OP.GET_SECURITY_INFO:
         if (ctx.chip.romSecurityInfoBytes === 0) return this.reply(op, STUB_ERR.CMD_NOT_IMPLEMENTED);
         return this.reply(op, 0, securityInfo(ctx, ctx.chip.romSecurityInfoBytes));
       case OP.ERASE_FLASH:
-        await ctx.flash.eraseChip(ctx.signal);
+        await ctx.flash.eraseChip(ctx.delay);
         return this.reply(op);
       case OP.ERASE_REGION: {
         if (data.length !== 8) return this.reply(op, STUB_ERR.BAD_DATA_LEN);
@@ -159,7 +158,7 @@ export class StubLoader implements Loader {
         if (offset % 0x1000 !== 0 || size % 0x1000 !== 0 || offset + size > flash.size) {
           return this.reply(op, STUB_ERR.BAD_DATA_LEN);
         }
-        await ctx.flash.erase(offset, size, ctx.signal);
+        await ctx.flash.erase(offset, size, ctx.delay);
         return this.reply(op);
       }
       case OP.READ_FLASH:
@@ -204,14 +203,14 @@ export class StubLoader implements Loader {
     // command_handler.c): a refused block changes nothing, and the same block may come again.
     if (this.ctx.garbledDataBlock() || dataChecksum(payload) !== (checksum & 0xff))
       return this.reply(op, STUB_ERR.BAD_DATA_CHECKSUM);
-    // Acknowledge now; erase + write happen while the host sends the next block.
+    // Acknowledge now; erase + write happen while the host sends the next block, from the chip's time of the ack.
     this.reply(op);
-    this.work = this.store(w, payload).catch((err: unknown) => {
+    this.work = this.store(w, payload, this.ctx.chipNow()).catch((err: unknown) => {
       if (!this.ctx.signal.aborted) throw err;
     });
   }
 
-  private async store(w: StubWrite, payload: Buffer): Promise<void> {
+  private async store(w: StubWrite, payload: Buffer, startedAt: number): Promise<void> {
     const { ctx } = this;
     let out = payload;
     let ms = 0;
@@ -239,7 +238,7 @@ export class StubLoader implements Loader {
     ms += result.ms;
     if (!result.ok) this.pendingError = STUB_ERR.FAILED_SPI_OP;
     // One timer for inflate + erase + program: the chip is busy that long before it looks at the next command.
-    await sleep(ms, ctx.signal);
+    await ctx.delay(ms, startedAt);
   }
 
   /**

@@ -16,7 +16,8 @@ export class UsbLatencyBuffer {
     private readonly deliver: (bytes: Buffer) => void,
   ) {}
 
-  push(bytes: Buffer): void {
+  /** `at`: when the bytes reached the bridge (the end of their wire time; the pump that brings them may be late). */
+  push(bytes: Buffer, at = performance.now()): void {
     if (this.latencyMs <= 0) {
       this.deliver(bytes);
       return;
@@ -33,7 +34,11 @@ export class UsbLatencyBuffer {
       this.deliver(all.subarray(0, full));
       if (this.heldBytes === 0) return;
     }
-    this.timer ??= setTimeout(() => this.flush(), this.latencyMs);
+    // The timer runs from the first byte held, by the wire's schedule, not from when the pump got round to it.
+    this.timer ??= setTimeout(
+      () => this.flush(),
+      Math.max(0, Math.ceil(at + this.latencyMs - performance.now())),
+    );
   }
 
   private stopTimer(): void {
