@@ -35,18 +35,16 @@ export class ChipClock {
     const due = from + ms;
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
-      let immediate: NodeJS.Immediate | undefined;
       const onAbort = () => {
         if (timer) clearTimeout(timer);
-        if (immediate) clearImmediate(immediate);
         reject(signal.reason as Error);
       };
-      // A timer can fire a fraction of a millisecond early (the loop's cached time): wait on until it is due.
+      // Timers only, never a busy loop. One can fire a fraction of a millisecond early (the loop's cached
+      // time): then it waits again, so the work never ends before its time.
       const check = () => {
-        timer = immediate = undefined;
+        timer = undefined;
         const wait = due - performance.now();
-        if (wait >= 1) timer = setTimeout(check, Math.ceil(wait));
-        else if (wait > 0) immediate = setImmediate(check);
+        if (wait > 0) timer = setTimeout(check, Math.ceil(wait));
         else {
           signal.removeEventListener('abort', onAbort);
           this.reached(due);
