@@ -73,9 +73,14 @@ export async function breakdownPart(baud: number, qemuChips: readonly string[]):
   return part;
 }
 
-/** Wire time of one full stub block (0x4000 payload + 16-byte header + 8-byte command + SLIP ends), ms. */
+/**
+ * Wire time of one full stub block and its acknowledgement, ms: 0x4000 bytes of deflate output, SLIP-escaped
+ * (0xC0 and 0xDB, 2 of 256 byte values, take two bytes each: ~1.4 ms per block at 921600), the 16-byte data
+ * header, the 8-byte command header, the SLIP ends, and the stub's 12-byte reply.
+ */
 export function blockWireMs(baud: number): number {
-  return ((STUB_FLASH_WRITE_SIZE + 16 + 8 + 2) * 10 * 1000) / baud;
+  const request = STUB_FLASH_WRITE_SIZE * (1 + 2 / 256) + 16 + 8 + 2;
+  return ((request + 12) * 10 * 1000) / baud;
 }
 
 export function printBreakdown(part: BreakdownPart, baud: number): void {
@@ -117,8 +122,9 @@ export function printBreakdown(part: BreakdownPart, baud: number): void {
   console.log(table(['step', '', ...columns.map(([n]) => n)], rows));
   for (const [name, b, err] of columns) if (!b) console.log(`${name}: ${err ?? 'no run'}`);
   console.log(
-    `A full 16 KB block is ${blockWireMs(baud).toFixed(0)} ms on the wire at ${baud}; a median block interval above ` +
-      "that is the acknowledgement's round trip plus flash work not hidden behind the next block.",
+    `A full 16 KB block and its acknowledgement are ${blockWireMs(baud).toFixed(1)} ms on the wire at ${baud} (SLIP ` +
+      'escapes and headers included); a median block interval above that is host and simulator time between the ' +
+      'acknowledgement and the next block, plus flash work not hidden behind the next block.',
   );
 }
 
