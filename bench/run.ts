@@ -34,6 +34,7 @@ import {
   runVariant,
 } from './speed-parts.ts';
 import { table } from './table.ts';
+import { warmDeflateCache } from './deflate-warm.ts';
 import { wireLimit, type WireLimit } from './wire-limit.ts';
 
 const { values: opts, positionals } = parseArgs({
@@ -192,7 +193,9 @@ async function singleBoard(sets: BenchImageSet[]): Promise<SingleRow[]> {
 }
 
 function printSingle(rows: SingleRow[]): void {
-  console.log('\n1. Single board (simulated ESP32, realistic timing), seconds');
+  console.log(
+    '\n1. Single board (simulated ESP32, realistic timing; esp-station with a warm deflate cache), seconds',
+  );
   console.log(
     table(
       [
@@ -456,7 +459,13 @@ console.log(
   `esp-station bench — ${info.nproc} × ${info.cpu}, Node ${info.node}, load ${info.loadAtStart.map((l) => l.toFixed(2)).join(' ')}` +
     (info.commit ? `, commit ${info.commit}` : ''),
 );
-// Image sets only for the parts that flash or prepare them.
+// Before any timing: the deflate cache warm, as on a station after `esp-station check` (bench/deflate-warm.ts).
+const warmed = await warmDeflateCache();
+console.log(
+  `Every esp-station figure below sends the streams of a warm deflate cache (packed once per release); ` +
+    `esptool-js compresses in its run:\n${warmed.map((l) => `  ${l}`).join('\n')}`,
+);
+// Image sets only for the parts that flash or prepare them (prepared after the warm-up: the packed streams).
 const sets =
   parts.has('single') || parts.has('prepare') || parts.has('levers') ? await loadBenchImageSets() : [];
 const result: Record<string, unknown> = { date: new Date().toISOString(), machine: info, targets };

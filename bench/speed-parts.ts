@@ -3,7 +3,11 @@
  * measured on its own, and the line's boards per hour. Every run is a child process of its own.
  */
 import { spawn } from 'node:child_process';
-import { deflateSync } from 'node:zlib';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DEFLATE_CACHE_ENV, openDeflateCache } from '../src/firmware/deflate-cache.ts';
+import { startDeflateFill } from '../src/firmware/deflate-fill.ts';
 import { DEFAULT_STUB_RELEASE } from '../src/esp/stub.ts';
 import { STUB_FLASH_WRITE_SIZE } from '../src/esp/loader.ts';
 import { ladderForBridge, usbBridge } from '../src/esp/usb-bridges.ts';
@@ -15,11 +19,12 @@ import { table } from './table.ts';
 
 const s = (ms: number) => (ms / 1000).toFixed(2);
 
-function child<T>(args: string[]): Promise<T> {
+function child<T>(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<T> {
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, ['--import', 'tsx', ...args], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
+      env,
     });
     let out = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -32,8 +37,12 @@ function child<T>(args: string[]): Promise<T> {
   });
 }
 
-export const runVariant = (v: StationVariant) =>
-  child<VariantResult>(['bench/station-variant-child.ts', JSON.stringify(v)]);
+/** One station run in a child; `zlib9` runs it with the deflate cache off (what a cold station sends). */
+export const runVariant = (v: StationVariant, opts: { zlib9?: boolean } = {}) =>
+  child<VariantResult>(
+    ['bench/station-variant-child.ts', JSON.stringify(v)],
+    opts.zlib9 ? { ...process.env, [DEFLATE_CACHE_ENV]: 'off' } : process.env,
+  );
 
 interface QemuBreakdown {
   result?: 'pass' | 'fail';
@@ -151,11 +160,12 @@ export async function leversPart(baud: number, sets: readonly BenchImageSet[]): 
   const pair = async (
     lever: string,
     ref: [string, StationVariant | VariantResult],
-    alt: [string, StationVariant],
+    alt: [string, StationVariant | VariantResult],
     note: (a: VariantResult, b: VariantResult) => string,
+    refOpts: { zlib9?: boolean } = {},
   ) => {
-    const a = 'run' in ref[1] ? ref[1] : await runVariant(ref[1]);
-    const b = await runVariant(alt[1]);
+    const a = 'run' in ref[1] ? ref[1] : await runVariant(ref[1], refOpts);
+    const b = 'run' in alt[1] ? alt[1] : await runVariant(alt[1]);
     levers.push({ lever, variant: ref[0], seconds: total(a), note: a.run.message ?? '' });
     levers.push({ lever, variant: alt[0], seconds: total(b), delta: total(b) - total(a), note: note(a, b) });
   };
@@ -219,59 +229,29 @@ export async function leversPart(baud: number, sets: readonly BenchImageSet[]): 
       `${(total(a) - total(b)).toFixed(2)} s saved: kept`,
   );
 
-  // 5. Deflate: bytes on the wire per recipe, and what preparing them costs (once per recipe, not per board).
+  // 5. Deflate: zopfli's streams, packed once per release into the deflate cache (src/firmware/deflate-cache.ts),
+  // against zlib-9 made at each preparation; per board at this baud and at 115200 (both wire-bound), and what
+  // packing costs once (a cold fill into an empty directory, through the product's own fill).
   const esp = sets.find((x) => x.name === set);
   if (esp) {
-    const regions = esp.firmware.regions;
-    const sizes = (level: number) => {
-      const t0 = performance.now();
-      const bytes = regions.reduce((n, r) => n + deflateSync(r.data, { level }).length, 0);
-      return { bytes, ms: performance.now() - t0 };
-    };
-    const z9 = sizes(9);
-    const z6 = sizes(6);
-    const wire = (bytes: number) => (bytes * 10) / baud;
-    levers.push({
-      lever: 'deflate',
-      variant: `zlib 9 (current): ${z9.bytes} B, ${z9.ms.toFixed(0)} ms/recipe`,
-      seconds: total(ref),
-      note: '',
-    });
-    levers.push({
-      lever: 'deflate',
-      variant: `zlib 6: ${z6.bytes} B, ${z6.ms.toFixed(0)} ms/recipe`,
-      seconds: total(ref) + wire(z6.bytes - z9.bytes),
-      delta: wire(z6.bytes - z9.bytes),
-      note: 'wire time of the byte difference (writes are wire-bound, see the breakdown)',
-    });
-    const zopfli = await zopfliSizes(regions.map((r) => r.data));
-    if (zopfli) {
-      levers.push({
-        lever: 'deflate',
-        variant: `zopfli (@gfx/zopfli, ${ZOPFLI_ITERATIONS} it.): ${zopfli.bytes} B, ${(zopfli.ms / 1000).toFixed(0)} s/recipe`,
-        seconds: total(ref) + wire(zopfli.bytes - z9.bytes),
-        delta: wire(zopfli.bytes - z9.bytes),
-        note: 'see docs/performance.md for why it is not taken',
-      });
+    const dir = await mkdtemp(path.join(tmpdir(), 'bench-deflate-'));
+    const fill = await startDeflateFill(esp.firmware.regions, { cache: openDeflateCache(dir) }).done;
+    await rm(dir, { recursive: true, force: true });
+    for (const b of [baud, 115200]) {
+      await pair(
+        'deflate',
+        [`zlib 9 at each preparation, ${b} baud`, { set, baud: b }],
+        [`deflate cache (zopfli, packed once), ${b} baud`, b === baud ? ref : { set, baud: b }],
+        (a, c) =>
+          fill.failure
+            ? `fill failed: ${fill.failure}`
+            : `${fill.zlib9Bytes} → ${fill.packedBytes} B sent (${((100 * (fill.packedBytes - fill.zlib9Bytes)) / fill.zlib9Bytes).toFixed(1)} %), ` +
+              `${(total(c) - total(a)).toFixed(2)} s per board; packing once: ${(fill.ms / 1000).toFixed(1)} s: taken`,
+        { zlib9: true },
+      );
     }
   }
   return levers;
-}
-
-const ZOPFLI_ITERATIONS = 5;
-
-/** Zopfli's zlib streams of the same regions, when the (dev) library is installed. */
-async function zopfliSizes(datas: Uint8Array[]): Promise<{ bytes: number; ms: number } | undefined> {
-  let lib: { zlibAsync(d: Uint8Array, o: { numiterations: number }): Promise<Uint8Array> };
-  try {
-    lib = (await import('@gfx/zopfli')) as typeof lib;
-  } catch {
-    return undefined;
-  }
-  const t0 = performance.now();
-  let bytes = 0;
-  for (const d of datas) bytes += (await lib.zlibAsync(d, { numiterations: ZOPFLI_ITERATIONS })).length;
-  return { bytes, ms: performance.now() - t0 };
 }
 
 export function printLevers(levers: readonly Lever[]): void {
