@@ -4,6 +4,7 @@
  * it; the station and the flash command start it in the background and stop it when they are done — what they
  * are flashing keeps the streams it was prepared with, later preparations pick up the new ones.
  */
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
   deflateCacheFromEnv,
@@ -122,6 +123,11 @@ export function startDeflateFill(
 }
 
 const bytes = (n: number) => n.toLocaleString('en-US');
+/** The cache's directory as the engineer typed paths: relative when it is below the current one. */
+const shown = (dir: string) => {
+  const rel = path.relative(process.cwd(), dir);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : dir;
+};
 
 /** One line for the engineer: what the cache holds for this set and what it saves per board. */
 export function formatFillSummary(s: FillSummary): string {
@@ -139,6 +145,6 @@ export function formatFillSummary(s: FillSummary): string {
     s.filled === 0 ? `${regions} already packed` : `packed ${regions} in ${(s.ms / 1000).toFixed(1)} s`;
   return (
     `deflate cache: ${what}: ${bytes(s.zlib9Bytes)} → ${bytes(s.packedBytes)} B (−${percent} %); ` +
-    `later runs send ${Math.round(saved / 1000)} KB less (${s.dir})`
+    `later runs send ${Math.round(saved / 1000)} KB less (${shown(s.dir)})`
   );
 }
