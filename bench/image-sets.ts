@@ -16,10 +16,10 @@ export const ESP_AT_DIR = path.join(REPO_ROOT, 'test/fixtures/esp-at/ESP32-WROOM
 export interface BenchImageSet {
   name: 'esp-at-v3.4.0.0' | 'demo';
   firmware: PreparedFirmware;
-  /** Raw bytes over all regions, and their zlib-9 size. */
+  /** Raw bytes over all regions, and their compressed size (the deflate cache's streams when warm). */
   bytes: number;
   compressedBytes: number;
-  /** Checking + preparing once (load + patch + zlib-9 + MD5/SHA-256), ms. */
+  /** Checking + preparing once (load + patch + compression + MD5/SHA-256), ms. */
   prepareMs: number;
 }
 
