@@ -13,6 +13,9 @@ interface ConformanceRun {
   seconds: number;
   ok: boolean;
   identical: boolean;
+  pair?: number;
+  /** False when its pair ran under unlike conditions (steal, other processes): not a fair comparison. */
+  judged?: boolean;
 }
 
 export interface QemuGoal {
@@ -31,10 +34,18 @@ export function qemuGoals(file: string): { text: string; goals: QemuGoal[] } {
   const goals: QemuGoal[] = [];
   const lines = [`run of ${doc.started}, load ${doc.load.map((l) => l.toFixed(1)).join(' ')}`];
   for (const chip of ['ESP32', 'ESP32-C3']) {
+    const stubRuns = doc.runs.filter((r) => r.chip === chip && r.loader === 'stub' && r.baud === 921600);
+    // The pair conformance judged (like conditions); a run from before pairs were judged has neither field.
+    const judgedPair = stubRuns.find((r) => r.judged !== false)?.pair;
     const pick = (tool: ConformanceRun['tool']) =>
-      doc.runs.find((r) => r.chip === chip && r.tool === tool && r.loader === 'stub' && r.baud === 921600);
+      stubRuns.find((r) => r.tool === tool && r.judged !== false && r.pair === judgedPair);
     const st = pick('esp-station');
     const ej = pick('esptool-js');
+    if (!st && !ej && stubRuns.length > 0) {
+      lines.push(`${chip} @921600: no pair under like conditions in that run (not judged)`);
+      goals.push({ figure: `vs esptool-js on QEMU ${chip} @921600`, ratio: Number.NaN });
+      continue;
+    }
     const good = (r: ConformanceRun | undefined) => r !== undefined && r.ok && r.identical;
     lines.push(
       `${chip} @921600: esp-station ${st ? `${st.seconds.toFixed(1)} s${good(st) ? '' : ' (failed)'}` : '—'}, ` +

@@ -3,6 +3,7 @@
  * `npm run conformance` and the bench's QEMU breakdown.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -59,6 +60,17 @@ function qemuCommand(chip: string, flashFile: string, port: number): string[] {
   ];
 }
 
+function emulatorPid(lockHolder: number): number | undefined {
+  try {
+    const first = readFileSync(`/proc/${lockHolder}/task/${lockHolder}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)[0];
+    return first ? Number(first) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts the emulator (waiting for the machine-wide lock) on a fresh all-0xFF flash; resolves once it listens. */
 export async function startQemu(
   chip: string,
@@ -75,8 +87,14 @@ export async function startQemu(
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let gone = false;
   void exited.then(() => (gone = true));
+  // The emulator is flock's child. Ending it (not the whole group) lets flock wait for it and exit in turn, so
+  // the emulator's CPU time reaches this process's own figures (the conformance run's CPU account needs them).
   const stop = async (): Promise<void> => {
-    if (!gone) process.kill(-child.pid!, 'SIGTERM');
+    if (!gone) {
+      const emulator = emulatorPid(child.pid!);
+      if (emulator !== undefined) process.kill(emulator, 'SIGTERM');
+      else process.kill(-child.pid!, 'SIGTERM');
+    }
     await exited;
   };
   // The lock may be held by another emulator on this machine for a while.
