@@ -3,9 +3,8 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { deflateSync } from 'node:zlib';
 import { BlockInflater } from '../../src/esp/block-inflater.ts';
-import { CHIPS } from '../../src/esp/chips/index.ts';
-import type { EspLoader } from '../../src/esp/loader.ts';
 import { writeRegion } from '../../src/esp/write-regions.ts';
+import { fakeStubLoader } from '../support/fake-stub-loader.ts';
 
 test('each block is sent on the previous acknowledgement: its inflated size was learnt while that one was on the wire', async (t) => {
   // Half-compressible data (4 random bits a byte): several 16 KB compressed blocks.
@@ -28,21 +27,14 @@ test('each block is sent on the previous acknowledgement: its inflated size was 
   });
 
   const seen: { seq: number; learning: number }[] = [];
-  const loader = {
-    isStub: true,
-    isSecureDownloadMode: false,
-    chip: CHIPS.esp32,
-    flashWriteSize: 0x4000,
-    attachFlash: async () => {},
-    flashMd5: async () => md5,
-    flashDeflBegin: async () => {},
-    flashDeflData: async (_d: Uint8Array, seq: number) => {
+  const { loader } = fakeStubLoader({
+    flashMd5: md5,
+    onBlock: async (seq) => {
       // The block is on the wire (its 178 ms at 921600, here one turn of the event loop).
       await new Promise((resolve) => setImmediate(resolve));
       seen.push({ seq, learning });
     },
-    flashDeflEnd: async () => {},
-  } as unknown as EspLoader;
+  });
   await writeRegion(
     loader,
     { offset: 0x10000, label: 'app', data: big, md5, compressed },

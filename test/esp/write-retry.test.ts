@@ -2,30 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { EspError } from '../../src/esp/errors.ts';
-import type { EspLoader } from '../../src/esp/loader.ts';
 import { esp8266RomEraseSize, writeRegion } from '../../src/esp/write-regions.ts';
-import { CHIPS } from '../../src/esp/chips/index.ts';
+import { fakeStubLoader } from '../support/fake-stub-loader.ts';
 
-/** A loader stand-in that records the block commands and fails chosen sends with a given error. */
+/** Fails chosen sends (by seq) with the given errors, in order. */
 function fakeLoader(failures: Map<number, EspError[]>, flashMd5: string) {
-  const sent: string[] = [];
-  const loader = {
-    isStub: true,
-    isSecureDownloadMode: false,
-    chip: CHIPS.esp32,
-    flashWriteSize: 0x4000,
-    attachFlash: async () => {},
-    flashMd5: async () => flashMd5,
-    flashDeflBegin: async (size: number, blocks: number) => void sent.push(`begin ${size} ${blocks}`),
-    flashDeflData: async (_d: Uint8Array, seq: number) => {
-      sent.push(`data ${seq}`);
-      const queue = failures.get(seq);
-      const e = queue?.shift();
+  return fakeStubLoader({
+    flashMd5,
+    onBlock: (seq) => {
+      const e = failures.get(seq)?.shift();
       if (e) throw e;
     },
-    flashDeflEnd: async () => void sent.push('end'),
-  };
-  return { loader: loader as unknown as EspLoader, sent };
+  });
 }
 
 const data = new Uint8Array(40000).map((_, i) => (i * 31) & 0xff);
